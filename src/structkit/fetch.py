@@ -1,0 +1,619 @@
+"""Fetchers for PDB entries, AlphaFold DB models and UniProt records, with a safe local cache.
+
+Order of lookup for every file: the cache, then the mirror (a local directory laid out like
+``../shared/data``, or a base URL with the same layout), then the network (unless offline).
+Every file is checked before it is used or stored (it is the requested format, it is complete,
+its ID matches); a file that fails the check is never written to the cache.
+
+Cache writes are atomic (temporary file in the same directory, then ``os.replace``) and
+serialised across processes with a lock file next to the target, so several processes fetching
+the same entry download it once and all get the same valid file.
+
+Environment: ``STRUCTKIT_CACHE`` (cache directory, default ``./structures``),
+``STRUCTKIT_MIRROR`` (directory or ``http(s)://`` base URL), ``STRUCTKIT_OFFLINE=1``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+import urllib3
+from filelock import FileLock
+
+from . import __version__
+from .ids import normalize_accession, normalize_pdb_id
+
+__all__ = [
+    "Endpoints",
+    "Fetcher",
+    "FetchError",
+    "FetchResult",
+    "NoSuchEntry",
+    "NotAvailableOffline",
+    "IntegrityError",
+    "default_fetcher",
+]
+
+USER_AGENT = f"structkit/{__version__} (structural bioinformatics toolkit; python-requests)"
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class FetchError(RuntimeError):
+    """A file could not be obtained; the message names the ID and what was tried."""
+
+
+class NoSuchEntry(FetchError):
+    """The server answered 404: no such entry."""
+
+
+class NotAvailableOffline(FetchError):
+    """Offline mode (or no network source) and the file is in neither cache nor mirror."""
+
+
+class IntegrityError(FetchError):
+    """A body was not the requested format, or was incomplete or corrupt."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Base URLs of the services. ``Endpoints.under(base)`` puts them all below one base URL."""
+
+    rcsb_files: str = "https://files.rcsb.org/download"
+    rcsb_search: str = "https://search.rcsb.org/rcsbsearch/v2/query"
+    rcsb_graphql: str = "https://data.rcsb.org/graphql"
+    alphafold_api: str = "https://alphafold.ebi.ac.uk/api/prediction"
+    alphafold_files: str = "https://alphafold.ebi.ac.uk/files"
+    uniprot: str = "https://rest.uniprot.org/uniprotkb"
+
+    @classmethod
+    def under(cls, base: str) -> Endpoints:
+        """All services below one base URL (``<base>/rcsb/download``, ``<base>/uniprot``, ...)."""
+        b = base.rstrip("/")
+        return cls(
+            rcsb_files=f"{b}/rcsb/download",
+            rcsb_search=f"{b}/rcsb/search",
+            rcsb_graphql=f"{b}/rcsb/graphql",
+            alphafold_api=f"{b}/alphafold/api/prediction",
+            alphafold_files=f"{b}/alphafold/files",
+            uniprot=f"{b}/uniprot",
+        )
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Where a fetched file is and where it came from (``cache``, ``mirror`` or ``network``)."""
+
+    path: Path
+    source: str
+    kind: str
+    key: str
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+# ----------------------------------------------------------------------------------- checks
+
+
+def _looks_like_html(head: bytes) -> bool:
+    h = head.lstrip()[:512].lower()
+    return h.startswith(b"<!doctype html") or h.startswith(b"<html") or b"<html" in h[:200]
+
+
+def _decompress(data: bytes, name: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise IntegrityError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
+
+
+def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | None) -> None:
+    """Raise ``IntegrityError`` unless ``data`` is a complete PDB or mmCIF file.
+
+    ``fmt`` is ``'pdb'`` or ``'cif'``; gzip is detected by magic bytes. For PDB format the
+    last record must be ``END`` and a HEADER ID (when present, and not the assembly
+    placeholder ``XXXX``) must equal ``expected_id``; for mmCIF the data block must parse
+    and be named after the entry.
+    """
+    if data[:2] == b"\x1f\x8b":
+        data = _decompress(data, name)
+    if not data.strip():
+        raise IntegrityError(f"{name}: empty file")
+    if _looks_like_html(data[:1024]):
+        raise IntegrityError(f"{name}: got an HTML page, expected {fmt} format")
+    text = data.decode("latin-1")
+    if fmt == "pdb":
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if not any(ln.startswith(("ATOM  ", "HETATM")) for ln in lines):
+            raise IntegrityError(f"{name}: no ATOM/HETATM records, not a PDB-format file")
+        if not lines[-1].startswith("END"):
+            raise IntegrityError(
+                f"{name}: last record is {lines[-1][:20]!r}, expected END (file truncated?)"
+            )
+        head = lines[0]
+        if expected_id and head.startswith("HEADER") and len(head) >= 66:
+            found = head[62:66].strip().upper()
+            if found and found != "XXXX" and found != expected_id.upper():
+                raise IntegrityError(f"{name}: HEADER names entry {found}, expected {expected_id}")
+    elif fmt == "cif":
+        import gemmi
+
+        if not text.lstrip().startswith("data_"):
+            raise IntegrityError(f"{name}: does not start with data_, not an mmCIF file")
+        try:
+            doc = gemmi.cif.read_string(text)
+        except (RuntimeError, ValueError) as exc:
+            raise IntegrityError(f"{name}: mmCIF does not parse ({exc})") from exc
+        block = doc.sole_block()
+        if block.find_value("_atom_site.id") is None and not block.find_loop("_atom_site.id"):
+            raise IntegrityError(f"{name}: mmCIF has no _atom_site loop")
+        if expected_id and not expected_id.upper().startswith("AF-"):
+            if block.name.upper() != expected_id.upper():
+                raise IntegrityError(
+                    f"{name}: mmCIF block is data_{block.name}, expected data_{expected_id}"
+                )
+    else:  # pragma: no cover - programming error
+        raise ValueError(f"unknown structure format {fmt!r}")
+
+
+def check_uniprot_bytes(data: bytes, name: str, fmt: str, accession: str) -> None:
+    """Raise ``IntegrityError`` unless ``data`` is a UniProt record for ``accession``."""
+    if _looks_like_html(data[:1024]):
+        raise IntegrityError(f"{name}: got an HTML page, expected UniProt {fmt}")
+    text = data.decode("utf-8", errors="replace")
+    if fmt == "fasta":
+        lines = text.strip().splitlines()
+        if not lines or not lines[0].startswith(">") or accession not in lines[0]:
+            raise IntegrityError(f"{name}: not a FASTA record for {accession}")
+        seq = "".join(lines[1:]).strip()
+        if not seq or not seq.isalpha():
+            raise IntegrityError(f"{name}: FASTA sequence for {accession} is empty or not letters")
+    elif fmt == "json":
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IntegrityError(f"{name}: JSON does not parse ({exc})") from exc
+        if not isinstance(obj, dict) or obj.get("primaryAccession") != accession:
+            raise IntegrityError(f"{name}: JSON is not the UniProt entry {accession}")
+    elif fmt == "txt":
+        if not text.startswith("ID ") or accession not in text[:2000]:
+            raise IntegrityError(f"{name}: not a UniProt flat file for {accession}")
+        if not text.rstrip().endswith("//"):
+            raise IntegrityError(f"{name}: UniProt flat file does not end with // (truncated?)")
+    else:  # pragma: no cover
+        raise ValueError(f"unknown UniProt format {fmt!r}")
+
+
+# ---------------------------------------------------------------------------------- fetcher
+
+
+@dataclass(frozen=True)
+class _Target:
+    kind: str  # 'pdb' | 'alphafold' | 'uniprot'
+    key: str  # the ID for messages
+    candidates: tuple[str, ...]  # relative paths, in order of preference
+    check: Callable[[bytes, str], None]
+    url: str | None = None  # network URL for candidates[0]-like file
+    store_as: str | None = None  # relative cache path for a network download
+
+
+@dataclass
+class Fetcher:
+    """Fetch files into a cache from a mirror or the network.
+
+    Parameters
+    ----------
+    cache_dir : cache directory (default ``$STRUCTKIT_CACHE`` or ``./structures``).
+    mirror : local directory or ``http(s)://`` base URL laid out like ``../shared/data``
+        (default ``$STRUCTKIT_MIRROR``).
+    offline : never use the network (default ``$STRUCTKIT_OFFLINE`` in ``1/true/yes``).
+    endpoints : service URLs; only ``https://`` is allowed, except loopback hosts (tests).
+    timeout : (connect, read) timeouts in seconds.
+    retries : extra attempts on connection errors, timeouts, 429 and 5xx.
+    backoff : first back-off delay in seconds, doubled each attempt; Retry-After is honoured
+        up to ``max_retry_after`` seconds.
+    max_bytes : size limit of one download.
+    """
+
+    cache_dir: Path | str | None = None
+    mirror: str | os.PathLike | None = None
+    offline: bool | None = None
+    endpoints: Endpoints = field(default_factory=Endpoints)
+    timeout: tuple[float, float] = (10.0, 60.0)
+    retries: int = 4
+    backoff: float = 0.5
+    max_retry_after: float = 60.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def __post_init__(self) -> None:
+        if self.cache_dir is None:
+            self.cache_dir = os.environ.get("STRUCTKIT_CACHE") or "structures"
+        self.cache_dir = Path(self.cache_dir)
+        if self.mirror is None:
+            self.mirror = os.environ.get("STRUCTKIT_MIRROR") or None
+        if self.offline is None:
+            self.offline = os.environ.get("STRUCTKIT_OFFLINE", "").lower() in {"1", "true", "yes"}
+        for name in Endpoints.__dataclass_fields__:
+            _check_url_scheme(getattr(self.endpoints, name))
+        if isinstance(self.mirror, str) and self.mirror.startswith(("http://", "https://")):
+            _check_url_scheme(self.mirror)
+        self._session: requests.Session | None = None
+
+    # -- public API -------------------------------------------------------------------------
+
+    def pdb(self, pdb_id: str, format: str | None = None, assembly: int | None = None,
+            gz: bool = False) -> FetchResult:
+        """Fetch a PDB entry (``format`` ``'cif'``, ``'pdb'`` or None = mmCIF preferred).
+
+        ``assembly=N`` fetches biological assembly N (RCSB ``<id>-assemblyN.cif`` or
+        ``<id>.pdbN``). With ``format=None`` any format already in cache or mirror is
+        accepted (mmCIF first); the network download is mmCIF.
+        """
+        pid = normalize_pdb_id(pdb_id)
+        if format not in (None, "cif", "pdb"):
+            raise ValueError(f"format {format!r} for {pid}: expected 'cif', 'pdb' or None")
+        if assembly is not None and (not isinstance(assembly, int) or assembly < 1):
+            raise ValueError(f"assembly {assembly!r} for {pid}: expected a positive integer")
+        low = pid.lower()
+        fmts = [format] if format else ["cif", "pdb"]
+        cands: list[str] = []
+        for f in fmts:
+            if assembly:
+                base = f"pdb/{low}-assembly{assembly}.cif" if f == "cif" else f"pdb/{low}.pdb{assembly}"
+            else:
+                base = f"pdb/{low}.{f}"
+            cands += [base, base + ".gz"]
+        net_fmt = fmts[0]
+        if assembly:
+            fname = f"{pid}-assembly{assembly}.cif" if net_fmt == "cif" else f"{pid}.pdb{assembly}"
+            store = f"pdb/{low}-assembly{assembly}.cif" if net_fmt == "cif" else f"pdb/{low}.pdb{assembly}"
+        else:
+            fname, store = f"{pid}.{net_fmt}", f"pdb/{low}.{net_fmt}"
+        if gz:
+            fname, store = fname + ".gz", store + ".gz"
+            cands.sort(key=lambda c: not c.endswith(".gz"))
+
+        def check(data: bytes, name: str) -> None:
+            fmt = "cif" if ".cif" in name else "pdb"
+            check_structure_bytes(data, name, fmt, pid)
+
+        url = f"{self.endpoints.rcsb_files}/{fname}"
+        return self._get(_Target("pdb", pid, tuple(cands), check, url, store))
+
+    def alphafold(self, accession: str, format: str | None = None) -> FetchResult:
+        """Fetch the latest AlphaFold DB model (fragment F1) of a UniProt accession.
+
+        Cache and mirror: the highest ``_vN`` present (an unversioned file counts as oldest).
+        Network: the version the AlphaFold DB API reports as ``latestVersion``.
+        """
+        acc = normalize_accession(accession)
+        if format not in (None, "cif", "pdb"):
+            raise ValueError(f"format {format!r} for AlphaFold {acc}: expected 'cif', 'pdb' or None")
+        fmts = [format] if format else ["cif", "pdb"]
+        stem = f"AF-{acc}-F1-model"
+
+        def check(data: bytes, name: str) -> None:
+            fmt = "cif" if ".cif" in name else "pdb"
+            check_structure_bytes(data, name, fmt, None)
+            if acc.encode() not in data[:20000] and data[:2] != b"\x1f\x8b":
+                raise IntegrityError(f"{name}: does not name {acc}; not its AlphaFold model")
+
+        found = self._local_versions(stem, fmts)
+        target = _Target("alphafold", acc, tuple(found), check)
+        hit = self._lookup_local(target)
+        if hit is not None:
+            return hit
+        self._require_network(target)
+        version = self._alphafold_latest(acc)
+        ext = fmts[0]
+        fname = f"{stem}_v{version}.{ext}"
+        target = _Target("alphafold", acc, (f"alphafold/{fname}",), check,
+                         f"{self.endpoints.alphafold_files}/{fname}", f"alphafold/{fname}")
+        return self._get(target)
+
+    def uniprot(self, accession: str, format: str = "fasta") -> FetchResult:
+        """Fetch a UniProt record: ``'fasta'``, ``'json'`` (features) or ``'txt'`` (flat file)."""
+        acc = normalize_accession(accession)
+        if format not in ("fasta", "json", "txt"):
+            raise ValueError(f"UniProt format {format!r} for {acc}: expected fasta, json or txt")
+        rel = f"uniprot/{acc}.{format}"
+
+        def check(data: bytes, name: str) -> None:
+            check_uniprot_bytes(data, name, format, acc)
+
+        url = f"{self.endpoints.uniprot}/{acc}.{format}"
+        return self._get(_Target("uniprot", acc, (rel,), check, url, rel))
+
+    def search_rcsb(self, accession: str, max_results: int = 1000) -> list[dict]:
+        """All PDB entries RCSB lists for a UniProt accession, with method and resolution (A).
+
+        Uses the RCSB search API (full-text-free attribute query on
+        ``rcsb_polymer_entity_container_identifiers.reference_sequence_identifiers``) and the
+        RCSB GraphQL data API for method and resolution. Needs the network.
+        """
+        acc = normalize_accession(accession)
+        target = _Target("rcsb-search", acc, (), lambda d, n: None)
+        self._require_network(target)
+        query = {
+            "query": {
+                "type": "group",
+                "logical_operator": "and",
+                "nodes": [
+                    {"type": "terminal", "service": "text", "parameters": {
+                        "attribute": "rcsb_polymer_entity_container_identifiers."
+                                     "reference_sequence_identifiers.database_accession",
+                        "operator": "exact_match", "value": acc}},
+                    {"type": "terminal", "service": "text", "parameters": {
+                        "attribute": "rcsb_polymer_entity_container_identifiers."
+                                     "reference_sequence_identifiers.database_name",
+                        "operator": "exact_match", "value": "UniProt"}},
+                ],
+            },
+            "return_type": "entry",
+            "request_options": {"paginate": {"start": 0, "rows": max_results}},
+        }
+        body = self._request_json("POST", self.endpoints.rcsb_search, f"RCSB search {acc}", query)
+        ids = [normalize_pdb_id(r["identifier"]) for r in (body or {}).get("result_set", [])]
+        if not ids:
+            return []
+        gql = ("query($ids:[String!]!){entries(entry_ids:$ids){rcsb_id exptl{method} "
+               "rcsb_entry_info{resolution_combined}}}")
+        data = self._request_json("POST", self.endpoints.rcsb_graphql, f"RCSB data {acc}",
+                                  {"query": gql, "variables": {"ids": ids}})
+        info = {e["rcsb_id"].upper(): e for e in (data or {}).get("data", {}).get("entries", [])}
+        rows = []
+        for pid in ids:
+            e = info.get(pid, {})
+            methods = [m.get("method") for m in (e.get("exptl") or []) if m.get("method")]
+            res = (e.get("rcsb_entry_info") or {}).get("resolution_combined") or [None]
+            rows.append({"pdb_id": pid, "method": "; ".join(methods) or None,
+                         "resolution_A": res[0]})
+        return rows
+
+    # -- machinery ----------------------------------------------------------------------------
+
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            s = requests.Session()
+            s.headers["User-Agent"] = USER_AGENT
+            s.trust_env = False  # no proxies from the environment: we name every host ourselves
+            self._session = s
+        return self._session
+
+    def _mirror_is_url(self) -> bool:
+        return isinstance(self.mirror, str) and self.mirror.startswith(("http://", "https://"))
+
+    def _local_versions(self, stem: str, fmts: list[str]) -> list[str]:
+        """Relative AlphaFold paths present in cache or local mirror, newest version first."""
+        import re
+
+        found: dict[str, int] = {}
+        dirs = [Path(self.cache_dir) / "alphafold"]
+        if self.mirror and not self._mirror_is_url():
+            dirs.append(Path(self.mirror) / "alphafold")
+        pat = re.compile(re.escape(stem) + r"(?:_v(\d+))?\.(cif|pdb)(\.gz)?\Z")
+        for d in dirs:
+            if d.is_dir():
+                for p in d.iterdir():
+                    m = pat.match(p.name)
+                    if m and m.group(2) in fmts:
+                        found[f"alphafold/{p.name}"] = int(m.group(1) or 0)
+        return sorted(found, key=lambda r: (-found[r], fmts.index(r.split(".")[1][:3])))
+
+    def _lookup_local(self, t: _Target) -> FetchResult | None:
+        cache = Path(self.cache_dir)
+        for rel in t.candidates:
+            p = cache / rel
+            if p.is_file():
+                try:
+                    t.check(p.read_bytes(), str(p))
+                except IntegrityError:
+                    # corrupt cache file: remove under the lock and fetch again
+                    with FileLock(str(p) + ".lock"):
+                        try:
+                            t.check(p.read_bytes(), str(p))
+                        except (IntegrityError, FileNotFoundError):
+                            p.unlink(missing_ok=True)
+                            continue
+                return FetchResult(p, "cache", t.kind, t.key)
+        if self.mirror and not self._mirror_is_url():
+            root = Path(self.mirror)
+            for rel in t.candidates:
+                p = root / rel
+                if p.is_file():
+                    t.check(p.read_bytes(), str(p))  # a corrupt mirror file is an error
+                    return FetchResult(p, "mirror", t.kind, t.key)
+        return None
+
+    def _looked_in(self, t: _Target) -> str:
+        places = [f"cache {self.cache_dir}"]
+        if self.mirror:
+            places.append(f"mirror {self.mirror}")
+        names = ", ".join(t.candidates) or "(no local file name)"
+        return f"looked for {names} in " + " and ".join(places)
+
+    def _require_network(self, t: _Target) -> None:
+        if self.offline:
+            raise NotAvailableOffline(
+                f"{t.kind} {t.key} not available offline: {self._looked_in(t)}; "
+                "offline mode forbids the network (unset STRUCTKIT_OFFLINE or drop --offline)"
+            )
+
+    def _get(self, t: _Target) -> FetchResult:
+        hit = self._lookup_local(t)
+        if hit is not None:
+            return hit
+        if self._mirror_is_url():
+            for rel in t.candidates:
+                url = f"{str(self.mirror).rstrip('/')}/{rel}"
+                try:
+                    return self._download(t, url, rel, source="mirror")
+                except NoSuchEntry:
+                    continue
+        self._require_network(t)
+        assert t.url and t.store_as
+        return self._download(t, t.url, t.store_as, source="network")
+
+    def _download(self, t: _Target, url: str, rel: str, source: str) -> FetchResult:
+        dest = Path(self.cache_dir) / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(dest) + ".lock"):
+            if dest.is_file():  # another process finished while we waited for the lock
+                try:
+                    t.check(dest.read_bytes(), str(dest))
+                    return FetchResult(dest, "cache", t.kind, t.key)
+                except IntegrityError:
+                    dest.unlink(missing_ok=True)
+            data = self._fetch_bytes(url, f"{t.kind} {t.key}", t.check)
+            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, dest)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return FetchResult(dest, source, t.kind, t.key)
+
+    def _sleep_for(self, attempt: int, resp: requests.Response | None) -> float:
+        delay = self.backoff * (2**attempt)
+        if resp is not None and resp.headers.get("Retry-After"):
+            try:
+                delay = max(delay, float(resp.headers["Retry-After"]))
+            except ValueError:
+                pass
+        return min(delay, self.max_retry_after)
+
+    def _fetch_bytes(self, url: str, what: str, check: Callable[[bytes, str], None]) -> bytes:
+        """GET ``url`` with retries; return a body that passed ``check``."""
+        last = ""
+        for attempt in range(self.retries + 1):
+            resp = None
+            try:
+                resp = self.session.get(url, timeout=self.timeout, stream=True)
+                if resp.status_code == 404:
+                    raise NoSuchEntry(f"no such entry: {what} (404 from {url})")
+                if resp.status_code == 429 or resp.status_code >= 500:
+                    last = f"HTTP {resp.status_code} from {url}"
+                    resp.close()
+                    if attempt < self.retries:
+                        time.sleep(self._sleep_for(attempt, resp))
+                    continue
+                if resp.status_code != 200:
+                    raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
+                data = self._read_limited(resp, url, what)
+                check(data, url)
+                return data
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
+                    _Truncated) as exc:
+                timed_out = isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError))
+                kind = "timed out" if timed_out else "failed"
+                last = f"request {kind}: {url} ({type(exc).__name__}: {exc})"
+                if attempt < self.retries:
+                    time.sleep(self._sleep_for(attempt, None))
+            finally:
+                if resp is not None:
+                    resp.close()
+        raise FetchError(f"{what}: gave up after {self.retries + 1} attempts; last: {last}")
+
+    def _read_limited(self, resp: requests.Response, url: str, what: str) -> bytes:
+        declared = resp.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(f"{what}: {url} is {declared} bytes, over the limit of {self.max_bytes}")
+        chunks, total = [], 0
+        for chunk in resp.raw.stream(65536, decode_content=False):
+            total += len(chunk)
+            if total > self.max_bytes:
+                raise FetchError(f"{what}: {url} exceeds the size limit of {self.max_bytes} bytes")
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        if declared and declared.isdigit() and len(data) != int(declared):
+            raise _Truncated(f"got {len(data)} of {declared} bytes")
+        return data
+
+    def _request_json(self, method: str, url: str, what: str, payload: dict) -> dict | None:
+        last = ""
+        for attempt in range(self.retries + 1):
+            try:
+                resp = self.session.request(method, url, json=payload, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                if attempt < self.retries:
+                    time.sleep(self._sleep_for(attempt, None))
+                continue
+            if resp.status_code == 204:
+                return None
+            if resp.status_code == 429 or resp.status_code >= 500:
+                last = f"HTTP {resp.status_code}"
+                if attempt < self.retries:
+                    time.sleep(self._sleep_for(attempt, resp))
+                continue
+            if resp.status_code != 200:
+                raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
+            try:
+                return resp.json()
+            except ValueError as exc:
+                raise IntegrityError(f"{what}: {url} did not return JSON") from exc
+        raise FetchError(f"{what}: gave up after {self.retries + 1} attempts; last: {last}")
+
+    def _alphafold_latest(self, acc: str) -> int:
+        url = f"{self.endpoints.alphafold_api}/{acc}"
+        data = self._fetch_bytes(url, f"AlphaFold DB entry {acc}", _check_json_list)
+        entries = json.loads(data)
+        versions = [int(e["latestVersion"]) for e in entries
+                    if isinstance(e, dict) and str(e.get("latestVersion", "")).isdigit()
+                    and e.get("uniprotAccession", acc) == acc]
+        if not versions:
+            raise NoSuchEntry(f"no such entry: AlphaFold DB has no model for {acc}")
+        return max(versions)
+
+
+class _Truncated(Exception):
+    pass
+
+
+def _check_json_list(data: bytes, name: str) -> None:
+    try:
+        obj = json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise IntegrityError(f"{name}: not JSON ({exc})") from exc
+    if not isinstance(obj, list):
+        raise IntegrityError(f"{name}: expected a JSON list of predictions")
+
+
+def _check_url_scheme(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme == "https":
+        return
+    if parsed.scheme == "http" and parsed.hostname in _LOOPBACK:
+        return  # local test servers and local mirrors only
+    raise ValueError(f"URL {url!r}: only https:// is allowed (http:// only for 127.0.0.1/localhost)")
+
+
+_DEFAULT: Fetcher | None = None
+
+
+def default_fetcher() -> Fetcher:
+    """The process-wide fetcher configured from the environment (re-read when it changes)."""
+    global _DEFAULT
+    env = (os.environ.get("STRUCTKIT_CACHE"), os.environ.get("STRUCTKIT_MIRROR"),
+           os.environ.get("STRUCTKIT_OFFLINE"))
+    if _DEFAULT is None or getattr(_DEFAULT, "_env", None) != env:
+        _DEFAULT = Fetcher()
+        _DEFAULT._env = env  # type: ignore[attr-defined]
+    return _DEFAULT

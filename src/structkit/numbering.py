@@ -1,0 +1,256 @@
+"""UniProt position <-> (chain, author residue number, insertion code), with the method said.
+
+For each chain of the target protein the mapping comes from the entry's own reference records
+(DBREF / ``_struct_ref_seq``: ``method='DBREF'``) when they name the accession and agree with
+the sequence (at least 90 % identity over the mapped residues). Otherwise the observed chain
+sequence is aligned to the UniProt sequence (Biopython ``PairwiseAligner``, global with free end
+gaps, BLOSUM62, gap open -10, extend -0.5: ``method='alignment'``); when the alignment shows one
+constant offset between author and UniProt numbers for at least 95 % of the aligned residues,
+that offset is applied to every residue (``method='alignment, offset +N'``), which keeps a
+residue that differs from UniProt (an engineered or crystallised mutation) on its own number.
+
+Each position is then ``mapped`` (with whether the file's residue matches UniProt, and the
+SEQADV explanation when it does not), ``unobserved`` (inside the construct but absent from the
+coordinates) or ``not covered`` (outside the construct).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from Bio import Align
+from Bio.Align import substitution_matrices
+
+from .structure import Structure, one_letter
+
+__all__ = [
+    "ChainNumbering",
+    "PositionLookup",
+    "number_chain",
+    "number_structure",
+    "align_sequences",
+    "family_map",
+]
+
+MIN_DBREF_IDENTITY = 0.90
+MIN_ALIGN_IDENTITY = 0.50
+MIN_OFFSET_AGREEMENT = 0.95
+
+
+@lru_cache(maxsize=1)
+def _aligner() -> Align.PairwiseAligner:
+    a = Align.PairwiseAligner(mode="global",
+                              substitution_matrix=substitution_matrices.load("BLOSUM62"),
+                              open_gap_score=-10.0, extend_gap_score=-0.5)
+    a.end_gap_score = 0.0
+    return a
+
+
+def align_sequences(target: str, query: str) -> np.ndarray:
+    """Indices of ``target`` (0-based, -1 for none) aligned to each residue of ``query``."""
+    aln = _aligner().align(target, query)[0]
+    idx = aln.indices
+    out = np.full(len(query), -1, dtype=np.int64)
+    both = (idx[0] >= 0) & (idx[1] >= 0)
+    out[idx[1][both]] = idx[0][both]
+    return out
+
+
+@lru_cache(maxsize=32)
+def family_map(seq_from: str, seq_to: str) -> dict[int, int]:
+    """UniProt position in ``seq_from`` -> aligned position in ``seq_to`` (1-based, aligned pairs only)."""
+    m = align_sequences(seq_to, seq_from)
+    return {i + 1: int(j) + 1 for i, j in enumerate(m) if j >= 0}
+
+
+@dataclass(frozen=True)
+class PositionLookup:
+    """Where a UniProt position lies in one chain of one structure."""
+
+    status: str  # mapped | unobserved | not covered
+    structure_id: str
+    chain: str
+    position: int  # UniProt numbering
+    method: str
+    residue_index: int | None = None
+    author_num: int | None = None
+    icode: str = ""
+    res_name: str | None = None
+    matches_uniprot: bool | None = None
+    difference: str = ""  # SEQADV explanation or 'differs from UniProt (no SEQADV record)'
+
+    @property
+    def author_label(self) -> str:
+        return "" if self.author_num is None else f"{self.author_num}{self.icode}"
+
+
+@dataclass
+class ChainNumbering:
+    """UniProt numbering of one chain (model 1)."""
+
+    structure_id: str
+    chain: str
+    accession: str
+    method: str
+    identity: float
+    residue_indices: np.ndarray  # residue indices of the chain's protein residues
+    uniprot_pos: np.ndarray  # UniProt position per residue (-1: not in the reference)
+    construct: tuple[int, int]  # UniProt range the crystallised construct covers
+    notes: list[str] = field(default_factory=list)
+    _structure: Structure | None = field(default=None, repr=False)
+    _uniprot: str = field(default="", repr=False)
+    _pos_to_k: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for k, pos in enumerate(self.uniprot_pos):
+            if pos > 0 and int(pos) not in self._pos_to_k:
+                self._pos_to_k[int(pos)] = k
+
+    @property
+    def offset(self) -> int | None:
+        """The most common (UniProt - author) offset, or None if nothing is mapped."""
+        st = self._structure
+        ok = self.uniprot_pos > 0
+        if st is None or not ok.any():
+            return None
+        d = self.uniprot_pos[ok] - st.res_num[self.residue_indices[ok]]
+        vals, counts = np.unique(d, return_counts=True)
+        return int(vals[np.argmax(counts)])
+
+    def lookup(self, position: int) -> PositionLookup:
+        """Status of UniProt ``position`` in this chain."""
+        st = self._structure
+        assert st is not None
+        k = self._pos_to_k.get(int(position))
+        if k is None:
+            lo, hi = self.construct
+            status = "unobserved" if lo <= position <= hi else "not covered"
+            return PositionLookup(status, st.id, self.chain, int(position), self.method)
+        ri = int(self.residue_indices[k])
+        name = str(st.res_resname[ri])
+        aa = one_letter(name)
+        ref = self._uniprot[position - 1] if 0 < position <= len(self._uniprot) else "?"
+        match = aa == ref
+        diff = "" if match else _difference(st, self.chain, int(st.res_num[ri]),
+                                            str(st.res_icode[ri]))
+        return PositionLookup("mapped", st.id, self.chain, int(position), self.method, ri,
+                              int(st.res_num[ri]), str(st.res_icode[ri]), name, match, diff)
+
+    def position_of(self, author_num: int, icode: str = "") -> int | None:
+        """UniProt position of author residue ``author_num``+``icode``, or None."""
+        st = self._structure
+        assert st is not None
+        nums = st.res_num[self.residue_indices]
+        ics = st.res_icode[self.residue_indices]
+        hit = np.flatnonzero((nums == author_num) & (ics == icode))
+        if not len(hit) or self.uniprot_pos[hit[0]] <= 0:
+            return None
+        return int(self.uniprot_pos[hit[0]])
+
+
+def _difference(st: Structure, chain: str, num: int, icode: str) -> str:
+    for d in st.seqdifs:
+        if d.chain == chain and d.auth_seq == num and d.icode == icode:
+            return d.details.lower() or "SEQADV record"
+    return "differs from UniProt (no SEQADV record)"
+
+
+def _identity(st: Structure, res_idx: np.ndarray, pos: np.ndarray, useq: str) -> float:
+    ok = (pos > 0) & (pos <= len(useq))
+    if not ok.any():
+        return 0.0
+    same = [one_letter(str(st.res_resname[r])) == useq[p - 1]
+            for r, p in zip(res_idx[ok], pos[ok], strict=True)]
+    return float(np.mean(same))
+
+
+def number_chain(st: Structure, chain: str, accession: str, uniprot_seq: str) -> ChainNumbering:
+    """Map one chain of ``st`` (model 1) onto the UniProt sequence of ``accession``."""
+    res_idx = st.residues_of(chain, model=1, kind="protein")
+    if not len(res_idx):
+        raise ValueError(f"{st.id}: chain {chain!r} has no protein residues "
+                         f"(chains with protein: {', '.join(st.chains(kind='protein')) or 'none'})")
+    nums = st.res_num[res_idx]
+    ics = st.res_icode[res_idx]
+    notes: list[str] = []
+    refs = [r for r in st.refs_for(chain) if r.accession.upper() == accession.upper()]
+    pos = np.full(len(res_idx), -1, dtype=np.int64)
+    method = ""
+    construct = None
+    if refs:
+        usable = all(r.auth_end - r.auth_begin == r.db_end - r.db_begin for r in refs)
+        for r in refs:
+            inside = (nums >= r.auth_begin) & (nums <= r.auth_end)
+            if (ics[inside] != "").any():
+                usable = False
+                notes.append(f"insertion codes inside DBREF range {r.auth_begin}-{r.auth_end}")
+            pos[inside & (ics == "")] = nums[inside & (ics == "")] - r.auth_begin + r.db_begin
+        ident = _identity(st, res_idx, pos, uniprot_seq)
+        if usable and ident >= MIN_DBREF_IDENTITY:
+            method = "DBREF"
+            construct = (min(r.db_begin for r in refs), max(r.db_end for r in refs))
+        else:
+            notes.append(f"DBREF to {accession} not usable (identity {ident:.2f}); aligned instead")
+            pos[:] = -1
+    if not method:
+        seq = "".join(one_letter(str(n)) for n in st.res_resname[res_idx])
+        aligned = align_sequences(uniprot_seq, seq)
+        apos = np.where(aligned >= 0, aligned + 1, -1)
+        ok = apos > 0
+        ident = _identity(st, res_idx, apos, uniprot_seq)
+        if ok.sum() == 0 or ident < MIN_ALIGN_IDENTITY:
+            raise ValueError(f"{st.id} chain {chain}: not {accession} (alignment identity "
+                             f"{ident:.2f} over {int(ok.sum())} residues)")
+        offsets = apos[ok] - nums[ok]
+        vals, counts = np.unique(offsets, return_counts=True)
+        best = int(vals[np.argmax(counts)])
+        if counts.max() / ok.sum() >= MIN_OFFSET_AGREEMENT and (ics == "").all():
+            pos = nums + best
+            pos[(pos < 1) | (pos > len(uniprot_seq))] = -1
+            method = f"alignment, offset {best:+d}"
+        else:
+            pos = apos
+            method = "alignment"
+        construct = _construct_from_seqres(st, chain, uniprot_seq) or (
+            int(pos[pos > 0].min()), int(pos[pos > 0].max()))
+    identity = _identity(st, res_idx, pos, uniprot_seq)
+    return ChainNumbering(st.id, chain, accession.upper(), method, identity, res_idx, pos,
+                          construct, notes, st, uniprot_seq)
+
+
+def _construct_from_seqres(st: Structure, chain: str, useq: str) -> tuple[int, int] | None:
+    names = st.seqres.get(chain)
+    if not names:
+        return None
+    seq = "".join(one_letter(n) for n in names)
+    aligned = align_sequences(useq, seq)
+    hits = aligned[aligned >= 0]
+    if not len(hits):
+        return None
+    return int(hits.min()) + 1, int(hits.max()) + 1
+
+
+def number_structure(st: Structure, accession: str, uniprot_seq: str,
+                     chains: list[str] | tuple[str, ...] | None = None) -> dict[str, ChainNumbering]:
+    """Number every chain of the target in ``st`` (model 1).
+
+    ``chains=None`` takes chains whose reference records name ``accession``, else every protein
+    chain that aligns to the UniProt sequence with at least 50 % identity.
+    """
+    out: dict[str, ChainNumbering] = {}
+    if chains is None:
+        named = [c for c in st.chains(kind="protein")
+                 if any(r.accession.upper() == accession.upper() for r in st.refs_for(c))]
+        candidates = named or st.chains(kind="protein")
+        for c in candidates:
+            try:
+                out[c] = number_chain(st, c, accession, uniprot_seq)
+            except ValueError:
+                if named:
+                    raise
+        return out
+    for c in chains:
+        out[c] = number_chain(st, c, accession, uniprot_seq)
+    return out
