@@ -309,7 +309,8 @@ class Fetcher:
             if acc.encode() not in data[:20000] and data[:2] != b"\x1f\x8b":
                 raise IntegrityError(f"{name}: does not name {acc}; not its AlphaFold model")
 
-        found = self._local_versions(stem, fmts)
+        found = self._local_versions(stem, fmts) or [
+            f"alphafold/{stem}[_vN].{'|'.join(fmts)}"]  # a pattern, for the message
         target = _Target("alphafold", acc, tuple(found), check)
         hit = self._lookup_local(target)
         if hit is not None:

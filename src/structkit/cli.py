@@ -1,0 +1,266 @@
+"""The ``structkit`` command line: fetch, impact, sites."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from . import __version__
+
+EPILOG_IMPACT = """\
+examples:
+  structkit impact                              the built-in seed panel (HER2 and p53 hotspots)
+  structkit impact T798M T798I L869R R248Q      gene inferred when only one target fits
+  structkit impact ERBB2:p.S310F TP53:p.Arg248Gln --out table.xlsx
+  structkit impact --input cohort.maf --out table.tsv      MAF/CSV/TSV, rows with errors kept
+  structkit impact --structures 1TSR 2OCJ R175H --cutoff 5
+
+numbering: positions are UniProt numbering (P04626 HER2, P04637 p53, P00533 EGFR); the table
+gives each structure's author number next to it, and how it was mapped (DBREF or alignment).
+HER2 variants are also placed on the EGFR kinase-drug complexes through the HER2-EGFR
+alignment (column 'via'); --no-family turns that off.
+"""
+
+EPILOG_FETCH = """\
+examples:
+  structkit fetch 1N8Z 1S78 --format cif
+  structkit fetch --alphafold P04626
+  structkit fetch --uniprot P04637
+  structkit fetch --catalog --mirror ../shared/data --offline
+
+Files go to the cache (--cache, $STRUCTKIT_CACHE, default ./structures). A mirror (--mirror,
+$STRUCTKIT_MIRROR: a directory or base URL laid out as pdb/, alphafold/, uniprot/) is tried
+before the network; --offline (or STRUCTKIT_OFFLINE=1) never touches the network.
+Exit status 1 if anything asked for could not be obtained.
+"""
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("where files come from")
+    g.add_argument("--cache", metavar="DIR", help="cache directory (default $STRUCTKIT_CACHE or ./structures)")
+    g.add_argument("--mirror", metavar="DIR|URL", help="local mirror tried before the network ($STRUCTKIT_MIRROR)")
+    g.add_argument("--offline", action="store_true", default=None,
+                   help="never use the network ($STRUCTKIT_OFFLINE=1)")
+
+
+def _fetcher(args):
+    from .fetch import Fetcher
+
+    return Fetcher(cache_dir=args.cache, mirror=args.mirror, offline=args.offline)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="structkit",
+        description="Structural impact of HER2 (ERBB2) and p53 (TP53) variants: fetch structures, "
+                    "map UniProt positions onto them, and measure distances to antibody epitopes, "
+                    "drug pockets, DNA and zinc sites computed from the complexes.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"structkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    f = sub.add_parser("fetch", help="download PDB entries, AlphaFold models, UniProt records",
+                       description="Fetch structures and sequences into the local cache.",
+                       epilog=EPILOG_FETCH, formatter_class=argparse.RawDescriptionHelpFormatter)
+    f.add_argument("ids", nargs="*", metavar="PDB_ID", help="PDB IDs such as 1N8Z")
+    f.add_argument("--format", choices=["cif", "pdb"], default=None,
+                   help="file format (default: mmCIF, or any format already in cache/mirror)")
+    f.add_argument("--assembly", type=int, metavar="N", help="biological assembly N instead of the entry")
+    f.add_argument("--alphafold", nargs="+", metavar="ACC", default=[], help="AlphaFold DB models")
+    f.add_argument("--uniprot", nargs="+", metavar="ACC", default=[], help="UniProt records (FASTA and JSON)")
+    f.add_argument("--catalog", action="store_true", help="everything the built-in catalog names")
+    _add_source_args(f)
+
+    i = sub.add_parser("impact", help="mutation-impact table (the main job)",
+                       description="Place variants on structures and measure their distance to each "
+                                   "binding site. With no variants, runs the built-in seed panel.",
+                       epilog=EPILOG_IMPACT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("variants", nargs="*", metavar="VARIANT",
+                   help="T798M, p.Thr798Met, ERBB2:p.T798M, 'TP53 R248Q', ...")
+    i.add_argument("--input", metavar="FILE", help="MAF, CSV or TSV (optionally .gz) of variants")
+    i.add_argument("--gene", help="gene for variants given without one (HER2/ERBB2, p53/TP53, EGFR)")
+    i.add_argument("--structures", nargs="+", metavar="ID", help="PDB IDs or AF-<acc> (default: catalog)")
+    i.add_argument("--cutoff", type=float, default=4.0, help="contact cut-off between heavy atoms, A (default 4.0)")
+    i.add_argument("--metal-cutoff", type=float, default=3.0, help="metal coordination cut-off, A (default 3.0)")
+    i.add_argument("--no-family", action="store_true", help="do not place HER2 variants on EGFR complexes")
+    i.add_argument("--out", metavar="FILE", help="write the full table (.csv .tsv .xlsx .parquet .md .html)")
+    i.add_argument("--summary-out", metavar="FILE", help="write the one-row-per-variant summary too")
+    i.add_argument("--progress", action="store_true", help="show a progress bar")
+    _add_source_args(i)
+
+    s = sub.add_parser("sites", help="binding sites of a structure, computed from the complex",
+                       description="List the residues of each site (UniProt and author numbering, "
+                                   "nearest partner atom, distance).")
+    s.add_argument("structure", metavar="ID", help="catalog structure (e.g. 1N8Z, 3POZ, 1TSR)")
+    s.add_argument("--cutoff", type=float, default=4.0, help="contact cut-off, A (default 4.0)")
+    s.add_argument("--metal-cutoff", type=float, default=3.0, help="metal cut-off, A (default 3.0)")
+    s.add_argument("--out", metavar="FILE", help="write the table (.csv .tsv .xlsx .parquet .md .html)")
+    _add_source_args(s)
+    return parser
+
+
+def _cmd_fetch(args) -> int:
+    from tqdm.auto import tqdm
+
+    from .catalog import catalog
+    from .fetch import FetchError
+
+    fetcher = _fetcher(args)
+    jobs: list[tuple[str, str, object]] = []
+    for pid in args.ids:
+        jobs.append(("pdb", pid, lambda pid=pid: fetcher.pdb(pid, args.format, args.assembly)))
+    for acc in args.alphafold:
+        jobs.append(("alphafold", acc, lambda acc=acc: fetcher.alphafold(acc)))
+    for acc in args.uniprot:
+        jobs.append(("uniprot", acc, lambda acc=acc: fetcher.uniprot(acc, "fasta")))
+    if args.catalog:
+        cat = catalog()
+        for s in cat.structures:
+            if s.is_alphafold:
+                jobs.append(("alphafold", s.id, lambda s=s: fetcher.alphafold(s.id[3:])))
+            else:
+                jobs.append(("pdb", s.id, lambda s=s: fetcher.pdb(s.id, args.format, s.assembly)))
+        for t in cat.targets:
+            jobs.append(("uniprot", t.accession,
+                         lambda t=t: _uniprot_any(fetcher, t.accession)))
+    if not jobs:
+        print("structkit fetch: nothing to fetch; give PDB IDs, --alphafold, --uniprot or --catalog",
+              file=sys.stderr)
+        return 2
+    rows = []
+    for kind, key, job in tqdm(jobs, desc="fetch", unit="file", disable=len(jobs) < 2, file=sys.stderr):
+        try:
+            res = job()
+            rows.append({"kind": kind, "id": key, "source": res.source, "path": str(res.path)})
+        except (FetchError, ValueError) as exc:
+            from .fetch import NotAvailableOffline
+
+            src = "not available offline" if isinstance(exc, NotAvailableOffline) else "failed"
+            rows.append({"kind": kind, "id": key, "source": src, "path": str(exc)})
+    df = pd.DataFrame(rows)
+    print(df.to_string(index=False))
+    counts = df.source.value_counts().to_dict()
+    print("\nsummary: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0 if df.source.isin(["cache", "mirror", "network"]).all() else 1
+
+
+def _uniprot_any(fetcher, acc: str):
+    from .fetch import FetchError
+
+    last: Exception | None = None
+    for fmt in ("fasta", "json", "txt"):
+        try:
+            return fetcher.uniprot(acc, fmt)
+        except FetchError as exc:
+            last = exc
+    assert last is not None
+    raise last
+
+
+def _cmd_impact(args) -> int:
+    from .catalog import catalog
+    from .impact import impact_table, summarize, write_table
+    from .variants import parse_variants
+
+    if args.offline or args.mirror or args.cache:
+        _apply_env(args)
+    if args.input:
+        batch = parse_variants(args.input, gene=args.gene)
+        source = args.input
+    elif args.variants:
+        batch = parse_variants(args.variants, gene=args.gene)
+        if len(batch.rejected):
+            for r in batch.rejected.itertuples():
+                print(f"structkit impact: {r.reason}", file=sys.stderr)
+            return 2
+        source = "command line"
+    else:
+        panel = catalog().seed_panel
+        batch = parse_variants([(v["gene"], v["change"]) for v in panel])
+        source = "built-in seed panel"
+    if not len(batch) and not len(batch.rejected):
+        print(f"structkit impact: no variants in {source}", file=sys.stderr)
+        return 2
+    table = impact_table(batch, structures=args.structures, cutoff=args.cutoff,
+                         metal_cutoff=args.metal_cutoff, family=not args.no_family,
+                         progress=args.progress or sys.stderr.isatty())
+    summary = summarize(table[table.status != "rejected"]) if len(table) else pd.DataFrame()
+    if args.out:
+        write_table(table, args.out)
+        print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
+    if args.summary_out:
+        write_table(summary, args.summary_out)
+    cols = ["gene", "variant", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
+            "nearest_author_num", "sites_within_cutoff", "not_available"]
+    print(f"# structkit {__version__} impact: {len(batch)} variants from {source}; "
+          f"cut-off {args.cutoff} A (metal {args.metal_cutoff} A); positions in UniProt numbering, "
+          "nearest_author_num in the structure's author numbering")
+    if len(summary):
+        shown = summary[cols].copy()
+        shown["nearest_author_num"] = shown["nearest_author_num"].astype("Int64")
+        print(shown.to_string(index=False))
+    counts = table.status.value_counts().to_dict()
+    print("rows by status: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if len(batch.rejected):
+        print(f"{len(batch.rejected)} input rows rejected (status 'rejected' in the table)")
+    return 0
+
+
+def _apply_env(args) -> None:
+    if args.cache:
+        os.environ["STRUCTKIT_CACHE"] = args.cache
+    if args.mirror:
+        os.environ["STRUCTKIT_MIRROR"] = args.mirror
+    if args.offline:
+        os.environ["STRUCTKIT_OFFLINE"] = "1"
+
+
+def _cmd_sites(args) -> int:
+    from .impact import write_table
+    from .sites import analyze
+
+    _apply_env(args)
+    a = analyze(args.structure, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff)
+    table = a.site_table()
+    st = a.structure
+    print(f"# {st.id}: {a.entry.shows or st.title} ({st.method or 'method unknown'}"
+          f"{'' if st.resolution is None else f', {st.resolution:.2f} A'}); target {a.accession}; "
+          f"cut-off {args.cutoff} A (metal {args.metal_cutoff} A)")
+    for ch, cd in a.chains.items():
+        off = cd.numbering.offset
+        rel = "" if off is None else f", UniProt = author {off:+d}"
+        print(f"# chain {ch}: numbering {cd.numbering.method}{rel}")
+    for note in a.notes:
+        print(f"# note: {note}")
+    if args.out:
+        write_table(table, args.out)
+    if len(table):
+        print(table.drop(columns=["pdb_id", "cutoff_A", "numbering_method"]).to_string(index=False))
+    else:
+        print("no site residues (the catalog names no partners for this structure)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .fetch import FetchError
+
+    try:
+        return {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites}[args.command](args)
+    except (FetchError, ValueError, KeyError, FileNotFoundError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"structkit {args.command}: {msg}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Per-residue measurements: solvent accessibility, secondary structure, B-factor/pLDDT, distances.
+
+- SASA: Shrake-Rupley, probe 1.4 A, 100 points per atom (golden-spiral), Bondi radii by element
+  (C 1.70, N 1.55, O 1.52, S 1.80 A; others 1.80 A), computed on the target chain alone (the
+  monomer, as Missense3D does), heavy atoms only.
+- RSA: residue SASA / maximum ASA of the residue type, table ``TIEN2013_THEORETICAL``
+  (Tien et al. 2013, PLoS ONE 8:e80635, theoretical values, A^2).
+- Secondary structure: DSSP-style assignment from backbone hydrogen bonds with MDAnalysis's
+  numpy port of DSSP (``MDAnalysis.analysis.dssp.pydssp_numpy``), three states H (helix),
+  E (strand), - (other), run per chain segment between breaks (C-N > 2.0 A).
+- Distances: minimum heavy-atom distance from a residue to a set of partner atoms (all atoms;
+  side chain beyond CB; CA), with the nearest partner atom and the count of partner atoms within
+  a cut-off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .structure import Structure
+
+__all__ = [
+    "TIEN2013_THEORETICAL",
+    "BONDI_RADII",
+    "shrake_rupley",
+    "residue_sasa",
+    "relative_sasa",
+    "secondary_structure",
+    "residue_bfactor",
+    "residue_distances",
+]
+
+TIEN2013_THEORETICAL = {
+    "A": 129.0, "R": 274.0, "N": 195.0, "D": 193.0, "C": 167.0, "E": 223.0, "Q": 225.0,
+    "G": 104.0, "H": 224.0, "I": 197.0, "L": 201.0, "K": 236.0, "M": 224.0, "F": 240.0,
+    "P": 159.0, "S": 155.0, "T": 172.0, "W": 285.0, "Y": 263.0, "V": 174.0,
+}
+BONDI_RADII = {"C": 1.70, "N": 1.55, "O": 1.52, "S": 1.80, "SE": 1.90, "H": 1.10}
+_DEFAULT_RADIUS = 1.80
+BACKBONE = frozenset({"N", "CA", "C", "O", "OXT"})
+
+
+def _sphere(n: int) -> np.ndarray:
+    """``n`` points evenly spread on the unit sphere (golden spiral)."""
+    i = np.arange(n) + 0.5
+    phi = np.arccos(1 - 2 * i / n)
+    theta = np.pi * (1 + 5**0.5) * i
+    return np.column_stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)])
+
+
+def shrake_rupley(coord: np.ndarray, element: np.ndarray, probe: float = 1.4,
+                  n_points: int = 100) -> np.ndarray:
+    """Solvent-accessible surface area per atom (A^2), Shrake-Rupley.
+
+    A test point on atom i's expanded sphere (radius r_i + probe) is buried when it lies inside
+    the expanded sphere of any other atom j. Only pairs whose expanded spheres overlap are
+    tested, vectorised over the pairs in chunks.
+    """
+    coord = np.asarray(coord, dtype=np.float64)
+    radii = np.array([BONDI_RADII.get(str(e).upper(), _DEFAULT_RADIUS) for e in element]) + probe
+    n = len(coord)
+    if n == 0:
+        return np.zeros(0)
+    sph = _sphere(n_points).astype(np.float32)
+    pairs = cKDTree(coord).query_pairs(2 * radii.max(), output_type="ndarray")
+    i = np.r_[pairs[:, 0], pairs[:, 1]]
+    j = np.r_[pairs[:, 1], pairs[:, 0]]
+    keep = np.linalg.norm(coord[i] - coord[j], axis=1) < radii[i] + radii[j]
+    order = np.argsort(i[keep], kind="stable")
+    i, j = i[keep][order], j[keep][order]
+    buried = np.zeros((n, n_points), dtype=bool)
+    step = 20000
+    for s in range(0, len(i), step):
+        ii, jj = i[s:s + step], j[s:s + step]
+        rel = (coord[ii] - coord[jj]).astype(np.float32)
+        pts = rel[:, None, :] + radii[ii, None, None].astype(np.float32) * sph[None]
+        inside = np.einsum("mpk,mpk->mp", pts, pts) < (radii[jj] ** 2)[:, None]
+        u, first = np.unique(ii, return_index=True)
+        buried[u] |= np.logical_or.reduceat(inside, first, axis=0)
+    exposed = (~buried).sum(axis=1)
+    return 4.0 * np.pi * radii**2 * exposed / n_points
+
+
+def residue_sasa(st: Structure, res_idx: np.ndarray, context: np.ndarray | None = None,
+                 probe: float = 1.4, n_points: int = 100) -> np.ndarray:
+    """SASA (A^2) of residues ``res_idx``, computed among the atoms of ``context`` residues
+    (default: the residues themselves, i.e. the chain alone)."""
+    ctx = res_idx if context is None else context
+    atoms = np.concatenate([np.arange(st.res_start[r], st.res_stop[r]) for r in ctx])
+    per_atom = shrake_rupley(st.coord[atoms], st.element[atoms], probe, n_points)
+    atom_res = st.res_index[atoms]
+    total = np.bincount(atom_res, weights=per_atom, minlength=len(st.res_num))
+    return total[res_idx]
+
+
+def relative_sasa(st: Structure, res_idx: np.ndarray, sasa: np.ndarray) -> np.ndarray:
+    """RSA (fraction, may exceed 1 slightly) from SASA with the Tien 2013 theoretical table."""
+    from .structure import one_letter
+
+    maxasa = np.array([TIEN2013_THEORETICAL.get(one_letter(str(n)), np.nan)
+                       for n in st.res_resname[res_idx]])
+    return sasa / maxasa
+
+
+def _backbone(st: Structure, r: int) -> np.ndarray | None:
+    sl = slice(st.res_start[r], st.res_stop[r])
+    names = st.atom_name[sl]
+    out = np.empty((4, 3))
+    for k, nm in enumerate(("N", "CA", "C", "O")):
+        hit = np.flatnonzero(names == nm)
+        if not len(hit):
+            return None
+        out[k] = st.coord[sl][hit[0]]
+    return out
+
+
+def secondary_structure(st: Structure, res_idx: np.ndarray) -> np.ndarray:
+    """Three-state secondary structure (H, E, -) per residue; '?' where backbone atoms are missing."""
+    from MDAnalysis.analysis.dssp.pydssp_numpy import assign
+
+    out = np.full(len(res_idx), "?", dtype="U1")
+    bb = [_backbone(st, int(r)) for r in res_idx]
+    # segments of consecutive residues with complete backbones and peptide bonds (C-N <= 2.0 A)
+    seg: list[int] = []
+    segments: list[list[int]] = []
+    for k, b in enumerate(bb):
+        if b is None:
+            if seg:
+                segments.append(seg)
+            seg = []
+            continue
+        if seg and np.linalg.norm(bb[seg[-1]][2] - b[0]) > 2.0:
+            segments.append(seg)
+            seg = []
+        seg.append(k)
+    if seg:
+        segments.append(seg)
+    for s in segments:
+        if len(s) < 3:
+            out[s] = "-"
+            continue
+        onehot = assign(np.stack([bb[k] for k in s]).astype(np.float32))
+        out[s] = np.array(["-", "H", "E"])[np.argmax(onehot, axis=1)]
+    return out
+
+
+def residue_bfactor(st: Structure, res_idx: np.ndarray) -> np.ndarray:
+    """CA B-factor per residue (pLDDT for AlphaFold models); residue mean if no CA."""
+    out = np.empty(len(res_idx))
+    for k, r in enumerate(res_idx):
+        sl = slice(st.res_start[r], st.res_stop[r])
+        ca = np.flatnonzero(st.atom_name[sl] == "CA")
+        out[k] = st.b_factor[sl][ca[0]] if len(ca) else st.b_factor[sl].mean()
+    return out
+
+
+def residue_distances(st: Structure, res_idx: np.ndarray, partner_atoms: np.ndarray,
+                      cutoff: float) -> dict[str, np.ndarray]:
+    """Distances from each residue in ``res_idx`` to the partner atoms (indices into ``st``).
+
+    Returns arrays (one value per residue): ``min_dist`` (any heavy atom, A), ``sc_dist``
+    (side-chain atoms beyond CB; NaN for Gly and Ala), ``ca_dist``, ``n_contacts`` (partner
+    atoms within ``cutoff`` of any residue atom), ``nearest_atom`` (partner atom index),
+    ``residue_atom`` (the residue's atom index at the minimum).
+    """
+    n = len(res_idx)
+    out = {k: np.full(n, np.nan) for k in ("min_dist", "sc_dist", "ca_dist")}
+    out["n_contacts"] = np.zeros(n, dtype=np.int64)
+    out["nearest_atom"] = np.full(n, -1, dtype=np.int64)
+    out["residue_atom"] = np.full(n, -1, dtype=np.int64)
+    if not len(partner_atoms) or not n:
+        return out
+    tree = cKDTree(st.coord[partner_atoms])
+    starts, stops = st.res_start[res_idx], st.res_stop[res_idx]
+    atoms = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
+    owner = np.repeat(np.arange(n), stops - starts)
+    d, j = tree.query(st.coord[atoms], k=1)
+    names = st.atom_name[atoms]
+    is_sc = ~np.isin(names, list(BACKBONE) + ["CB"])
+    is_ca = names == "CA"
+    order = np.lexsort((d, owner))  # by residue, then distance
+    first = np.r_[0, np.flatnonzero(np.diff(owner[order])) + 1]
+    best = order[first]
+    res_of_best = owner[best]
+    out["min_dist"][res_of_best] = d[best]
+    out["nearest_atom"][res_of_best] = partner_atoms[j[best]]
+    out["residue_atom"][res_of_best] = atoms[best]
+    sc = np.full(n, np.inf)
+    np.minimum.at(sc, owner[is_sc], d[is_sc])
+    out["sc_dist"] = np.where(np.isfinite(sc), sc, np.nan)
+    out["ca_dist"][owner[is_ca]] = d[is_ca]
+    close = d <= cutoff
+    if close.any():
+        lists = tree.query_ball_point(st.coord[atoms[close]], cutoff)
+        per_res: dict[int, set] = {}
+        for o, lst in zip(owner[close], lists, strict=True):
+            per_res.setdefault(int(o), set()).update(lst)
+        for o, s in per_res.items():
+            out["n_contacts"][o] = len(s)
+    return out

@@ -1,0 +1,296 @@
+"""Binding sites computed from the complexes themselves, and per-structure precomputation.
+
+A site is the set of target-chain residues with any heavy atom within ``cutoff`` (default
+4.0 A) of a partner's heavy atoms: the antibody Fab (heavy + light chains) that binds that
+target chain, the ATP-site ligand (by chemical component ID), the DNA chains, or a metal ion
+(coordinating residues, default ``metal_cutoff`` 3.0 A). Waters, ions other than the site's
+metal, glycans and crystallisation additives (SO4, GOL, EDO, ...) are never partners.
+
+In an RCSB assembly file (several models that are symmetry copies) partner atoms are taken from
+every model and target residues from model 1, so a DNA contact made by a symmetry copy counts.
+
+``analyze(structure_or_id)`` does all per-structure work once (numbering, sites, distances of
+every target residue to every site, SASA/RSA, secondary structure, B-factor/pLDDT) and caches it
+for the process; a variant then costs a lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from .catalog import CatalogStructure, Partner, catalog
+from .measure import (
+    relative_sasa,
+    residue_bfactor,
+    residue_distances,
+    residue_sasa,
+    secondary_structure,
+)
+from .numbering import ChainNumbering, number_structure
+from .structure import Structure, load, one_letter
+from .uniprot import uniprot_record
+
+__all__ = [
+    "Site",
+    "ChainData",
+    "StructureAnalysis",
+    "analyze",
+    "partner_atoms",
+    "DEFAULT_CUTOFF",
+    "DEFAULT_METAL_CUTOFF",
+    "COVALENT_CUTOFF",
+    "BURIED_RSA",
+]
+
+DEFAULT_CUTOFF = 4.0
+DEFAULT_METAL_CUTOFF = 3.0
+COVALENT_CUTOFF = 2.1  # A, ligand heavy atom to residue heavy atom: a covalent bond
+BURIED_RSA = 0.09  # Missense3D: buried if RSA < 9 %
+
+
+@dataclass
+class Site:
+    """A named site on one target chain and its per-residue distances to the partner."""
+
+    name: str
+    kind: str  # epitope | ligand | dna | metal
+    partner: Partner
+    chain: str
+    cutoff: float
+    partner_atoms: np.ndarray
+    dist: dict[str, np.ndarray]  # per residue of the chain (ChainData order)
+    covalent: dict[int, str] = field(default_factory=dict)  # chain residue k -> bond text
+    note: str = ""
+
+    @property
+    def in_site(self) -> np.ndarray:
+        return self.dist["min_dist"] <= self.cutoff
+
+    @property
+    def partner_label(self) -> str:
+        p = self.partner
+        if p.kind == "antibody":
+            return f"{p.name} (heavy {p.heavy}, light {p.light})"
+        if p.kind == "ligand":
+            return f"{p.name} ({', '.join(p.comp_ids) or 'any ligand'})"
+        if p.kind == "dna":
+            return f"{p.name} (chains {', '.join(p.chains)})"
+        return f"{p.name} ({p.element})"
+
+
+@dataclass
+class ChainData:
+    """Per-residue data of one target chain (model 1), in file order."""
+
+    numbering: ChainNumbering
+    sasa: np.ndarray
+    rsa: np.ndarray
+    ss: np.ndarray
+    bfactor: np.ndarray
+    sites: list[Site]
+    pos_to_k: np.ndarray  # UniProt position -> residue k (or -1)
+
+
+@dataclass
+class StructureAnalysis:
+    """Everything computed once per structure."""
+
+    entry: CatalogStructure
+    structure: Structure
+    accession: str
+    uniprot_seq: str
+    chains: dict[str, ChainData]
+    cutoff: float
+    metal_cutoff: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sites(self) -> list[Site]:
+        return [s for c in self.chains.values() for s in c.sites]
+
+    def site_table(self) -> pd.DataFrame:
+        """One row per site residue: UniProt and author numbering, nearest partner atom, distance."""
+        st = self.structure
+        rows = []
+        for ch, cd in self.chains.items():
+            num = cd.numbering
+            for site in cd.sites:
+                for k in np.flatnonzero(site.in_site):
+                    ri = int(num.residue_indices[k])
+                    pa = int(site.dist["nearest_atom"][k])
+                    pos = int(num.uniprot_pos[k])
+                    rows.append({
+                        "pdb_id": st.id, "site": site.name, "site_kind": site.kind,
+                        "partner": site.partner_label, "chain": ch,
+                        "uniprot_pos": pos if pos > 0 else None,
+                        "uniprot_res": self.uniprot_seq[pos - 1] if pos > 0 else None,
+                        "author_num": int(st.res_num[ri]), "icode": str(st.res_icode[ri]),
+                        "res_name": str(st.res_resname[ri]),
+                        "residue_atom": str(st.atom_name[int(site.dist["residue_atom"][k])]),
+                        "nearest_partner_atom": atom_label(st, pa),
+                        "min_dist_A": round(float(site.dist["min_dist"][k]), 2),
+                        "n_contacts": int(site.dist["n_contacts"][k]),
+                        "covalent_bond": site.covalent.get(int(k), ""),
+                        "cutoff_A": site.cutoff, "numbering_method": num.method,
+                    })
+        return pd.DataFrame(rows)
+
+
+def atom_label(st: Structure, i: int) -> str:
+    """``'B:TYR 100 OH'``-style label of atom ``i`` (author numbering; model if > 1)."""
+    if i < 0:
+        return ""
+    m = f"model {st.model[i]} " if st.n_models > 1 else ""
+    return f"{m}{st.chain[i]}:{st.res_name[i]} {st.res_seq[i]}{st.icode[i]} {st.atom_name[i]}"
+
+
+def partner_atoms(st: Structure, partner: Partner) -> np.ndarray:
+    """Atom indices of a partner; every model of an assembly file, else model 1."""
+    models = st.model >= 1 if st.is_assembly else st.model == 1
+    if partner.kind == "antibody":
+        mask = np.isin(st.chain, [partner.heavy, partner.light]) & (st.kind == "protein")
+        mask &= st.model == 1
+    elif partner.kind == "ligand":
+        mask = st.kind == "ligand"
+        if partner.comp_ids:
+            mask &= np.isin(st.res_name, list(partner.comp_ids))
+        mask &= models
+    elif partner.kind == "dna":
+        mask = np.isin(st.chain, list(partner.chains)) & np.isin(st.kind, ["dna", "rna"]) & models
+    elif partner.kind == "metal":
+        mask = (st.kind == "ion") & (st.element == (partner.element or "").upper()) & models
+    else:  # pragma: no cover - the catalog validates kinds
+        raise ValueError(f"unknown partner kind {partner.kind!r}")
+    return np.flatnonzero(mask)
+
+
+def _site_name(p: Partner) -> str:
+    if p.kind == "antibody":
+        return f"{p.drug or p.name} epitope"
+    if p.kind == "ligand":
+        return f"{p.drug or p.name} ligand contacts"
+    if p.kind == "dna":
+        return "DNA interface"
+    return f"{(p.element or 'metal').capitalize()} site"
+
+
+def _covalent(st: Structure, res_idx: np.ndarray, patoms: np.ndarray) -> dict[int, str]:
+    if not len(patoms):
+        return {}
+    tree = cKDTree(st.coord[patoms])
+    out: dict[int, str] = {}
+    for k, r in enumerate(res_idx):
+        sl = np.arange(st.res_start[r], st.res_stop[r])
+        d, j = tree.query(st.coord[sl], k=1, distance_upper_bound=COVALENT_CUTOFF)
+        ok = np.isfinite(d)
+        if ok.any():
+            a = int(np.argmin(np.where(ok, d, np.inf)))
+            pa = int(patoms[j[a]])
+            out[k] = (f"{st.res_resname[r]} {st.res_num[r]}{st.res_icode[r]} {st.atom_name[sl[a]]}"
+                      f" - {st.res_name[pa]} {st.atom_name[pa]} {d[a]:.2f} A")
+    return out
+
+
+def _auto_entry(st: Structure, accession: str) -> CatalogStructure:
+    """A catalog-like entry for a structure the catalog does not know: partners by content."""
+    partners: list[Partner] = []
+    ligs = sorted({str(n) for n in st.res_name[st.kind == "ligand"]})
+    for comp in ligs:
+        partners.append(Partner(kind="ligand", name=comp, comp_ids=(comp,)))
+    dna = st.chains(kind="dna")
+    if dna:
+        partners.append(Partner(kind="dna", name="DNA", chains=tuple(dna)))
+    if ((st.kind == "ion") & (st.element == "ZN")).any():
+        partners.append(Partner(kind="metal", name="zinc", element="ZN"))
+    return CatalogStructure(id=st.id, target=accession, target_chains=(), partners=tuple(partners),
+                            shows=st.title, notes="not in the catalog: partners found by content")
+
+
+_ANALYSES: dict[tuple, StructureAnalysis] = {}
+
+
+def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
+            cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
+            fetcher=None) -> StructureAnalysis:
+    """Per-structure precomputation (cached per process by structure, accession and cut-offs).
+
+    ``source`` is a catalog entry, a PDB ID / ``AF-<accession>`` (catalog entry used when
+    there is one) or a loaded ``Structure``. ``accession`` defaults to the catalog's target.
+    """
+    cat = catalog()
+    entry: CatalogStructure | None = None
+    if isinstance(source, CatalogStructure):
+        entry = source
+    elif isinstance(source, str):
+        try:
+            entry = cat.structure(source)
+        except KeyError:
+            entry = None
+    if isinstance(source, Structure):
+        st = source
+        try:
+            entry = cat.structure(st.id)
+        except KeyError:
+            entry = None
+    elif entry is not None:
+        st = load(entry.id, fetcher=fetcher, assembly=entry.assembly)
+    else:
+        st = load(str(source), fetcher=fetcher)
+    if accession is None:
+        if entry is None:
+            raise ValueError(f"{st.id} is not in the catalog: name the UniProt accession of its target")
+        accession = entry.target
+    accession = cat.target(accession).accession if _known(accession) else accession
+    if entry is None or entry.target != accession:
+        entry = _auto_entry(st, accession)
+    key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff))
+    if key in _ANALYSES:
+        return _ANALYSES[key]
+    useq = uniprot_record(accession, fetcher).sequence
+    numbering = number_structure(st, accession, useq, list(entry.target_chains) or None)
+    chains: dict[str, ChainData] = {}
+    notes: list[str] = list(st.notes)
+    for ch, num in numbering.items():
+        ri = num.residue_indices
+        sasa = residue_sasa(st, ri)
+        rsa = relative_sasa(st, ri, sasa)
+        ss = secondary_structure(st, ri)
+        bf = residue_bfactor(st, ri)
+        sites = []
+        for p in entry.partners:
+            if p.kind == "antibody" and p.binds and p.binds != ch:
+                continue
+            pa = partner_atoms(st, p)
+            c = metal_cutoff if p.kind == "metal" else cutoff
+            note = "" if len(pa) else f"partner {p.name} not found in {st.id}"
+            if note and note not in notes:
+                notes.append(note)
+            d = residue_distances(st, ri, pa, c)
+            cov = _covalent(st, ri, pa) if p.kind == "ligand" else {}
+            sites.append(Site(_site_name(p), "epitope" if p.kind == "antibody" else p.kind,
+                              p, ch, c, pa, d, cov, note))
+        p2k = np.full(len(useq) + 2, -1, dtype=np.int64)
+        ok = (num.uniprot_pos > 0) & (num.uniprot_pos <= len(useq))
+        # first residue wins if a position occurs twice (should not happen)
+        for k in np.flatnonzero(ok)[::-1]:
+            p2k[num.uniprot_pos[k]] = k
+        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k)
+    result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
+    _ANALYSES[key] = result
+    return result
+
+
+def _known(accession: str) -> bool:
+    try:
+        catalog().target(accession)
+        return True
+    except KeyError:
+        return False
+
+
+def residue_one_letter(st: Structure, ri: int) -> str:
+    return one_letter(str(st.res_resname[ri]))
