@@ -413,6 +413,13 @@ class Fetcher:
                         found[f"alphafold/{p.name}"] = int(m.group(1) or 0)
         return sorted(found, key=lambda r: (-found[r], fmts.index(r.split(".")[1][:3])))
 
+    def _lock(self, dest: Path) -> FileLock:
+        """Inter-process lock for one cache file, kept in ``<cache>/.locks/`` (not beside it)."""
+        locks = Path(self.cache_dir) / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        rel = dest.relative_to(Path(self.cache_dir)).as_posix().replace("/", "__")
+        return FileLock(str(locks / (rel + ".lock")))
+
     def _lookup_local(self, t: _Target) -> FetchResult | None:
         cache = Path(self.cache_dir)
         for rel in t.candidates:
@@ -422,7 +429,7 @@ class Fetcher:
                     t.check(p.read_bytes(), str(p))
                 except IntegrityError:
                     # corrupt cache file: remove under the lock and fetch again
-                    with FileLock(str(p) + ".lock"):
+                    with self._lock(p):
                         try:
                             t.check(p.read_bytes(), str(p))
                         except (IntegrityError, FileNotFoundError):
@@ -470,7 +477,7 @@ class Fetcher:
     def _download(self, t: _Target, url: str, rel: str, source: str) -> FetchResult:
         dest = Path(self.cache_dir) / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(dest) + ".lock"):
+        with self._lock(dest):
             if dest.is_file():  # another process finished while we waited for the lock
                 try:
                     t.check(dest.read_bytes(), str(dest))

@@ -1,6 +1,7 @@
 """Per-residue measurements: solvent accessibility, secondary structure, B-factor/pLDDT, distances.
 
-- SASA: Shrake-Rupley, probe 1.4 A, 100 points per atom (golden-spiral), Bondi radii by element
+- SASA: Shrake-Rupley (biotite's compiled implementation), probe 1.4 A, 100 points per atom,
+  Bondi radii by element
   (C 1.70, N 1.55, O 1.52, S 1.80 A; others 1.80 A), computed on the target chain alone (the
   monomer, as Missense3D does), heavy atoms only.
 - RSA: residue SASA / maximum ASA of the residue type, table ``TIEN2013_THEORETICAL``
@@ -41,45 +42,27 @@ _DEFAULT_RADIUS = 1.80
 BACKBONE = frozenset({"N", "CA", "C", "O", "OXT"})
 
 
-def _sphere(n: int) -> np.ndarray:
-    """``n`` points evenly spread on the unit sphere (golden spiral)."""
-    i = np.arange(n) + 0.5
-    phi = np.arccos(1 - 2 * i / n)
-    theta = np.pi * (1 + 5**0.5) * i
-    return np.column_stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)])
-
-
 def shrake_rupley(coord: np.ndarray, element: np.ndarray, probe: float = 1.4,
                   n_points: int = 100) -> np.ndarray:
-    """Solvent-accessible surface area per atom (A^2), Shrake-Rupley.
+    """Solvent-accessible surface area per atom (A^2), Shrake-Rupley, Bondi radii by element.
 
-    A test point on atom i's expanded sphere (radius r_i + probe) is buried when it lies inside
-    the expanded sphere of any other atom j. Only pairs whose expanded spheres overlap are
-    tested, vectorised over the pairs in chunks.
+    Uses biotite's compiled Shrake-Rupley (``biotite.structure.sasa``, Fibonacci points) with
+    the radii of ``BONDI_RADII`` so the numbers do not depend on biotite's default radius set.
     """
-    coord = np.asarray(coord, dtype=np.float64)
-    radii = np.array([BONDI_RADII.get(str(e).upper(), _DEFAULT_RADIUS) for e in element]) + probe
+    import biotite.structure as bs
+
+    coord = np.asarray(coord, dtype=np.float32)
     n = len(coord)
     if n == 0:
         return np.zeros(0)
-    sph = _sphere(n_points).astype(np.float32)
-    pairs = cKDTree(coord).query_pairs(2 * radii.max(), output_type="ndarray")
-    i = np.r_[pairs[:, 0], pairs[:, 1]]
-    j = np.r_[pairs[:, 1], pairs[:, 0]]
-    keep = np.linalg.norm(coord[i] - coord[j], axis=1) < radii[i] + radii[j]
-    order = np.argsort(i[keep], kind="stable")
-    i, j = i[keep][order], j[keep][order]
-    buried = np.zeros((n, n_points), dtype=bool)
-    step = 20000
-    for s in range(0, len(i), step):
-        ii, jj = i[s:s + step], j[s:s + step]
-        rel = (coord[ii] - coord[jj]).astype(np.float32)
-        pts = rel[:, None, :] + radii[ii, None, None].astype(np.float32) * sph[None]
-        inside = np.einsum("mpk,mpk->mp", pts, pts) < (radii[jj] ** 2)[:, None]
-        u, first = np.unique(ii, return_index=True)
-        buried[u] |= np.logical_or.reduceat(inside, first, axis=0)
-    exposed = (~buried).sum(axis=1)
-    return 4.0 * np.pi * radii**2 * exposed / n_points
+    arr = bs.AtomArray(n)
+    arr.coord = coord
+    arr.element = np.asarray(element, dtype="U2")
+    arr.hetero = np.zeros(n, dtype=bool)
+    radii = np.array([BONDI_RADII.get(str(e).upper(), _DEFAULT_RADIUS) for e in element])
+    out = bs.sasa(arr, probe_radius=probe, point_number=n_points, vdw_radii=radii,
+                  ignore_ions=False)
+    return np.nan_to_num(np.asarray(out, dtype=np.float64))
 
 
 def residue_sasa(st: Structure, res_idx: np.ndarray, context: np.ndarray | None = None,
@@ -103,15 +86,15 @@ def relative_sasa(st: Structure, res_idx: np.ndarray, sasa: np.ndarray) -> np.nd
     return sasa / maxasa
 
 
-def _backbone(st: Structure, r: int) -> np.ndarray | None:
-    sl = slice(st.res_start[r], st.res_stop[r])
-    names = st.atom_name[sl]
-    out = np.empty((4, 3))
-    for k, nm in enumerate(("N", "CA", "C", "O")):
-        hit = np.flatnonzero(names == nm)
-        if not len(hit):
-            return None
-        out[k] = st.coord[sl][hit[0]]
+def _backbone(st: Structure, res_idx: np.ndarray) -> np.ndarray:
+    """(n_res, 4, 3) N, CA, C, O coordinates; NaN where an atom is missing."""
+    out = np.full((len(res_idx), 4, 3), np.nan)
+    atoms = np.concatenate([np.arange(st.res_start[r], st.res_stop[r]) for r in res_idx])
+    k_of_atom = np.repeat(np.arange(len(res_idx)), st.res_stop[res_idx] - st.res_start[res_idx])
+    names = st.atom_name[atoms]
+    for j, nm in enumerate(("N", "CA", "C", "O")):
+        hit = np.flatnonzero(names == nm)[::-1]  # reversed: the first atom of a name wins
+        out[k_of_atom[hit], j] = st.coord[atoms[hit]]
     return out
 
 
@@ -120,17 +103,20 @@ def secondary_structure(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     from MDAnalysis.analysis.dssp.pydssp_numpy import assign
 
     out = np.full(len(res_idx), "?", dtype="U1")
-    bb = [_backbone(st, int(r)) for r in res_idx]
+    if not len(res_idx):
+        return out
+    bb = _backbone(st, res_idx)
+    complete = ~np.isnan(bb).any(axis=(1, 2))
     # segments of consecutive residues with complete backbones and peptide bonds (C-N <= 2.0 A)
     seg: list[int] = []
     segments: list[list[int]] = []
-    for k, b in enumerate(bb):
-        if b is None:
+    for k in range(len(res_idx)):
+        if not complete[k]:
             if seg:
                 segments.append(seg)
             seg = []
             continue
-        if seg and np.linalg.norm(bb[seg[-1]][2] - b[0]) > 2.0:
+        if seg and np.linalg.norm(bb[seg[-1]][2] - bb[k][0]) > 2.0:
             segments.append(seg)
             seg = []
         seg.append(k)
@@ -140,7 +126,7 @@ def secondary_structure(st: Structure, res_idx: np.ndarray) -> np.ndarray:
         if len(s) < 3:
             out[s] = "-"
             continue
-        onehot = assign(np.stack([bb[k] for k in s]).astype(np.float32))
+        onehot = assign(bb[s].astype(np.float32))
         out[s] = np.array(["-", "H", "E"])[np.argmax(onehot, axis=1)]
     return out
 

@@ -1,0 +1,50 @@
+"""Shared fixtures: the real data mirror (read-only), a temporary cache, a local HTTP server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("STRUCTKIT_TEST_DATA", REPO.parent / "shared" / "data")).resolve()
+
+
+def pytest_configure(config):
+    if not (DATA / "SOURCES.tsv").is_file():
+        raise pytest.UsageError(
+            f"test data mirror not found at {DATA}: the tests need ../shared/data beside the "
+            "repository (or STRUCTKIT_TEST_DATA pointing at it)")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("structkit-cache")
+
+
+@pytest.fixture(autouse=True)
+def offline_mirror(monkeypatch, session_cache):
+    """Every test runs offline against the read-only mirror with a temporary cache."""
+    monkeypatch.setenv("STRUCTKIT_MIRROR", str(DATA))
+    monkeypatch.setenv("STRUCTKIT_OFFLINE", "1")
+    monkeypatch.setenv("STRUCTKIT_CACHE", str(session_cache))
+    yield
+
+
+@pytest.fixture
+def mirror_server():
+    """A real HTTP server on 127.0.0.1 serving the mirror under RCSB/AlphaFold/UniProt-like paths."""
+    from mirror_server import MirrorServer
+
+    server = MirrorServer(DATA)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
