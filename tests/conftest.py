@@ -28,13 +28,23 @@ def session_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("structkit-cache")
 
 
-@pytest.fixture(autouse=True)
-def offline_mirror(monkeypatch, session_cache):
-    """Every test runs offline against the read-only mirror with a temporary cache."""
-    monkeypatch.setenv("STRUCTKIT_MIRROR", str(DATA))
-    monkeypatch.setenv("STRUCTKIT_OFFLINE", "1")
-    monkeypatch.setenv("STRUCTKIT_CACHE", str(session_cache))
+@pytest.fixture(scope="session", autouse=True)
+def offline_mirror(session_cache):
+    """Every test runs offline against the read-only mirror with a temporary cache.
+
+    Session-scoped so that module-scoped fixtures see it too; tests that need another setting
+    change it with ``monkeypatch`` on top.
+    """
+    keys = ("STRUCTKIT_MIRROR", "STRUCTKIT_OFFLINE", "STRUCTKIT_CACHE")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({"STRUCTKIT_MIRROR": str(DATA), "STRUCTKIT_OFFLINE": "1",
+                       "STRUCTKIT_CACHE": str(session_cache)})
     yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture

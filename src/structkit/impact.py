@@ -138,7 +138,7 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     if not blocks:
         return pd.DataFrame(columns=COLUMNS)
     frames = [pd.DataFrame(b) for b in blocks]
-    df = pd.concat(frames, ignore_index=True, copy=False)
+    df = pd.concat(frames, ignore_index=True)
     df = df.reindex(columns=COLUMNS)
     for c in ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
               "resolution_A", "cutoff_A", "metal_cutoff_A"):

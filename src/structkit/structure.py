@@ -279,11 +279,12 @@ def _pdb_header_records(text: str, path: Path) -> tuple[list[ChainRef], list[Seq
 
 def _cif_header_records(block: gemmi.cif.Block) -> tuple[list[ChainRef], list[SeqDif], dict]:
     def table(cat: str, cols: list[str]) -> list[dict]:
-        t = block.find(cat, [("?" + c) for c in cols])
-        rows = []
-        for row in t:
-            rows.append({c: (row[i] if row.has(i) else None) for i, c in enumerate(cols)})
-        return rows
+        t = block.find_mmcif_category(cat)
+        if not t:
+            return []
+        tags = [tg[len(cat):] for tg in t.tags]
+        idx = {c: tags.index(c) for c in cols if c in tags}
+        return [{c: (row[idx[c]] if c in idx else None) for c in cols} for row in t]
 
     def clean(v: str | None) -> str:
         return "" if v in (None, "?", ".") else gemmi.cif.as_string(v)
@@ -483,9 +484,11 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
          assembly: int | None = None) -> Structure:
     """Load a structure once per process: a file path, a PDB ID, or ``AF-<accession>``.
 
-    IDs go through the fetcher (cache, mirror, network). The loaded object is cached by
-    resolved path and modification time, so repeated calls are free.
+    IDs go through the fetcher (cache, mirror, network); for a catalog entry the catalog's
+    assembly choice is used unless ``assembly`` is given (3KZ8 is curated as assembly 1).
+    The loaded object is cached by resolved path and modification time.
     """
+    from .catalog import catalog
     from .fetch import default_fetcher
 
     s = os.fspath(source)
@@ -497,6 +500,11 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
             res = f.alphafold(s[3:].split("-F1")[0], format=format)
             entry_id = "AF-" + res.key
         else:
+            if assembly is None:
+                try:
+                    assembly = catalog().structure(s).assembly
+                except KeyError:
+                    pass
             res = f.pdb(s, format=format, assembly=assembly)
             entry_id = res.key
         p = Path(res.path)

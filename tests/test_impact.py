@@ -1,0 +1,139 @@
+"""The impact table and its summary, on the catalog structures in the mirror."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from structkit.impact import COLUMNS, impact_table, summarize, write_table
+
+EGFR_COMPLEXES = {"3POZ", "1XKK", "2JIV", "4G5J", "2ITY", "1M17", "4HJO", "3W32"}
+
+
+@pytest.fixture(scope="module")
+def her2():
+    return impact_table(["ERBB2:p.T798M", "ERBB2:p.C805S", "ERBB2:p.S310F", "ERBB2:p.S310Y"])
+
+
+@pytest.fixture(scope="module")
+def p53():
+    return impact_table(["TP53:p.R248Q", "TP53:p.R175H", "TP53:p.R213*"])
+
+
+def test_columns_and_provenance(her2):
+    assert list(her2.columns) == COLUMNS
+    mapped = her2[her2.status == "mapped"]
+    assert mapped[["pdb_id", "chain", "author_num", "numbering_method", "cutoff_A",
+                   "structkit_version", "source_file"]].notna().all().all()
+    assert set(her2.status) <= {"mapped", "reference mismatch", "unobserved", "not covered",
+                                "not available offline"}
+
+
+def test_t798m_on_the_egfr_gatekeeper_in_all_eight_complexes(her2):
+    rows = her2[(her2.variant == "p.T798M") & (her2.pdb_id.isin(EGFR_COMPLEXES))]
+    assert set(rows.pdb_id) == EGFR_COMPLEXES
+    assert (rows.via == "family alignment P04626->P00533").all()
+    assert (rows.structure_position == 790).all()
+    assert (rows.min_dist_A < 3.6).all()
+    jiv = rows[rows.pdb_id == "2JIV"].iloc[0]
+    assert jiv.status == "reference mismatch" and jiv.res_name == "MET"
+    assert "carries the analogous variant p.T790M" in jiv.detail
+    m17 = rows[rows.pdb_id == "1M17"].iloc[0]
+    assert (m17.author_num, m17.res_name, m17.numbering_method) == (766, "THR", "alignment, offset +24")
+
+
+def test_t798m_is_not_covered_on_ecd_structures(her2):
+    rows = her2[(her2.variant == "p.T798M") & her2.pdb_id.isin(["1N8Z", "1S78", "6OGE"])]
+    assert len(rows) and (rows.status == "not covered").all()
+    assert rows.in_site.isna().all()
+
+
+def test_her2_kinase_entries_reported_not_available_offline(her2):
+    rows = her2[her2.pdb_id.isin(["3PP0", "3RCD", "AF-P04626"])]
+    assert set(rows.pdb_id) == {"3PP0", "3RCD", "AF-P04626"}
+    assert (rows.status == "not available offline").all()
+    assert rows.detail.str.contains("not available offline").all()
+    assert len(rows) == 3 * 4  # one row per variant and missing structure: nothing dropped
+
+
+def test_c805s_removes_covalent_anchor(her2):
+    rows = her2[(her2.variant == "p.C805S") & her2.effect.str.contains("covalent", na=False)]
+    assert set(rows.pdb_id) == {"2JIV", "4G5J"}
+    assert rows.effect.str.contains("neratinib|afatinib").all()
+
+
+def test_s310_in_pertuzumab_epitope_only(her2):
+    rows = her2[(her2.variant == "p.S310F") & (her2.in_site == True)]  # noqa: E712
+    assert set(zip(rows.pdb_id, rows.site, strict=True)) == {
+        ("1S78", "pertuzumab epitope"), ("6OGE", "pertuzumab epitope")}
+    assert set(rows[rows.pdb_id == "1S78"].chain) == {"A", "B"}
+
+
+def test_p53_rows(p53):
+    r = p53[(p53.variant == "p.R248Q") & (p53.pdb_id == "1TSR") & (p53.site == "DNA interface")]
+    assert len(r) == 1 and r.iloc[0].in_site and r.iloc[0].author_num == 248
+    assert r.iloc[0].bfactor_kind == "B-factor"
+    af = p53[(p53.variant == "p.R248Q") & (p53.pdb_id == "AF-P04637")].iloc[0]
+    assert af.bfactor_kind == "pLDDT" and af.site == "" and af.status == "mapped"
+    zn = p53[(p53.variant == "p.R175H") & (p53.site == "Zn site") & (p53.pdb_id == "2OCJ")]
+    assert len(zn) == 4 and not zn.in_site.any()
+    assert p53[p53.variant == "p.R213*"].kind.eq("nonsense").all()
+
+
+def test_unobserved_positions_say_so():
+    t = impact_table(["ERBB2:p.P128L"], structures=["1N8Z"])  # mature 106: unobserved loop
+    assert set(t.status) == {"unobserved"}
+    assert t.detail.str.contains("no coordinates").all()
+
+
+def test_summary_one_row_per_variant(her2, p53):
+    s = summarize(her2)
+    assert list(s.variant) == ["p.T798M", "p.C805S", "p.S310F", "p.S310Y"]
+    c = s[s.variant == "p.C805S"].iloc[0]
+    assert c.nearest_dist_A == pytest.approx(1.8, abs=0.1) and c.nearest_pdb_id in {"2JIV", "4G5J"}
+    assert s.iloc[0].not_available == "3PP0, 3RCD, AF-P04626"
+    sp = summarize(p53)
+    r = sp[sp.variant == "p.R248Q"].iloc[0]
+    assert r.nearest_site == "DNA interface" and r.nearest_dist_A < 4.0
+    assert "1TSR" in r.covered_by and "AF-P04637" in r.covered_by
+
+
+def test_batch_rejects_rows_and_goes_on():
+    t = impact_table(["TP53:p.R248Q", "TP53:p.T798M", "KRAS:p.G12D"])
+    rej = t[t.status == "rejected"]
+    assert len(rej) == 2 and rej.detail.str.contains("row 2:|row 3:").all()
+    assert (t[t.status != "rejected"].variant == "p.R248Q").all()
+
+
+def test_cutoff_is_a_parameter_and_recorded():
+    t = impact_table(["TP53:p.R249S"], structures=["1TSR"], cutoff=7.0)
+    dna = t[t.site == "DNA interface"].iloc[0]
+    assert dna.cutoff_A == 7.0 and dna.in_site  # 6.3 A away: a contact at 7 A, not at 4 A
+    assert dna.min_dist_A == pytest.approx(6.31, abs=0.01)
+    t4 = impact_table(["TP53:p.R249S"], structures=["1TSR"])
+    assert not t4[t4.site == "DNA interface"].iloc[0].in_site
+
+
+def test_structure_of_another_protein_is_skipped():
+    t = impact_table(["TP53:p.R248Q"], structures=["1N8Z", "2OCJ"])
+    assert set(t.pdb_id) == {"2OCJ"}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".xlsx", ".parquet", ".md", ".html"])
+def test_writers(tmp_path, her2, suffix):
+    p = write_table(her2, tmp_path / f"t{suffix}")
+    assert p.is_file() and p.stat().st_size > 0
+    if suffix == ".csv":
+        back = pd.read_csv(p)
+        assert len(back) == len(her2) and list(back.columns) == COLUMNS
+    if suffix == ".parquet":
+        assert len(pd.read_parquet(p)) == len(her2)
+    if suffix == ".xlsx":
+        assert set(pd.read_excel(p, sheet_name=None)) == {"impact", "provenance"}
+    assert [q.name for q in tmp_path.iterdir()] == [p.name]  # no temporary file left
+
+
+def test_writer_rejects_unknown_suffix(tmp_path, her2):
+    with pytest.raises(ValueError, match="unknown suffix '.doc'"):
+        write_table(her2, tmp_path / "t.doc")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,148 @@
+"""Variant parsing, reference checks, files and MAFs."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from structkit.ids import normalize_accession, normalize_pdb_id
+from structkit.variants import (
+    ReferenceMismatch,
+    VariantError,
+    parse_variant,
+    parse_variants,
+    read_variant_file,
+)
+
+
+@pytest.mark.parametrize("text", ["T798M", "p.T798M", "p.Thr798Met", "ERBB2:p.T798M", "HER2 T798M",
+                                  "her2:T798M", "NEU p.Thr798Met", "ErbB2 T798M"])
+def test_forms_of_one_variant(text):
+    v = parse_variant(text)
+    assert (v.gene, v.accession, v.kind, v.position, v.ref, v.alt) == (
+        "ERBB2", "P04626", "missense", 798, "T", "M")
+    assert v.hgvs == "p.T798M"
+
+
+def test_gene_inferred_only_when_one_target_fits():
+    assert parse_variant("R248Q").gene == "TP53"
+    assert parse_variant("L869R").gene == "ERBB2"
+    with pytest.raises(VariantError, match="name the gene"):
+        parse_variant("A2V")  # several targets have Ala at 2 or none: ask for the gene
+
+
+def test_reference_checked_against_uniprot():
+    with pytest.raises(VariantError, match=r"position 798 is beyond TP53 \(P04637, 393 aa\)"):
+        parse_variant("TP53 T798M")
+    with pytest.raises(ReferenceMismatch, match=r"ERBB2 \(P04626\) has T at 798, the variant gives R"):
+        parse_variant("ERBB2 R798M")
+    with pytest.raises(VariantError, match="unknown gene"):
+        parse_variant("KRAS:p.G12D")
+
+
+@pytest.mark.parametrize("text,kind,pos,end,alt", [
+    ("TP53:R213*", "nonsense", 213, None, "*"),
+    ("TP53:p.Arg213Ter", "nonsense", 213, None, "*"),
+    ("TP53:p.R213X", "nonsense", 213, None, "*"),
+    ("ERBB2:A775_G776insYVMA", "inframe_insertion", 775, 776, "YVMA"),
+    ("ERBB2:p.Tyr772_Ala775dup", "duplication", 772, 775, None),
+    ("EGFR:p.E746_A750del", "inframe_deletion", 746, 750, None),
+    ("TP53:p.I255del", "inframe_deletion", 255, None, None),
+    ("TP53:p.P72Afs*10", "frameshift", 72, None, "A"),
+    ("TP53:p.V173fs", "frameshift", 173, None, None),
+    ("TP53:p.X125_splice", "splice", 125, None, None),
+    ("TP53:p.T125T", "synonymous", 125, None, "T"),
+    ("TP53:p.C238_M243delinsW", "delins", 238, 243, "W"),
+])
+def test_non_missense_kept_with_kind_and_positions(text, kind, pos, end, alt):
+    v = parse_variant(text)
+    assert (v.kind, v.position, v.end, v.alt) == (kind, pos, end, alt)
+
+
+def test_batch_reports_bad_rows_and_goes_on():
+    b = parse_variants(["ERBB2:p.T798M", "TP53:p.T798M", "nonsense", "TP53:R248Q", ""])
+    assert [v.hgvs for v in b] == ["p.T798M", "p.R248Q"]
+    assert list(b.rejected.row) == [2, 3, 5]
+    assert "beyond TP53" in b.rejected.reason.iloc[0]
+
+
+def test_tcga_laml_maf(data_dir):
+    b = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz", genes=["TP53", "ERBB2"])
+    # 19 TP53/ERBB2 rows in the file; 2 splice-site rows have no protein change
+    kept = {v.hgvs for v in b}
+    assert {"p.R248Q", "p.R273C", "p.H179R", "p.C176Y", "p.Q317*", "p.P223fs"} <= kept
+    assert len(b) == 17
+    mine = b.rejected[b.rejected.input.str.startswith(("TP53", "ERBB2"))]
+    assert len(mine) == 2 and set(mine.reason) == {"empty protein change"}
+    # other genes are reported, not silently dropped
+    assert (b.rejected.reason.str.contains("not in the catalog|not selected")).sum() > 1000
+
+
+def test_headerless_cancer_hotspots_table(data_dir):
+    rows = read_variant_file(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv")
+    assert len(rows) == 3181 and rows[0][1:] == ("TNFRSF14", "C111Y")
+    b = parse_variants(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv", genes=["TP53", "ERBB2"])
+    assert len(b) == 626  # SOURCES.tsv: 626 TP53/ERBB2 rows; every one parses and matches UniProt
+    assert {v.gene for v in b} == {"TP53", "ERBB2"}
+
+
+def test_csv_with_gene_and_change_columns(tmp_path):
+    p = tmp_path / "cohort.csv"
+    p.write_text("sample,gene,protein_change\ns1,HER2,S310F\ns2,p53,R175H\ns3,TP53,R175Q\n")
+    b = parse_variants(p)
+    assert [v.label for v in b] == ["ERBB2 p.S310F", "TP53 p.R175H", "TP53 p.R175Q"]
+    p.write_text("gene,protein_change\nTP53,G245Z\n")
+    assert list(parse_variants(p).rejected.row) == [2]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_parser_raises_only_variant_error(text):
+    try:
+        parse_variant(text, validate=False)
+    except VariantError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"(ERBB2|TP53|HER2|p53):p\.[A-Z][0-9]{1,4}[A-Z*]", fullmatch=True))
+def test_wellformed_strings_give_variant_or_documented_error(text):
+    try:
+        v = parse_variant(text)
+    except VariantError:
+        return
+    assert v.gene in ("ERBB2", "TP53") and v.position >= 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.binary(max_size=12).map(lambda b: b.decode("latin-1"))))
+def test_id_validators_raise_only_valueerror_and_touch_no_file(text):
+    from unittest import mock
+
+    def boom(*a, **k):
+        raise AssertionError("file access during validation")
+
+    with mock.patch("builtins.open", boom), mock.patch("os.stat", boom), \
+            mock.patch("os.open", boom):
+        for f in (normalize_pdb_id, normalize_accession):
+            try:
+                out = f(text)
+            except ValueError as exc:
+                assert repr(text) in str(exc)  # the message names the bad value
+                continue
+            assert out.isalnum()
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "", "1N8", "1N8ZZ", "0ABC", "1N8Z/", " ", "1n8z;rm"])
+def test_bad_pdb_ids(bad):
+    with pytest.raises(ValueError, match="PDB ID"):
+        normalize_pdb_id(bad)
+
+
+def test_good_ids():
+    assert normalize_pdb_id("1n8z") == "1N8Z"
+    assert normalize_pdb_id("pdb_00001n8z") == "1N8Z"
+    assert normalize_accession("p04626") == "P04626"
+    with pytest.raises(ValueError, match="UniProt accession"):
+        normalize_accession("../P04626")
