@@ -33,7 +33,7 @@ def test_uniprot_sequences(data_dir):
 def test_biopython_rejects_the_2004_flat_file_we_read(data_dir):
     from Bio import SwissProt
 
-    with open(data_dir / "uniprot" / "P04637.txt") as fh, pytest.raises(Exception):
+    with open(data_dir / "uniprot" / "P04637.txt") as fh, pytest.raises(ValueError):
         SwissProt.read(fh)
 
 

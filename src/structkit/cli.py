@@ -41,8 +41,10 @@ Exit status 1 if anything asked for could not be obtained.
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("where files come from")
-    g.add_argument("--cache", metavar="DIR", help="cache directory (default $STRUCTKIT_CACHE or ./structures)")
-    g.add_argument("--mirror", metavar="DIR|URL", help="local mirror tried before the network ($STRUCTKIT_MIRROR)")
+    g.add_argument("--cache", metavar="DIR",
+                   help="cache directory (default $STRUCTKIT_CACHE or ./structures)")
+    g.add_argument("--mirror", metavar="DIR|URL",
+                   help="local mirror tried before the network ($STRUCTKIT_MIRROR)")
     g.add_argument("--offline", action="store_true", default=None,
                    help="never use the network ($STRUCTKIT_OFFLINE=1)")
 
@@ -85,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--input", metavar="FILE", help="MAF, CSV or TSV (optionally .gz) of variants")
     i.add_argument("--gene", help="gene for variants given without one (HER2/ERBB2, p53/TP53, EGFR)")
     i.add_argument("--structures", nargs="+", metavar="ID", help="PDB IDs or AF-<acc> (default: catalog)")
-    i.add_argument("--cutoff", type=float, default=4.0, help="contact cut-off between heavy atoms, A (default 4.0)")
-    i.add_argument("--metal-cutoff", type=float, default=3.0, help="metal coordination cut-off, A (default 3.0)")
+    i.add_argument("--cutoff", type=float, default=4.0,
+                   help="contact cut-off between heavy atoms, A (default 4.0)")
+    i.add_argument("--metal-cutoff", type=float, default=3.0,
+                   help="metal coordination cut-off, A (default 3.0)")
     i.add_argument("--no-family", action="store_true", help="do not place HER2 variants on EGFR complexes")
     i.add_argument("--out", metavar="FILE", help="write the full table (.csv .tsv .xlsx .parquet .md .html)")
     i.add_argument("--summary-out", metavar="FILE", help="write the one-row-per-variant summary too")

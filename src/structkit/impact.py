@@ -28,8 +28,7 @@ from . import __version__
 from .catalog import CatalogStructure, catalog
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import family_map
-from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, StructureAnalysis, analyze
-from .structure import one_letter
+from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
 from .uniprot import uniprot_record
 from .variants import Variant, VariantBatch, parse_variants
 
@@ -94,9 +93,109 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
 
 
 def _block(n: int, const: dict, arrays: dict) -> dict:
-    cols = {k: np.full(n, v, dtype=object) for k, v in const.items()}
-    cols.update(arrays)
-    return cols
+    """Columns of ``n`` rows: arrays as given, constants broadcast, the rest empty."""
+    out = {}
+    for k in COLUMNS:
+        if k in arrays:
+            out[k] = arrays[k]
+            continue
+        v = const.get(k)
+        if k in _INT_COLUMNS:
+            out[k] = np.full(n, -1 if v is None else v, dtype=np.int64)
+        elif k in _FLOAT_COLUMNS:
+            out[k] = np.full(n, np.nan if v is None else v, dtype=np.float64)
+        else:
+            out[k] = _const(n, v)
+    return out
+
+
+class _Const:
+    """``n`` copies of one value, kept unexpanded until the table is assembled."""
+
+    __slots__ = ("value", "n")
+
+    def __init__(self, n: int, value) -> None:
+        self.n, self.value = n, value
+
+    def __len__(self) -> int:
+        return self.n
+
+    def expand(self) -> np.ndarray:
+        a = np.empty(self.n, dtype=object)
+        a.fill(self.value)
+        return a
+
+    def __getitem__(self, i):
+        return self.value
+
+
+class _Coded:
+    """Values given as integer codes into a shared list of categories (variant-level columns)."""
+
+    __slots__ = ("codes", "categories")
+
+    def __init__(self, codes: np.ndarray, categories: np.ndarray) -> None:
+        self.codes, self.categories = codes, categories
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i):
+        return self.categories[self.codes[i]]
+
+    def expand(self) -> np.ndarray:
+        return self.categories[self.codes]
+
+
+def _const(n: int, value) -> _Const:
+    return _Const(n, value)
+
+
+_INT_COLUMNS = ("position", "structure_position", "author_num", "model", "n_contacts")
+_FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
+                  "resolution_A", "cutoff_A", "metal_cutoff_A")
+
+
+def _frame(blocks: list[dict]) -> pd.DataFrame:
+    """One DataFrame from column blocks, concatenated as arrays (one conversion per column).
+
+    Integer columns use -1 internally for 'none' and become nullable Int64; text columns stay
+    object arrays (no per-value conversion to Arrow strings).
+    """
+    cols = {}
+    for c in COLUMNS:
+        if c in _INT_COLUMNS:
+            arr = np.concatenate([np.asarray(b[c], dtype=np.int64) for b in blocks])
+            cols[c] = pd.arrays.IntegerArray(arr, arr < 0)
+        elif c in _FLOAT_COLUMNS:
+            cols[c] = np.concatenate([np.asarray(b[c], dtype=np.float64) for b in blocks])
+        elif all(isinstance(b[c], _Const) for b in blocks):
+            # one value per block: a categorical from codes, no per-row objects
+            cats: dict = {}
+            codes = np.concatenate([np.full(b[c].n, cats.setdefault(b[c].value, len(cats)),
+                                            dtype=np.int32) for b in blocks])
+            values = list(cats)
+            if None in cats:
+                codes[codes == cats[None]] = -1
+                values = [v for v in values if v is not None]
+                codes = _recode(codes, list(cats), values)
+            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
+        elif all(isinstance(b[c], _Coded) for b in blocks) and len(
+                {id(b[c].categories) for b in blocks}) == 1:
+            cats = blocks[0][c].categories
+            codes = np.concatenate([b[c].codes for b in blocks]).astype(np.int32)
+            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
+        else:
+            parts = [b[c].expand() if isinstance(b[c], (_Const, _Coded))
+                     else np.asarray(b[c], dtype=object) for b in blocks]
+            cols[c] = pd.Series(np.concatenate(parts), dtype=object, copy=False)
+    return pd.DataFrame(cols, copy=False)
+
+
+def _recode(codes: np.ndarray, old: list, new: list) -> np.ndarray:
+    """Map codes into ``old`` onto codes into ``new`` (values missing from ``new``: -1)."""
+    table = np.array([new.index(v) if v in new else -1 for v in old] + [-1], dtype=np.int32)
+    return table[codes]
 
 
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
@@ -109,7 +208,9 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     variant's gene, plus (``family=True``) the family-reference complexes (EGFR kinase-drug
     complexes for HER2), placed through the UniProt-UniProt alignment and marked in ``via``.
     ``cutoff``: contact cut-off in A between heavy atoms (site membership, contact counts);
-    ``metal_cutoff``: coordination cut-off for metal sites.
+    ``metal_cutoff``: coordination cut-off for metal sites. Rows whose structure has no site
+    have an empty ``site``; ``structure_position`` is the UniProt position in the structure's
+    own protein (differs from ``position`` only for family placements).
     """
     vs, rejected = _as_variants(variants)
     blocks: list[dict] = []
@@ -118,51 +219,49 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     by_acc: dict[str, list[Variant]] = {}
     for v in vs:
         by_acc.setdefault(v.accession, []).append(v)
-    jobs = [(acc, e, how) for acc, group in by_acc.items()
-            for e, how in _entries_for(acc, structures, family)]
+    arrays = {acc: _variant_arrays(group) for acc, group in by_acc.items()}
+    jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(jobs), desc="structures", unit="structure")
     for acc, entry, how in jobs:
-        group = by_acc[acc]
-        blocks += _structure_rows(group, entry, how, cutoff, metal_cutoff, fetcher, base)
+        blocks += _structure_rows(by_acc[acc], arrays[acc], entry, how, cutoff, metal_cutoff,
+                                  fetcher, base)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    for r in rejected.itertuples():
-        blocks.append(_block(1, {**base, "variant": r.input, "status": "rejected",
-                                 "detail": f"row {r.row}: {r.reason}"}, {}))
+    if len(rejected):
+        blocks.append(_block(len(rejected), {**base, "status": "rejected"}, {
+            "variant": rejected.input.to_numpy(dtype=object),
+            "detail": np.array([f"row {r}: {why}" for r, why in
+                                zip(rejected.row, rejected.reason, strict=True)], dtype=object)}))
     if not blocks:
         return pd.DataFrame(columns=COLUMNS)
-    frames = [pd.DataFrame(b) for b in blocks]
-    df = pd.concat(frames, ignore_index=True)
-    df = df.reindex(columns=COLUMNS)
-    for c in ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
-              "resolution_A", "cutoff_A", "metal_cutoff_A"):
-        df[c] = pd.to_numeric(df[c], errors="coerce")
+    df = _frame(blocks)
     df.attrs.update({"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff,
                      "structkit_version": __version__})
     return df
 
 
-def _variant_arrays(group: list[Variant]) -> dict[str, np.ndarray]:
-    return {
-        "gene": np.array([v.gene for v in group], dtype=object),
-        "accession": np.array([v.accession for v in group], dtype=object),
-        "variant": np.array([v.hgvs for v in group], dtype=object),
-        "kind": np.array([v.kind for v in group], dtype=object),
-        "position": np.array([v.position for v in group], dtype=np.int64),
-        "ref": np.array([v.ref for v in group], dtype=object),
-        "alt": np.array([v.alt for v in group], dtype=object),
-    }
+def _variant_arrays(group: list[Variant]) -> dict:
+    """Variant-level columns of one gene's variants (text columns as codes into categories)."""
+    out: dict = {"position": np.array([v.position for v in group], dtype=np.int64)}
+    for name, values in (("gene", [v.gene for v in group]),
+                         ("accession", [v.accession for v in group]),
+                         ("variant", [v.hgvs for v in group]),
+                         ("kind", [v.kind for v in group]),
+                         ("ref", [v.ref for v in group]),
+                         ("alt", [v.alt for v in group])):
+        codes, cats = pd.factorize(np.array(values, dtype=object), use_na_sentinel=False)
+        out[name] = _Coded(codes.astype(np.int32), np.asarray(cats, dtype=object))
+    return out
 
 
-def _structure_rows(group: list[Variant], entry, how: str, cutoff: float, metal_cutoff: float,
-                    fetcher, base: dict) -> list[dict]:
-    va = _variant_arrays(group)
+def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
+                    metal_cutoff: float, fetcher, base: dict) -> list[dict]:
     n = len(group)
     sid = entry.id if isinstance(entry, CatalogStructure) else str(entry)
     try:
@@ -179,25 +278,26 @@ def _structure_rows(group: list[Variant], entry, how: str, cutoff: float, metal_
                            "detail": str(exc), "via": how}, va)]
     st = a.structure
     pos = va["position"]
+    useq = a.uniprot_seq
     if how == "direct":
         spos = pos.copy()
         via = "direct"
     else:
         src = uniprot_record(group[0].accession, fetcher).sequence
-        fmap = family_map(src, a.uniprot_seq)
         arr = np.full(len(src) + 2, -1, dtype=np.int64)
-        for p, q in fmap.items():
+        for p, q in family_map(src, useq).items():
             arr[p] = q
         spos = np.where((pos >= 1) & (pos <= len(src)), arr[np.clip(pos, 0, len(src) + 1)], -1)
         via = f"family alignment {group[0].accession}->{a.accession}"
-    useq = a.uniprot_seq
     ok_pos = (spos >= 1) & (spos <= len(useq))
-    s_ures = np.array([useq[p - 1] if ok else "" for p, ok in zip(spos, ok_pos, strict=True)],
-                      dtype=object)
+    useq_arr = np.array(list(useq) + [""], dtype=object)
+    s_ures = useq_arr[np.where(ok_pos, spos - 1, len(useq))]
     const = {**base, "pdb_id": st.id, "structure": a.entry.shows or st.title,
              "method": st.method, "resolution_A": st.resolution, "via": via,
              "structure_accession": a.accession, "bfactor_kind": st.bfactor_label,
              "source_file": st.path}
+    ref_arr = va["ref"].expand()
+    expected = ref_arr if how == "direct" else s_ures
     blocks = []
     for ch, cd in a.chains.items():
         num = cd.numbering
@@ -205,103 +305,95 @@ def _structure_rows(group: list[Variant], entry, how: str, cutoff: float, metal_
         have = k >= 0
         kk = np.where(have, k, 0)
         ri = num.residue_indices[kk]
-        file_aa = np.array([one_letter(str(x)) for x in st.res_resname[ri]], dtype=object)
+        file_aa = cd.aa[kk]
         lo, hi = num.construct
-        status = np.where(have, "mapped",
-                          np.where(ok_pos & (spos >= lo) & (spos <= hi), "unobserved", "not covered"))
-        status = status.astype(object)
-        detail = np.full(n, "", dtype=object)
-        expected = va["ref"] if how == "direct" else s_ures
-        for i in np.flatnonzero(have):
-            notes = []
-            if how != "direct" and s_ures[i] != va["ref"][i]:
-                notes.append(f"{a.accession} has {s_ures[i]}{spos[i]} where "
-                             f"{group[i].gene} has {va['ref'][i]}{pos[i]}")
-            if file_aa[i] != expected[i]:
-                status[i] = "reference mismatch"
-                seqadv = num.lookup(int(spos[i])).difference
-                if va["alt"][i] and file_aa[i] == va["alt"][i]:
-                    carries = "the variant" if how == "direct" else (
-                        f"the analogous variant p.{s_ures[i]}{spos[i]}{va['alt'][i]}")
-                    notes.append(f"file has {st.res_resname[ri[i]]} ({file_aa[i]}), not "
-                                 f"{expected[i]}: the structure carries {carries} ({seqadv})")
-                else:
-                    notes.append(f"file has {st.res_resname[ri[i]]} ({file_aa[i]}), expected "
-                                 f"{expected[i]} ({seqadv})")
-            detail[i] = "; ".join(notes)
+        status = np.where(have, "mapped", np.where(ok_pos & (spos >= lo) & (spos <= hi),
+                                                   "unobserved", "not covered")).astype(object)
+        detail = _const(n, "").expand()
+        differs = have & (file_aa != expected)
+        family_diff = have & (s_ures != ref_arr) if how != "direct" else np.zeros(n, bool)
+        for i in np.flatnonzero(differs | family_diff):
+            detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
+                                                  file_aa, expected, ri, how))
+        status[differs] = "reference mismatch"
         for i in np.flatnonzero(~have):
             if not ok_pos[i]:
                 detail[i] = (f"no residue of {a.accession} aligned to {group[i].gene} {pos[i]}"
                              if how != "direct" else f"position {pos[i]} outside the sequence")
             elif status[i] == "unobserved":
-                detail[i] = f"{a.accession} {spos[i]} lies in the construct ({lo}-{hi}) but has no coordinates"
+                detail[i] = (f"{a.accession} {spos[i]} lies in the construct ({lo}-{hi}) but has "
+                             "no coordinates")
             else:
                 detail[i] = f"construct covers {a.accession} {lo}-{hi}"
         nan = np.full(n, np.nan)
         chain_cols = {
-            "model": np.full(n, 1), "chain": np.full(n, ch, dtype=object),
+            "model": np.full(n, 1), "chain": _const(n, ch),
             "structure_position": np.where(ok_pos, spos, -1),
             "structure_uniprot_res": s_ures,
             "author_num": np.where(have, st.res_num[ri], -1),
             "icode": np.where(have, st.res_icode[ri].astype(object), ""),
             "res_name": np.where(have, st.res_resname[ri].astype(object), ""),
-            "numbering_method": np.full(n, num.method, dtype=object),
+            "numbering_method": _const(n, num.method),
             "status": status, "detail": detail,
             "sasa_A2": np.where(have, cd.sasa[kk], nan).round(1),
             "rsa": np.where(have, cd.rsa[kk], nan).round(3),
             "buried": np.where(have, cd.rsa[kk] < BURIED_RSA, None),
             "ss": np.where(have, cd.ss[kk].astype(object), ""),
             "bfactor": np.where(have, cd.bfactor[kk], nan).round(2),
+            "site": _const(n, ""),
         }
-        chain_cols["author_num"] = pd.array(np.where(have, chain_cols["author_num"], 0),
-                                            dtype="Int64")
-        chain_cols["author_num"][~have] = pd.NA
-        chain_cols["structure_position"] = pd.array(chain_cols["structure_position"], dtype="Int64")
-        chain_cols["structure_position"][~ok_pos] = pd.NA
-        sites = cd.sites or [None]
-        for site in sites:
+        for site in cd.sites or [None]:
             cols = dict(chain_cols)
-            if site is None:
-                cols.update({"site": np.full(n, "", dtype=object)})
-            else:
-                dist = site.dist
-                md = np.where(have, dist["min_dist"][kk], nan)
-                insite = np.where(have, md <= site.cutoff, None)
-                cov = np.array([site.covalent.get(int(x), "") if h else ""
-                                for x, h in zip(kk, have, strict=True)], dtype=object)
-                effect = np.full(n, "", dtype=object)
-                for i in np.flatnonzero(have & (md <= site.cutoff)):
-                    effect[i] = f"in {site.name} ({st.id} chain {ch})"
-                    alt = va["alt"][i]
-                    if cov[i] and alt and alt != file_aa[i] and va["kind"][i] == "missense":
-                        drug = site.partner.drug or site.partner.name
-                        effect[i] = (f"removes the covalent anchor of {drug} "
-                                     f"({cov[i]}; {st.id} chain {ch})")
-                near = np.array([_atom_label(st, int(x)) if h else "" for x, h in
-                                 zip(dist["nearest_atom"][kk], have, strict=True)], dtype=object)
-                cols.update({
-                    "site": np.full(n, site.name, dtype=object),
-                    "site_kind": np.full(n, site.kind, dtype=object),
-                    "partner": np.full(n, site.partner_label, dtype=object),
-                    "min_dist_A": md.round(2),
-                    "sidechain_dist_A": np.where(have, dist["sc_dist"][kk], nan).round(2),
-                    "ca_dist_A": np.where(have, dist["ca_dist"][kk], nan).round(2),
-                    "n_contacts": pd.array(np.where(have, dist["n_contacts"][kk], 0), dtype="Int64"),
-                    "nearest_partner_atom": near, "in_site": insite,
-                    "covalent_bond": cov, "effect": effect,
-                    "cutoff_A": np.full(n, site.cutoff),
-                })
-                if not have.all():
-                    cols["n_contacts"][~have] = pd.NA
-            blocks.append(_block(n, {k: v for k, v in const.items() if k not in cols},
-                                 {**va, **cols}))
+            if site is not None:
+                cols.update(_site_cols(site, va, have, kk, file_aa, st.id, ch, n))
+            blocks.append(_block(n, const, {**va, **cols}))
     return blocks
 
 
-def _atom_label(st, i: int) -> str:
-    from .sites import atom_label
+def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri, how) -> list[str]:
+    notes = []
+    if how != "direct" and s_ures[i] != va["ref"][i]:
+        notes.append(f"{a.accession} has {s_ures[i]}{spos[i]} where {v.gene} has "
+                     f"{va['ref'][i]}{va['position'][i]}")
+    if file_aa[i] != expected[i]:
+        seqadv = num.lookup(int(spos[i])).difference
+        resname = st.res_resname[ri[i]]
+        if va["alt"][i] and file_aa[i] == va["alt"][i]:
+            carries = "the variant" if how == "direct" else (
+                f"the analogous variant p.{s_ures[i]}{spos[i]}{va['alt'][i]}")
+            notes.append(f"file has {resname} ({file_aa[i]}), not {expected[i]}: the structure "
+                         f"carries {carries}; {seqadv}")
+        else:
+            notes.append(f"file has {resname} ({file_aa[i]}), expected {expected[i]}; {seqadv}")
+    return notes
 
-    return atom_label(st, i)
+
+def _site_cols(site, va, have, kk, file_aa, sid, ch, n) -> dict:
+    dist = site.dist
+    nan = np.full(n, np.nan)
+    md = np.where(have, dist["min_dist"][kk], nan)
+    within = have & (md <= site.cutoff)
+    cov = np.where(have, site.covalent_text[kk], "")
+    effect = _const(n, "").expand()
+    for i in np.flatnonzero(within):
+        effect[i] = f"in {site.name} ({sid} chain {ch})"
+        alt = va["alt"][i]
+        if cov[i] and alt and alt != file_aa[i] and va["kind"][i] == "missense":
+            drug = site.partner.drug or site.partner.name
+            effect[i] = f"removes the covalent anchor of {drug} ({cov[i]}; {sid} chain {ch})"
+    return {
+        "site": _const(n, site.name),
+        "site_kind": _const(n, site.kind),
+        "partner": _const(n, site.partner_label),
+        "min_dist_A": md.round(2),
+        "sidechain_dist_A": np.where(have, dist["sc_dist"][kk], nan).round(2),
+        "ca_dist_A": np.where(have, dist["ca_dist"][kk], nan).round(2),
+        "n_contacts": np.where(have, dist["n_contacts"][kk], -1),
+        "nearest_partner_atom": np.where(have, site.nearest_label[kk], ""),
+        "in_site": np.where(have, within, None),
+        "covalent_bond": cov, "effect": effect,
+        "cutoff_A": np.full(n, site.cutoff),
+    }
 
 
 def summarize(table: pd.DataFrame) -> pd.DataFrame:

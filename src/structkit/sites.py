@@ -23,6 +23,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .catalog import CatalogStructure, Partner, catalog
+from .fetch import default_fetcher
 from .measure import (
     relative_sasa,
     residue_bfactor,
@@ -65,6 +66,8 @@ class Site:
     dist: dict[str, np.ndarray]  # per residue of the chain (ChainData order)
     covalent: dict[int, str] = field(default_factory=dict)  # chain residue k -> bond text
     note: str = ""
+    nearest_label: np.ndarray = field(default=None, repr=False)  # per residue, 'B:TYR 57 CZ'
+    covalent_text: np.ndarray = field(default=None, repr=False)  # per residue, '' if none
 
     @property
     def in_site(self) -> np.ndarray:
@@ -93,6 +96,7 @@ class ChainData:
     bfactor: np.ndarray
     sites: list[Site]
     pos_to_k: np.ndarray  # UniProt position -> residue k (or -1)
+    aa: np.ndarray = field(default=None, repr=False)  # one-letter code per residue (object)
 
 
 @dataclass
@@ -211,6 +215,7 @@ def _auto_entry(st: Structure, accession: str) -> CatalogStructure:
 
 
 _ANALYSES: dict[tuple, StructureAnalysis] = {}
+_BY_ID: dict[tuple, StructureAnalysis] = {}
 
 
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
@@ -222,6 +227,15 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
     there is one) or a loaded ``Structure``. ``accession`` defaults to the catalog's target.
     """
     cat = catalog()
+    fast_key = None
+    if isinstance(source, (str, CatalogStructure)):
+        # a repeated call costs a dictionary lookup: no file is read or checked again
+        sid = source.id if isinstance(source, CatalogStructure) else source.upper()
+        f = fetcher or default_fetcher()
+        fast_key = (sid, accession, float(cutoff), float(metal_cutoff), str(f.cache_dir),
+                    str(f.mirror), f.offline)
+        if fast_key in _BY_ID:
+            return _BY_ID[fast_key]
     entry: CatalogStructure | None = None
     if isinstance(source, CatalogStructure):
         entry = source
@@ -249,6 +263,8 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
         entry = _auto_entry(st, accession)
     key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff))
     if key in _ANALYSES:
+        if fast_key is not None:
+            _BY_ID[fast_key] = _ANALYSES[key]
         return _ANALYSES[key]
     useq = uniprot_record(accession, fetcher).sequence
     numbering = number_structure(st, accession, useq, list(entry.target_chains) or None)
@@ -271,16 +287,21 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
                 notes.append(note)
             d = residue_distances(st, ri, pa, c)
             cov = _covalent(st, ri, pa) if p.kind == "ligand" else {}
+            labels = np.array([atom_label(st, int(i)) for i in d["nearest_atom"]], dtype=object)
+            cov_text = np.array([cov.get(k, "") for k in range(len(ri))], dtype=object)
             sites.append(Site(_site_name(p), "epitope" if p.kind == "antibody" else p.kind,
-                              p, ch, c, pa, d, cov, note))
+                              p, ch, c, pa, d, cov, note, labels, cov_text))
         p2k = np.full(len(useq) + 2, -1, dtype=np.int64)
         ok = (num.uniprot_pos > 0) & (num.uniprot_pos <= len(useq))
         # first residue wins if a position occurs twice (should not happen)
         for k in np.flatnonzero(ok)[::-1]:
             p2k[num.uniprot_pos[k]] = k
-        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k)
+        aa = np.array([one_letter(str(n)) for n in st.res_resname[ri]], dtype=object)
+        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa)
     result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
     _ANALYSES[key] = result
+    if fast_key is not None:
+        _BY_ID[fast_key] = result
     return result
 
 
@@ -290,7 +311,3 @@ def _known(accession: str) -> bool:
         return True
     except KeyError:
         return False
-
-
-def residue_one_letter(st: Structure, ri: int) -> str:
-    return one_letter(str(st.res_resname[ri]))

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fetch import FetchError, Fetcher, default_fetcher
+from .fetch import Fetcher, FetchError, default_fetcher
 from .ids import normalize_accession
 
 __all__ = ["UniProtRecord", "read_uniprot", "uniprot_record", "parse_fasta", "parse_flatfile_sequence"]

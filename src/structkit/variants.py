@@ -45,8 +45,10 @@ _AAS = r"(?:(?:[A-Z][a-z]{2})+|[" + _AA1 + r"*]+)"
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("frameshift", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?P<alt>{_AA})?fs(?:\*|Ter|X)?(?:\d+|\?)?")),
     ("delins", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?:_(?P<r2>{_AA})(?P<p2>\d+))?delins(?P<alt>{_AAS})")),
-    ("inframe_insertion", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)_(?P<r2>{_AA})(?P<p2>\d+)ins(?P<alt>{_AAS})")),
-    ("inframe_deletion", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?:_(?P<r2>{_AA})(?P<p2>\d+))?del(?:{_AAS})?")),
+    ("inframe_insertion",
+     re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)_(?P<r2>{_AA})(?P<p2>\d+)ins(?P<alt>{_AAS})")),
+    ("inframe_deletion",
+     re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?:_(?P<r2>{_AA})(?P<p2>\d+))?del(?:{_AAS})?")),
     ("duplication", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?:_(?P<r2>{_AA})(?P<p2>\d+))?dup(?:{_AAS})?")),
     ("splice", re.compile(r"(?:X|[A-Z])?(?P<p1>\d+)_splice")),
     ("substitution", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?P<alt>{_AA}|\*|Ter|X|=)")),

@@ -1,0 +1,185 @@
+"""Saturation benchmark: every substitution at every observed p53 DBD residue, against a baseline.
+
+Run:  python benchmarks/bench_saturation.py [--mirror ../shared/data] [--baseline-variants 400]
+
+Measures, for the p53 DNA-binding domain (UniProt 94-312 x 19 substitutions, about 4,200
+variants) over every p53 structure of the catalog found in the mirror:
+- cold: a fresh process doing parsing, per-structure precomputation and the table;
+- warm: the same table again in a process whose structures are already analysed;
+- pairs/s: variant-structure pairs per second (warm);
+- peak memory (max RSS of the cold process);
+and the same pairs/s for the straightforward loop a user would write (Biopython PDBParser, then
+NeighborSearch around each variant residue for the DNA and zinc partners), on a subset of the
+variants, in the same script so that the ratio is measured on the same machine at the same time.
+Times are the median of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+AA = "ACDEFGHIKLMNPQRSTVWY"
+
+
+def p53_variants():
+    from structkit.uniprot import uniprot_record
+    from structkit.variants import Variant
+
+    seq = uniprot_record("P04637").sequence
+    return [Variant("TP53", "P04637", "missense", p, seq[p - 1], a, raw="")
+            for p in range(94, 313) for a in AA if a != seq[p - 1]]
+
+
+def p53_structures():
+    from structkit.catalog import catalog
+    from structkit.fetch import FetchError, default_fetcher
+
+    out = []
+    for s in catalog().structures_for("TP53"):
+        try:
+            if s.is_alphafold:
+                default_fetcher().alphafold(s.id[3:])
+            else:
+                default_fetcher().pdb(s.id, assembly=s.assembly)
+            out.append(s.id)
+        except FetchError:
+            pass
+    return out
+
+
+def run_ours(n_warm: int) -> dict:
+    """In this process: cold once, then warm ``n_warm`` times."""
+    import resource
+
+    t0 = time.perf_counter()
+    import biotite.structure  # noqa: F401  - imported lazily by structkit; timed as imports
+    from MDAnalysis.analysis.dssp import pydssp_numpy  # noqa: F401
+
+    from structkit.impact import impact_table
+
+    t_import = time.perf_counter() - t0
+    variants = p53_variants()
+    structures = p53_structures()
+    t1 = time.perf_counter()
+    table = impact_table(variants, structures=structures)
+    cold = time.perf_counter() - t0
+    cold_table = time.perf_counter() - t1
+    warm = []
+    for _ in range(n_warm):
+        t = time.perf_counter()
+        impact_table(variants, structures=structures)
+        warm.append(time.perf_counter() - t)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
+    return {"variants": len(variants), "structures": structures, "rows": len(table),
+            "pairs": len(variants) * len(structures), "cold_s": cold, "cold_table_s": cold_table,
+            "import_s": t_import,
+            "warm_s": statistics.median(warm), "peak_mib": peak}
+
+
+def run_baseline(n_variants: int) -> dict:
+    """The loop a user would write: Biopython parse, then NeighborSearch per variant residue."""
+    import gzip
+    import io
+
+    from Bio.PDB import NeighborSearch, PDBParser
+
+    from structkit.catalog import catalog
+    from structkit.fetch import default_fetcher
+
+    variants = p53_variants()[:n_variants]
+    structures = p53_structures()
+    t0 = time.perf_counter()
+    pairs = 0
+    for sid in structures:
+        entry = catalog().structure(sid)
+        path = (default_fetcher().alphafold(sid[3:]) if entry.is_alphafold
+                else default_fetcher().pdb(sid, assembly=entry.assembly)).path
+        raw = Path(path).read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        model = PDBParser(QUIET=True).get_structure(sid, io.StringIO(raw.decode("latin-1")))[0]
+        dna = set()
+        for p in entry.partners:
+            if p.kind == "dna":
+                dna |= set(p.chains)
+        partner_atoms = [a for a in model.get_atoms()
+                         if a.get_parent().get_parent().id in dna or a.element == "ZN"]
+        ns = NeighborSearch(partner_atoms) if partner_atoms else None
+        for v in variants:
+            pairs += 1
+            for ch in entry.target_chains:
+                if ch not in model or v.position not in model[ch]:
+                    continue
+                res = model[ch][v.position]
+                if res.get_resname() == "HOH":
+                    continue
+                best = float("inf")
+                if ns is not None:
+                    for a in res:
+                        for b in ns.search(a.coord, 12.0):
+                            best = min(best, a - b)
+    dt = time.perf_counter() - t0
+    return {"pairs": pairs, "seconds": dt, "pairs_per_s": pairs / dt}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_mirror = os.environ.get("STRUCTKIT_MIRROR", str(HERE.parent.parent / "shared" / "data"))
+    ap.add_argument("--mirror", default=default_mirror)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--baseline-variants", type=int, default=400)
+    ap.add_argument("--inner", choices=["ours", "baseline"], help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    os.environ["STRUCTKIT_MIRROR"] = args.mirror
+    os.environ["STRUCTKIT_OFFLINE"] = "1"
+    if args.inner == "ours":
+        print(json.dumps(run_ours(args.repeats)))
+        return 0
+    if args.inner == "baseline":
+        print(json.dumps(run_baseline(args.baseline_variants)))
+        return 0
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "STRUCTKIT_CACHE": cache}
+        colds = []
+        for _ in range(args.repeats):  # each cold run is a fresh process
+            out = subprocess.run([sys.executable, __file__, "--inner", "ours", "--repeats", "3",
+                                  "--mirror", args.mirror], env=env, capture_output=True,
+                                 text=True, check=True).stdout
+            colds.append(json.loads(out))
+        base = json.loads(subprocess.run(
+            [sys.executable, __file__, "--inner", "baseline", "--mirror", args.mirror,
+             "--baseline-variants", str(args.baseline_variants)],
+            env=env, capture_output=True, text=True, check=True).stdout)
+    ours = colds[0]
+    cold = statistics.median(c["cold_s"] for c in colds)
+    warm = statistics.median(c["warm_s"] for c in colds)
+    peak = max(c["peak_mib"] for c in colds)
+    pps = ours["pairs"] / warm
+    print(f"p53 saturation: {ours['variants']} variants x {len(ours['structures'])} structures "
+          f"({', '.join(ours['structures'])}) = {ours['pairs']} variant-structure pairs, "
+          f"{ours['rows']} table rows")
+    work = statistics.median(c["cold_table_s"] for c in colds)
+    imports = statistics.median(c["import_s"] for c in colds)
+    print(f"  cold, parse + per-structure precompute + table:   {work:.2f} s")
+    print(f"  cold, whole fresh process (+ {imports:.2f} s of imports): {cold:.2f} s")
+    print(f"  warm (structures already analysed):               {warm:.3f} s = {pps:,.0f} pairs/s")
+    print(f"  peak memory (max RSS):                            {peak:.0f} MiB")
+    print(f"  baseline (Biopython PDBParser + NeighborSearch, {base['pairs']} pairs): "
+          f"{base['pairs_per_s']:,.0f} pairs/s")
+    print(f"  ratio warm/baseline pairs/s: {pps / base['pairs_per_s']:.0f}x; "
+          f"cold (work)/baseline: {ours['pairs'] / work / base['pairs_per_s']:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The command line, run in-process on the mirror."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from structkit.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_impact_seed_panel(capsys, tmp_path):
+    out_file = tmp_path / "seed.tsv"
+    code, out, err = run(capsys, "impact", "--out", str(out_file))
+    assert code == 0
+    assert "17 variants from built-in seed panel" in out
+    t = pd.read_csv(out_file, sep="\t")
+    assert set(t.gene) == {"ERBB2", "TP53"}
+    assert "not available offline" in set(t.status)
+    assert f"wrote {len(t)} rows" in err
+
+
+def test_impact_gene_inferred(capsys):
+    code, out, _ = run(capsys, "impact", "T798M", "T798I", "L869R", "R248Q")
+    assert code == 0
+    lines = [ln for ln in out.splitlines() if ln.lstrip().startswith(("ERBB2", "TP53"))]
+    assert [ln.split()[:2] for ln in lines] == [
+        ["ERBB2", "p.T798M"], ["ERBB2", "p.T798I"], ["ERBB2", "p.L869R"], ["TP53", "p.R248Q"]]
+
+
+def test_impact_bad_single_variant_is_an_error(capsys):
+    code, _, err = run(capsys, "impact", "TP53:p.T798M")
+    assert code == 2 and "beyond TP53" in err
+
+
+def test_impact_maf_input_keeps_going(capsys, tmp_path, data_dir):
+    out_file = tmp_path / "laml.csv"
+    code, out, _ = run(capsys, "impact", "--input", str(data_dir / "variants" / "tcga_laml.maf.gz"),
+                       "--structures", "1TSR", "--out", str(out_file))
+    assert code == 0
+    t = pd.read_csv(out_file)
+    assert (t.status == "rejected").sum() > 1000  # other genes and empty changes, with reasons
+    assert "p.R248Q" in set(t[t.pdb_id == "1TSR"].variant)
+
+
+def test_sites_command(capsys):
+    code, out, _ = run(capsys, "sites", "1N8Z")
+    assert code == 0
+    assert "chain C: numbering DBREF, UniProt = author +22" in out
+    assert "trastuzumab epitope" in out
+
+
+def test_fetch_catalog_offline(capsys, tmp_path, data_dir):
+    code, out, _ = run(capsys, "fetch", "--catalog", "--offline", "--mirror", str(data_dir),
+                       "--cache", str(tmp_path))
+    assert code == 1  # something asked for is missing offline, and it is said
+    for pid in ("3PP0", "3RCD", "AF-P04626"):
+        line = next(ln for ln in out.splitlines() if pid in ln.split())
+        assert "not available offline" in line
+    assert "summary: 20 mirror, 3 not available offline" in out
+
+
+def test_fetch_one_entry(capsys, tmp_path, data_dir):
+    code, out, _ = run(capsys, "fetch", "1N8Z", "--mirror", str(data_dir), "--cache", str(tmp_path))
+    assert code == 0 and "mirror" in out
+
+
+def test_fetch_bad_id(capsys):
+    code, out, _ = run(capsys, "fetch", "../../etc/passwd")
+    assert code == 1 and "invalid PDB ID '../../etc/passwd'" in out

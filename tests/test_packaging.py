@@ -1,0 +1,39 @@
+"""Packaging: pyproject and environment.yml agree; the console script and public API exist."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import tomllib
+import yaml
+from conftest import REPO
+
+
+def _name(spec: str) -> tuple[str, str]:
+    m = re.match(r"\s*([A-Za-z0-9_.\-]+)\s*(.*)", spec)
+    return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    py = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    want = dict(_name(s) for s in py["dependencies"] + py["optional-dependencies"]["dev"])
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    got = dict(_name(s) for s in env["dependencies"] if isinstance(s, str)
+               and not s.startswith(("python", "pip")))
+    assert got == want
+
+
+def test_console_script_help_teaches():
+    out = subprocess.run([sys.executable, "-m", "structkit.cli", "impact", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for word in ("UniProt numbering", "--cutoff", "seed panel", "ERBB2:p.S310F", "--input"):
+        assert word in out
+
+
+def test_public_api():
+    import structkit
+
+    for name in structkit.__all__:
+        assert hasattr(structkit, name), name
