@@ -100,7 +100,9 @@ def _block(n: int, const: dict, arrays: dict) -> dict:
             out[k] = arrays[k]
             continue
         v = const.get(k)
-        if k in _INT_COLUMNS:
+        if k in _BOOL_COLUMNS:
+            out[k] = _Bool(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+        elif k in _INT_COLUMNS:
             out[k] = np.full(n, -1 if v is None else v, dtype=np.int64)
         elif k in _FLOAT_COLUMNS:
             out[k] = np.full(n, np.nan if v is None else v, dtype=np.float64)
@@ -109,33 +111,18 @@ def _block(n: int, const: dict, arrays: dict) -> dict:
     return out
 
 
-class _Const:
-    """``n`` copies of one value, kept unexpanded until the table is assembled."""
-
-    __slots__ = ("value", "n")
-
-    def __init__(self, n: int, value) -> None:
-        self.n, self.value = n, value
-
-    def __len__(self) -> int:
-        return self.n
-
-    def expand(self) -> np.ndarray:
-        a = np.empty(self.n, dtype=object)
-        a.fill(self.value)
-        return a
-
-    def __getitem__(self, i):
-        return self.value
-
-
 class _Coded:
-    """Values given as integer codes into a shared list of categories (variant-level columns)."""
+    """Column values as integer codes into a small array of categories (no per-row objects).
+
+    Constants are one category repeated; residue-level values are codes into the chain's
+    per-residue arrays. ``_frame`` merges the categories of all blocks once.
+    """
 
     __slots__ = ("codes", "categories")
 
-    def __init__(self, codes: np.ndarray, categories: np.ndarray) -> None:
-        self.codes, self.categories = codes, categories
+    def __init__(self, codes: np.ndarray, categories) -> None:
+        self.codes = np.asarray(codes, dtype=np.int64)
+        self.categories = np.asarray(categories, dtype=object)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -147,55 +134,88 @@ class _Coded:
         return self.categories[self.codes]
 
 
-def _const(n: int, value) -> _Const:
-    return _Const(n, value)
+def _const(n: int, value) -> _Coded:
+    cats = np.empty(1, dtype=object)
+    cats[0] = value
+    return _Coded(np.zeros(n, dtype=np.int64), cats)
 
 
+def _coded(values: np.ndarray, idx: np.ndarray, have: np.ndarray, missing="") -> _Coded:
+    """``values[idx]`` where ``have``, else ``missing``, as codes into ``values`` + [missing]."""
+    cats = np.empty(len(values) + 1, dtype=object)
+    cats[:-1] = values
+    cats[-1] = missing
+    return _Coded(np.where(have, idx, len(values)), cats)
+
+
+def _sparse(n: int, texts: dict[int, str]) -> _Coded:
+    """A text column that is '' except at a few rows (details, effects)."""
+    codes = np.zeros(n, dtype=np.int64)
+    cats = [""]
+    index: dict[str, int] = {"": 0}
+    for i, t in texts.items():
+        codes[i] = index.setdefault(t, len(cats))
+        if codes[i] == len(cats):
+            cats.append(t)
+    return _Coded(codes, np.array(cats, dtype=object))
+
+
+def _status(have, unobserved, mismatch) -> _Coded:
+    codes = np.where(have, np.where(mismatch, 1, 0), np.where(unobserved, 2, 3))
+    return _Coded(codes, np.array(["mapped", "reference mismatch", "unobserved", "not covered"],
+                                  dtype=object))
+
+
+class _Bool:
+    """A nullable boolean column block: values and a mask of missing entries."""
+
+    __slots__ = ("values", "missing")
+
+    def __init__(self, values: np.ndarray, missing: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=bool)
+        self.missing = np.asarray(missing, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+_BOOL_COLUMNS = ("in_site", "buried")
 _INT_COLUMNS = ("position", "structure_position", "author_num", "model", "n_contacts")
 _FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
                   "resolution_A", "cutoff_A", "metal_cutoff_A")
 
 
 def _frame(blocks: list[dict]) -> pd.DataFrame:
-    """One DataFrame from column blocks, concatenated as arrays (one conversion per column).
+    """One DataFrame from column blocks (one conversion per column, not per value).
 
-    Integer columns use -1 internally for 'none' and become nullable Int64; text columns stay
-    object arrays (no per-value conversion to Arrow strings).
+    Integer columns use -1 internally for 'none' and become nullable Int64; text columns
+    become categoricals whose categories are merged across blocks.
     """
     cols = {}
     for c in COLUMNS:
+        parts = [b[c] for b in blocks]
         if c in _INT_COLUMNS:
-            arr = np.concatenate([np.asarray(b[c], dtype=np.int64) for b in blocks])
+            arr = np.concatenate([np.asarray(x, dtype=np.int64) for x in parts])
             cols[c] = pd.arrays.IntegerArray(arr, arr < 0)
         elif c in _FLOAT_COLUMNS:
-            cols[c] = np.concatenate([np.asarray(b[c], dtype=np.float64) for b in blocks])
-        elif all(isinstance(b[c], _Const) for b in blocks):
-            # one value per block: a categorical from codes, no per-row objects
-            cats: dict = {}
-            codes = np.concatenate([np.full(b[c].n, cats.setdefault(b[c].value, len(cats)),
-                                            dtype=np.int32) for b in blocks])
-            values = list(cats)
-            if None in cats:
-                codes[codes == cats[None]] = -1
-                values = [v for v in values if v is not None]
-                codes = _recode(codes, list(cats), values)
-            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(values, dtype=object))
-        elif all(isinstance(b[c], _Coded) for b in blocks) and len(
-                {id(b[c].categories) for b in blocks}) == 1:
-            cats = blocks[0][c].categories
-            codes = np.concatenate([b[c].codes for b in blocks]).astype(np.int32)
-            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype=object))
+            cols[c] = np.concatenate([np.asarray(x, dtype=np.float64) for x in parts])
+        elif c in _BOOL_COLUMNS:
+            cols[c] = pd.arrays.BooleanArray(np.concatenate([x.values for x in parts]),
+                                             np.concatenate([x.missing for x in parts]))
         else:
-            parts = [b[c].expand() if isinstance(b[c], (_Const, _Coded))
-                     else np.asarray(b[c], dtype=object) for b in blocks]
-            cols[c] = pd.Series(np.concatenate(parts), dtype=object, copy=False)
+            coded = [x if isinstance(x, _Coded) else _Coded(*_factor(x)) for x in parts]
+            offsets = np.cumsum([0] + [len(x.categories) for x in coded[:-1]])
+            allcats = np.concatenate([x.categories for x in coded])
+            uniq_codes, uniq = pd.factorize(allcats, use_na_sentinel=True)
+            codes = np.concatenate([uniq_codes[o + x.codes] for o, x in zip(offsets, coded,
+                                                                             strict=True)])
+            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
     return pd.DataFrame(cols, copy=False)
 
 
-def _recode(codes: np.ndarray, old: list, new: list) -> np.ndarray:
-    """Map codes into ``old`` onto codes into ``new`` (values missing from ``new``: -1)."""
-    table = np.array([new.index(v) if v in new else -1 for v in old] + [-1], dtype=np.int32)
-    return table[codes]
+def _factor(values) -> tuple[np.ndarray, np.ndarray]:
+    codes, cats = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return codes, np.asarray(cats, dtype=object)
 
 
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
@@ -255,8 +275,7 @@ def _variant_arrays(group: list[Variant]) -> dict:
                          ("kind", [v.kind for v in group]),
                          ("ref", [v.ref for v in group]),
                          ("alt", [v.alt for v in group])):
-        codes, cats = pd.factorize(np.array(values, dtype=object), use_na_sentinel=False)
-        out[name] = _Coded(codes.astype(np.int32), np.asarray(cats, dtype=object))
+        out[name] = _Coded(*_factor(values))
     return out
 
 
@@ -307,20 +326,18 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         ri = num.residue_indices[kk]
         file_aa = cd.aa[kk]
         lo, hi = num.construct
-        status = np.where(have, "mapped", np.where(ok_pos & (spos >= lo) & (spos <= hi),
-                                                   "unobserved", "not covered")).astype(object)
-        detail = _const(n, "").expand()
+        unobserved = ok_pos & (spos >= lo) & (spos <= hi)
+        detail: dict[int, str] = {}
         differs = have & (file_aa != expected)
         family_diff = have & (s_ures != ref_arr) if how != "direct" else np.zeros(n, bool)
         for i in np.flatnonzero(differs | family_diff):
             detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
                                                   file_aa, expected, ri, how))
-        status[differs] = "reference mismatch"
         for i in np.flatnonzero(~have):
             if not ok_pos[i]:
                 detail[i] = (f"no residue of {a.accession} aligned to {group[i].gene} {pos[i]}"
                              if how != "direct" else f"position {pos[i]} outside the sequence")
-            elif status[i] == "unobserved":
+            elif unobserved[i]:
                 detail[i] = (f"{a.accession} {spos[i]} lies in the construct ({lo}-{hi}) but has "
                              "no coordinates")
             else:
@@ -329,16 +346,16 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         chain_cols = {
             "model": np.full(n, 1), "chain": _const(n, ch),
             "structure_position": np.where(ok_pos, spos, -1),
-            "structure_uniprot_res": s_ures,
+            "structure_uniprot_res": _Coded(np.where(ok_pos, spos - 1, len(useq)), useq_arr),
             "author_num": np.where(have, st.res_num[ri], -1),
-            "icode": np.where(have, st.res_icode[ri].astype(object), ""),
-            "res_name": np.where(have, st.res_resname[ri].astype(object), ""),
+            "icode": _coded(st.res_icode[num.residue_indices].astype(object), kk, have),
+            "res_name": _coded(st.res_resname[num.residue_indices].astype(object), kk, have),
             "numbering_method": _const(n, num.method),
-            "status": status, "detail": detail,
+            "status": _status(have, unobserved, differs), "detail": _sparse(n, detail),
             "sasa_A2": np.where(have, cd.sasa[kk], nan).round(1),
             "rsa": np.where(have, cd.rsa[kk], nan).round(3),
-            "buried": np.where(have, cd.rsa[kk] < BURIED_RSA, None),
-            "ss": np.where(have, cd.ss[kk].astype(object), ""),
+            "buried": _Bool(cd.rsa[kk] < BURIED_RSA, ~have),
+            "ss": _coded(cd.ss.astype(object), kk, have),
             "bfactor": np.where(have, cd.bfactor[kk], nan).round(2),
             "site": _const(n, ""),
         }
@@ -373,8 +390,8 @@ def _site_cols(site, va, have, kk, file_aa, sid, ch, n) -> dict:
     nan = np.full(n, np.nan)
     md = np.where(have, dist["min_dist"][kk], nan)
     within = have & (md <= site.cutoff)
-    cov = np.where(have, site.covalent_text[kk], "")
-    effect = _const(n, "").expand()
+    cov = _coded(site.covalent_text, kk, have)
+    effect: dict[int, str] = {}
     for i in np.flatnonzero(within):
         effect[i] = f"in {site.name} ({sid} chain {ch})"
         alt = va["alt"][i]
@@ -389,9 +406,9 @@ def _site_cols(site, va, have, kk, file_aa, sid, ch, n) -> dict:
         "sidechain_dist_A": np.where(have, dist["sc_dist"][kk], nan).round(2),
         "ca_dist_A": np.where(have, dist["ca_dist"][kk], nan).round(2),
         "n_contacts": np.where(have, dist["n_contacts"][kk], -1),
-        "nearest_partner_atom": np.where(have, site.nearest_label[kk], ""),
-        "in_site": np.where(have, within, None),
-        "covalent_bond": cov, "effect": effect,
+        "nearest_partner_atom": _coded(site.nearest_label, kk, have),
+        "in_site": _Bool(within, ~have),
+        "covalent_bond": cov, "effect": _sparse(n, effect),
         "cutoff_A": np.full(n, site.cutoff),
     }
 
