@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
@@ -105,6 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--metal-cutoff", type=float, default=3.0, help="metal cut-off, A (default 3.0)")
     s.add_argument("--out", metavar="FILE", help="write the table (.csv .tsv .xlsx .parquet .md .html)")
     _add_source_args(s)
+
+    pl = sub.add_parser("plot", help="figures: lollipop over the domain map, distance profile",
+                        description="Write a figure; the format follows the --out suffix (.png .svg .pdf).")
+    psub = pl.add_subparsers(dest="plot", metavar="FIGURE")
+    lo = psub.add_parser("lollipop", help="variant counts per position over the domain map")
+    lo.add_argument("--input", required=True, help="MAF/CSV/TSV of variants (e.g. a hotspot list)")
+    lo.add_argument("--gene", required=True, help="TP53, ERBB2 (aliases accepted)")
+    lo.add_argument("--sites-from", nargs="*", default=None, metavar="ID",
+                    help="catalog structures whose sites are marked (default: the gene's complexes)")
+    lo.add_argument("--out", required=True, help="output figure (.png .svg .pdf)")
+    _add_source_args(lo)
+    di = psub.add_parser("distances", help="distance of each variant to each site, with the cut-off")
+    di.add_argument("--input", required=True, help="an impact table written by 'structkit impact --out'")
+    di.add_argument("--out", required=True, help="output figure (.png .svg .pdf)")
     return parser
 
 
@@ -250,6 +265,42 @@ def _cmd_sites(args) -> int:
     return 0
 
 
+def _cmd_plot(args) -> int:
+    from .catalog import catalog
+    from .plots import distance_profile, lollipop
+
+    if args.plot is None:
+        print("structkit plot: choose a figure: lollipop or distances", file=sys.stderr)
+        return 2
+    if args.plot == "lollipop":
+        _apply_env(args)
+        sites = args.sites_from
+        if sites is None:  # the gene's complexes that have partners and are at hand
+            acc = catalog().target(args.gene).accession
+            sites = tuple(s.id for s in catalog().structures_for(acc)
+                          if s.partners and not s.is_alphafold and _available(s))[:2]
+        fig = lollipop(args.input, args.gene, sites_from=tuple(sites))
+    else:
+        fig = distance_profile(args.input)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.part{out.suffix}")
+    fig.savefig(tmp, dpi=200)
+    os.replace(tmp, out)
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _available(entry) -> bool:
+    from .fetch import FetchError, default_fetcher
+
+    try:
+        default_fetcher().pdb(entry.id, assembly=entry.assembly)
+        return True
+    except FetchError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -259,7 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .fetch import FetchError
 
     try:
-        return {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites}[args.command](args)
+        commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
+                    "plot": _cmd_plot}
+        return commands[args.command](args)
     except (FetchError, ValueError, KeyError, FileNotFoundError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"structkit {args.command}: {msg}", file=sys.stderr)

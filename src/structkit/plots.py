@@ -1,0 +1,143 @@
+"""Figures for reviews (matplotlib): lollipop over the domain map, distance profiles.
+
+- ``lollipop(variants, gene)``: mutation counts per UniProt position as lollipops over the
+  protein's domain map (regions from the catalog), the cancer-genomics convention; the most
+  frequent positions are labelled with their changes; residues of computed sites (e.g. the DNA
+  interface of 1TSR) are marked under the axis.
+- ``distance_profile(table)``: for each variant (x, by position) the minimum heavy-atom distance
+  to each site (y, one colour per site), with the contact cut-off as a dashed line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .catalog import catalog  # noqa: E402
+from .uniprot import uniprot_record  # noqa: E402
+from .variants import Variant, parse_variants  # noqa: E402
+
+__all__ = ["lollipop", "distance_profile", "site_positions"]
+
+DOMAIN_COLORS = ["#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#fc9272", "#c7e9c0"]
+SITE_COLORS = ["#1e90ff", "#8b4513", "#ff8c00", "#2ca02c", "#9467bd", "#e377c2", "#17becf"]
+
+
+def site_positions(structure_ids: list[str] | tuple[str, ...]) -> dict[str, set[int]]:
+    """UniProt positions of every computed site in the given catalog structures, by site name."""
+    from .sites import analyze
+
+    out: dict[str, set[int]] = {}
+    for sid in structure_ids:
+        a = analyze(sid)
+        for cd in a.chains.values():
+            for s in cd.sites:
+                pos = cd.numbering.uniprot_pos[s.in_site]
+                out.setdefault(f"{s.name} ({a.structure.id})", set()).update(int(p) for p in pos if p > 0)
+    return out
+
+
+def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 8,
+             title: str | None = None):
+    """Lollipop plot of variant counts per position over the domain map of ``gene``.
+
+    ``variants``: Variant objects, strings, or a file (MAF/CSV/TSV) read with ``parse_variants``.
+    Only variants of ``gene`` are counted; ``sites_from`` names catalog structures whose computed
+    sites are marked under the axis. Returns the matplotlib Figure.
+    """
+    target = catalog().target(gene)
+    if isinstance(variants, (str, Path)):
+        vs = parse_variants(variants, genes=[target.gene]).variants
+    else:
+        vs = [v if isinstance(v, Variant) else None for v in variants]
+        if any(v is None for v in vs):
+            vs = parse_variants([v for v in variants if isinstance(v, str)], genes=[target.gene]).variants
+    vs = [v for v in vs if v.gene == target.gene]
+    if not vs:
+        raise ValueError(f"no {target.gene} variants to plot")
+    length = len(uniprot_record(target.accession).sequence)
+    counts = Counter(v.position for v in vs)
+    changes: dict[int, Counter] = {}
+    for v in vs:
+        changes.setdefault(v.position, Counter())[v.short] += 1
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(11, 4))
+    else:
+        fig = ax.figure
+    xs = np.array(sorted(counts))
+    ys = np.array([counts[x] for x in xs])
+    ax.vlines(xs, 0, ys, color="#7f7f7f", linewidth=0.8, zorder=1)
+    ax.scatter(xs, ys, s=18 + 4 * ys, color="#d62728", edgecolor="black", linewidth=0.4, zorder=2)
+    for x in sorted(counts, key=lambda p: -counts[p])[:top]:
+        label = "/".join(c for c, _ in changes[x].most_common(3))
+        ax.annotate(label, (x, counts[x]), xytext=(0, 6), textcoords="offset points",
+                    ha="center", fontsize=7, rotation=45)
+    ymax = max(ys) * 1.35 + 1
+    bar_h = ymax * 0.07
+    ax.add_patch(plt.Rectangle((1, -bar_h * 1.5), length - 1, bar_h, color="#d9d9d9", zorder=0))
+    for i, r in enumerate(target.regions):
+        if r["name"] in ("Extracellular", "Cytoplasmic"):
+            continue
+        ax.add_patch(plt.Rectangle((r["start"], -bar_h * 1.9), r["end"] - r["start"], bar_h * 1.8,
+                                   color=DOMAIN_COLORS[i % len(DOMAIN_COLORS)], zorder=1))
+        ax.text((r["start"] + r["end"]) / 2, -bar_h, r["name"], ha="center", va="center", fontsize=7)
+    handles = []
+    if sites_from:
+        for k, (name, pos) in enumerate(sorted(site_positions(sites_from).items())):
+            y = -bar_h * (2.6 + 0.6 * k)
+            handles.append(ax.scatter(sorted(pos), [y] * len(pos), marker="^", s=14,
+                                      color=SITE_COLORS[k % len(SITE_COLORS)], label=name, zorder=3))
+        ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=False)
+    ax.set_xlim(0, length + 1)
+    ax.set_ylim(-bar_h * (3.2 + 0.6 * len(handles)), ymax)
+    ax.set_xlabel(f"{target.gene} residue (UniProt {target.accession} numbering, {length} aa)")
+    ax.set_ylabel("variants in input")
+    ax.set_title(title or f"{target.gene}: {len(vs)} variants at {len(counts)} positions")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float | None = None):
+    """Minimum distance of each variant to each site (best structure and chain), with the cut-off.
+
+    ``table``: an impact table (DataFrame or a file written by ``write_table``/the CLI).
+    """
+    if not isinstance(table, pd.DataFrame):
+        p = Path(table)
+        table = pd.read_csv(p, sep="\t" if p.suffix == ".tsv" else ",") if p.suffix in (
+            ".tsv", ".csv") else pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_excel(p)
+    t = table.dropna(subset=["min_dist_A"])
+    t = t[t.site.astype(str) != ""]
+    if t.empty:
+        raise ValueError("the table has no site distances to plot")
+    best = (t.groupby(["gene", "variant", "position", "site"], observed=True)["min_dist_A"].min()
+            .reset_index().sort_values(["gene", "position", "variant"]))
+    labels = list(dict.fromkeys(best.gene.astype(str) + " " + best.variant.astype(str)))
+    xpos = {lab: i for i, lab in enumerate(labels)}
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(labels) + 2), 4.5))
+    else:
+        fig = ax.figure
+    for k, (site, g) in enumerate(best.groupby("site", observed=True)):
+        x = [xpos[f"{a} {b}"] for a, b in zip(g.gene, g.variant, strict=True)]
+        ax.scatter(x, g.min_dist_A, label=site, s=28, color=plt.cm.tab20(k % 20), zorder=2,
+                   marker="os^Dv"[k // 20 % 5])
+    c = cutoff if cutoff is not None else float(t.cutoff_A.dropna().iloc[0])
+    ax.axhline(c, ls="--", color="black", lw=0.8, label=f"contact cut-off {c:g} A")
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("minimum heavy-atom distance to site (A)")
+    ax.set_ylim(0, None)
+    ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title("distance of each variant to each site (nearest structure and chain)")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig

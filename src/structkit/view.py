@@ -1,0 +1,249 @@
+"""3D views with py3Dmol: a complex with its variants and sites, offline-capable and escaped.
+
+- ``view_variants(structure, variants, site=None)``: target chain(s) as cartoon, partners by
+  kind (antibody heavy/light chains as cartoons in their own colours, ligand as sticks, DNA as
+  cartoon + sticks, zinc as a sphere), site residues as coloured sticks, variant residues as
+  magenta sticks labelled in UniProt numbering (``T798M``), camera on the variants and site.
+- ``view_site(structure, site_name)``: one site and its partner.
+- ``view_variant_across(variant, structures)``: one variant in several structures (a grid).
+- ``save_html(view, path)``: a standalone page.
+
+Where 3Dmol.js comes from: the ``js`` argument, else ``$STRUCTKIT_3DMOL_JS`` (a URL or a local
+file path), else py3Dmol's default CDN URL. With a local file, ``save_html(..., embed=True)``
+writes the library into the page so it renders with no network at all.
+
+Every string that reaches JavaScript (labels, file contents, names) is JSON-encoded with
+``<``, ``>``, ``&``, U+2028 and U+2029 escaped, so ``</script>``, quotes or backticks in a
+label cannot end the script or run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import py3Dmol
+
+from .catalog import catalog
+from .sites import StructureAnalysis, analyze
+from .structure import Structure
+from .variants import Variant, parse_variant
+
+__all__ = ["SafeView", "view_variants", "view_site", "view_variant_across", "save_html",
+           "js_source", "js_string", "VARIANT_COLOR", "SITE_COLORS"]
+
+DEFAULT_JS = "https://cdn.jsdelivr.net/npm/3dmol@2.5.5/build/3Dmol-min.js"
+VARIANT_COLOR = "#ff00ff"  # magenta sticks for variant residues
+SITE_COLORS = {"epitope": "#ffa500", "ligand": "#00c000", "dna": "#1e90ff", "metal": "#8b4513"}
+CHAIN_COLORS = {"target": "#b0c4de", "heavy": "#e07b39", "light": "#f2c14e", "dna": "#87ceeb"}
+
+
+def js_string(value) -> str:
+    """JSON for a JavaScript context inside an HTML ``<script>`` element."""
+    try:
+        text = json.dumps(value)
+    except TypeError:
+        text = json.dumps(np.asarray(value).tolist())
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def js_source(js: str | os.PathLike | None = None) -> str:
+    """The 3Dmol.js location: argument, ``$STRUCTKIT_3DMOL_JS``, or py3Dmol's CDN default.
+
+    A URL (``https://``, ``http://``, ``file://``) is used as is; an existing local file becomes
+    a ``file://`` URL; anything else is a relative URL (a copy next to a served page). The result
+    is percent-encoded so it cannot break out of the quoted string py3Dmol puts it in.
+    """
+    src = os.fspath(js) if js is not None else os.environ.get("STRUCTKIT_3DMOL_JS") or DEFAULT_JS
+    if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", src) and Path(src).is_file():
+        src = Path(src).resolve().as_uri()
+    return quote(src, safe=":/?#[]@!$&()*+,;=%-._~")
+
+
+class SafeView(py3Dmol.view):
+    """py3Dmol.view whose JavaScript arguments are escaped for HTML (see ``js_string``)."""
+
+    def __init__(self, width: int = 800, height: int = 600, viewergrid=None, js=None):
+        super().__init__(width=width, height=height, viewergrid=viewergrid, js=js_source(js))
+        self.js_url = js_source(js)
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name == "getdoc":
+            raise AttributeError(name)
+
+        def makejs(*args, **kwargs):
+            call = f"{name}(" + ",".join(js_string(a) for a in args) + ");\n"
+            if self.viewergrid:
+                coords = kwargs.get("viewer")
+                cells = [coords] if coords else [(r, c) for r in range(self.viewergrid[0])
+                                                 for c in range(self.viewergrid[1])]
+                cmd = "".join(f"\tviewergrid_UNIQUEID[{int(r)}][{int(c)}].{call}" for r, c in cells)
+            else:
+                cmd = f"\tviewer_UNIQUEID.{call}"
+            self.startjs += cmd
+            self.updatejs += cmd
+            return self
+
+        return makejs
+
+
+def _analysis(structure) -> StructureAnalysis:
+    if isinstance(structure, StructureAnalysis):
+        return structure
+    return analyze(structure)
+
+
+def _as_variants(variants, gene: str) -> list[Variant]:
+    out = []
+    for v in variants or []:
+        out.append(v if isinstance(v, Variant) else parse_variant(v, None if ":" in v else gene))
+    return out
+
+
+def _model_text(st: Structure) -> tuple[str, str]:
+    raw = Path(st.path).read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        import gzip
+
+        raw = gzip.decompress(raw)
+    text = raw.decode("latin-1")
+    fmt = "cif" if text.lstrip().startswith("data_") else "pdb"
+    if fmt == "pdb":  # coordinates only: legacy columns 73-80 and headers are not needed
+        keep = ("ATOM  ", "HETATM", "MODEL ", "ENDMDL", "TER", "END")
+        text = "\n".join(ln[:72] if ln.startswith(("ATOM  ", "HETATM")) else ln
+                         for ln in text.splitlines() if ln.startswith(keep)) + "\n"
+    return text, fmt
+
+
+def _sel(chain: str, resi: int | None = None, icode: str = "", model: int | None = None) -> dict:
+    s: dict = {"chain": chain}
+    if resi is not None:
+        s["resi"] = f"{resi}{icode}" if icode else resi
+    return s
+
+
+def _style_partners(v: SafeView, a: StructureAnalysis, **kw) -> None:
+    for ch in a.chains:
+        v.setStyle(_sel(ch), {"cartoon": {"color": CHAIN_COLORS["target"]}}, **kw)
+    for p in a.entry.partners:
+        if p.kind == "antibody":
+            v.setStyle(_sel(p.heavy), {"cartoon": {"color": CHAIN_COLORS["heavy"]}}, **kw)
+            v.setStyle(_sel(p.light), {"cartoon": {"color": CHAIN_COLORS["light"]}}, **kw)
+        elif p.kind == "ligand":
+            sel = {"resn": list(p.comp_ids)} if p.comp_ids else {"hetflag": True}
+            v.setStyle(sel, {"stick": {"colorscheme": "greenCarbon", "radius": 0.25}}, **kw)
+        elif p.kind == "dna":
+            for ch in p.chains:
+                v.setStyle(_sel(ch), {"cartoon": {"color": CHAIN_COLORS["dna"]},
+                                      "stick": {"radius": 0.12}}, **kw)
+        elif p.kind == "metal":
+            v.setStyle({"elem": (p.element or "ZN").capitalize()},
+                       {"sphere": {"color": "#808080", "radius": 1.0}}, **kw)
+
+
+def view_variants(structure, variants=(), site: str | None = None, *, width: int = 800,
+                  height: int = 600, js=None, labels: bool = True) -> SafeView:
+    """The complex with its partners, a site's residues and the variants, in one py3Dmol view.
+
+    ``structure``: catalog ID, Structure or StructureAnalysis. ``variants``: Variant objects or
+    strings in UniProt numbering. ``site``: name of a site to show (default: every site).
+    Variant residues are magenta sticks labelled ``T798M`` (UniProt numbering); site residues
+    are sticks coloured by site kind.
+    """
+    a = _analysis(structure)
+    st = a.structure
+    text, fmt = _model_text(st)
+    v = SafeView(width, height, js=js)
+    v.addModel(text, fmt)
+    v.setStyle({}, {})
+    _style_partners(v, a)
+    focus: list[dict] = []
+    for cd in a.chains.values():
+        for s in cd.sites:
+            if site is not None and s.name != site:
+                continue
+            for k in np.flatnonzero(s.in_site):
+                ri = int(cd.numbering.residue_indices[k])
+                sel = _sel(s.chain, int(st.res_num[ri]), str(st.res_icode[ri]))
+                v.addStyle(sel, {"stick": {"color": SITE_COLORS.get(s.kind, "#00c000"), "radius": 0.2}})
+                focus.append(sel)
+    gene = catalog().target(a.accession).gene
+    for var in _as_variants(variants, gene):
+        for ch, cd in a.chains.items():
+            hit = cd.numbering.lookup(var.position)
+            if hit.status != "mapped":
+                continue
+            sel = _sel(ch, hit.author_num, hit.icode)
+            v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}})
+            if labels:
+                v.addLabel(var.short, {"fontColor": "black", "backgroundColor": "white",
+                                       "backgroundOpacity": 0.8, "fontSize": 14}, sel)
+            focus.insert(0, sel)
+    v.zoomTo({"or": focus[:40]} if focus else {})
+    return v
+
+
+def view_site(structure, site: str, **kw) -> SafeView:
+    """One site: partner and site residues, camera on the site."""
+    a = _analysis(structure)
+    names = {s.name for s in a.sites}
+    if site not in names:
+        raise ValueError(f"{a.structure.id} has no site {site!r}; its sites: {', '.join(sorted(names))}")
+    return view_variants(a, (), site=site, **kw)
+
+
+def view_variant_across(variant, structures, *, width: int = 900, height: int = 400, js=None) -> SafeView:
+    """One variant shown in several structures side by side (one viewer per structure)."""
+    ids = list(structures)
+    v = SafeView(width, height, viewergrid=(1, len(ids)), js=js)
+    for c, sid in enumerate(ids):
+        a = _analysis(sid)
+        var = variant if isinstance(variant, Variant) else parse_variant(variant)
+        text, fmt = _model_text(a.structure)
+        cell = {"viewer": (0, c)}
+        v.addModel(text, fmt, **cell)
+        v.setStyle({}, {}, **cell)
+        _style_partners(v, a, **cell)
+        for ch, cd in a.chains.items():
+            hit = cd.numbering.lookup(var.position)
+            if hit.status == "mapped":
+                sel = _sel(ch, hit.author_num, hit.icode)
+                v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}}, **cell)
+                v.addLabel(f"{var.short} ({a.structure.id} {ch})", {"fontSize": 12}, sel, **cell)
+                v.zoomTo(sel, **cell)
+    return v
+
+
+def save_html(view: SafeView, path: str | os.PathLike, *, embed: bool = False,
+              title: str = "structkit view") -> Path:
+    """Write a standalone HTML page for ``view``.
+
+    ``embed=True`` copies the 3Dmol.js library (which must then be a local file) into the page,
+    so it renders without any network; otherwise the page loads it from ``view.js_url``.
+    """
+    p = Path(path)
+    body = view._make_html()
+    head = ""
+    if embed:
+        url = getattr(view, "js_url", "")
+        if not url.startswith("file://"):
+            raise ValueError(f"embed=True needs a local 3Dmol.js file, not {url!r} "
+                             "(set STRUCTKIT_3DMOL_JS or pass js=path)")
+        from urllib.parse import unquote, urlparse
+
+        lib = Path(unquote(urlparse(url).path)).read_text(encoding="utf-8")
+        lib = re.sub(r"</(script)", r"<\\/\1", lib, flags=re.IGNORECASE)
+        head = f"<script>{lib}</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>\n"
+    from html import escape
+
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>\n"
+            f"{head}</head>\n<body style=\"margin:0\">\n{body}\n</body></html>\n")
+    tmp = p.with_name(f".{p.name}.part")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, p)
+    return p

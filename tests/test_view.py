@@ -1,0 +1,166 @@
+"""3D views: content, escaping of hostile text, and a real render in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from structkit.view import DEFAULT_JS, SafeView, js_source, js_string, save_html, view_site, view_variants
+
+LOCAL_JS = REPO / ".js" / "node_modules" / "3dmol" / "build" / "3Dmol-min.js"
+
+
+def local_js() -> Path | None:
+    env = os.environ.get("STRUCTKIT_3DMOL_JS")
+    for cand in ([Path(env)] if env else []) + [LOCAL_JS]:
+        if cand.is_file():
+            return cand
+    return None
+
+
+def need_browser():
+    """In CI the browser test must run (.ci/run installs Chromium and 3Dmol.js); locally it may skip."""
+    chromium = shutil.which("chromium")
+    js = local_js()
+    if chromium and js:
+        return chromium, js
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must provide chromium ({chromium}) and 3Dmol.js ({js}); see .ci/run")
+    pytest.skip("chromium or the 3dmol npm package is not installed (run .ci/run's set-up)")
+
+
+def test_view_contains_partners_sites_and_labels():
+    v = view_variants("1TSR", ["R248Q", "TP53:p.R273H"])
+    js = v.startjs
+    assert js.count("addModel(") == 1
+    assert '"R248Q"' in js and '"R273H"' in js  # labels in UniProt numbering
+    assert '"chain": "E"' in js and '"sphere"' in js  # DNA chain styled, zinc as a sphere
+    assert '"resi": 248' in js
+
+
+def test_labels_use_uniprot_numbers_on_mature_numbered_entries():
+    v = view_variants("1N8Z", ["ERBB2:p.P579L"])
+    # UniProt 579 is author 557 in chain C; the label says P579L
+    assert '"chain": "C", "resi": 557' in v.startjs and '"P579L"' in v.startjs
+
+
+def test_view_site_names_the_choices():
+    with pytest.raises(ValueError, match="trastuzumab epitope"):
+        view_site("1N8Z", "pertuzumab epitope")
+
+
+HOSTILE = ['</script><script>alert(1)</script>', "x'); alert(1); ('", '`${alert(1)}`',
+           '"><img src=x onerror=alert(1)>', "\u2028line"]
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_hostile_labels_are_escaped(tmp_path, label):
+    v = SafeView(400, 300, js="3Dmol-min.js")
+    v.addLabel(label, {"fontSize": 12})
+    page = save_html(v, tmp_path / "v.html", title=label).read_text()
+    assert "alert(1)</script>" not in page and "<script>alert" not in page
+    assert "<img src=x" not in page
+    # the label survives as data: decode the JSON argument back
+    start = page.index("addLabel(") + len("addLabel(")
+    arg, _ = json.JSONDecoder().raw_decode(page[start:])
+    assert arg == label
+    assert page.count("<script>") == page.count("</script>")
+
+
+def test_js_string_escapes_html_breakers():
+    s = js_string("</script>&<!--")
+    assert "<" not in s and ">" not in s and "&" not in s
+    assert json.loads(s) == "</script>&<!--"
+
+
+def test_js_source_precedence(tmp_path, monkeypatch):
+    monkeypatch.delenv("STRUCTKIT_3DMOL_JS", raising=False)
+    assert js_source() == DEFAULT_JS
+    f = tmp_path / "my 3Dmol's.js"
+    f.write_text("//")
+    monkeypatch.setenv("STRUCTKIT_3DMOL_JS", str(f))
+    url = js_source()
+    assert url.startswith("file://") and "'" not in url and " " not in url
+    assert js_source("lib/3Dmol-min.js") == "lib/3Dmol-min.js"
+
+
+def test_py3dmol_and_npm_versions_agree():
+    js = local_js()
+    if js is None:
+        pytest.skip("3dmol npm package not installed")
+    version = json.loads((js.parents[1] / "package.json").read_text())["version"]
+    assert f"3dmol@{version}/" in DEFAULT_JS
+
+
+# ------------------------------------------------------------------------------ real browser
+
+
+def _serve(directory: Path):
+    handler = partial(SimpleHTTPRequestHandler, directory=str(directory))
+    handler.log_message = lambda *a: None
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def _screenshot(chromium: str, url: str, out: Path, profile: Path) -> np.ndarray:
+    from PIL import Image
+
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
+           "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", "--window-size=800,600", "--virtual-time-budget=15000",
+           f"--screenshot={out}", url]
+    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    assert out.is_file(), f"chromium wrote no screenshot for {url}"
+    return np.asarray(Image.open(out).convert("RGB")).astype(int)
+
+
+def _magenta(img: np.ndarray) -> int:
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    return int(((r > 180) & (g < 90) & (b > 180)).sum())
+
+
+def _non_white(img: np.ndarray) -> float:
+    return float((img.sum(axis=2) < 720).mean())
+
+
+def test_saved_view_renders_in_chromium(tmp_path):
+    chromium, js = need_browser()
+    shutil.copy(js, tmp_path / "3Dmol-min.js")
+    save_html(view_variants("1TSR", ["R248Q", "R273H"], js="3Dmol-min.js"), tmp_path / "good.html")
+    save_html(view_variants("1TSR", ["R248Q", "R273H"], js="missing/3Dmol-min.js"),
+              tmp_path / "bad.html")
+    httpd = _serve(tmp_path)
+    try:
+        base = f"http://127.0.0.1:{httpd.server_address[1]}"
+        good = _screenshot(chromium, f"{base}/good.html", tmp_path / "good.png", tmp_path / "p1")
+        bad = _screenshot(chromium, f"{base}/bad.html", tmp_path / "bad.png", tmp_path / "p2")
+    finally:
+        httpd.shutdown()
+    assert _non_white(good) > 0.15, "the molecule was not drawn"
+    assert _magenta(good) > 200, "the variant residues (magenta) are not visible"
+    # with a wrong 3Dmol.js path the same page stays blank: the test can tell the difference
+    assert _magenta(bad) == 0 and _non_white(bad) < 0.05
+
+
+def test_embedded_page_renders_from_file_without_a_server(tmp_path):
+    chromium, js = need_browser()
+    lib = tmp_path / "lib" / "3Dmol-min.js"
+    lib.parent.mkdir()
+    shutil.copy(js, lib)
+    page = save_html(view_variants("1N8Z", ["ERBB2:p.P579L"], js=lib), tmp_path / "embed.html",
+                     embed=True)
+    shutil.rmtree(lib.parent)  # the page must not need the file any more
+    img = _screenshot(chromium, page.as_uri(), tmp_path / "embed.png", tmp_path / "p3")
+    assert _non_white(img) > 0.15 and _magenta(img) > 50
