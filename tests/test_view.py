@@ -164,3 +164,15 @@ def test_embedded_page_renders_from_file_without_a_server(tmp_path):
     shutil.rmtree(lib.parent)  # the page must not need the file any more
     img = _screenshot(chromium, page.as_uri(), tmp_path / "embed.png", tmp_path / "p3")
     assert _non_white(img) > 0.15 and _magenta(img) > 50
+
+
+def test_her2_variant_on_egfr_complex_is_labelled_in_both_numberings():
+    v = view_variants("3POZ", ["ERBB2:p.T798M"])
+    assert '"T798M (EGFR T790)"' in v.startjs and '"resi": 790' in v.startjs
+
+
+def test_variant_across_structures_grid():
+    from structkit.view import view_variant_across
+
+    v = view_variant_across("TP53:p.R248Q", ["1TSR", "2OCJ"])
+    assert v.startjs.count("addModel(") == 2 and "viewergrid_UNIQUEID[0][1]" in v.startjs

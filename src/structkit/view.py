@@ -174,18 +174,43 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
                 focus.append(sel)
     gene = catalog().target(a.accession).gene
     for var in _as_variants(variants, gene):
+        pos, label = _placed(var, a)
+        if pos is None:
+            continue
         for ch, cd in a.chains.items():
-            hit = cd.numbering.lookup(var.position)
+            hit = cd.numbering.lookup(pos)
             if hit.status != "mapped":
                 continue
             sel = _sel(ch, hit.author_num, hit.icode)
             v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}})
             if labels:
-                v.addLabel(var.short, {"fontColor": "black", "backgroundColor": "white",
-                                       "backgroundOpacity": 0.8, "fontSize": 14}, sel)
+                v.addLabel(label, {"fontColor": "black", "backgroundColor": "white",
+                                   "backgroundOpacity": 0.8, "fontSize": 14}, sel)
             focus.insert(0, sel)
     v.zoomTo({"or": focus[:40]} if focus else {})
     return v
+
+
+def _placed(var: Variant, a: StructureAnalysis) -> tuple[int | None, str]:
+    """Position of ``var`` in the structure's protein and its label (UniProt numbering).
+
+    A variant of another family member (HER2 on an EGFR complex) is placed through the
+    UniProt-UniProt alignment and labelled with both numbers, e.g. ``T798M (EGFR T790)``.
+    """
+    if var.accession == a.accession:
+        return var.position, var.short
+    from .numbering import family_map
+    from .uniprot import uniprot_record
+
+    fam = catalog().target(var.accession).family_reference
+    if fam != a.accession:
+        raise ValueError(f"{var.label} cannot be placed on {a.structure.id} ({a.accession}): "
+                         "not the same protein nor its family reference")
+    pos = family_map(uniprot_record(var.accession).sequence, a.uniprot_seq).get(var.position)
+    if pos is None:
+        return None, ""
+    target = catalog().target(a.accession).gene
+    return pos, f"{var.short} ({target} {a.uniprot_seq[pos - 1]}{pos})"
 
 
 def view_site(structure, site: str, **kw) -> SafeView:
@@ -209,12 +234,13 @@ def view_variant_across(variant, structures, *, width: int = 900, height: int = 
         v.addModel(text, fmt, **cell)
         v.setStyle({}, {}, **cell)
         _style_partners(v, a, **cell)
+        pos, label = _placed(var, a)
         for ch, cd in a.chains.items():
-            hit = cd.numbering.lookup(var.position)
-            if hit.status == "mapped":
+            hit = cd.numbering.lookup(pos) if pos else None
+            if hit is not None and hit.status == "mapped":
                 sel = _sel(ch, hit.author_num, hit.icode)
                 v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}}, **cell)
-                v.addLabel(f"{var.short} ({a.structure.id} {ch})", {"fontSize": 12}, sel, **cell)
+                v.addLabel(f"{label} ({a.structure.id} {ch})", {"fontSize": 12}, sel, **cell)
                 v.zoomTo(sel, **cell)
     return v
 
