@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import __version__
 from .catalog import CatalogStructure, catalog
+from .damage import context, describe, interface_damage, substitution_damage
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import family_map
 from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
@@ -44,7 +45,8 @@ COLUMNS = [
     "numbering_method", "status", "detail",
     "site", "site_kind", "partner", "min_dist_A", "sidechain_dist_A", "ca_dist_A", "n_contacts",
     "nearest_partner_atom", "in_site", "covalent_bond", "effect",
-    "sasa_A2", "rsa", "buried", "ss", "bfactor", "bfactor_kind",
+    "damage", "damage_evidence", "context",
+    "sasa_A2", "rsa", "buried", "ss", "ss_method", "bfactor", "bfactor_kind",
     "cutoff_A", "metal_cutoff_A", "structkit_version", "source_file",
 ]
 
@@ -359,10 +361,16 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             "bfactor": np.where(have, cd.bfactor[kk], nan).round(2),
             "site": _const(n, ""),
         }
+        chain_cols["ss_method"] = _const(n, cd.ss_method)
+        assess = np.flatnonzero(have & (va["kind"].expand() == "missense"))
+        alts = va["alt"].expand()
+        chain_cols["context"] = _sparse(n, {int(i): context(cd.aa[kk[i]], alts[i], cd.rsa[kk[i]])
+                                            for i in assess})
         for site in cd.sites or [None]:
             cols = dict(chain_cols)
             if site is not None:
                 cols.update(_site_cols(site, va, have, kk, file_aa, st.id, ch, n))
+            cols.update(_damage_cols(st, cd, site, kk, assess, alts, n))
             blocks.append(_block(n, const, {**va, **cols}))
     return blocks
 
@@ -383,6 +391,29 @@ def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri, h
         else:
             notes.append(f"file has {resname} ({file_aa[i]}), expected {expected[i]}; {seqadv}")
     return notes
+
+
+def _damage_cols(st, cd, site, kk, assess, alts, n) -> dict:
+    """'damage' and 'damage_evidence' for missense rows (structural + this site's interface)."""
+    env = cd.env
+    scache = site.damage_cache if site is not None else {}
+    names: dict[int, str] = {}
+    evid: dict[int, str] = {}
+    for i in assess:
+        k, alt = int(kk[i]), alts[i]
+        ref = cd.aa[k]
+        key = (k, alt)
+        if key not in env.cache:
+            env.cache[key] = substitution_damage(env, k, ref, alt, float(cd.rsa[k]),
+                                                 float(cd.sasa[k]), str(cd.ss[k]), cd.ss_method)
+        feats = env.cache[key]
+        if site is not None:
+            if key not in scache:
+                scache[key] = interface_damage(st, site, k, int(cd.numbering.residue_indices[k]),
+                                               ref, alt)
+            feats = feats + scache[key]
+        names[int(i)], evid[int(i)] = describe(feats)
+    return {"damage": _sparse(n, names), "damage_evidence": _sparse(n, evid)}
 
 
 def _site_cols(site, va, have, kk, file_aa, sid, ch, n) -> dict:
@@ -419,7 +450,8 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     Columns: gene, variant, status (best over structures), nearest_site, nearest_dist_A,
     nearest_pdb_id, nearest_chain, nearest_author_num, nearest_via, sites_within_cutoff,
     effects, covered_by (structures where the residue is present), unobserved_in,
-    not_available (structures that could not be obtained).
+    not_available (structures that could not be obtained), damage (each feature with the number
+    of structure chains showing it over those assessed, so disagreement stays visible).
     """
     rows = []
     order = {s: i for i, s in enumerate(STATUSES)}
@@ -444,8 +476,28 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
             "unobserved_in": ", ".join(sorted(set(g[g.status == "unobserved"].pdb_id))),
             "not_available": ", ".join(sorted(set(g[g.status.isin(
                 ["not available offline", "fetch failed"])].pdb_id))),
+            "damage": _damage_consensus(present),
         })
     return pd.DataFrame(rows)
+
+
+def _damage_consensus(rows: pd.DataFrame) -> str:
+    """Each damage feature with the number of structure chains showing it, over those assessed."""
+    assessed = rows[rows.damage.astype(str) != ""]
+    if assessed.empty:
+        return ""
+    chains: dict[str, set] = {}
+    units = set()
+    for r in assessed.itertuples():
+        unit = (r.pdb_id, r.chain)
+        units.add(unit)
+        for f in str(r.damage).split("; "):
+            if f and f != "none":
+                chains.setdefault(f, set()).add(unit)
+    if not chains:
+        return f"none ({len(units)} chains)"
+    order = sorted(chains, key=lambda f: (-len(chains[f]), f))
+    return "; ".join(f"{f} ({len(chains[f])}/{len(units)} chains)" for f in order)
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:

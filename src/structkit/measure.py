@@ -6,15 +6,20 @@
   monomer, as Missense3D does), heavy atoms only.
 - RSA: residue SASA / maximum ASA of the residue type, table ``TIEN2013_THEORETICAL``
   (Tien et al. 2013, PLoS ONE 8:e80635, theoretical values, A^2).
-- Secondary structure: DSSP-style assignment from backbone hydrogen bonds with MDAnalysis's
-  numpy port of DSSP (``MDAnalysis.analysis.dssp.pydssp_numpy``), three states H (helix),
-  E (strand), - (other), run per chain segment between breaks (C-N > 2.0 A).
+- Secondary structure: DSSP 8 states from ``mkdssp`` when it is installed; otherwise a
+  DSSP-style assignment from backbone hydrogen bonds with MDAnalysis's numpy port of DSSP
+  (``MDAnalysis.analysis.dssp.pydssp_numpy``), three states H (helix), E (strand), - (other),
+  run per chain segment between breaks (C-N > 2.0 A); the method is always reported.
 - Distances: minimum heavy-atom distance from a residue to a set of partner atoms (all atoms;
   side chain beyond CB; CA), with the nearest partner atom and the count of partner atoms within
   a cut-off.
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -98,8 +103,92 @@ def _backbone(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     return out
 
 
-def secondary_structure(st: Structure, res_idx: np.ndarray) -> np.ndarray:
-    """Three-state secondary structure (H, E, -) per residue; '?' where backbone atoms are missing."""
+def secondary_structure(st: Structure, res_idx: np.ndarray,
+                        use_mkdssp: bool | None = None) -> tuple[np.ndarray, str]:
+    """Secondary structure per residue and the method used.
+
+    With ``mkdssp`` on the PATH (Debian/conda-forge package ``dssp``): DSSP's 8 states
+    (H G I E B T S P, '-' for none), method ``'mkdssp 8-state'``. Otherwise (or with
+    ``use_mkdssp=False`` or ``$STRUCTKIT_NO_MKDSSP``): MDAnalysis's numpy DSSP, 3 states
+    (H, E, -), method ``'pydssp 3-state (mkdssp not found)'``. '?' where backbone atoms are
+    missing.
+    """
+    return DsspJob(st, res_idx, use_mkdssp).result()
+
+
+class DsspJob:
+    """Secondary structure of some residues; mkdssp runs in the background once started.
+
+    Start it early (``DsspJob(st, idx)``), do other work, then call ``result()``: the external
+    program overlaps with the Python work of the caller.
+    """
+
+    def __init__(self, st: Structure, res_idx: np.ndarray, use_mkdssp: bool | None = None):
+        import shutil
+        import tempfile
+
+        self.st, self.res_idx = st, np.asarray(res_idx)
+        if use_mkdssp is None:
+            use_mkdssp = (shutil.which("mkdssp") is not None
+                          and not os.environ.get("STRUCTKIT_NO_MKDSSP"))
+        self.proc = None
+        self.error = ""
+        if use_mkdssp and len(self.res_idx):
+            self.dir = tempfile.TemporaryDirectory()
+            inp, self.out = Path(self.dir.name) / "in.pdb", Path(self.dir.name) / "out.dssp"
+            inp.write_text(_minimal_pdb(st, self.res_idx))
+            try:
+                self.proc = subprocess.Popen(["mkdssp", "--output-format", "dssp", str(inp),
+                                              str(self.out)], stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.PIPE, text=True)
+            except OSError as exc:
+                self.error = str(exc)
+
+    def result(self) -> tuple[np.ndarray, str]:
+        if self.proc is None:
+            why = f"mkdssp failed: {self.error[:80]}" if self.error else "mkdssp not found"
+            return _pydssp(self.st, self.res_idx), f"pydssp 3-state ({why})"
+        try:
+            _, err = self.proc.communicate(timeout=300)
+            if self.proc.returncode != 0 or not self.out.is_file():
+                raise RuntimeError(err.strip()[:80] or f"exit {self.proc.returncode}")
+            return _parse_dssp(self.st, self.res_idx, self.out.read_text()), "mkdssp 8-state"
+        except (RuntimeError, subprocess.SubprocessError, IndexError, ValueError) as exc:
+            return _pydssp(self.st, self.res_idx), f"pydssp 3-state (mkdssp failed: {exc})"
+        finally:
+            self.dir.cleanup()
+
+
+def _minimal_pdb(st: Structure, res_idx: np.ndarray) -> str:
+    """ATOM records of the residues (what mkdssp needs), with a HEADER and a CRYST1."""
+    lines = ["HEADER    STRUCTKIT                               01-JAN-00   XXXX              ",
+             "CRYST1    1.000    1.000    1.000  90.00  90.00  90.00 P 1           1          "]
+    serial = 0
+    for r in res_idx:
+        for a in range(st.res_start[r], st.res_stop[r]):
+            serial += 1
+            name = st.atom_name[a]
+            name = f" {name:<3}" if len(name) < 4 else name
+            x, y, z = st.coord[a]
+            lines.append(f"ATOM  {serial % 100000:5d} {name} {st.res_name[a]:>3} {st.chain[a][:1]}"
+                         f"{st.res_seq[a]:4d}{st.icode[a] or ' '}   {x:8.3f}{y:8.3f}{z:8.3f}"
+                         f"{st.occupancy[a]:6.2f}{st.b_factor[a]:6.2f}          {st.element[a]:>2}")
+    lines.append("END")
+    return "\n".join(lines) + "\n"
+
+
+def _parse_dssp(st: Structure, res_idx: np.ndarray, text: str) -> np.ndarray:
+    ss: dict[tuple[str, int, str], str] = {}
+    body = text.split("  #  RESIDUE", 1)[1].splitlines()[1:]
+    for line in body:
+        if len(line) < 17 or line[13] == "!":
+            continue
+        ss[(line[11], int(line[5:10]), line[10].strip())] = line[16] if line[16] != " " else "-"
+    return np.array([ss.get((str(st.res_chain[r])[:1], int(st.res_num[r]), str(st.res_icode[r])), "?")
+                     for r in res_idx], dtype="U1")
+
+
+def _pydssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     from MDAnalysis.analysis.dssp.pydssp_numpy import assign
 
     out = np.full(len(res_idx), "?", dtype="U1")
@@ -129,6 +218,8 @@ def secondary_structure(st: Structure, res_idx: np.ndarray) -> np.ndarray:
         onehot = assign(bb[s].astype(np.float32))
         out[s] = np.array(["-", "H", "E"])[np.argmax(onehot, axis=1)]
     return out
+
+
 
 
 def residue_bfactor(st: Structure, res_idx: np.ndarray) -> np.ndarray:

@@ -23,13 +23,14 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .catalog import CatalogStructure, Partner, catalog
+from .damage import environment
 from .fetch import default_fetcher
 from .measure import (
+    DsspJob,
     relative_sasa,
     residue_bfactor,
     residue_distances,
     residue_sasa,
-    secondary_structure,
 )
 from .numbering import ChainNumbering, number_structure
 from .structure import Structure, load, one_letter
@@ -68,6 +69,7 @@ class Site:
     note: str = ""
     nearest_label: np.ndarray = field(default=None, repr=False)  # per residue, 'B:TYR 57 CZ'
     covalent_text: np.ndarray = field(default=None, repr=False)  # per residue, '' if none
+    damage_cache: dict = field(default_factory=dict, repr=False)  # (k, alt) -> interface features
 
     @property
     def in_site(self) -> np.ndarray:
@@ -97,6 +99,8 @@ class ChainData:
     sites: list[Site]
     pos_to_k: np.ndarray  # UniProt position -> residue k (or -1)
     aa: np.ndarray = field(default=None, repr=False)  # one-letter code per residue (object)
+    ss_method: str = ""
+    env: object = field(default=None, repr=False)  # damage.ResidueEnvironment
 
 
 @dataclass
@@ -270,11 +274,13 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
     numbering = number_structure(st, accession, useq, list(entry.target_chains) or None)
     chains: dict[str, ChainData] = {}
     notes: list[str] = list(st.notes)
+    # DSSP for every target chain in one run, in the background while the rest is computed
+    dssp = DsspJob(st, np.concatenate([n.residue_indices for n in numbering.values()]))
     for ch, num in numbering.items():
         ri = num.residue_indices
         sasa = residue_sasa(st, ri)
         rsa = relative_sasa(st, ri, sasa)
-        ss = secondary_structure(st, ri)
+        ss, ss_method = np.array([], dtype="U1"), ""  # filled in below from the DSSP run
         bf = residue_bfactor(st, ri)
         sites = []
         for p in entry.partners:
@@ -297,7 +303,13 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
         for k in np.flatnonzero(ok)[::-1]:
             p2k[num.uniprot_pos[k]] = k
         aa = np.array([one_letter(str(n)) for n in st.res_resname[ri]], dtype=object)
-        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa)
+        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa, ss_method, environment(st, ri))
+    ss_all, ss_method = dssp.result()
+    start = 0
+    for cd in chains.values():
+        n = len(cd.numbering.residue_indices)
+        cd.ss, cd.ss_method = ss_all[start:start + n], ss_method
+        start += n
     result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
     _ANALYSES[key] = result
     if fast_key is not None:
