@@ -55,7 +55,7 @@ def p53_structures():
     return out
 
 
-def run_ours(n_warm: int) -> dict:
+def run_ours(n_warm: int, damage: bool = True) -> dict:
     """In this process: cold once, then warm ``n_warm`` times."""
     import resource
 
@@ -69,13 +69,13 @@ def run_ours(n_warm: int) -> dict:
     variants = p53_variants()
     structures = p53_structures()
     t1 = time.perf_counter()
-    table = impact_table(variants, structures=structures)
+    table = impact_table(variants, structures=structures, damage=damage)
     cold = time.perf_counter() - t0
     cold_table = time.perf_counter() - t1
     warm = []
     for _ in range(n_warm):
         t = time.perf_counter()
-        impact_table(variants, structures=structures)
+        impact_table(variants, structures=structures, damage=damage)
         warm.append(time.perf_counter() - t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
     return {"variants": len(variants), "structures": structures, "rows": len(table),
@@ -136,48 +136,54 @@ def main() -> int:
     ap.add_argument("--mirror", default=default_mirror)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--baseline-variants", type=int, default=400)
-    ap.add_argument("--inner", choices=["ours", "baseline"], help=argparse.SUPPRESS)
+    ap.add_argument("--inner", choices=["ours", "ours-lean", "baseline"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ["STRUCTKIT_MIRROR"] = args.mirror
     os.environ["STRUCTKIT_OFFLINE"] = "1"
-    if args.inner == "ours":
-        print(json.dumps(run_ours(args.repeats)))
+    if args.inner in ("ours", "ours-lean"):
+        print(json.dumps(run_ours(args.repeats, damage=args.inner == "ours")))
         return 0
     if args.inner == "baseline":
         print(json.dumps(run_baseline(args.baseline_variants)))
         return 0
     import tempfile
 
+    def measure(inner: str, extra_env: dict) -> dict:
+        runs = []
+        for _ in range(args.repeats):  # each cold run is a fresh process
+            out = subprocess.run([sys.executable, __file__, "--inner", inner, "--repeats", "3",
+                                  "--mirror", args.mirror], env={**env, **extra_env},
+                                 capture_output=True, text=True, check=True).stdout
+            runs.append(json.loads(out))
+        return {"first": runs[0],
+                "cold": statistics.median(c["cold_table_s"] for c in runs),
+                "process": statistics.median(c["cold_s"] for c in runs),
+                "imports": statistics.median(c["import_s"] for c in runs),
+                "warm": statistics.median(c["warm_s"] for c in runs),
+                "peak": max(c["peak_mib"] for c in runs)}
+
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "STRUCTKIT_CACHE": cache}
-        colds = []
-        for _ in range(args.repeats):  # each cold run is a fresh process
-            out = subprocess.run([sys.executable, __file__, "--inner", "ours", "--repeats", "3",
-                                  "--mirror", args.mirror], env=env, capture_output=True,
-                                 text=True, check=True).stdout
-            colds.append(json.loads(out))
+        full = measure("ours", {})
+        lean = measure("ours-lean", {"STRUCTKIT_NO_MKDSSP": "1"})
         base = json.loads(subprocess.run(
             [sys.executable, __file__, "--inner", "baseline", "--mirror", args.mirror,
              "--baseline-variants", str(args.baseline_variants)],
             env=env, capture_output=True, text=True, check=True).stdout)
-    ours = colds[0]
-    cold = statistics.median(c["cold_s"] for c in colds)
-    warm = statistics.median(c["warm_s"] for c in colds)
-    peak = max(c["peak_mib"] for c in colds)
-    pps = ours["pairs"] / warm
+    ours = full["first"]
     print(f"p53 saturation: {ours['variants']} variants x {len(ours['structures'])} structures "
           f"({', '.join(ours['structures'])}) = {ours['pairs']} variant-structure pairs, "
           f"{ours['rows']} table rows")
-    work = statistics.median(c["cold_table_s"] for c in colds)
-    imports = statistics.median(c["import_s"] for c in colds)
-    print(f"  cold, parse + per-structure precompute + table:   {work:.2f} s")
-    print(f"  cold, whole fresh process (+ {imports:.2f} s of imports): {cold:.2f} s")
-    print(f"  warm (structures already analysed):               {warm:.3f} s = {pps:,.0f} pairs/s")
-    print(f"  peak memory (max RSS):                            {peak:.0f} MiB")
-    print(f"  baseline (Biopython PDBParser + NeighborSearch, {base['pairs']} pairs): "
+    print(f"baseline (Biopython PDBParser + NeighborSearch, {base['pairs']} pairs): "
           f"{base['pairs_per_s']:,.0f} pairs/s")
-    print(f"  ratio warm/baseline pairs/s: {pps / base['pairs_per_s']:.0f}x; "
-          f"cold (work)/baseline: {ours['pairs'] / work / base['pairs_per_s']:.1f}x")
+    for name, r in (("default (damage columns, mkdssp 8-state DSSP)", full),
+                    ("distances only (damage=False, 3-state DSSP)", lean)):
+        pps = ours["pairs"] / r["warm"]
+        print(f"{name}:")
+        print(f"  cold, parse + per-structure precompute + table: {r['cold']:.2f} s")
+        print(f"  cold, whole fresh process (+ {r['imports']:.2f} s imports): {r['process']:.2f} s")
+        print(f"  warm: {r['warm']:.3f} s = {pps:,.0f} pairs/s = {pps / base['pairs_per_s']:.0f}x baseline")
+        print(f"  peak memory (max RSS): {r['peak']:.0f} MiB")
     return 0
 
 

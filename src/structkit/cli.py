@@ -93,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--metal-cutoff", type=float, default=3.0,
                    help="metal coordination cut-off, A (default 3.0)")
     i.add_argument("--no-family", action="store_true", help="do not place HER2 variants on EGFR complexes")
+    i.add_argument("--no-damage", action="store_true",
+                   help="skip the Missense3D-style damage columns (faster on large cohorts)")
     i.add_argument("--out", metavar="FILE", help="write the full table (.csv .tsv .xlsx .parquet .md .html)")
     i.add_argument("--summary-out", metavar="FILE", help="write the one-row-per-variant summary too")
     i.add_argument("--progress", action="store_true", help="show a progress bar")
@@ -207,6 +209,7 @@ def _cmd_impact(args) -> int:
         return 2
     table = impact_table(batch, structures=args.structures, cutoff=args.cutoff,
                          metal_cutoff=args.metal_cutoff, family=not args.no_family,
+                         damage=not args.no_damage,
                          progress=args.progress or sys.stderr.isatty())
     summary = summarize(table[table.status != "rejected"]) if len(table) else pd.DataFrame()
     if args.out:
@@ -215,7 +218,7 @@ def _cmd_impact(args) -> int:
     if args.summary_out:
         write_table(summary, args.summary_out)
     cols = ["gene", "variant", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
-            "nearest_author_num", "sites_within_cutoff", "not_available"]
+            "nearest_author_num", "damage", "not_available"]
     print(f"# structkit {__version__} impact: {len(batch)} variants from {source}; "
           f"cut-off {args.cutoff} A (metal {args.metal_cutoff} A); positions in UniProt numbering, "
           "nearest_author_num in the structure's author numbering")

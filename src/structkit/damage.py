@@ -133,7 +133,11 @@ class ResidueEnvironment:
     others: cKDTree = field(repr=False)
     other_atoms: np.ndarray = field(repr=False)
     owner: np.ndarray = field(repr=False)  # chain residue k of each atom in ``others``
-    labels: list = field(repr=False, default_factory=list)  # atom labels for evidence
+    structure: Structure | None = field(repr=False, default=None)
+
+    def label(self, j: int) -> str:
+        """Evidence label of atom ``j`` of ``others``."""
+        return _label(self.structure, int(self.other_atoms[j]))
     cache: dict = field(default_factory=dict, repr=False)
 
 
@@ -226,7 +230,7 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
             cbd[k] = -0.58273431 * a + 0.56802827 * b - 0.54067466 * c
     cbd /= np.linalg.norm(cbd, axis=1, keepdims=True)
     return ResidueEnvironment(phi, psi, omega, cis, hbonds, salt, ssb, centroid, cbd,
-                              CA, tree, atoms, owner, [_label(st, int(a)) for a in atoms])
+                              CA, tree, atoms, owner, st)
 
 
 def _clash(env: ResidueEnvironment, k: int, alt: str) -> str:
@@ -237,7 +241,7 @@ def _clash(env: ResidueEnvironment, k: int, alt: str) -> str:
     for j in env.others.query_ball_point(p, CLASH_DIST):
         if abs(int(env.owner[j]) - k) > 1:
             dist = float(np.linalg.norm(env.others.data[j] - p))
-            return f"alt side-chain pseudo-atom {dist:.2f} A from {env.labels[j]}"
+            return f"alt side-chain pseudo-atom {dist:.2f} A from {env.label(j)}"
     return ""
 
 

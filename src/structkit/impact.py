@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import __version__
 from .catalog import CatalogStructure, catalog
-from .damage import context, describe, interface_damage, substitution_damage
+from .damage import ZINC_REGION, context, describe, interface_damage, substitution_damage
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import family_map
 from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
@@ -206,6 +206,11 @@ def _frame(blocks: list[dict]) -> pd.DataFrame:
                                              np.concatenate([x.missing for x in parts]))
         else:
             coded = [x if isinstance(x, _Coded) else _Coded(*_factor(x)) for x in parts]
+            n_cats = sum(len(x.categories) for x in coded)
+            if n_cats * 5 > sum(len(x) for x in coded):  # mostly distinct text: plain objects
+                cols[c] = pd.Series(np.concatenate([x.expand() for x in coded]), dtype=object,
+                                    copy=False)
+                continue
             offsets = np.cumsum([0] + [len(x.categories) for x in coded[:-1]])
             allcats = np.concatenate([x.categories for x in coded])
             uniq_codes, uniq = pd.factorize(allcats, use_na_sentinel=True)
@@ -222,7 +227,8 @@ def _factor(values) -> tuple[np.ndarray, np.ndarray]:
 
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
                  cutoff: float = DEFAULT_CUTOFF, *, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
-                 family: bool = True, fetcher=None, progress: bool = False) -> pd.DataFrame:
+                 family: bool = True, damage: bool = True, fetcher=None,
+                 progress: bool = False) -> pd.DataFrame:
     """Tidy table: one row per variant x structure x target chain x site.
 
     ``variants``: Variant objects, strings (``'ERBB2:p.T798M'``), a VariantBatch or a file path.
@@ -232,7 +238,8 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     ``cutoff``: contact cut-off in A between heavy atoms (site membership, contact counts);
     ``metal_cutoff``: coordination cut-off for metal sites. Rows whose structure has no site
     have an empty ``site``; ``structure_position`` is the UniProt position in the structure's
-    own protein (differs from ``position`` only for family placements).
+    own protein (differs from ``position`` only for family placements). ``damage=False`` leaves
+    the damage columns (``structkit.damage``) empty, for speed.
     """
     vs, rejected = _as_variants(variants)
     blocks: list[dict] = []
@@ -248,9 +255,16 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(jobs), desc="structures", unit="structure")
+    # analyse every structure first: their DSSP runs overlap with the Python work
+    for acc, entry, how in jobs:
+        try:
+            analyze(entry, acc if how == "direct" else how, cutoff=cutoff,
+                    metal_cutoff=metal_cutoff, fetcher=fetcher, wait_dssp=False)
+        except (FetchError, ValueError):
+            pass  # reported per row below
     for acc, entry, how in jobs:
         blocks += _structure_rows(by_acc[acc], arrays[acc], entry, how, cutoff, metal_cutoff,
-                                  fetcher, base)
+                                  fetcher, base, damage)
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -282,7 +296,7 @@ def _variant_arrays(group: list[Variant]) -> dict:
 
 
 def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
-                    metal_cutoff: float, fetcher, base: dict) -> list[dict]:
+                    metal_cutoff: float, fetcher, base: dict, damage: bool = True) -> list[dict]:
     n = len(group)
     sid = entry.id if isinstance(entry, CatalogStructure) else str(entry)
     try:
@@ -297,6 +311,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     except ValueError as exc:  # the structure does not hold the protein
         return [_block(n, {**base, "pdb_id": sid, "status": "not covered",
                            "detail": str(exc), "via": how}, va)]
+    a.ensure_ss()
     st = a.structure
     pos = va["position"]
     useq = a.uniprot_seq
@@ -319,6 +334,9 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
              "source_file": st.path}
     ref_arr = va["ref"].expand()
     expected = ref_arr if how == "direct" else s_ures
+    alts = va["alt"].expand()
+    alt_idx = np.array([_AA_INDEX.get(a, -1) if isinstance(a, str) else -1 for a in alts])
+    missense = va["kind"].expand() == "missense"
     blocks = []
     for ch, cd in a.chains.items():
         num = cd.numbering
@@ -362,15 +380,13 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             "site": _const(n, ""),
         }
         chain_cols["ss_method"] = _const(n, cd.ss_method)
-        assess = np.flatnonzero(have & (va["kind"].expand() == "missense"))
-        alts = va["alt"].expand()
-        chain_cols["context"] = _sparse(n, {int(i): context(cd.aa[kk[i]], alts[i], cd.rsa[kk[i]])
-                                            for i in assess})
+        assess = np.flatnonzero(have & missense & (alt_idx >= 0)) if damage else np.zeros(0, int)
+        chain_cols["context"] = _context_col(cd, kk, assess, alts, alt_idx, n)
         for site in cd.sites or [None]:
             cols = dict(chain_cols)
             if site is not None:
                 cols.update(_site_cols(site, va, have, kk, file_aa, st.id, ch, n))
-            cols.update(_damage_cols(st, cd, site, kk, assess, alts, n))
+            cols.update(_damage_cols(st, cd, site, kk, assess, alts, alt_idx, n))
             blocks.append(_block(n, const, {**va, **cols}))
     return blocks
 
@@ -393,27 +409,86 @@ def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri, h
     return notes
 
 
-def _damage_cols(st, cd, site, kk, assess, alts, n) -> dict:
-    """'damage' and 'damage_evidence' for missense rows (structural + this site's interface)."""
+_AA20 = "ACDEFGHIKLMNPQRSTVWY"
+_AA_INDEX = {a: i for i, a in enumerate(_AA20)}
+
+
+class _DamageTable:
+    """Lazily filled (residue k x alt) -> (damage, evidence) codes for one chain and site."""
+
+    def __init__(self, n_res: int) -> None:
+        self.codes = np.full((n_res, len(_AA20)), -1, dtype=np.int64)
+        self.names: list[str] = []
+        self.evidence: list[str] = []
+        self._index: dict[tuple[str, str], int] = {}
+
+    def code(self, names: str, evidence: str) -> int:
+        key = (names, evidence)
+        if key not in self._index:
+            self._index[key] = len(self.names)
+            self.names.append(names)
+            self.evidence.append(evidence)
+        return self._index[key]
+
+
+def _context_col(cd, kk, assess, alts, alt_idx, n) -> _Coded:
+    """'context' (burial, kind and size of the change) per row, from a per-chain lazy table."""
+    tables = cd.env.cache.setdefault("tables", {})
+    if "context" not in tables:
+        tables["context"] = _DamageTable(len(cd.aa))
+    table = tables["context"]
+    codes = np.full(n, -1, dtype=np.int64)
+    if len(assess):
+        got = table.codes[kk[assess], alt_idx[assess]]
+        for i in assess[got < 0]:
+            k = int(kk[i])
+            if table.codes[k, alt_idx[i]] < 0:
+                table.codes[k, alt_idx[i]] = table.code(context(cd.aa[k], alts[i], cd.rsa[k]), "")
+        codes[assess] = table.codes[kk[assess], alt_idx[assess]]
+    return _compact(np.where(codes < 0, len(table.names), codes), table.names + [""])
+
+
+def _damage_cols(st, cd, site, kk, assess, alts, alt_idx, n) -> dict:
+    """'damage' and 'damage_evidence' for missense rows (structural + this site's interface).
+
+    Features are computed once per (residue, alt) and site, then looked up as array codes.
+    """
     env = cd.env
-    scache = site.damage_cache if site is not None else {}
-    names: dict[int, str] = {}
-    evid: dict[int, str] = {}
-    for i in assess:
-        k, alt = int(kk[i]), alts[i]
-        ref = cd.aa[k]
-        key = (k, alt)
-        if key not in env.cache:
-            env.cache[key] = substitution_damage(env, k, ref, alt, float(cd.rsa[k]),
-                                                 float(cd.sasa[k]), str(cd.ss[k]), cd.ss_method)
-        feats = env.cache[key]
-        if site is not None:
-            if key not in scache:
-                scache[key] = interface_damage(st, site, k, int(cd.numbering.residue_indices[k]),
-                                               ref, alt)
-            feats = feats + scache[key]
-        names[int(i)], evid[int(i)] = describe(feats)
-    return {"damage": _sparse(n, names), "damage_evidence": _sparse(n, evid)}
+    tables = env.cache.setdefault("tables", {})
+    key = id(site) if site is not None else None
+    if key not in tables:
+        tables[key] = _DamageTable(len(cd.aa))
+    table = tables[key]
+    rows = assess
+    codes = np.full(n, -1, dtype=np.int64)
+    # interface features need the residue within the site's cut-off (or the zinc region)
+    reach = max(site.cutoff, ZINC_REGION) if site is not None else 0.0
+    if len(rows):
+        got = table.codes[kk[rows], alt_idx[rows]]
+        for i in rows[got < 0]:
+            k, alt = int(kk[i]), alts[i]
+            if table.codes[k, alt_idx[i]] >= 0:
+                continue
+            ref = cd.aa[k]
+            feats = env.cache.get((k, alt))
+            if feats is None:
+                feats = env.cache[(k, alt)] = substitution_damage(
+                    env, k, ref, alt, float(cd.rsa[k]), float(cd.sasa[k]), str(cd.ss[k]),
+                    cd.ss_method)
+            if site is not None and site.dist["min_dist"][k] <= reach:
+                feats = feats + interface_damage(st, site, k, int(cd.numbering.residue_indices[k]),
+                                                 ref, alt)
+            table.codes[k, alt_idx[i]] = table.code(*describe(feats))
+        codes[rows] = table.codes[kk[rows], alt_idx[rows]]
+    codes = np.where(codes < 0, len(table.names), codes)
+    return {"damage": _compact(codes, table.names + [""]),
+            "damage_evidence": _compact(codes, table.evidence + [""])}
+
+
+def _compact(codes: np.ndarray, categories: list) -> _Coded:
+    """Keep only the categories these rows use (the lazy tables grow across calls)."""
+    used, inverse = np.unique(codes, return_inverse=True)
+    return _Coded(inverse.reshape(-1), np.array([categories[u] for u in used], dtype=object))
 
 
 def _site_cols(site, va, have, kk, file_aa, sid, ch, n) -> dict:

@@ -116,6 +116,20 @@ class StructureAnalysis:
     metal_cutoff: float
     notes: list[str] = field(default_factory=list)
 
+    _dssp: object = field(default=None, repr=False)
+
+    def ensure_ss(self) -> None:
+        """Collect the (background) DSSP run into each chain's ``ss`` and ``ss_method``."""
+        if self._dssp is None:
+            return
+        ss_all, method = self._dssp.result()
+        start = 0
+        for cd in self.chains.values():
+            n = len(cd.numbering.residue_indices)
+            cd.ss, cd.ss_method = ss_all[start:start + n], method
+            start += n
+        self._dssp = None
+
     @property
     def sites(self) -> list[Site]:
         return [s for c in self.chains.values() for s in c.sites]
@@ -224,11 +238,13 @@ _BY_ID: dict[tuple, StructureAnalysis] = {}
 
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
             cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
-            fetcher=None) -> StructureAnalysis:
+            fetcher=None, wait_dssp: bool = True) -> StructureAnalysis:
     """Per-structure precomputation (cached per process by structure, accession and cut-offs).
 
     ``source`` is a catalog entry, a PDB ID / ``AF-<accession>`` (catalog entry used when
     there is one) or a loaded ``Structure``. ``accession`` defaults to the catalog's target.
+    ``wait_dssp=False`` returns before the DSSP run ends (call ``ensure_ss()`` before reading
+    ``ss``), so several structures' DSSP runs overlap with the rest of the work.
     """
     cat = catalog()
     fast_key = None
@@ -304,13 +320,10 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
             p2k[num.uniprot_pos[k]] = k
         aa = np.array([one_letter(str(n)) for n in st.res_resname[ri]], dtype=object)
         chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa, ss_method, environment(st, ri))
-    ss_all, ss_method = dssp.result()
-    start = 0
-    for cd in chains.values():
-        n = len(cd.numbering.residue_indices)
-        cd.ss, cd.ss_method = ss_all[start:start + n], ss_method
-        start += n
     result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
+    result._dssp = dssp
+    if wait_dssp:
+        result.ensure_ss()
     _ANALYSES[key] = result
     if fast_key is not None:
         _BY_ID[fast_key] = result
