@@ -40,12 +40,9 @@ def residue_for(structure: Structure | str, gene_or_accession: str, position: in
     st = load(structure, fetcher=fetcher) if isinstance(structure, str) else structure
     acc = catalog().target(gene_or_accession).accession
     seq = uniprot_record(acc, fetcher).sequence
-    try:
-        chains = list(catalog().structure(st.id).target_chains) or None
-        if catalog().structure(st.id).target != acc:
-            chains = None
-    except KeyError:
-        chains = None
+    entry = catalog().find(st.id)
+    same = entry is not None and entry.target == acc
+    chains = (list(entry.target_chains) or None) if same else None
     return [n.lookup(position) for n in number_structure(st, acc, seq, chains).values()]
 
 

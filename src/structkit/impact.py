@@ -80,12 +80,7 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
                     out.append((s, target.family_reference))
         return out
     for s in structures:
-        entry = s
-        if isinstance(s, str):
-            try:
-                entry = cat.structure(s)
-            except KeyError:
-                entry = s
+        entry = (cat.find(s) or s) if isinstance(s, str) else s
         if isinstance(entry, CatalogStructure) and entry.target != acc:
             if entry.target == target.family_reference:
                 out.append((entry, entry.target))

@@ -256,24 +256,12 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
                     str(f.mirror), f.offline)
         if fast_key in _BY_ID:
             return _BY_ID[fast_key]
-    entry: CatalogStructure | None = None
-    if isinstance(source, CatalogStructure):
-        entry = source
-    elif isinstance(source, str):
-        try:
-            entry = cat.structure(source)
-        except KeyError:
-            entry = None
     if isinstance(source, Structure):
-        st = source
-        try:
-            entry = cat.structure(st.id)
-        except KeyError:
-            entry = None
-    elif entry is not None:
-        st = load(entry.id, fetcher=fetcher, assembly=entry.assembly)
+        st, entry = source, cat.find(source.id)
     else:
-        st = load(str(source), fetcher=fetcher)
+        entry = source if isinstance(source, CatalogStructure) else cat.find(source)
+        st = (load(entry.id, fetcher=fetcher, assembly=entry.assembly) if entry is not None
+              else load(str(source), fetcher=fetcher))
     if accession is None:
         if entry is None:
             raise ValueError(f"{st.id} is not in the catalog: name the UniProt accession of its target")

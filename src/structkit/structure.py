@@ -500,11 +500,8 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
             res = f.alphafold(s[3:].split("-F1")[0], format=format)
             entry_id = "AF-" + res.key
         else:
-            if assembly is None:
-                try:
-                    assembly = catalog().structure(s).assembly
-                except KeyError:
-                    pass
+            entry = catalog().find(s) if assembly is None else None
+            assembly = entry.assembly if entry is not None else assembly
             res = f.pdb(s, format=format, assembly=assembly)
             entry_id = res.key
         p = Path(res.path)

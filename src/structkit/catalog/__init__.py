@@ -77,11 +77,16 @@ class Catalog:
         raise KeyError(f"unknown gene or accession {name!r}; the catalog knows {known}")
 
     def structure(self, sid: str) -> CatalogStructure:
+        """The catalog entry with this ID; ``KeyError`` if there is none."""
+        entry = self.find(sid)
+        if entry is None:
+            raise KeyError(f"{sid!r} is not in the catalog")
+        return entry
+
+    def find(self, sid: str) -> CatalogStructure | None:
+        """The catalog entry with this ID, or None."""
         key = sid.strip().upper()
-        for s in self.structures:
-            if s.id.upper() == key:
-                return s
-        raise KeyError(f"{sid!r} is not in the catalog")
+        return next((s for s in self.structures if s.id.upper() == key), None)
 
     def structures_for(self, accession: str, include_family: bool = False) -> list[CatalogStructure]:
         """Catalog structures of a target, plus its family references when asked."""
