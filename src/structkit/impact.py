@@ -279,7 +279,9 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
 
 def _variant_arrays(group: list[Variant]) -> dict:
     """Variant-level columns of one gene's variants (text columns as codes into categories)."""
-    out: dict = {"position": np.array([v.position for v in group], dtype=np.int64)}
+    out: dict = {"position": np.array([v.position for v in group], dtype=np.int64),
+                 "_alt_idx": np.array([_AA_INDEX.get(v.alt, -1) if v.alt else -1 for v in group]),
+                 "_missense": np.array([v.kind == "missense" for v in group])}
     for name, values in (("gene", [v.gene for v in group]),
                          ("accession", [v.accession for v in group]),
                          ("variant", [v.hgvs for v in group]),
@@ -330,8 +332,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     ref_arr = va["ref"].expand()
     expected = ref_arr if how == "direct" else s_ures
     alts = va["alt"].expand()
-    alt_idx = np.array([_AA_INDEX.get(a, -1) if isinstance(a, str) else -1 for a in alts])
-    missense = va["kind"].expand() == "missense"
+    alt_idx, missense = va["_alt_idx"], va["_missense"]
     blocks = []
     for ch, cd in a.chains.items():
         num = cd.numbering

@@ -15,6 +15,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -85,7 +86,7 @@ class Variant:
     ref_end: str | None = None
     raw: str = ""
 
-    @property
+    @cached_property
     def hgvs(self) -> str:
         """HGVS-like protein notation with one-letter codes (``p.T798M``)."""
         p, r = self.position, self.ref
