@@ -323,7 +323,9 @@ def interface_damage(st: Structure, site, k: int, ri: int, ref: str, alt: str) -
     sl = np.arange(st.res_start[ri], st.res_stop[ri])
     names = st.atom_name[sl]
     sc = ~np.isin(names, list(BACKBONE) + ["CB"])
-    ptree = cKDTree(st.coord[patoms])
+    ptree = site.damage_cache.get("partner_tree")
+    if ptree is None:  # one KD-tree per site, reused for every substitution
+        ptree = site.damage_cache["partner_tree"] = cKDTree(st.coord[patoms])
     pel = st.element[patoms]
     pname = st.atom_name[patoms]
     presn = st.res_name[patoms]

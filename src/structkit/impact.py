@@ -211,7 +211,8 @@ def _frame(blocks: list[dict]) -> pd.DataFrame:
             uniq_codes, uniq = pd.factorize(allcats, use_na_sentinel=True)
             codes = np.concatenate([uniq_codes[o + x.codes] for o, x in zip(offsets, coded,
                                                                              strict=True)])
-            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object))
+            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
+                                                validate=False)
     return pd.DataFrame(cols, copy=False)
 
 
@@ -444,41 +445,58 @@ def _context_col(cd, kk, assess, alts, alt_idx, n) -> _Coded:
     return _compact(np.where(codes < 0, len(table.names), codes), table.names + [""])
 
 
+def _fill(table: _DamageTable, rows: np.ndarray, kk, alt_idx, alts, compute) -> np.ndarray:
+    """Codes of ``rows`` in ``table``, computing missing (residue, alt) entries with ``compute``."""
+    got = table.codes[kk[rows], alt_idx[rows]]
+    for i in rows[got < 0]:
+        k, a = int(kk[i]), int(alt_idx[i])
+        if table.codes[k, a] < 0:
+            table.codes[k, a] = table.code(*describe(compute(k, alts[i])))
+    return table.codes[kk[rows], alt_idx[rows]]
+
+
 def _damage_cols(st, cd, site, kk, assess, alts, alt_idx, n) -> dict:
     """'damage' and 'damage_evidence' for missense rows (structural + this site's interface).
 
-    Features are computed once per (residue, alt) and site, then looked up as array codes.
+    Structural features come from one table per chain; rows within reach of the site (its
+    cut-off, or the zinc region) get a per-site table that adds the interface features. Each
+    (residue, alt) is computed once, then looked up as array codes.
     """
     env = cd.env
     tables = env.cache.setdefault("tables", {})
-    key = id(site) if site is not None else None
-    if key not in tables:
-        tables[key] = _DamageTable(len(cd.aa))
-    table = tables[key]
-    rows = assess
+    if "structural" not in tables:
+        tables["structural"] = _DamageTable(len(cd.aa))
+
+    def structural(k: int, alt: str) -> list:
+        if (k, alt) not in env.cache:
+            env.cache[(k, alt)] = substitution_damage(env, k, cd.aa[k], alt, float(cd.rsa[k]),
+                                                      float(cd.sasa[k]), str(cd.ss[k]), cd.ss_method)
+        return env.cache[(k, alt)]
+
+    base = tables["structural"]
     codes = np.full(n, -1, dtype=np.int64)
-    # interface features need the residue within the site's cut-off (or the zinc region)
-    reach = max(site.cutoff, ZINC_REGION) if site is not None else 0.0
-    if len(rows):
-        got = table.codes[kk[rows], alt_idx[rows]]
-        for i in rows[got < 0]:
-            k, alt = int(kk[i]), alts[i]
-            if table.codes[k, alt_idx[i]] >= 0:
-                continue
-            ref = cd.aa[k]
-            feats = env.cache.get((k, alt))
-            if feats is None:
-                feats = env.cache[(k, alt)] = substitution_damage(
-                    env, k, ref, alt, float(cd.rsa[k]), float(cd.sasa[k]), str(cd.ss[k]),
-                    cd.ss_method)
-            if site is not None and site.dist["min_dist"][k] <= reach:
-                feats = feats + interface_damage(st, site, k, int(cd.numbering.residue_indices[k]),
-                                                 ref, alt)
-            table.codes[k, alt_idx[i]] = table.code(*describe(feats))
-        codes[rows] = table.codes[kk[rows], alt_idx[rows]]
-    codes = np.where(codes < 0, len(table.names), codes)
-    return {"damage": _compact(codes, table.names + [""]),
-            "damage_evidence": _compact(codes, table.evidence + [""])}
+    near = np.zeros(0, dtype=np.int64)
+    if site is not None:  # interface features need the residue within reach of the site
+        reach = max(site.cutoff, ZINC_REGION)
+        near = assess[site.dist["min_dist"][kk[assess]] <= reach]
+    far = np.setdiff1d(assess, near, assume_unique=True)
+    if len(far):
+        codes[far] = _fill(base, far, kk, alt_idx, alts, structural)
+    names, evidence = list(base.names), list(base.evidence)
+    if len(near):
+        key = id(site)
+        if key not in tables:
+            tables[key] = _DamageTable(len(cd.aa))
+        ri = cd.numbering.residue_indices
+        codes[near] = len(names) + _fill(
+            tables[key], near, kk, alt_idx, alts,
+            lambda k, alt: structural(k, alt) + interface_damage(st, site, k, int(ri[k]),
+                                                                 cd.aa[k], alt))
+        names += tables[key].names
+        evidence += tables[key].evidence
+    codes = np.where(codes < 0, len(names), codes)
+    return {"damage": _compact(codes, names + [""]),
+            "damage_evidence": _compact(codes, evidence + [""])}
 
 
 def _compact(codes: np.ndarray, categories: list) -> _Coded:
