@@ -69,7 +69,7 @@ class Site:
     note: str = ""
     nearest_label: np.ndarray = field(default=None, repr=False)  # per residue, 'B:TYR 57 CZ'
     covalent_text: np.ndarray = field(default=None, repr=False)  # per residue, '' if none
-    damage_cache: dict = field(default_factory=dict, repr=False)  # (k, alt) -> interface features
+    damage_cache: dict = field(default_factory=dict, repr=False)  # reusable work of structkit.damage
 
     @property
     def in_site(self) -> np.ndarray:

@@ -120,7 +120,7 @@ def _model_text(st: Structure) -> tuple[str, str]:
     return text, fmt
 
 
-def _sel(chain: str, resi: int | None = None, icode: str = "", model: int | None = None) -> dict:
+def _sel(chain: str, resi: int | None = None, icode: str = "") -> dict:
     s: dict = {"chain": chain}
     if resi is not None:
         s["resi"] = f"{resi}{icode}" if icode else resi
