@@ -148,13 +148,12 @@ def _coded(values: np.ndarray, idx: np.ndarray, have: np.ndarray, missing="") ->
 def _sparse(n: int, texts: dict[int, str]) -> _Coded:
     """A text column that is '' except at a few rows (details, effects)."""
     codes = np.zeros(n, dtype=np.int64)
-    cats = [""]
-    index: dict[str, int] = {"": 0}
-    for i, t in texts.items():
-        codes[i] = index.setdefault(t, len(cats))
-        if codes[i] == len(cats):
-            cats.append(t)
-    return _Coded(codes, np.array(cats, dtype=object))
+    if not texts:
+        return _Coded(codes, np.array([""], dtype=object))
+    rows = np.fromiter(texts.keys(), dtype=np.int64, count=len(texts))
+    found, cats = pd.factorize(np.array(list(texts.values()), dtype=object))
+    codes[rows] = found + 1
+    return _Coded(codes, np.concatenate([np.array([""], dtype=object), np.asarray(cats, dtype=object)]))
 
 
 def _status(have, unobserved, mismatch) -> _Coded:
@@ -209,8 +208,10 @@ def _frame(blocks: list[dict]) -> pd.DataFrame:
             offsets = np.cumsum([0] + [len(x.categories) for x in coded[:-1]])
             allcats = np.concatenate([x.categories for x in coded])
             uniq_codes, uniq = pd.factorize(allcats, use_na_sentinel=True)
-            codes = np.concatenate([uniq_codes[o + x.codes] for o, x in zip(offsets, coded,
-                                                                             strict=True)])
+            codes = np.concatenate([
+                np.full(len(x), uniq_codes[o], dtype=np.int32) if len(x.categories) == 1
+                else uniq_codes[o + x.codes].astype(np.int32)
+                for o, x in zip(offsets, coded, strict=True)])
             cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
                                                 validate=False)
     return pd.DataFrame(cols, copy=False)
