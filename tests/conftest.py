@@ -58,3 +58,31 @@ def mirror_server():
         yield server
     finally:
         server.stop()
+
+
+def _mirror_fetcher():
+    import tempfile
+
+    from structkit.fetch import Fetcher
+
+    global _FETCHER
+    if _FETCHER is None:
+        _FETCHER = Fetcher(cache_dir=tempfile.mkdtemp(prefix="structkit-test-"), mirror=DATA,
+                           offline=True)
+    return _FETCHER
+
+
+_FETCHER = None
+
+
+def entry(pdb_id: str, assembly: int | None = None) -> Path:
+    """Path of a PDB entry obtained through the fetcher's mirror setting (never a copy)."""
+    return Path(_mirror_fetcher().pdb(pdb_id, assembly=assembly).path)
+
+
+def af(accession: str) -> Path:
+    return Path(_mirror_fetcher().alphafold(accession).path)
+
+
+def uniprot_file(accession: str, fmt: str) -> Path:
+    return Path(_mirror_fetcher().uniprot(accession, fmt).path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import uniprot_file
 
 import structkit as sk
 from structkit.numbering import number_structure
@@ -20,20 +21,20 @@ def one(lookups, chain):
     return hit
 
 
-def test_uniprot_sequences(data_dir):
+def test_uniprot_sequences():
     # lengths from SOURCES.tsv; the 2004 flat file and current JSON agree (same CRC64 there)
     assert len(uniprot_record("P04626").sequence) == 1255
     assert len(uniprot_record("P00533").sequence) == 1210
-    txt = read_uniprot(data_dir / "uniprot" / "P04637.txt")
-    js = read_uniprot(data_dir / "uniprot" / "P04637.json")
+    txt = read_uniprot(uniprot_file("P04637", "txt"))
+    js = read_uniprot(uniprot_file("P04637", "json"))
     assert txt.sequence == js.sequence and len(txt.sequence) == 393
     assert txt.gene == "TP53" and js.gene == "TP53"
 
 
-def test_biopython_rejects_the_2004_flat_file_we_read(data_dir):
+def test_biopython_rejects_the_2004_flat_file_we_read():
     from Bio import SwissProt
 
-    with open(data_dir / "uniprot" / "P04637.txt") as fh, pytest.raises(ValueError):
+    with open(uniprot_file("P04637", "txt")) as fh, pytest.raises(ValueError):
         SwissProt.read(fh)
 
 

@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 from Bio.PDB import NeighborSearch, PDBParser
+from conftest import entry, uniprot_file
 
 from structkit.sites import analyze
 
@@ -66,10 +67,10 @@ def test_p53_dna_contacts_on_1tsr_chain_b():
 
 
 @pytest.mark.parametrize("sid,chains", [("2OCJ", "ABD"), ("1TSR", "B"), ("3KMD", "ABCD")])
-def test_zinc_ligands(sid, chains, data_dir):
+def test_zinc_ligands(sid, chains):
     import json
 
-    feats = json.loads((data_dir / "uniprot" / "P04637.json").read_text())["features"]
+    feats = json.loads((uniprot_file("P04637", "json")).read_text())["features"]
     zn = {f["location"]["start"]["value"] for f in feats if f["type"] == "Binding site"
           and f.get("ligand", {}).get("name") == "Zn(2+)"}
     assert zn == {176, 179, 238, 242}  # UniProt's own annotation
@@ -131,14 +132,13 @@ def _biopython_min_dist(path, chain, resnum, partner):
     ("1TSR", "1tsr.pdb", "B", 248, 248, lambda a: a.get_parent().get_parent().id in "EF"),
     ("1M17", "1m17.pdb", "A", 790, 766, lambda a: a.get_parent().get_resname() == "AQ4"),
 ])
-def test_distances_match_an_independent_biopython_calculation(data_dir, sid, fname, chain, pos,
-                                                              author, partner):
+def test_distances_match_an_independent_biopython_calculation(sid, fname, chain, pos, author, partner):
     a = analyze(sid)
     cd = a.chains[chain]
     k = cd.pos_to_k[pos]
     assert a.structure.res_num[cd.numbering.residue_indices[k]] == author
     ours = cd.sites[0].dist["min_dist"][k]
-    ref = _biopython_min_dist(data_dir / "pdb" / fname, chain, author, partner)
+    ref = _biopython_min_dist(entry(sid), chain, author, partner)
     assert ours == pytest.approx(ref, abs=1e-3)
 
 
@@ -156,12 +156,12 @@ def test_rsa_and_secondary_structure_are_sensible():
     assert all(cd.ss[p2k[p]] == "H" for p in range(279, 286))
 
 
-def test_sasa_agrees_with_biopython_shrake_rupley(data_dir):
+def test_sasa_agrees_with_biopython_shrake_rupley():
     from Bio.PDB.SASA import ShrakeRupley
 
     a = analyze("1TSR")
     cd = a.chains["B"]
-    raw = (data_dir / "pdb" / "1tsr.pdb").read_text()
+    raw = entry("1TSR").read_text()
     # Biopython reads the legacy file; drop ions/hetero residues from chain B as we do
     s = PDBParser(QUIET=True).get_structure("x", io.StringIO(raw))
     ch = s[0]["B"]

@@ -7,15 +7,16 @@ import gzip
 import gemmi
 import numpy as np
 import pytest
+from conftest import af, entry
 
 from structkit.structure import StructureFormatError, load, read_structure
 
 
-def test_legacy_1tsr_with_ids_in_columns_73_80(data_dir):
+def test_legacy_1tsr_with_ids_in_columns_73_80():
     # gemmi alone refuses this file ("Wrong format for charge"); we read it
     with pytest.raises(RuntimeError):
-        gemmi.read_structure(str(data_dir / "pdb" / "1tsr.pdb"))
-    st = read_structure(data_dir / "pdb" / "1tsr.pdb")
+        gemmi.read_structure(str(entry("1TSR")))
+    st = read_structure(entry("1TSR"))
     assert st.id == "1TSR"
     assert st.chains(kind="protein") == ["B"]
     assert st.chains(kind="dna") == ["E", "F"]
@@ -31,8 +32,8 @@ def test_legacy_1tsr_with_ids_in_columns_73_80(data_dir):
     assert (nums.min(), nums.max()) == (96, 289)
 
 
-def test_assembly_file_with_two_models(data_dir):
-    st = read_structure(data_dir / "pdb" / "3kz8.pdb1")
+def test_assembly_file_with_two_models():
+    st = read_structure(entry("3KZ8", assembly=1))
     assert st.id == "3KZ8" and st.is_assembly and st.n_models == 2
     assert st.chains(model=1) == st.chains(model=2) == ["A", "B", "C"]
     # the second model is a symmetry copy: same atoms, moved
@@ -42,21 +43,21 @@ def test_assembly_file_with_two_models(data_dir):
     assert st.chains(kind="dna") == ["C"]
 
 
-def test_gzipped_2ocj(data_dir):
-    st = read_structure(data_dir / "pdb" / "2ocj.pdb.gz")
+def test_gzipped_2ocj():
+    st = read_structure(entry("2OCJ"))
     assert st.id == "2OCJ" and st.resolution == pytest.approx(2.05)
     assert st.chains(kind="protein") == ["A", "B", "C", "D"]
     assert int((st.res_kind == "ion").sum()) == 4  # one zinc per DBD
 
 
-def test_cryo_em_6oge(data_dir):
-    st = read_structure(data_dir / "pdb" / "6oge.pdb")
+def test_cryo_em_6oge():
+    st = read_structure(entry("6OGE"))
     assert st.method == "ELECTRON MICROSCOPY" and st.resolution == pytest.approx(4.36)
     assert {r.chain: r.accession for r in st.refs if r.chain == "A"} == {"A": "P04626"}
 
 
-def test_alphafold_model_exposes_plddt(data_dir):
-    st = read_structure(data_dir / "alphafold" / "AF-P04637-F1-model.pdb")
+def test_alphafold_model_exposes_plddt():
+    st = read_structure(af("P04637"))
     assert st.id == "AF-P04637" and st.is_alphafold and st.bfactor_label == "pLDDT"
     assert len(st.residues_of("A")) == 393
     # SOURCES.tsv: pLDDT range 32.8-98.7
@@ -64,12 +65,12 @@ def test_alphafold_model_exposes_plddt(data_dir):
     assert st.b_factor.max() == pytest.approx(98.7, abs=0.05)
 
 
-def test_alternate_locations_keep_one_conformer(data_dir):
-    text = (data_dir / "pdb" / "3kz8.pdb1").read_text()
+def test_alternate_locations_keep_one_conformer():
+    text = (entry("3KZ8", assembly=1)).read_text()
     altloc_atoms = [ln for ln in text.splitlines()
                     if ln.startswith(("ATOM", "HETATM")) and ln[16] not in " "]
     assert altloc_atoms  # the file really has alternate locations
-    st = read_structure(data_dir / "pdb" / "3kz8.pdb1")
+    st = read_structure(entry("3KZ8", assembly=1))
     assert any("alternate locations" in n for n in st.notes)
     # no atom appears twice within a residue
     for r in range(len(st.res_num)):
@@ -77,15 +78,15 @@ def test_alternate_locations_keep_one_conformer(data_dir):
         assert len(set(names)) == len(names)
 
 
-def test_waters_are_not_protein(data_dir):
-    st = read_structure(data_dir / "pdb" / "3poz.pdb")
+def test_waters_are_not_protein():
+    st = read_structure(entry("3POZ"))
     assert "HOH" not in {str(n) for n in st.res_resname[st.res_kind == "protein"]}
     assert {str(n) for n in st.res_resname[st.res_kind == "additive"]} == {"SO4"}
     assert {str(n) for n in st.res_resname[st.res_kind == "ligand"]} == {"03P"}
 
 
-def test_header_records(data_dir):
-    st = read_structure(data_dir / "pdb" / "3w32.pdb")
+def test_header_records():
+    st = read_structure(entry("3W32"))
     tags = [(d.res_name, d.auth_seq, d.details) for d in st.seqdifs]
     assert tags == [("GLY", 693, "EXPRESSION TAG"), ("ALA", 694, "EXPRESSION TAG"),
                     ("MET", 695, "EXPRESSION TAG")]
@@ -94,10 +95,10 @@ def test_header_records(data_dir):
         "P00533", 696, 1022, 696, 1022)
 
 
-def test_mmcif_written_from_a_real_entry_reads_the_same(data_dir, tmp_path):
+def test_mmcif_written_from_a_real_entry_reads_the_same(tmp_path):
     """The mmCIF path: gemmi writes 1N8Z as mmCIF; both files give the same atoms and DBREF."""
-    pdb = read_structure(data_dir / "pdb" / "1n8z.pdb")
-    g = gemmi.read_structure(str(data_dir / "pdb" / "1n8z.pdb"))
+    pdb = read_structure(entry("1N8Z"))
+    g = gemmi.read_structure(str(entry("1N8Z")))
     g.setup_entities()
     cif = tmp_path / "1n8z.cif.gz"
     cif.write_bytes(gzip.compress(g.make_mmcif_document().as_string().encode()))
@@ -118,8 +119,8 @@ def test_load_caches_per_process():
     assert load("1n8z") is a
 
 
-def test_bad_coordinates_name_file_and_line(tmp_path, data_dir):
-    lines = (data_dir / "pdb" / "3poz.pdb").read_text().splitlines()
+def test_bad_coordinates_name_file_and_line(tmp_path):
+    lines = (entry("3POZ")).read_text().splitlines()
     k = next(i for i, ln in enumerate(lines) if ln.startswith("ATOM"))
     lines[k] = lines[k][:30] + "   abc.x" + lines[k][38:]
     bad = tmp_path / "broken.pdb"
