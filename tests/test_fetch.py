@@ -178,27 +178,27 @@ def test_429_retry_after_is_honoured(mirror_server, tmp_path):
     assert mirror_server.hits[path] == 2
 
 
-def test_503_forever_gives_up(mirror_server, tmp_path):
-    mirror_server.fault("/rcsb/download/1N8Z.pdb", "503", times=10)
-    f = net_fetcher(mirror_server, tmp_path, retries=2)
-    with pytest.raises(FetchError, match="gave up after 3 attempts.*503"):
-        f.pdb("1N8Z", format="pdb")
-    assert files_for(tmp_path, "1n8z") == []
+FAULTS = [  # (path, fault, times, fault options, fetcher options, pdb() options, error, message)
+    ("1N8Z.pdb", "503", 10, {}, {"retries": 2}, {}, FetchError, "gave up after 3 attempts.*503"),
+    ("1N8Z.pdb", "stall", 2, {"seconds": 3}, {"retries": 1, "timeout": (1.0, 0.5)}, {},
+     FetchError, "timed out"),
+    ("1N8Z.pdb", "truncate", 3, {}, {"retries": 2}, {}, FetchError,
+     "gave up after 3 attempts.*(IncompleteRead|got \\d+ of \\d+ bytes|ProtocolError)"),
+    ("1N8Z.pdb.gz", "corrupt_gzip", 1, {}, {}, {"gz": True}, IntegrityError, "gzip"),
+    ("1N8Z.cif", "html", 1, {}, {}, {"format": "cif"}, IntegrityError, "HTML"),
+    ("1N8Z.pdb", "big", 1, {"size": 2_000_000}, {"max_bytes": 1_000_000}, {}, FetchError, "limit"),
+]
 
 
-def test_stalled_response_times_out(mirror_server, tmp_path):
-    mirror_server.fault("/rcsb/download/1N8Z.pdb", "stall", times=2, seconds=3)
-    f = net_fetcher(mirror_server, tmp_path, retries=1, timeout=(1.0, 0.5))
-    with pytest.raises(FetchError, match="timed out"):
-        f.pdb("1N8Z", format="pdb")
-    assert files_for(tmp_path, "1n8z") == []
-
-
-def test_truncated_body_is_rejected(mirror_server, tmp_path):
-    mirror_server.fault("/rcsb/download/1N8Z.pdb", "truncate", times=3)
-    f = net_fetcher(mirror_server, tmp_path, retries=2)
-    with pytest.raises(FetchError):
-        f.pdb("1N8Z", format="pdb")
+@pytest.mark.parametrize("path,fault,times,fopts,kw,call,error,message", FAULTS,
+                         ids=[f[1] for f in FAULTS])
+def test_fault_is_rejected_and_nothing_cached(mirror_server, tmp_path, path, fault, times, fopts,
+                                              kw, call, error, message):
+    # corrupt_gzip: the server gzips the real 1n8z.pdb on the fly and damages it
+    mirror_server.fault(f"/rcsb/download/{path}", fault, times=times, **fopts)
+    f = net_fetcher(mirror_server, tmp_path, **kw)
+    with pytest.raises(error, match=message):
+        f.pdb("1N8Z", **{"format": "pdb", **call})
     assert files_for(tmp_path, "1n8z") == []
 
 
@@ -206,31 +206,6 @@ def test_truncated_then_complete_succeeds(mirror_server, tmp_path, data_dir):
     mirror_server.fault("/rcsb/download/1N8Z.pdb", "truncate")
     f = net_fetcher(mirror_server, tmp_path)
     assert sha(f.pdb("1N8Z", format="pdb").path) == sha(data_dir / "pdb" / "1n8z.pdb")
-
-
-def test_corrupted_gzip_is_rejected(mirror_server, tmp_path):
-    mirror_server.fault("/rcsb/download/1N8Z.pdb.gz", "corrupt_gzip")
-    f = net_fetcher(mirror_server, tmp_path)
-    # the server gzips the real 1n8z.pdb on the fly and damages it
-    with pytest.raises(IntegrityError, match="gzip"):
-        f.pdb("1N8Z", format="pdb", gz=True)
-    assert files_for(tmp_path, "1n8z") == []
-
-
-def test_html_page_served_as_mmcif_is_rejected(mirror_server, tmp_path):
-    mirror_server.fault("/rcsb/download/1N8Z.cif", "html")
-    f = net_fetcher(mirror_server, tmp_path)
-    with pytest.raises(IntegrityError, match="HTML"):
-        f.pdb("1N8Z", format="cif")
-    assert files_for(tmp_path, "1n8z") == []
-
-
-def test_body_over_size_limit_is_rejected(mirror_server, tmp_path):
-    mirror_server.fault("/rcsb/download/1N8Z.pdb", "big", size=2_000_000)
-    f = net_fetcher(mirror_server, tmp_path, max_bytes=1_000_000)
-    with pytest.raises(FetchError, match="limit"):
-        f.pdb("1N8Z", format="pdb")
-    assert files_for(tmp_path, "1n8z") == []
 
 
 def test_wrong_entry_in_body_is_rejected(tmp_path, mirror_server, data_dir):

@@ -57,7 +57,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .structure import Structure
+from .measure import BACKBONE
+from .structure import Structure, one_letter
 
 __all__ = ["FEATURES", "INTERFACE_FEATURES", "VOLUME", "ResidueEnvironment", "environment",
            "substitution_damage", "interface_damage", "describe", "context"]
@@ -95,7 +96,6 @@ DONORS = {"R": {"NE", "NH1", "NH2"}, "N": {"ND2"}, "Q": {"NE2"}, "H": {"ND1", "N
           "K": {"NZ"}, "S": {"OG"}, "T": {"OG1"}, "Y": {"OH"}, "W": {"NE1"}}
 ACCEPTORS = {"D": {"OD1", "OD2"}, "E": {"OE1", "OE2"}, "N": {"OD1"}, "Q": {"OE1"},
              "H": {"ND1", "NE2"}, "S": {"OG"}, "T": {"OG1"}, "Y": {"OH"}}
-BACKBONE = {"N", "CA", "C", "O", "OXT"}
 SIDECHAIN = {
     "A": {"CB"}, "R": {"CB", "CG", "CD", "NE", "CZ", "NH1", "NH2"}, "N": {"CB", "CG", "OD1", "ND2"},
     "D": {"CB", "CG", "OD1", "OD2"}, "C": {"CB", "SG"}, "Q": {"CB", "CG", "CD", "OE1", "NE2"},
@@ -107,10 +107,6 @@ SIDECHAIN = {
     "W": {"CB", "CG", "CD1", "CD2", "NE1", "CE2", "CE3", "CZ2", "CZ3", "CH2"},
     "Y": {"CB", "CG", "CD1", "CD2", "CE1", "CE2", "CZ", "OH"}, "V": {"CB", "CG1", "CG2"},
 }
-TRIPLET = {"ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E",
-           "GLY": "G", "HIS": "H", "ILE": "I", "LEU": "L", "LYS": "K", "MET": "M", "PHE": "F",
-           "PRO": "P", "SER": "S", "THR": "T", "TRP": "W", "TYR": "Y", "VAL": "V"}
-
 
 def _label(st: Structure, a: int) -> str:
     return f"{st.atom_name[a]} {st.res_name[a]} {st.chain[a]}{st.res_seq[a]}{st.icode[a]}"
@@ -172,7 +168,7 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     atoms = np.concatenate([np.arange(st.res_start[r], st.res_stop[r]) for r in res_idx])
     owner = np.repeat(np.arange(n), st.res_stop[res_idx] - st.res_start[res_idx])
     names = st.atom_name[atoms]
-    aa = np.array([TRIPLET.get(str(x), "X") for x in st.res_resname[res_idx]])
+    aa = np.array([one_letter(str(x)) for x in st.res_resname[res_idx]])
     res_aa = aa[owner]
     is_donor = np.array([nm in DONORS.get(a, ()) for nm, a in zip(names, res_aa, strict=True)])
     is_acc = np.array([nm in ACCEPTORS.get(a, ()) for nm, a in zip(names, res_aa, strict=True)])

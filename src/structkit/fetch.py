@@ -265,24 +265,19 @@ class Fetcher:
             raise ValueError(f"format {format!r} for {pid}: expected 'cif', 'pdb' or None")
         if assembly is not None and (not isinstance(assembly, int) or assembly < 1):
             raise ValueError(f"assembly {assembly!r} for {pid}: expected a positive integer")
-        low = pid.lower()
         fmts = [format] if format else ["cif", "pdb"]
-        cands: list[str] = []
-        for f in fmts:
+
+        def rel(fmt: str) -> str:  # mirror/cache layout; RCSB serves the same file names
             if assembly:
-                base = f"pdb/{low}-assembly{assembly}.cif" if f == "cif" else f"pdb/{low}.pdb{assembly}"
-            else:
-                base = f"pdb/{low}.{f}"
-            cands += [base, base + ".gz"]
-        net_fmt = fmts[0]
-        if assembly:
-            fname = f"{pid}-assembly{assembly}.cif" if net_fmt == "cif" else f"{pid}.pdb{assembly}"
-            store = f"pdb/{low}-assembly{assembly}.cif" if net_fmt == "cif" else f"pdb/{low}.pdb{assembly}"
-        else:
-            fname, store = f"{pid}.{net_fmt}", f"pdb/{low}.{net_fmt}"
+                return f"pdb/{pid.lower()}" + (f"-assembly{assembly}.cif" if fmt == "cif"
+                                                else f".pdb{assembly}")
+            return f"pdb/{pid.lower()}.{fmt}"
+
+        cands = [c for f in fmts for c in (rel(f), rel(f) + ".gz")]
+        store = rel(fmts[0]) + (".gz" if gz else "")
         if gz:
-            fname, store = fname + ".gz", store + ".gz"
             cands.sort(key=lambda c: not c.endswith(".gz"))
+        fname = store.split("/", 1)[1].replace(pid.lower(), pid, 1)  # RCSB's own spelling
 
         def check(data: bytes, name: str) -> None:
             fmt = "cif" if ".cif" in name else "pdb"

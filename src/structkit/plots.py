@@ -56,9 +56,9 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     if isinstance(variants, (str, Path)):
         vs = parse_variants(variants, genes=[target.gene]).variants
     else:
-        vs = [v if isinstance(v, Variant) else None for v in variants]
-        if any(v is None for v in vs):
-            vs = parse_variants([v for v in variants if isinstance(v, str)], genes=[target.gene]).variants
+        items = list(variants)
+        vs = [v for v in items if isinstance(v, Variant)]
+        vs += parse_variants([v for v in items if isinstance(v, str)], genes=[target.gene]).variants
     vs = [v for v in vs if v.gene == target.gene]
     if not vs:
         raise ValueError(f"no {target.gene} variants to plot")

@@ -478,6 +478,7 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
 
 
 _LOADED: dict[tuple, Structure] = {}
+_BY_ID: dict[tuple, Structure] = {}  # (ID, format, assembly, fetcher settings) -> structure
 
 
 def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
@@ -486,7 +487,8 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
 
     IDs go through the fetcher (cache, mirror, network); for a catalog entry the catalog's
     assembly choice is used unless ``assembly`` is given (3KZ8 is curated as assembly 1).
-    The loaded object is cached by resolved path and modification time.
+    The loaded object is cached by resolved path and modification time, and an ID is resolved
+    through the fetcher (which reads and checks the file) once per process.
     """
     from .catalog import catalog
     from .fetch import default_fetcher
@@ -494,8 +496,11 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
     s = os.fspath(source)
     p = Path(s)
     entry_id = None
+    f = fetcher or default_fetcher()
+    id_key = (s.upper(), format, assembly, str(f.cache_dir), str(f.mirror), f.offline)
+    if not p.is_file() and id_key in _BY_ID:
+        return _BY_ID[id_key]
     if not p.is_file():
-        f = fetcher or default_fetcher()
         if s.upper().startswith("AF-"):
             res = f.alphafold(s[3:].split("-F1")[0], format=format)
             entry_id = "AF-" + res.key
@@ -509,4 +514,6 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
     key = (str(rp), rp.stat().st_mtime_ns, entry_id)
     if key not in _LOADED:
         _LOADED[key] = read_structure(rp, entry_id=entry_id)
+    if entry_id is not None:
+        _BY_ID[id_key] = _LOADED[key]
     return _LOADED[key]

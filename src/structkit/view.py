@@ -69,8 +69,8 @@ class SafeView(py3Dmol.view):
     """py3Dmol.view whose JavaScript arguments are escaped for HTML (see ``js_string``)."""
 
     def __init__(self, width: int = 800, height: int = 600, viewergrid=None, js=None):
-        super().__init__(width=width, height=height, viewergrid=viewergrid, js=js_source(js))
         self.js_url = js_source(js)
+        super().__init__(width=width, height=height, viewergrid=viewergrid, js=self.js_url)
 
     def __getattr__(self, name):
         if name.startswith("_") or name == "getdoc":
