@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from structkit.damage import FEATURES, INTERFACE_FEATURES, describe, interface_damage, substitution_damage
@@ -61,10 +58,6 @@ def test_every_feature_has_a_case():
 
 @pytest.mark.parametrize("feature,fires,quiet", CASES, ids=[c[0] for c in CASES])
 def test_feature(feature, fires, quiet):
-    if feature == "Gly in a bend" and not shutil.which("mkdssp"):
-        if os.environ.get("CI"):
-            pytest.fail("CI must install mkdssp (Debian package dssp): see .ci/run")
-        pytest.skip("needs mkdssp's 8-state DSSP")
     hit = feats(*fires)
     assert feature in hit, f"{feature} should fire for {fires}: got {sorted(hit)}"
     assert hit[feature], "every flag carries its evidence"

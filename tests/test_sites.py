@@ -172,21 +172,3 @@ def test_sasa_agrees_with_biopython_shrake_rupley():
     assert len(bio) == len(cd.sasa)
     assert np.corrcoef(bio, cd.sasa)[0, 1] > 0.99
     assert np.median(np.abs(bio - cd.sasa)) < 3.0  # A^2 per residue
-
-
-def test_secondary_structure_both_methods():
-    import shutil
-
-    from structkit.measure import secondary_structure
-    from structkit.structure import load
-
-    st = load("2OCJ")
-    ri = st.residues_of("A")
-    ss3, m3 = secondary_structure(st, ri, use_mkdssp=False)
-    assert m3.startswith("pydssp 3-state") and set(ss3) <= {"H", "E", "-", "?"}
-    if shutil.which("mkdssp"):
-        ss8, m8 = secondary_structure(st, ri, use_mkdssp=True)
-        assert m8 == "mkdssp 8-state" and {"S", "T"} <= set(ss8)
-        # the two methods agree on the long strands and the H2 helix
-        agree = np.mean([(a == b) for a, b in zip(ss3, ss8, strict=True) if a in "HE"])
-        assert agree > 0.8

@@ -1,0 +1,122 @@
+"""structkit.dssp against mkdssp 4 (the reference program) and the p53 literature."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from structkit.catalog import catalog
+from structkit.dssp import assign, hbond_energies
+from structkit.measure import _backbone, _minimal_pdb, _parse_dssp, secondary_structure
+from structkit.structure import load
+
+
+def _need_mkdssp():
+    if shutil.which("mkdssp"):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("CI must install mkdssp (Debian package dssp): see .ci/run")
+    pytest.skip("needs mkdssp")
+
+
+def _mkdssp(st, idx, tmp_path) -> str:
+    inp, out = tmp_path / "in.pdb", tmp_path / "out.dssp"
+    inp.write_text(_minimal_pdb(st, idx))
+    subprocess.run(["mkdssp", "--output-format", "dssp", str(inp), str(out)], check=True,
+                   capture_output=True)
+    return out.read_text()
+
+
+def _protein(st):
+    return np.flatnonzero((st.res_kind == "protein") & (st.res_model == 1))
+
+
+@pytest.mark.parametrize("sid", [s.id for s in catalog().structures])
+def test_identical_to_mkdssp(sid, tmp_path):
+    """Every residue of every protein chain of every catalog structure in the mirror."""
+    from structkit.fetch import NotAvailableOffline
+
+    _need_mkdssp()
+    try:
+        st = load(sid)
+    except NotAvailableOffline:
+        pytest.skip(f"{sid} is not available offline")
+    idx = _protein(st)
+    ref = _parse_dssp(st, idx, _mkdssp(st, idx, tmp_path))
+    ours, method = secondary_structure(st, idx, method="structkit")
+    assert method == "DSSP 8-state (structkit.dssp)"
+    diff = np.flatnonzero(ours != ref)
+    where = [f"{st.res_chain[idx[k]]}{st.res_num[idx[k]]} mkdssp {ref[k]} ours {ours[k]}"
+             for k in diff[:5]]
+    assert not len(diff), f"{sid}: {len(diff)} of {len(idx)} residues differ: {where}"
+    assert {"H", "E", "T", "S"} <= set(ours)
+
+
+def test_hbond_energies_match_mkdssp(tmp_path):
+    """The strongest N-H-->O bond of each residue: same partner and energy (0.1 kcal/mol)."""
+    _need_mkdssp()
+    st = load("1TSR")
+    idx = st.residues_of("B")
+    text = _mkdssp(st, idx, tmp_path)
+    bb = _backbone(st, idx)
+    donor, acc, e = hbond_energies(bb, st.res_resname[idx] == "PRO")
+    lines = [ln for ln in text.split("  #  RESIDUE", 1)[1].splitlines()[1:] if ln[13] != "!"]
+    assert len(lines) == len(idx)  # no gaps in 1TSR chain B: DSSP numbers = our indices
+    checked = 0
+    for k, ln in enumerate(lines):
+        off, energy = ln[39:50].split(",")
+        if float(energy) >= -0.5:
+            continue
+        mine = np.flatnonzero(donor == k)
+        best = mine[np.argmin(e[mine])]
+        assert acc[best] - k == int(off), f"residue {k}: partner"
+        assert abs(e[best] - float(energy)) <= 0.051, f"residue {k}: {e[best]} vs {energy}"
+        checked += 1
+    assert checked > 80  # 98 residues of 194 have one
+
+
+def test_p53_helices_and_strands():
+    """Cho et al. 1994 (Science 265:346): H1 177-181 and H2 278-286 in the p53 core domain."""
+    st = load("1TSR")
+    ri = st.residues_of("B")
+    ss, _ = secondary_structure(st, ri)
+    by_num = dict(zip(st.res_num[ri].tolist(), ss.tolist(), strict=True))
+    assert all(by_num[n] == "H" for n in range(278, 287))
+    assert all(by_num[n] == "H" for n in range(177, 182))
+    assert by_num[272] == "E" and by_num[273] == "E"  # strand S10 carries R273
+    assert by_num[248] not in "HGIEB"  # R248 in loop L3 (a turn)
+
+
+def test_edge_cases():
+    st = load("1TSR")
+    ri = st.residues_of("B")
+    bb = _backbone(st, ri)
+    pro = st.res_resname[ri] == "PRO"
+    chain = st.res_chain[ri]
+    assert len(assign(bb[:0], pro[:0], chain[:0])) == 0
+    short = assign(bb[:3], pro[:3], chain[:3])
+    assert list(short) == ["-", "-", "-"]
+    # residues without a protein backbone (a DNA nucleotide here) are '?' and change nothing else
+    dna = np.flatnonzero((st.res_kind != "protein") & (st.res_model == 1) & (st.res_chain == "E"))
+    assert len(dna)
+    mixed, _ = secondary_structure(st, np.r_[ri[:150], dna[:1], ri[150:]])
+    full, _ = secondary_structure(st, ri)
+    assert mixed[150] == "?"
+    assert "".join(np.delete(mixed, 150)) == "".join(full)
+
+
+def test_method_choice():
+    st = load("2OCJ")
+    ri = st.residues_of("A")
+    ss3, m3 = secondary_structure(st, ri, method="pydssp")
+    assert m3 == "pydssp 3-state (MDAnalysis)" and set(ss3) <= {"H", "E", "-", "?"}
+    ss8, _ = secondary_structure(st, ri)
+    # MDAnalysis's 3 states agree with ours on helices and strands
+    both = np.isin(ss8, ["H", "E"])
+    assert np.mean(ss3[both] == ss8[both]) > 0.8
+    with pytest.raises(ValueError, match="DSSP method 'stride'"):
+        secondary_structure(st, ri, method="stride")
