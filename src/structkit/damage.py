@@ -60,8 +60,9 @@ from scipy.spatial import cKDTree
 from .measure import BACKBONE
 from .structure import Structure, one_letter
 
-__all__ = ["FEATURES", "INTERFACE_FEATURES", "VOLUME", "ResidueEnvironment", "environment",
-           "substitution_damage", "interface_damage", "describe", "context"]
+__all__ = ["FEATURES", "INTERFACE_FEATURES", "VOLUME", "AA20", "ResidueEnvironment", "environment",
+           "Flags", "substitution_flags", "interface_flags", "substitution_damage", "interface_damage",
+           "describe", "context", "context_matrix"]
 
 FEATURES = (
     "buried/exposed switch", "disulfide breakage", "buried Pro introduced", "buried Gly replaced",
@@ -72,8 +73,8 @@ FEATURES = (
 )
 INTERFACE_FEATURES = (
     "interface H-bond broken", "interface salt bridge broken", "interface charge switch",
-    "zinc ligand lost", "zinc region", "ligand contact lost", "ligand contact altered",
-    "covalent anchor lost",
+    "zinc ligand lost", "zinc region", "covalent anchor lost", "ligand contact lost",
+    "ligand contact altered",
     "interface hydrophobic bulk introduced",
 )
 BURIED = 0.09
@@ -107,6 +108,10 @@ SIDECHAIN = {
     "W": {"CB", "CG", "CD1", "CD2", "NE1", "CE2", "CE3", "CZ2", "CZ3", "CH2"},
     "Y": {"CB", "CG", "CD1", "CD2", "CE1", "CE2", "CZ", "OH"}, "V": {"CB", "CG1", "CG2"},
 }
+
+_DONOR_KEYS = [f"{a}:{n}" for a, names in DONORS.items() for n in names]
+_ACCEPTOR_KEYS = [f"{a}:{n}" for a, names in ACCEPTORS.items() for n in names]
+
 
 def _label(st: Structure, a: int) -> str:
     return f"{st.atom_name[a]} {st.res_name[a]} {st.chain[a]}{st.res_seq[a]}{st.icode[a]}"
@@ -170,214 +175,388 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     names = st.atom_name[atoms]
     aa = np.array([one_letter(str(x)) for x in st.res_resname[res_idx]])
     res_aa = aa[owner]
-    is_donor = np.array([nm in DONORS.get(a, ()) for nm, a in zip(names, res_aa, strict=True)])
-    is_acc = np.array([nm in ACCEPTORS.get(a, ()) for nm, a in zip(names, res_aa, strict=True)])
+    keys = np.char.add(np.char.add(res_aa.astype("U1"), ":"), names.astype("U4"))
+    is_donor = np.isin(keys, _DONOR_KEYS)
+    is_acc = np.isin(keys, _ACCEPTOR_KEYS)
     bb_n = names == "N"
     bb_o = (names == "O") | (names == "OXT")
-    tree = cKDTree(st.coord[atoms])
+    xyz = st.coord[atoms]
+    tree = cKDTree(xyz)
+
+    def pairs(sel: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(i, j, distance) for atoms i in ``sel`` and any atom j within ``radius``, by i then j."""
+        i_idx = np.flatnonzero(sel)
+        if not len(i_idx):
+            return (np.zeros(0, dtype=np.int64),) * 2 + (np.zeros(0),)
+        lists = tree.query_ball_point(xyz[i_idx], radius, return_sorted=True)
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        i = np.repeat(i_idx, counts)
+        j = np.fromiter((x for lst in lists for x in lst), dtype=np.int64, count=int(counts.sum()))
+        return i, j, np.linalg.norm(xyz[i] - xyz[j], axis=1)
+
     hbonds: list[list[tuple[str, str]]] = [[] for _ in range(n)]
-    for i in np.flatnonzero(is_donor | is_acc):
-        for j in tree.query_ball_point(st.coord[atoms[i]], HBOND_DIST):
-            if owner[j] == owner[i]:
-                continue
-            d = float(np.linalg.norm(st.coord[atoms[i]] - st.coord[atoms[j]]))
-            if d < 2.5:
-                continue
-            if (is_donor[i] and (is_acc[j] or bb_o[j])) or (is_acc[i] and (is_donor[j] or bb_n[j])):
-                hbonds[owner[i]].append((str(names[i]), f"{names[i]}-{_label(st, atoms[j])} {d:.2f} A"))
+    i, j, d = pairs(is_donor | is_acc, HBOND_DIST)
+    ok = (owner[i] != owner[j]) & (d >= 2.5) & (
+        (is_donor[i] & (is_acc[j] | bb_o[j])) | (is_acc[i] & (is_donor[j] | bb_n[j])))
+    for a, b, dist in zip(i[ok].tolist(), j[ok].tolist(), d[ok].tolist(), strict=True):
+        hbonds[owner[a]].append((str(names[a]), f"{names[a]}-{_label(st, atoms[b])} {dist:.2f} A"))
     salt = [""] * n
-    neg = np.array([nm in ("OD1", "OD2", "OE1", "OE2") and a in "DE"
-                    for nm, a in zip(names, res_aa, strict=True)])
-    pos = np.array([nm in ("NZ", "NE", "NH1", "NH2") and a in "KR"
-                    for nm, a in zip(names, res_aa, strict=True)])
-    for i in np.flatnonzero(neg | pos):
-        for j in tree.query_ball_point(st.coord[atoms[i]], SALT_DIST):
-            if (neg[i] and pos[j]) or (pos[i] and neg[j]):
-                k = owner[i]
-                d = float(np.linalg.norm(st.coord[atoms[i]] - st.coord[atoms[j]]))
-                text = f"{names[i]}-{_label(st, atoms[j])} {d:.2f} A"
-                if text not in salt[k]:
-                    salt[k] += f"{'; ' if salt[k] else ''}{text}"
+    neg = np.isin(keys, ["D:OD1", "D:OD2", "E:OE1", "E:OE2"])
+    pos = np.isin(keys, ["K:NZ", "R:NE", "R:NH1", "R:NH2"])
+    i, j, d = pairs(neg | pos, SALT_DIST)
+    ok = (neg[i] & pos[j]) | (pos[i] & neg[j])
+    for a, b, dist in zip(i[ok].tolist(), j[ok].tolist(), d[ok].tolist(), strict=True):
+        k = owner[a]
+        text = f"{names[a]}-{_label(st, atoms[b])} {dist:.2f} A"
+        if text not in salt[k]:
+            salt[k] += f"{'; ' if salt[k] else ''}{text}"
     ssb = [""] * n
     sg = np.flatnonzero((names == "SG") & (res_aa == "C"))
     for i in sg:
         for j in sg:
             if i != j:
-                d = float(np.linalg.norm(st.coord[atoms[i]] - st.coord[atoms[j]]))
+                d = float(np.linalg.norm(xyz[i] - xyz[j]))
                 if d <= SS_DIST:
                     ssb[owner[i]] = f"SG-{_label(st, atoms[j])} {d:.2f} A"
     # side-chain centroids: mean CA-centroid distance per residue type, measured here
-    cents: dict[str, list[float]] = {}
     sc = ~np.isin(names, list(BACKBONE))
-    for k in range(n):
-        m = (owner == k) & sc
-        if m.any() and not np.isnan(CA[k]).any():
-            cents.setdefault(aa[k], []).append(float(np.linalg.norm(
-                st.coord[atoms[m]].mean(axis=0) - CA[k])))
-    centroid = {a: float(np.mean(v)) for a, v in cents.items()}
+    count = np.bincount(owner[sc], minlength=n)
+    cen = np.stack([np.bincount(owner[sc], weights=xyz[sc, c], minlength=n) for c in range(3)], axis=1)
+    have = (count > 0) & ~np.isnan(CA).any(axis=1)
+    dist_c = np.linalg.norm(cen[have] / count[have, None] - CA[have], axis=1)
+    centroid = {t: float(dist_c[aa[have] == t].mean()) for t in np.unique(aa[have]).tolist()}
+    # CA->CB directions; an ideal CB from the backbone where there is none (Gly)
     cbd = np.full((n, 3), np.nan)
-    for k in range(n):
-        m = (owner == k) & (names == "CB")
-        if m.any():
-            cbd[k] = st.coord[atoms[m]][0] - CA[k]
-        elif not np.isnan(bb[k]).any():  # ideal CB from the backbone (Gly)
-            b, c = CA[k] - N[k], C[k] - CA[k]
-            a = np.cross(b, c)
-            cbd[k] = -0.58273431 * a + 0.56802827 * b - 0.54067466 * c
-    cbd /= np.linalg.norm(cbd, axis=1, keepdims=True)
+    cb = np.flatnonzero(names == "CB")[::-1]  # reversed: the first CB of a residue wins
+    cbd[owner[cb]] = xyz[cb] - CA[owner[cb]]
+    ideal = np.isnan(cbd).any(axis=1) & ~np.isnan(bb).any(axis=(1, 2))
+    b, c = CA[ideal] - N[ideal], C[ideal] - CA[ideal]
+    cbd[ideal] = -0.58273431 * np.cross(b, c) + 0.56802827 * b - 0.54067466 * c
+    with np.errstate(invalid="ignore"):
+        cbd /= np.linalg.norm(cbd, axis=1, keepdims=True)
     return ResidueEnvironment(phi, psi, omega, cis, hbonds, salt, ssb, centroid, cbd,
                               CA, tree, atoms, owner, st)
 
 
-def _clash(env: ResidueEnvironment, k: int, alt: str) -> str:
-    d = env.centroid_dist.get(alt)
-    if d is None or np.isnan(env.cb_dir[k]).any():
-        return ""
-    p = env.ca[k] + env.cb_dir[k] * d
-    for j in env.others.query_ball_point(p, CLASH_DIST):
-        if abs(int(env.owner[j]) - k) > 1:
-            dist = float(np.linalg.norm(env.others.data[j] - p))
-            return f"alt side-chain pseudo-atom {dist:.2f} A from {env.label(j)}"
-    return ""
+AA20 = "ACDEFGHIKLMNPQRSTVWY"
+_ALT = np.array(list(AA20), dtype=object)
+_VOL = np.array([VOLUME[a] for a in AA20])
+_CHG = np.array([CHARGE.get(a, 0) for a in AA20])
+_HPHOB = np.array([a in HYDROPHOBIC for a in AA20])
+_HPHIL = np.array([a in HYDROPHILIC for a in AA20])
+_ALL = FEATURES + INTERFACE_FEATURES
+_BIT = {f: i for i, f in enumerate(_ALL)}
+
+
+class Flags:
+    """Damage features of substitutions at ``n`` residues x the 20 amino acids (``AA20``).
+
+    Holds, per feature, the flat indices ``row * 20 + alt`` where it fires and the evidence
+    text of each; ``render`` turns them into the table's two text columns.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.parts: list[tuple[str, np.ndarray, list[str]]] = []
+
+    def add(self, feature: str, mask: np.ndarray, text) -> None:
+        """Flag ``feature`` where ``mask`` (n x 20) is set; ``text(rows, alts)`` gives evidence."""
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            self.parts.append((feature, idx, list(text(idx // 20, idx % 20))))
+
+    def __add__(self, other: Flags) -> Flags:
+        out = Flags(self.n)
+        out.parts = self.parts + other.parts
+        return out
+
+    def items(self, row: int, alt: str) -> list[tuple[str, str]]:
+        """(feature, evidence) pairs of one substitution."""
+        flat = row * 20 + AA20.index(alt)
+        out = []
+        for feature, idx, texts in self.parts:
+            j = np.searchsorted(idx, flat)
+            if j < len(idx) and idx[j] == flat:
+                out.append((feature, texts[j]))
+        return out
+
+    def render(self) -> tuple[np.ndarray, np.ndarray]:
+        """(names, evidence), object arrays n x 20: ``'none'``/``''`` where nothing fires,
+        else ``'a; b'`` in ``FEATURES`` order and ``'a: why | b: why'``."""
+        size = self.n * 20
+        mask = np.zeros(size, dtype=np.int64)
+        evidence = np.full(size, "", dtype=object)
+        for feature, idx, texts in self.parts:
+            mask[idx] |= 1 << _BIT[feature]
+            piece = np.array([f"{feature}: {t}" for t in texts], dtype=object)
+            cur = evidence[idx]
+            evidence[idx] = np.where(cur == "", piece, cur + " | " + piece)
+        masks, inverse = np.unique(mask, return_inverse=True)
+        text = np.array(["; ".join(f for b, f in enumerate(_ALL) if m >> b & 1) or "none"
+                         for m in masks.tolist()], dtype=object)
+        return text[inverse].reshape(self.n, 20), evidence.reshape(self.n, 20)
+
+
+def _ij(rows: np.ndarray, alts: np.ndarray):
+    return zip(rows.tolist(), alts.tolist(), strict=True)
+
+
+def _rows(values) -> np.ndarray:
+    return np.asarray(values)[:, None]
+
+
+def substitution_flags(env: ResidueEnvironment, ks: np.ndarray, ref: np.ndarray, rsa: np.ndarray,
+                       sasa: np.ndarray, ss: np.ndarray, ss_method: str) -> Flags:
+    """Missense3D-style features of every substitution at chain residues ``ks``.
+
+    ``ref``, ``rsa`` (fraction), ``sasa`` (A^2) and ``ss`` (DSSP state) are per residue of
+    ``ks``; the result covers the 20 amino acids as alts (none fires for alt == ref).
+    """
+    from .measure import TIEN2013_THEORETICAL
+
+    ks = np.asarray(ks, dtype=np.int64)
+    ref = np.asarray(ref, dtype=object)
+    rsa = np.asarray(rsa, dtype=np.float64)
+    out = Flags(len(ks))
+    if not len(ks):
+        return out
+    ok_ref = np.array([r in VOLUME for r in ref])
+    ref_i = np.array([AA20.index(r) if r in VOLUME else 0 for r in ref])
+    valid = _rows(ok_ref) & (np.arange(20)[None, :] != _rows(ref_i))
+    buried = _rows(rsa < BURIED) & valid
+    rsa_txt = np.array([f"RSA {100 * r:.1f} %" for r in rsa], dtype=object)
+    vref, cref = _VOL[ref_i], _CHG[ref_i]
+    dv = _VOL[None, :] - _rows(vref)
+    ca = np.broadcast_to(_CHG[None, :], (len(ks), 20))
+    cr = np.broadcast_to(_rows(cref), (len(ks), 20))
+    maxasa = np.array([TIEN2013_THEORETICAL[a] for a in AA20])
+    with np.errstate(invalid="ignore"):
+        est = np.asarray(sasa, dtype=np.float64)[:, None] / maxasa[None, :]
+    out.add("buried/exposed switch", valid & (_rows(rsa < BURIED) != (est < BURIED)),
+            lambda r, a: (f"{rsa_txt[i]} -> estimated {100 * est[i, j]:.1f} %" for i, j in _ij(r, a)))
+    ssb = np.array([env.disulfide[k] for k in ks], dtype=object)
+    out.add("disulfide breakage", valid & _rows((ref == "C") & (ssb != "")), lambda r, a: ssb[r])
+    alt_is = {x: (np.arange(20) == AA20.index(x))[None, :] for x in "GP"}
+    out.add("buried Pro introduced", buried & alt_is["P"], lambda r, a: rsa_txt[r])
+    out.add("buried Gly replaced", buried & _rows(ref == "G"), lambda r, a: rsa_txt[r])
+    out.add("buried hydrophilic introduced",
+            buried & _rows(np.isin(ref, list(HYDROPHOBIC))) & _HPHIL[None, :],
+            lambda r, a: (f"{rsa_txt[i]}; {ref[i]} hydrophobic -> {AA20[j]}" for i, j in _ij(r, a)))
+    out.add("buried charge introduced", buried & (cr == 0) & (ca != 0),
+            lambda r, a: (f"{rsa_txt[i]}; charge {_CHG[j]:+d}" for i, j in _ij(r, a)))
+    out.add("charge switch", buried & (cr * ca < 0),
+            lambda r, a: (f"{rsa_txt[i]}; {cref[i]:+d} -> {_CHG[j]:+d}" for i, j in _ij(r, a)))
+    out.add("buried charge replaced", buried & (cr != 0) & (ca == 0),
+            lambda r, a: (f"{rsa_txt[i]}; charge {cref[i]:+d} lost" for i, j in _ij(r, a)))
+    # side-chain H-bonds through atoms the alt does not have
+    lost = {}
+    hb_mask = np.zeros((len(ks), 20), dtype=bool)
+    for i, k in enumerate(ks.tolist()):
+        if env.hbonds[k]:
+            for j, alt in enumerate(AA20):
+                texts = [t for atom, t in env.hbonds[k] if atom not in SIDECHAIN[alt]]
+                if texts:
+                    lost[i, j] = "; ".join(texts[:4])
+                    hb_mask[i, j] = True
+    out.add("buried H-bond breakage", buried & hb_mask,
+            lambda r, a: (f"{rsa_txt[i]}; {lost[i, j]}" for i, j in _ij(r, a)))
+    salt = np.array([env.salt_bridges[k] for k in ks], dtype=object)
+    out.add("buried salt bridge breakage", buried & _rows(salt != "") & (ca != cr),
+            lambda r, a: (f"{rsa_txt[i]}; {salt[i]}" for i in r))
+    out.add("cavity altered", buried & (np.abs(dv) >= CAVITY_DV),
+            lambda r, a: (f"{rsa_txt[i]}; volume change {dv[i, j]:+.0f} A^3 (Zamyatnin residue volumes)"
+                          for i, j in _ij(r, a)))
+    clash = _clashes(env, ks, buried & (dv > 0))
+    out.add("clash", np.isin(np.arange(len(ks) * 20).reshape(-1, 20), list(clash)),
+            lambda r, a: (f"{rsa_txt[i]}; {clash[i * 20 + j]} (modelled pseudo-atom)"
+                          for i, j in _ij(r, a)))
+    phi, psi = env.phi[ks], env.psi[ks]
+    with np.errstate(invalid="ignore"):
+        gly_phi = valid & _rows((ref == "G") & (phi > 0))
+        bad_pro = valid & alt_is["P"] & _rows(~np.isnan(phi) & ~((phi >= -90) & (phi <= -40)))
+    out.add("disallowed phi/psi", gly_phi,
+            lambda r, a: (f"Gly with phi {phi[i]:.0f}, psi {psi[i]:.0f}" for i in r))
+    out.add("disallowed phi/psi", bad_pro,
+            lambda r, a: (f"Pro needs phi -90..-40; phi here {phi[i]:.0f}" for i in r))
+    out.add("cis-Pro replaced", valid & _rows((ref == "P") & env.cis[ks]),
+            lambda r, a: (f"omega {env.omega[ks[i]]:.0f}" for i in r))
+    ss = np.asarray(ss).astype(str)
+    out.add("Gly in a bend", valid & _rows((ref == "G") & (ss == "S")),
+            lambda r, a: (f"DSSP {ss[i]} ({ss_method})" for i in r))
+    out.add("secondary structure altered",
+            valid & ((alt_is["P"] & _rows(np.isin(ss, list("HGIE")))) | (alt_is["G"] & _rows(ss == "H"))),
+            lambda r, a: (f"{AA20[j]} into DSSP {ss[i]} ({ss_method}); estimate" for i, j in _ij(r, a)))
+    return out
+
+
+def _clashes(env: ResidueEnvironment, ks: np.ndarray, mask: np.ndarray) -> dict[int, str]:
+    """Flat index -> evidence where the alt's pseudo-atom (on CA->CB at the alt's mean
+    CA-centroid distance) lies within 2.5 A of a heavy atom of a residue other than k-1..k+1
+    (the nearest such atom is named)."""
+    dist_of = np.array([env.centroid_dist.get(a, np.nan) for a in AA20])
+    rows, cols = np.nonzero(mask & ~np.isnan(dist_of)[None, :])
+    k = ks[rows]
+    p = env.ca[k] + env.cb_dir[k] * dist_of[cols][:, None]
+    good = ~np.isnan(p).any(axis=1)
+    rows, cols, k, p = rows[good], cols[good], k[good], p[good]
+    out: dict[int, str] = {}
+    if not len(p):
+        return out
+    d, j = env.others.query(p, k=16, distance_upper_bound=CLASH_DIST + 1e-6)
+    owner = np.r_[env.owner, -10**9]  # missing neighbours point one past the end
+    ok = (d <= CLASH_DIST) & (np.abs(owner[j] - k[:, None]) > 1)
+    for i in np.flatnonzero(ok.any(axis=1)):
+        first = int(np.argmax(ok[i]))
+        out[int(rows[i]) * 20 + int(cols[i])] = (
+            f"alt side-chain pseudo-atom {d[i, first]:.2f} A from {env.label(int(j[i, first]))}")
+    return out
+
+
+def _interface_facts(st: Structure, site, k: int, ri: int, ref: str) -> tuple[list, list, list]:
+    """Side-chain H-bonds, salt bridges and ligand contacts of residue ``ri`` with the partner."""
+    patoms = site.partner_atoms
+    ptree = site.damage_cache.get("partner_tree")
+    if ptree is None:  # one KD-tree per site
+        ptree = site.damage_cache["partner_tree"] = cKDTree(st.coord[patoms])
+    sl = np.arange(st.res_start[ri], st.res_stop[ri])
+    sc = sl[~np.isin(st.atom_name[sl], list(BACKBONE) + ["CB"])]
+    bonds, salts, close = [], [], []
+    for a in sc:
+        nm = st.atom_name[a]
+        polar = nm in DONORS.get(ref, ()) or nm in ACCEPTORS.get(ref, ())
+        for j in ptree.query_ball_point(st.coord[a], SALT_DIST):
+            pa = int(patoms[j])
+            dist = float(np.linalg.norm(st.coord[a] - st.coord[pa]))
+            partner = _label(st, pa)
+            if polar and st.element[pa] in ("N", "O") and dist <= HBOND_DIST:
+                bonds.append((str(nm), f"{nm}-{partner} {dist:.2f} A"))
+            pname, presn = st.atom_name[pa], st.res_name[pa]
+            acidic = pname in ("OP1", "OP2", "O1P", "O2P") or (
+                presn in ("ASP", "GLU") and pname in ("OD1", "OD2", "OE1", "OE2"))
+            basic = presn in ("LYS", "ARG") and pname in ("NZ", "NE", "NH1", "NH2")
+            if (CHARGE.get(ref) == 1 and nm in ("NZ", "NE", "NH1", "NH2") and acidic) or (
+                    CHARGE.get(ref) == -1 and nm in ("OD1", "OD2", "OE1", "OE2") and basic):
+                salts.append(f"{nm}-{partner} {dist:.2f} A")
+        if site.partner.kind == "ligand":
+            dd, j = ptree.query(st.coord[a])
+            if dd <= site.cutoff:
+                close.append(f"{nm}-{_label(st, int(patoms[j]))} {dd:.2f} A")
+    return bonds, salts, close
+
+
+def interface_flags(st: Structure, site, ks: np.ndarray, ri: np.ndarray, ref: np.ndarray) -> Flags:
+    """Interface features of every substitution at chain residues ``ks`` (structure residues
+    ``ri``) for one site: see the module doc."""
+    ks = np.asarray(ks, dtype=np.int64)
+    out = Flags(len(ks))
+    ref = np.asarray(ref, dtype=object)
+    ok_ref = np.array([r in VOLUME for r in ref], dtype=bool)
+    ref_i = np.array([AA20.index(r) if r in VOLUME else 0 for r in ref], dtype=np.int64)
+    valid = _rows(ok_ref) & (np.arange(20)[None, :] != _rows(ref_i))
+    d = site.dist["min_dist"][ks] if len(ks) else np.zeros(0)
+    finite = np.isfinite(d)
+    if site.partner.kind == "metal":
+        ligand = finite & (d <= site.cutoff)
+        region = finite & (d > site.cutoff) & (d <= ZINC_REGION)
+        not_ch = ~np.isin(_ALT, ["C", "H"])[None, :]
+
+        def ligand_text(r, a):
+            for i in r:
+                own = st.atom_name[int(site.dist["residue_atom"][ks[i]])]
+                metal = st.res_name[int(site.dist["nearest_atom"][ks[i]])]
+                yield f"{_res(st, int(ri[i]))} {own} {d[i]:.2f} A from {metal}"
+
+        out.add("zinc ligand lost", valid & _rows(ligand) & not_ch, ligand_text)
+        out.add("zinc region", valid & _rows(region), lambda r, a: (f"{d[i]:.2f} A from the zinc" for i in r))
+        return out
+    inside = finite & (d <= site.cutoff)
+    facts = {i: _interface_facts(st, site, int(ks[i]), int(ri[i]), str(ref[i]))
+             for i in np.flatnonzero(inside & ok_ref)}
+    valid = valid & _rows(inside)
+    lost: dict[tuple[int, int], str] = {}
+    for i, (bonds, _, _) in facts.items():
+        for j, alt in enumerate(AA20):
+            texts = [t for atom, t in bonds if atom not in SIDECHAIN[alt]]
+            if texts:
+                lost[i, j] = "; ".join(texts[:4])
+    hb = np.zeros((len(ks), 20), dtype=bool)
+    for i, j in lost:
+        hb[i, j] = True
+    out.add("interface H-bond broken", valid & hb, lambda r, a: (lost[i, j] for i, j in _ij(r, a)))
+    cref = _CHG[ref_i]
+    salty = np.zeros(len(ks), dtype=bool)
+    salty[[i for i, f in facts.items() if f[1]]] = True
+    out.add("interface salt bridge broken", valid & _rows(salty) & (_CHG[None, :] != _rows(cref)),
+            lambda r, a: ("; ".join(facts[i][1][:4]) for i in r))
+    out.add("interface charge switch", valid & (_rows(cref) * _CHG[None, :] < 0),
+            lambda r, a: (f"{cref[i]:+d} -> {_CHG[j]:+d} in {site.name}" for i, j in _ij(r, a)))
+    cov = np.array([site.covalent.get(int(k), "") for k in ks], dtype=object)
+    out.add("covalent anchor lost", valid & _rows(cov != ""),
+            lambda r, a: (f"{cov[i]} in {site.name}" for i in r))
+    dv = _VOL[None, :] - _rows(_VOL[ref_i])
+    if site.partner.kind == "ligand":
+        def contact(r, a):
+            for i, j in _ij(r, a):
+                what = "; ".join(facts[i][2][:3]) or f"{d[i]:.2f} A (backbone/CB)"
+                yield f"{what}; volume change {dv[i, j]:+.0f} A^3"
+
+        out.add("ligand contact lost", valid & (dv < 0), contact)
+        out.add("ligand contact altered", valid & (dv >= 0), contact)
+    out.add("interface hydrophobic bulk introduced", valid & _HPHOB[None, :] & (dv >= BULK_DV),
+            lambda r, a: (f"{ref[i]}->{AA20[j]} {dv[i, j]:+.0f} A^3 in {site.name}" for i, j in _ij(r, a)))
+    return out
 
 
 def substitution_damage(env: ResidueEnvironment, k: int, ref: str, alt: str, rsa: float,
                         sasa: float, ss: str, ss_method: str) -> list[tuple[str, str]]:
     """Missense3D-style features of ``ref -> alt`` at chain residue ``k`` with their evidence."""
-    from .measure import TIEN2013_THEORETICAL
-
-    out: list[tuple[str, str]] = []
-    if alt not in VOLUME or ref not in VOLUME or alt == ref:
-        return out
-    buried = bool(rsa < BURIED)
-    rsa_txt = f"RSA {100 * rsa:.1f} %"
-    est = sasa / TIEN2013_THEORETICAL[alt]
-    if (rsa < BURIED) != (est < BURIED):
-        out.append(("buried/exposed switch", f"{rsa_txt} -> estimated {100 * est:.1f} %"))
-    if ref == "C" and env.disulfide[k]:
-        out.append(("disulfide breakage", env.disulfide[k]))
-    if buried and alt == "P":
-        out.append(("buried Pro introduced", rsa_txt))
-    if buried and ref == "G":
-        out.append(("buried Gly replaced", rsa_txt))
-    if buried and ref in HYDROPHOBIC and alt in HYDROPHILIC:
-        out.append(("buried hydrophilic introduced", f"{rsa_txt}; {ref} hydrophobic -> {alt}"))
-    cr, ca = CHARGE.get(ref, 0), CHARGE.get(alt, 0)
-    if buried and cr == 0 and ca != 0:
-        out.append(("buried charge introduced", f"{rsa_txt}; charge {ca:+d}"))
-    if buried and cr * ca < 0:
-        out.append(("charge switch", f"{rsa_txt}; {cr:+d} -> {ca:+d}"))
-    if buried and cr != 0 and ca == 0:
-        out.append(("buried charge replaced", f"{rsa_txt}; charge {cr:+d} lost"))
-    lost = [t for atom, t in env.hbonds[k] if atom not in SIDECHAIN[alt]]
-    if buried and lost:
-        out.append(("buried H-bond breakage", f"{rsa_txt}; " + "; ".join(lost[:4])))
-    if buried and env.salt_bridges[k] and CHARGE.get(alt, 0) != cr:
-        out.append(("buried salt bridge breakage", f"{rsa_txt}; {env.salt_bridges[k]}"))
-    dv = VOLUME[alt] - VOLUME[ref]
-    if buried and abs(dv) >= CAVITY_DV:
-        out.append(("cavity altered", f"{rsa_txt}; volume change {dv:+.0f} A^3 (Zamyatnin residue "
-                                      "volumes)"))
-    if buried and dv > 0:
-        hit = _clash(env, k, alt)
-        if hit:
-            out.append(("clash", f"{rsa_txt}; {hit} (modelled pseudo-atom)"))
-    phi = env.phi[k]
-    if ref == "G" and alt != "G" and phi > 0:
-        out.append(("disallowed phi/psi", f"Gly with phi {phi:.0f}, psi {env.psi[k]:.0f}"))
-    if alt == "P" and not np.isnan(phi) and not -90 <= phi <= -40:
-        out.append(("disallowed phi/psi", f"Pro needs phi -90..-40; phi here {phi:.0f}"))
-    if ref == "P" and env.cis[k]:
-        out.append(("cis-Pro replaced", f"omega {env.omega[k]:.0f}"))
-    if ref == "G" and ss == "S":
-        out.append(("Gly in a bend", f"DSSP {ss} ({ss_method})"))
-    if (alt == "P" and ss in "HGIE" and ss not in "-?") or (alt == "G" and ss == "H"):
-        out.append(("secondary structure altered", f"{alt} into DSSP {ss} ({ss_method}); estimate"))
-    return out
+    if alt not in VOLUME:
+        return []
+    flags = substitution_flags(env, np.array([k]), np.array([ref], dtype=object), np.array([rsa]),
+                               np.array([sasa]), np.array([ss]), ss_method)
+    return flags.items(0, alt)
 
 
 def interface_damage(st: Structure, site, k: int, ri: int, ref: str, alt: str) -> list[tuple[str, str]]:
     """Interface features of ``ref -> alt`` at chain residue ``k`` (structure residue ``ri``)."""
-    out: list[tuple[str, str]] = []
-    if alt not in VOLUME or ref not in VOLUME or alt == ref:
-        return out
-    d = site.dist["min_dist"][k]
-    if not np.isfinite(d):
-        return out
-    kind = site.partner.kind
-    if kind == "metal":
-        if d <= site.cutoff and alt not in "CH":
-            own = st.atom_name[int(site.dist["residue_atom"][k])]
-            metal = st.res_name[int(site.dist["nearest_atom"][k])]
-            out.append(("zinc ligand lost", f"{_res(st, ri)} {own} {d:.2f} A from {metal}"))
-        elif d <= ZINC_REGION and d > site.cutoff:
-            out.append(("zinc region", f"{d:.2f} A from the zinc"))
-        return out
-    if d > site.cutoff:
-        return out
-    patoms = site.partner_atoms
-    sl = np.arange(st.res_start[ri], st.res_stop[ri])
-    names = st.atom_name[sl]
-    sc = ~np.isin(names, list(BACKBONE) + ["CB"])
-    ptree = site.damage_cache.get("partner_tree")
-    if ptree is None:  # one KD-tree per site, reused for every substitution
-        ptree = site.damage_cache["partner_tree"] = cKDTree(st.coord[patoms])
-    pel = st.element[patoms]
-    pname = st.atom_name[patoms]
-    presn = st.res_name[patoms]
-    bonds, salts = [], []
-    for a in sl[sc]:
-        nm = st.atom_name[a]
-        polar = nm in DONORS.get(ref, ()) or nm in ACCEPTORS.get(ref, ())
-        for j in ptree.query_ball_point(st.coord[a], SALT_DIST):
-            dist = float(np.linalg.norm(st.coord[a] - st.coord[patoms[j]]))
-            partner = _label(st, int(patoms[j]))
-            if polar and pel[j] in ("N", "O") and dist <= HBOND_DIST:
-                bonds.append((str(nm), f"{nm}-{partner} {dist:.2f} A"))
-            acidic = pname[j] in ("OP1", "OP2", "O1P", "O2P") or (
-                presn[j] in ("ASP", "GLU") and pname[j] in ("OD1", "OD2", "OE1", "OE2"))
-            basic = presn[j] in ("LYS", "ARG") and pname[j] in ("NZ", "NE", "NH1", "NH2")
-            if (CHARGE.get(ref) == 1 and nm in ("NZ", "NE", "NH1", "NH2") and acidic) or (
-                    CHARGE.get(ref) == -1 and nm in ("OD1", "OD2", "OE1", "OE2") and basic):
-                salts.append(f"{nm}-{partner} {dist:.2f} A")
-    lost = [t for atom, t in bonds if atom not in SIDECHAIN[alt]]
-    if lost:
-        out.append(("interface H-bond broken", "; ".join(lost[:4])))
-    if salts and CHARGE.get(alt, 0) != CHARGE.get(ref, 0):
-        out.append(("interface salt bridge broken", "; ".join(salts[:4])))
-    if CHARGE.get(ref, 0) * CHARGE.get(alt, 0) < 0:
-        out.append(("interface charge switch", f"{CHARGE[ref]:+d} -> {CHARGE[alt]:+d} in {site.name}"))
-    dv = VOLUME[alt] - VOLUME[ref]
-    cov = site.covalent.get(int(k), "")
-    if cov:
-        out.append(("covalent anchor lost", f"{cov} in {site.name}"))
-    if kind == "ligand":
-        close = [f"{st.atom_name[a]}-{_label(st, int(patoms[j]))} {dd:.2f} A" for a in sl[sc]
-                 for dd, j in [ptree.query(st.coord[a])] if dd <= site.cutoff]
-        if close or d <= site.cutoff:
-            what = "; ".join(close[:3]) or f"{d:.2f} A (backbone/CB)"
-            out.append(("ligand contact lost" if dv < 0 else "ligand contact altered",
-                        f"{what}; volume change {dv:+.0f} A^3"))
-    if alt in HYDROPHOBIC and dv >= BULK_DV:
-        out.append(("interface hydrophobic bulk introduced", f"{ref}->{alt} {dv:+.0f} A^3 in {site.name}"))
-    return out
+    if alt not in VOLUME:
+        return []
+    flags = interface_flags(st, site, np.array([k]), np.array([ri]), np.array([ref], dtype=object))
+    return flags.items(0, alt)
 
 
 def _res(st: Structure, ri: int) -> str:
     return f"{st.res_resname[ri]} {st.res_chain[ri]}{st.res_num[ri]}{st.res_icode[ri]}"
 
 
-def context(ref: str, alt: str, rsa: float) -> str:
-    """Burial and the kind of change, for every substitution (flags or not)."""
-    if ref not in VOLUME or alt not in VOLUME:
-        return ""
+def _kind(ref: str, alt: str) -> str:
     dv = VOLUME[alt] - VOLUME[ref]
-    where = "buried" if rsa < BURIED else "exposed"
     kind = ("hydrophobic" if ref in HYDROPHOBIC else "hydrophilic") + " -> " + (
         "larger" if dv > 0 else "smaller" if dv < 0 else "same size")
     if alt in HYDROPHOBIC and ref in HYDROPHOBIC:
         kind += " hydrophobic"
-    return f"{where} (RSA {100 * rsa:.0f} %); {kind} ({dv:+.0f} A^3)"
+    return f"{kind} ({dv:+.0f} A^3)"
+
+
+_KIND = np.array([[_kind(r, a) for a in AA20] for r in AA20], dtype=object)
+
+
+def context(ref: str, alt: str, rsa: float) -> str:
+    """Burial and the kind of change, for every substitution (flags or not)."""
+    if ref not in VOLUME or alt not in VOLUME:
+        return ""
+    return str(context_matrix(np.array([ref], dtype=object), np.array([rsa]))[0, AA20.index(alt)])
+
+
+def context_matrix(ref: np.ndarray, rsa: np.ndarray) -> np.ndarray:
+    """``context`` for residues x the 20 alts (object array; '' for an unknown reference)."""
+    ok = np.array([r in VOLUME for r in ref], dtype=bool)
+    ref_i = np.array([AA20.index(r) if r in VOLUME else 0 for r in ref], dtype=np.int64)
+    prefix = np.array([f"{'buried' if r < BURIED else 'exposed'} (RSA {100 * r:.0f} %); " for r in rsa],
+                      dtype=object)
+    out = prefix[:, None] + _KIND[ref_i]
+    out[~ok] = ""
+    return out
 
 
 def describe(features: list[tuple[str, str]]) -> tuple[str, str]:
