@@ -194,33 +194,32 @@ def _read_text(path: Path) -> str:
     return raw.decode("latin-1")
 
 
-def _sanitize_pdb(text: str, notes: list[str]) -> str:
-    """Blank columns 73-80 of coordinate records where they hold no valid element/charge."""
+def _sanitize_pdb(text: str, notes: list[str], path: Path) -> str:
+    """Blank columns 73-80 of coordinate records where they hold no valid element/charge.
+
+    Raises ``StructureFormatError`` naming the first coordinate record whose columns 31-54
+    are not three numbers.
+    """
     lines = text.splitlines()
     fixed = 0
     for i, line in enumerate(lines):
-        if len(line) > 72 and line.startswith(("ATOM  ", "HETATM")):
-            tail = line[76:80].ljust(4)
-            if not (_VALID_ELEMENT.match(tail[:2]) and _VALID_CHARGE.match(tail[2:4])):
-                lines[i] = line[:72]
-                fixed += 1
+        if line.startswith(("ATOM  ", "HETATM")):
+            try:
+                float(line[30:38]), float(line[38:46]), float(line[46:54])
+            except ValueError:
+                raise StructureFormatError(
+                    f"{path}: line {i + 1}: {line[:6].strip()} record has coordinates "
+                    f"{line[30:54]!r} in columns 31-54; expected three numbers (8.3f each)") from None
+            if len(line) > 72:
+                tail = line[76:80].ljust(4)
+                if not (_VALID_ELEMENT.match(tail[:2]) and _VALID_CHARGE.match(tail[2:4])):
+                    lines[i] = line[:72]
+                    fixed += 1
     if not fixed:
         return text
     notes.append(f"{fixed} coordinate records carry legacy text in columns 73-80 "
                  "(entry ID / line number); ignored, elements taken from atom names")
     return "\n".join(lines) + "\n"
-
-
-def _bad_coordinate_line(text: str, path: Path) -> str | None:
-    """Describe the first coordinate record whose columns 31-54 are not three numbers."""
-    for i, line in enumerate(text.splitlines(), start=1):
-        if line.startswith(("ATOM  ", "HETATM")):
-            try:
-                float(line[30:38]), float(line[38:46]), float(line[46:54])
-            except ValueError:
-                return (f"{path}: line {i}: {line[:6].strip()} record has coordinates "
-                        f"{line[30:54]!r} in columns 31-54; expected three numbers (8.3f each)")
-    return None
 
 
 def _pdb_header_records(text: str, path: Path) -> tuple[list[ChainRef], list[SeqDif], dict]:
@@ -369,11 +368,8 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
                 raise StructureFormatError(
                     f"{p}: no ATOM or HETATM records and no mmCIF data_ line; expected a PDB or "
                     "mmCIF coordinate file")
-            clean = _sanitize_pdb(text, notes)
+            clean = _sanitize_pdb(text, notes, p)
             refs, difs, info = _pdb_header_records(clean, p)
-            bad = _bad_coordinate_line(clean, p)
-            if bad:
-                raise StructureFormatError(bad)
             st = gemmi.read_pdb_string(clean)
     except StructureFormatError:
         raise
