@@ -61,7 +61,6 @@ def run_ours(n_warm: int, damage: bool = True) -> dict:
 
     t0 = time.perf_counter()
     import biotite.structure  # noqa: F401  - imported lazily by structkit; timed as imports
-    from MDAnalysis.analysis.dssp import pydssp_numpy  # noqa: F401
 
     from structkit.impact import impact_table
 
@@ -168,7 +167,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "STRUCTKIT_CACHE": cache}
         full = measure("ours", {})
-        lean = measure("ours-lean", {"STRUCTKIT_NO_MKDSSP": "1"})
+        lean = measure("ours-lean", {})
         base = json.loads(subprocess.run(
             [sys.executable, __file__, "--inner", "baseline", "--mirror", args.mirror,
              "--baseline-variants", str(args.baseline_variants)],
@@ -179,8 +178,8 @@ def main() -> int:
           f"{ours['rows']} table rows")
     print(f"baseline (Biopython PDBParser + NeighborSearch, {base['pairs']} pairs): "
           f"{base['pairs_per_s']:,.0f} pairs/s")
-    for name, r in (("default (damage columns, mkdssp 8-state DSSP)", full),
-                    ("distances only (damage=False, 3-state DSSP)", lean)):
+    for name, r in (("default (damage columns)", full),
+                    ("distances only (damage=False)", lean)):
         pps = ours["pairs"] / r["warm"]
         print(f"{name}:")
         print(f"  cold, parse + per-structure precompute + table: {r['cold']:.2f} s")

@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import __version__
 from .catalog import CatalogStructure, catalog
-from .damage import ZINC_REGION, context, describe, interface_damage, substitution_damage
+from .damage import AA20, ZINC_REGION, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import family_map
 from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
@@ -89,8 +89,74 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
     return out
 
 
+class _Cats:
+    """Process-wide categories of one text column: each distinct value gets a code once.
+
+    Rows carry int32 codes; ``_frame`` keeps the categories a table uses. Code 0 is None
+    (missing), code 1 is ''.
+    """
+
+    __slots__ = ("index", "values", "_array")
+
+    def __init__(self) -> None:
+        self.index: dict = {None: 0, "": 1}
+        self.values: list = [None, ""]
+        self._array: np.ndarray | None = None
+
+    def code(self, value) -> int:
+        c = self.index.get(value)
+        if c is None:
+            c = self.index[value] = len(self.values)
+            self.values.append(value)
+            self._array = None
+        return c
+
+    def codes(self, values) -> np.ndarray:
+        try:
+            return np.fromiter(map(self.index.__getitem__, values), dtype=np.int32, count=len(values))
+        except KeyError:
+            index, known = self.index, self.values
+            for v in values:
+                if v not in index:
+                    index[v] = len(known)
+                    known.append(v)
+            self._array = None
+            return np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values))
+
+    def array(self) -> np.ndarray:
+        if self._array is None or len(self._array) != len(self.values):
+            self._array = np.empty(len(self.values), dtype=object)
+            self._array[:] = self.values
+        return self._array
+
+
+_CATS: dict[str, _Cats] = {}
+
+
+def _cats(column: str) -> _Cats:
+    if column not in _CATS:
+        _CATS[column] = _Cats()
+    return _CATS[column]
+
+
+class _Const:
+    """A text column block that is one category code repeated ``n`` times."""
+
+    __slots__ = ("code", "n")
+
+    def __init__(self, code: int, n: int) -> None:
+        self.code, self.n = code, n
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def _text(column: str, value, n: int) -> _Const:
+    return _Const(_cats(column).code(value), n)
+
+
 def _block(n: int, const: dict, arrays: dict) -> dict:
-    """Columns of ``n`` rows: arrays as given, constants broadcast, the rest empty."""
+    """Columns of ``n`` rows: arrays as given (text columns as codes), constants broadcast."""
     out = {}
     for k in COLUMNS:
         if k in arrays:
@@ -104,62 +170,18 @@ def _block(n: int, const: dict, arrays: dict) -> dict:
         elif k in _FLOAT_COLUMNS:
             out[k] = np.full(n, np.nan if v is None else v, dtype=np.float64)
         else:
-            out[k] = _const(n, v)
+            out[k] = _text(k, v, n)
     return out
 
 
-class _Coded:
-    """Column values as integer codes into a small array of categories (no per-row objects).
-
-    Constants are one category repeated; residue-level values are codes into the chain's
-    per-residue arrays. ``_frame`` merges the categories of all blocks once.
-    """
-
-    __slots__ = ("codes", "categories")
-
-    def __init__(self, codes: np.ndarray, categories) -> None:
-        self.codes = np.asarray(codes, dtype=np.int64)
-        self.categories = np.asarray(categories, dtype=object)
-
-    def __len__(self) -> int:
-        return len(self.codes)
-
-    def __getitem__(self, i):
-        return self.categories[self.codes[i]]
-
-    def expand(self) -> np.ndarray:
-        return self.categories[self.codes]
-
-
-def _const(n: int, value) -> _Coded:
-    cats = np.empty(1, dtype=object)
-    cats[0] = value
-    return _Coded(np.zeros(n, dtype=np.int64), cats)
-
-
-def _coded(values: np.ndarray, idx: np.ndarray, have: np.ndarray, missing="") -> _Coded:
-    """``values[idx]`` where ``have``, else ``missing``, as codes into ``values`` + [missing]."""
-    cats = np.empty(len(values) + 1, dtype=object)
-    cats[:-1] = values
-    cats[-1] = missing
-    return _Coded(np.where(have, idx, len(values)), cats)
-
-
-def _sparse(n: int, texts: dict[int, str]) -> _Coded:
-    """A text column that is '' except at a few rows (details, effects)."""
-    codes = np.zeros(n, dtype=np.int64)
-    if not texts:
-        return _Coded(codes, np.array([""], dtype=object))
-    rows = np.fromiter(texts.keys(), dtype=np.int64, count=len(texts))
-    found, cats = pd.factorize(np.array(list(texts.values()), dtype=object))
-    codes[rows] = found + 1
-    return _Coded(codes, np.concatenate([np.array([""], dtype=object), np.asarray(cats, dtype=object)]))
-
-
-def _status(have, unobserved, mismatch) -> _Coded:
-    codes = np.where(have, np.where(mismatch, 1, 0), np.where(unobserved, 2, 3))
-    return _Coded(codes, np.array(["mapped", "reference mismatch", "unobserved", "not covered"],
-                                  dtype=object))
+def _sparse(column: str, n: int, texts: dict[int, str]) -> np.ndarray:
+    """Codes of a text column that is '' except at a few rows (details, effects)."""
+    codes = np.ones(n, dtype=np.int32)
+    if texts:
+        cats = _cats(column)
+        rows = np.fromiter(texts.keys(), dtype=np.int64, count=len(texts))
+        codes[rows] = cats.codes(list(texts.values()))
+    return codes
 
 
 class _Bool:
@@ -185,41 +207,44 @@ def _frame(blocks: list[dict]) -> pd.DataFrame:
     """One DataFrame from column blocks (one conversion per column, not per value).
 
     Integer columns use -1 internally for 'none' and become nullable Int64; text columns
-    become categoricals whose categories are merged across blocks.
+    become categoricals holding just the categories used.
     """
     cols = {}
     for c in COLUMNS:
         parts = [b[c] for b in blocks]
         if c in _INT_COLUMNS:
-            arr = np.concatenate([np.asarray(x, dtype=np.int64) for x in parts])
+            arr = np.concatenate(parts).astype(np.int64, copy=False)
             cols[c] = pd.arrays.IntegerArray(arr, arr < 0)
         elif c in _FLOAT_COLUMNS:
-            cols[c] = np.concatenate([np.asarray(x, dtype=np.float64) for x in parts])
+            cols[c] = np.concatenate(parts).astype(np.float64, copy=False)
         elif c in _BOOL_COLUMNS:
             cols[c] = pd.arrays.BooleanArray(np.concatenate([x.values for x in parts]),
                                              np.concatenate([x.missing for x in parts]))
         else:
-            coded = [x if isinstance(x, _Coded) else _Coded(*_factor(x)) for x in parts]
-            n_cats = sum(len(x.categories) for x in coded)
-            if n_cats * 5 > sum(len(x) for x in coded):  # mostly distinct text: plain objects
-                cols[c] = pd.Series(np.concatenate([x.expand() for x in coded]), dtype=object,
-                                    copy=False)
-                continue
-            offsets = np.cumsum([0] + [len(x.categories) for x in coded[:-1]])
-            allcats = np.concatenate([x.categories for x in coded])
-            uniq_codes, uniq = pd.factorize(allcats, use_na_sentinel=True)
-            codes = np.concatenate([
-                np.full(len(x), uniq_codes[o], dtype=np.int32) if len(x.categories) == 1
-                else uniq_codes[o + x.codes].astype(np.int32)
-                for o, x in zip(offsets, coded, strict=True)])
-            cols[c] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq, dtype=object),
-                                                validate=False)
+            cols[c] = _categorical(_cats(c), parts)
     return pd.DataFrame(cols, copy=False)
 
 
-def _factor(values) -> tuple[np.ndarray, np.ndarray]:
-    codes, cats = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
-    return codes, np.asarray(cats, dtype=object)
+def _categorical(cats: _Cats, parts: list) -> pd.Categorical:
+    """A categorical of the parts' codes (constants or arrays, often the same array repeated)
+    keeping just the categories used; per-row work is one count and one lookup."""
+    values = cats.array()
+    consts = [x.code for x in parts if isinstance(x, _Const)]
+    arrays = {id(x): x for x in parts if not isinstance(x, _Const)}
+    used = np.zeros(len(values), dtype=bool)
+    used[consts] = True
+    for x in arrays.values():
+        used |= np.bincount(x, minlength=len(values)).astype(bool)
+    used[0] = False  # None: missing
+    n_used = int(used.sum())
+    small = np.int8 if n_used < 127 else np.int16 if n_used < 32767 else np.int32
+    remap = np.cumsum(used).astype(small) - 1
+    remap[0] = -1
+    mapped = {k: np.take(remap, x) for k, x in arrays.items()}
+    codes = np.concatenate([np.full(x.n, remap[x.code], dtype=small) if isinstance(x, _Const)
+                            else mapped[id(x)] for x in parts])
+    dtype = pd.CategoricalDtype(pd.Index(values[used], dtype=object))
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
@@ -268,9 +293,9 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
         bar.close()
     if len(rejected):
         blocks.append(_block(len(rejected), {**base, "status": "rejected"}, {
-            "variant": rejected.input.to_numpy(dtype=object),
-            "detail": np.array([f"row {r}: {why}" for r, why in
-                                zip(rejected.row, rejected.reason, strict=True)], dtype=object)}))
+            "variant": _cats("variant").codes(rejected.input.tolist()),
+            "detail": _cats("detail").codes([f"row {r}: {why}" for r, why in
+                                             zip(rejected.row, rejected.reason, strict=True)])}))
     if not blocks:
         return pd.DataFrame(columns=COLUMNS)
     df = _frame(blocks)
@@ -280,17 +305,23 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
 
 
 def _variant_arrays(group: list[Variant]) -> dict:
-    """Variant-level columns of one gene's variants (text columns as codes into categories)."""
-    out: dict = {"position": np.array([v.position for v in group], dtype=np.int64),
-                 "_alt_idx": np.array([_AA_INDEX.get(v.alt, -1) if v.alt else -1 for v in group]),
-                 "_missense": np.array([v.kind == "missense" for v in group])}
-    for name, values in (("gene", [v.gene for v in group]),
-                         ("accession", [v.accession for v in group]),
-                         ("variant", [v.hgvs for v in group]),
-                         ("kind", [v.kind for v in group]),
-                         ("ref", [v.ref for v in group]),
-                         ("alt", [v.alt for v in group])):
-        out[name] = _Coded(*_factor(values))
+    """Variant-level columns of one gene's variants (text columns as category codes)."""
+    from operator import attrgetter
+
+    names = ("gene", "accession", "variant", "kind", "ref", "alt")
+    fields = list(zip(*map(attrgetter("gene", "accession", "hgvs", "kind", "ref", "alt", "position"),
+                           group), strict=True))
+    out: dict = {"position": np.fromiter(fields[6], dtype=np.int64, count=len(group))}
+    for name, values in zip(names, fields, strict=False):
+        out[name] = _cats(name).codes(values)
+    alt_cats = _cats("alt").array()
+    to_aa20 = np.array([AA20.index(x) if isinstance(x, str) and len(x) == 1 and x in AA20 else -1
+                        for x in alt_cats], dtype=np.int64)
+    out["_alt_idx"] = to_aa20[out["alt"]]
+    out["_missense"] = out["kind"] == _cats("kind").code("missense")
+    out["_ref"] = _cats("ref").array()[out["ref"]]
+    out["_alt"] = alt_cats[out["alt"]]
+    out["_gene"] = _cats("gene").array()[out["gene"]]
     return out
 
 
@@ -315,7 +346,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     pos = va["position"]
     useq = a.uniprot_seq
     if how == "direct":
-        spos = pos.copy()
+        spos = pos
         via = "direct"
     else:
         src = uniprot_record(group[0].accession, fetcher).sequence
@@ -325,81 +356,101 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         spos = np.where((pos >= 1) & (pos <= len(src)), arr[np.clip(pos, 0, len(src) + 1)], -1)
         via = f"family alignment {group[0].accession}->{a.accession}"
     ok_pos = (spos >= 1) & (spos <= len(useq))
+    upos = np.where(ok_pos, spos - 1, len(useq))  # index into the UniProt sequence, or past it
     useq_arr = np.array(list(useq) + [""], dtype=object)
-    s_ures = useq_arr[np.where(ok_pos, spos - 1, len(useq))]
+    useq_codes = getattr(a, "_useq_codes", None)
+    if useq_codes is None:
+        useq_codes = a._useq_codes = _cats("structure_uniprot_res").codes(useq_arr.tolist())
+    s_ures = useq_arr[upos]
     const = {**base, "pdb_id": st.id, "structure": a.entry.shows or st.title,
              "method": st.method, "resolution_A": st.resolution, "via": via,
              "structure_accession": a.accession, "bfactor_kind": st.bfactor_label,
              "source_file": st.path}
-    ref_arr = va["ref"].expand()
+    ref_arr = va["_ref"]
     expected = ref_arr if how == "direct" else s_ures
-    alts = va["alt"].expand()
     alt_idx, missense = va["_alt_idx"], va["_missense"]
+    shared = {k: v for k, v in va.items() if not k.startswith("_")}
+    shared["structure_position"] = np.where(ok_pos, spos, -1)
+    shared["structure_uniprot_res"] = useq_codes[upos]
     blocks = []
     for ch, cd in a.chains.items():
         num = cd.numbering
+        res = _chain_rows(cd, st)
         k = np.where(ok_pos, cd.pos_to_k[np.clip(spos, 0, len(cd.pos_to_k) - 1)], -1)
         have = k >= 0
-        kk = np.where(have, k, 0)
-        ri = num.residue_indices[kk]
-        file_aa = cd.aa[kk]
+        kk = np.where(have, k, res.n)  # the sentinel row holds the 'absent' values
+        file_aa = res.aa[kk]
         lo, hi = num.construct
         unobserved = ok_pos & (spos >= lo) & (spos <= hi)
-        detail: dict[int, str] = {}
         differs = have & (file_aa != expected)
-        family_diff = have & (s_ures != ref_arr) if how != "direct" else np.zeros(n, bool)
+        detail: dict[int, str] = {}
+        family_diff = have & (s_ures != ref_arr) if how != "direct" else differs & False
         for i in np.flatnonzero(differs | family_diff):
             detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
-                                                  file_aa, expected, ri, how))
-        for i in np.flatnonzero(~have):
-            if not ok_pos[i]:
-                detail[i] = (f"no residue of {a.accession} aligned to {group[i].gene} {pos[i]}"
-                             if how != "direct" else f"position {pos[i]} outside the sequence")
-            elif unobserved[i]:
-                detail[i] = (f"{a.accession} {spos[i]} lies in the construct ({lo}-{hi}) but has "
-                             "no coordinates")
-            else:
-                detail[i] = f"construct covers {a.accession} {lo}-{hi}"
-        nan = np.full(n, np.nan)
+                                                  file_aa, expected, res.ri[kk], how))
+        detail_codes = _sparse("detail", n, detail)
+        miss = np.flatnonzero(~have)
+        if len(miss):
+            detail_codes[miss] = res.absent_details(how, group[0].gene, pos[miss], spos[miss],
+                                                    ok_pos[miss], unobserved[miss], a.accession,
+                                                    (lo, hi))
+        status = np.where(have, np.where(differs, 1, 0), np.where(unobserved, 2, 3))
         chain_cols = {
-            "model": np.full(n, 1), "chain": _const(n, ch),
-            "structure_position": np.where(ok_pos, spos, -1),
-            "structure_uniprot_res": _Coded(np.where(ok_pos, spos - 1, len(useq)), useq_arr),
-            "author_num": np.where(have, st.res_num[ri], -1),
-            "icode": _coded(st.res_icode[num.residue_indices].astype(object), kk, have),
-            "res_name": _coded(st.res_resname[num.residue_indices].astype(object), kk, have),
-            "numbering_method": _const(n, num.method),
-            "status": _status(have, unobserved, differs), "detail": _sparse(n, detail),
-            "sasa_A2": np.where(have, cd.sasa[kk], nan).round(1),
-            "rsa": np.where(have, cd.rsa[kk], nan).round(3),
-            "buried": _Bool(cd.rsa[kk] < BURIED_RSA, ~have),
-            "ss": _coded(cd.ss.astype(object), kk, have),
-            "bfactor": np.where(have, cd.bfactor[kk], nan).round(2),
-            "site": _const(n, ""),
+            **shared,
+            "model": np.ones(n, dtype=np.int64), "chain": _text("chain", ch, n),
+            "author_num": res.author_num[kk], "icode": res.icode[kk], "res_name": res.res_name[kk],
+            "numbering_method": _text("numbering_method", num.method, n),
+            "status": _status_codes()[status], "detail": detail_codes,
+            "sasa_A2": res.sasa[kk], "rsa": res.rsa[kk],
+            "buried": _Bool(res.buried[kk], ~have), "ss": res.ss[kk],
+            "ss_method": _text("ss_method", cd.ss_method, n),
+            "bfactor": res.bfactor[kk],
         }
-        chain_cols["ss_method"] = _const(n, cd.ss_method)
-        assess = np.flatnonzero(have & missense & (alt_idx >= 0)) if damage else np.zeros(0, int)
-        chain_cols["context"] = _context_col(cd, kk, assess, alts, alt_idx, n)
+        assess = have & missense & (alt_idx >= 0) if damage else np.zeros(n, dtype=bool)
+        alt_safe = np.where(assess, alt_idx, 0)
+        if assess.any():
+            chain_cols["context"] = np.where(assess, res.context()[kk, alt_safe], 1)
+        else:
+            chain_cols["context"] = _Const(1, n)
         for site in cd.sites or [None]:
             cols = dict(chain_cols)
-            if site is not None:
-                cols.update(_site_cols(site, va, have, kk, file_aa, st.id, ch, n))
-            cols.update(_damage_cols(st, cd, site, kk, assess, alts, alt_idx, n))
-            blocks.append(_block(n, const, {**va, **cols}))
+            if site is None:
+                cols["site"] = _Const(1, n)  # '': the structure has no site here
+            else:
+                cols.update(_site_cols(res.site(site, st.id), va, have, kk, file_aa, n))
+            dn = de = _Const(1, n)  # '' where not assessed
+            if assess.any():
+                dn, de = np.ones(n, dtype=np.int32), np.ones(n, dtype=np.int32)
+                names, evidence = res.damage(site, kk[assess], st)
+                dn[assess] = names[kk[assess], alt_safe[assess]]
+                de[assess] = evidence[kk[assess], alt_safe[assess]]
+            cols["damage"], cols["damage_evidence"] = dn, de
+            blocks.append(_block(n, const, cols))
     return blocks
+
+
+_STATUS_CODES: list = []
+
+
+def _status_codes() -> np.ndarray:
+    if not _STATUS_CODES:
+        _STATUS_CODES.append(_cats("status").codes(["mapped", "reference mismatch", "unobserved",
+                                                     "not covered"]))
+    return _STATUS_CODES[0]
 
 
 def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri, how) -> list[str]:
     notes = []
-    if how != "direct" and s_ures[i] != va["ref"][i]:
+    ref, alt = va["_ref"], va["_alt"]
+    if how != "direct" and s_ures[i] != ref[i]:
         notes.append(f"{a.accession} has {s_ures[i]}{spos[i]} where {v.gene} has "
-                     f"{va['ref'][i]}{va['position'][i]}")
+                     f"{ref[i]}{va['position'][i]}")
     if file_aa[i] != expected[i]:
         seqadv = num.lookup(int(spos[i])).difference
         resname = st.res_resname[ri[i]]
-        if va["alt"][i] and file_aa[i] == va["alt"][i]:
+        if alt[i] and file_aa[i] == alt[i]:
             carries = "the variant" if how == "direct" else (
-                f"the analogous variant p.{s_ures[i]}{spos[i]}{va['alt'][i]}")
+                f"the analogous variant p.{s_ures[i]}{spos[i]}{alt[i]}")
             notes.append(f"file has {resname} ({file_aa[i]}), not {expected[i]}: the structure "
                          f"carries {carries}; {seqadv}")
         else:
@@ -407,130 +458,157 @@ def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri, h
     return notes
 
 
-_AA20 = "ACDEFGHIKLMNPQRSTVWY"
-_AA_INDEX = {a: i for i, a in enumerate(_AA20)}
+class _ChainRows:
+    """Per-residue column values of one analysed chain, computed once and looked up by row.
 
-
-class _DamageTable:
-    """Lazily filled (residue k x alt) -> (damage, evidence) codes for one chain and site."""
-
-    def __init__(self, n_res: int) -> None:
-        self.codes = np.full((n_res, len(_AA20)), -1, dtype=np.int64)
-        self.names: list[str] = []
-        self.evidence: list[str] = []
-        self._index: dict[tuple[str, str], int] = {}
-
-    def code(self, names: str, evidence: str) -> int:
-        key = (names, evidence)
-        if key not in self._index:
-            self._index[key] = len(self.names)
-            self.names.append(names)
-            self.evidence.append(evidence)
-        return self._index[key]
-
-
-def _context_col(cd, kk, assess, alts, alt_idx, n) -> _Coded:
-    """'context' (burial, kind and size of the change) per row, from a per-chain lazy table."""
-    tables = cd.env.cache.setdefault("tables", {})
-    if "context" not in tables:
-        tables["context"] = _DamageTable(len(cd.aa))
-    table = tables["context"]
-    codes = np.full(n, -1, dtype=np.int64)
-    if len(assess):
-        got = table.codes[kk[assess], alt_idx[assess]]
-        for i in assess[got < 0]:
-            k = int(kk[i])
-            if table.codes[k, alt_idx[i]] < 0:
-                table.codes[k, alt_idx[i]] = table.code(context(cd.aa[k], alts[i], cd.rsa[k]), "")
-        codes[assess] = table.codes[kk[assess], alt_idx[assess]]
-    return _compact(np.where(codes < 0, len(table.names), codes), table.names + [""])
-
-
-def _fill(table: _DamageTable, rows: np.ndarray, kk, alt_idx, alts, compute) -> np.ndarray:
-    """Codes of ``rows`` in ``table``, computing missing (residue, alt) entries with ``compute``."""
-    got = table.codes[kk[rows], alt_idx[rows]]
-    for i in rows[got < 0]:
-        k, a = int(kk[i]), int(alt_idx[i])
-        if table.codes[k, a] < 0:
-            table.codes[k, a] = table.code(*describe(compute(k, alts[i])))
-    return table.codes[kk[rows], alt_idx[rows]]
-
-
-def _damage_cols(st, cd, site, kk, assess, alts, alt_idx, n) -> dict:
-    """'damage' and 'damage_evidence' for missense rows (structural + this site's interface).
-
-    Structural features come from one table per chain; rows within reach of the site (its
-    cut-off, or the zinc region) get a per-site table that adds the interface features. Each
-    (residue, alt) is computed once, then looked up as array codes.
+    Arrays have one extra row (index ``n``) holding the values of an absent residue; text
+    values are category codes. Damage and context codes are (residue x 20 alts) tables filled
+    the first time a residue is asked for, for all 20 alts at once.
     """
-    env = cd.env
-    tables = env.cache.setdefault("tables", {})
-    if "structural" not in tables:
-        tables["structural"] = _DamageTable(len(cd.aa))
 
-    def structural(k: int, alt: str) -> list:
-        if (k, alt) not in env.cache:
-            env.cache[(k, alt)] = substitution_damage(env, k, cd.aa[k], alt, float(cd.rsa[k]),
-                                                      float(cd.sasa[k]), str(cd.ss[k]), cd.ss_method)
-        return env.cache[(k, alt)]
+    def __init__(self, cd, st) -> None:
+        n = self.n = len(cd.aa)
+        self.cd = cd
+        ri = self.ri = np.r_[cd.numbering.residue_indices, 0]
+        self.aa = np.r_[cd.aa, np.array([""], dtype=object)]
+        nan = np.array([np.nan])
+        self.author_num = np.r_[st.res_num[ri[:n]].astype(np.int64), -1]
+        self.icode = np.r_[_cats("icode").codes(st.res_icode[ri[:n]].tolist()), 1].astype(np.int32)
+        self.res_name = np.r_[_cats("res_name").codes(st.res_resname[ri[:n]].tolist()), 1].astype(np.int32)
+        self.sasa = np.r_[cd.sasa, nan].round(1)
+        self.rsa = np.r_[cd.rsa, nan].round(3)
+        self.buried = np.r_[cd.rsa < BURIED_RSA, False]
+        self.ss = np.r_[_cats("ss").codes(cd.ss.tolist()), 1].astype(np.int32)
+        self.bfactor = np.r_[cd.bfactor, nan].round(2)
+        self._sites: dict = {}
+        self._context: np.ndarray | None = None
+        self._damage: dict = {}
+        self.absent: dict = {}
 
-    base = tables["structural"]
-    codes = np.full(n, -1, dtype=np.int64)
-    near = np.zeros(0, dtype=np.int64)
-    if site is not None:  # interface features need the residue within reach of the site
-        reach = max(site.cutoff, ZINC_REGION)
-        near = assess[site.dist["min_dist"][kk[assess]] <= reach]
-    far = np.setdiff1d(assess, near, assume_unique=True)
-    if len(far):
-        codes[far] = _fill(base, far, kk, alt_idx, alts, structural)
-    names, evidence = list(base.names), list(base.evidence)
-    if len(near):
+    def absent_details(self, how: str, gene: str, pos: np.ndarray, spos: np.ndarray,
+                       inside: np.ndarray, unobserved: np.ndarray, accession: str,
+                       construct: tuple[int, int]) -> np.ndarray:
+        """Detail codes of rows whose residue is absent (depend on the position only)."""
+        table = self.absent.get((how, gene))
+        top = int(pos.max()) + 1
+        if table is None or len(table) < top:
+            grown = np.full(max(top, 1024), -1, dtype=np.int32)
+            if table is not None:
+                grown[:len(table)] = table
+            table = self.absent[how, gene] = grown
+        codes = table[pos]
+        lo, hi = construct
+        for j in np.flatnonzero(codes < 0).tolist():
+            p, sp = int(pos[j]), int(spos[j])
+            if table[p] >= 0:
+                codes[j] = table[p]
+                continue
+            if not inside[j]:
+                text = (f"no residue of {accession} aligned to {gene} {p}" if how != "direct"
+                        else f"position {p} outside the sequence")
+            elif unobserved[j]:
+                text = f"{accession} {sp} lies in the construct ({lo}-{hi}) but has no coordinates"
+            else:
+                text = f"construct covers {accession} {lo}-{hi}"
+            codes[j] = table[p] = _cats("detail").code(text)
+        return codes
+
+    def context(self) -> np.ndarray:
+        if self._context is None:
+            cd = self.cd
+            text = context_matrix(cd.aa, cd.rsa)
+            codes = _cats("context").codes(text.ravel().tolist()).reshape(self.n, 20)
+            self._context = np.vstack([codes, np.ones((1, 20), dtype=np.int32)])
+        return self._context
+
+    def site(self, site, sid: str) -> dict:
         key = id(site)
-        if key not in tables:
-            tables[key] = _DamageTable(len(cd.aa))
-        ri = cd.numbering.residue_indices
-        codes[near] = len(names) + _fill(
-            tables[key], near, kk, alt_idx, alts,
-            lambda k, alt: structural(k, alt) + interface_damage(st, site, k, int(ri[k]),
-                                                                 cd.aa[k], alt))
-        names += tables[key].names
-        evidence += tables[key].evidence
-    codes = np.where(codes < 0, len(names), codes)
-    return {"damage": _compact(codes, names + [""]),
-            "damage_evidence": _compact(codes, evidence + [""])}
-
-
-def _compact(codes: np.ndarray, categories: list) -> _Coded:
-    """Keep only the categories these rows use (the lazy tables grow across calls)."""
-    used, inverse = np.unique(codes, return_inverse=True)
-    return _Coded(inverse.reshape(-1), np.array([categories[u] for u in used], dtype=object))
-
-
-def _site_cols(site, va, have, kk, file_aa, sid, ch, n) -> dict:
-    dist = site.dist
-    nan = np.full(n, np.nan)
-    md = np.where(have, dist["min_dist"][kk], nan)
-    within = have & (md <= site.cutoff)
-    cov = _coded(site.covalent_text, kk, have)
-    effect: dict[int, str] = {}
-    for i in np.flatnonzero(within):
-        effect[i] = f"in {site.name} ({sid} chain {ch})"
-        alt = va["alt"][i]
-        if cov[i] and alt and alt != file_aa[i] and va["kind"][i] == "missense":
+        if key not in self._sites:
+            d = site.dist
+            nan = np.array([np.nan])
+            md = np.r_[d["min_dist"], nan].round(2)
+            within = np.r_[d["min_dist"] <= site.cutoff, False]
+            cov = np.r_[site.covalent_text, np.array([""], dtype=object)]
             drug = site.partner.drug or site.partner.name
-            effect[i] = f"removes the covalent anchor of {drug} ({cov[i]}; {sid} chain {ch})"
+            in_site = f"in {site.name} ({sid} chain {site.chain})"
+            anchor = [f"removes the covalent anchor of {drug} ({c}; {sid} chain {site.chain})" if c
+                      else in_site for c in cov]
+            self._sites[key] = {
+                "site": _cats("site").code(site.name),
+                "site_kind": _cats("site_kind").code(site.kind),
+                "partner": _cats("partner").code(site.partner_label),
+                "min_dist_A": md, "within": within,
+                "sidechain_dist_A": np.r_[d["sc_dist"], nan].round(2),
+                "ca_dist_A": np.r_[d["ca_dist"], nan].round(2),
+                "n_contacts": np.r_[d["n_contacts"], -1].astype(np.int64),
+                "nearest_partner_atom": np.r_[_cats("nearest_partner_atom").codes(
+                    site.nearest_label.tolist()), 1].astype(np.int32),
+                "covalent_bond": _cats("covalent_bond").codes(cov.tolist()),
+                "has_cov": cov != "",
+                "effect_in": np.where(within, _cats("effect").code(in_site), 1).astype(np.int32),
+                "effect_cov": np.where(within, _cats("effect").codes(anchor), 1).astype(np.int32),
+                "cutoff_A": site.cutoff,
+            }
+        return self._sites[key]
+
+    def damage(self, site, need: np.ndarray, st) -> tuple[np.ndarray, np.ndarray]:
+        """(names, evidence) code tables with rows ``need`` filled: structural features, plus
+        the site's interface features for residues within reach of the site."""
+        cd = self.cd
+        key = id(site) if site is not None else None
+        if key not in self._damage:
+            near = np.zeros(self.n + 1, dtype=bool)
+            if site is not None:
+                near[:-1] = site.dist["min_dist"] <= max(site.cutoff, ZINC_REGION)
+            self._damage[key] = (np.full((self.n + 1, 20), -1, dtype=np.int32),
+                                 np.full((self.n + 1, 20), -1, dtype=np.int32), near)
+        names, evidence, near = self._damage[key]
+        missing = names[need, 0] < 0
+        if not missing.any():
+            return names, evidence
+        todo = np.unique(need[missing])
+        far, close = todo[~near[todo]], todo[near[todo]]
+        if site is not None and len(far):  # out of the site's reach: the chain's structural codes
+            s_names, s_evidence = self.damage(None, far, st)
+            names[far], evidence[far] = s_names[far], s_evidence[far]
+        if len(close) or (site is None and len(far)):
+            ks = close if site is not None else far
+            flags = substitution_flags(cd.env, ks, cd.aa[ks], cd.rsa[ks], cd.sasa[ks], cd.ss[ks],
+                                       cd.ss_method)
+            if site is not None:
+                flags = flags + interface_flags(st, site, ks, self.ri[ks], cd.aa[ks])
+            n_text, e_text = flags.render()
+            names[ks] = _cats("damage").codes(n_text.ravel().tolist()).reshape(-1, 20)
+            evidence[ks] = _cats("damage_evidence").codes(e_text.ravel().tolist()).reshape(-1, 20)
+        return names, evidence
+
+
+def _chain_rows(cd, st) -> _ChainRows:
+    rows = cd.env.cache.get("rows")
+    if rows is None:
+        rows = cd.env.cache["rows"] = _ChainRows(cd, st)
+    return rows
+
+
+def _site_cols(sc: dict, va, have, kk, file_aa, n) -> dict:
+    within = sc["within"][kk]
+    cov_rows = within & sc["has_cov"][kk]
+    if cov_rows.any():  # a missense change of a covalently bonded residue removes the anchor
+        i = np.flatnonzero(cov_rows)
+        cov_rows[i] = va["_missense"][i] & (va["_alt"][i] != file_aa[i]) & (va["_alt"][i] != "")
     return {
-        "site": _const(n, site.name),
-        "site_kind": _const(n, site.kind),
-        "partner": _const(n, site.partner_label),
-        "min_dist_A": md.round(2),
-        "sidechain_dist_A": np.where(have, dist["sc_dist"][kk], nan).round(2),
-        "ca_dist_A": np.where(have, dist["ca_dist"][kk], nan).round(2),
-        "n_contacts": np.where(have, dist["n_contacts"][kk], -1),
-        "nearest_partner_atom": _coded(site.nearest_label, kk, have),
+        "site": _Const(sc["site"], n),
+        "site_kind": _Const(sc["site_kind"], n),
+        "partner": _Const(sc["partner"], n),
+        "min_dist_A": sc["min_dist_A"][kk],
+        "sidechain_dist_A": sc["sidechain_dist_A"][kk],
+        "ca_dist_A": sc["ca_dist_A"][kk],
+        "n_contacts": sc["n_contacts"][kk],
+        "nearest_partner_atom": sc["nearest_partner_atom"][kk],
         "in_site": _Bool(within, ~have),
-        "covalent_bond": cov, "effect": _sparse(n, effect),
-        "cutoff_A": np.full(n, site.cutoff),
+        "covalent_bond": sc["covalent_bond"][kk],
+        "effect": np.where(cov_rows, sc["effect_cov"][kk], sc["effect_in"][kk]),
+        "cutoff_A": np.full(n, sc["cutoff_A"]),
     }
 
 
