@@ -19,6 +19,8 @@ Per-structure work is done once (``sites.analyze``); rows are built with array l
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import repeat
+from operator import attrgetter
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +62,7 @@ def _as_variants(variants) -> tuple[list[Variant], pd.DataFrame]:
         b = parse_variants(variants)
         return b.variants, b.rejected
     items = list(variants)
-    if all(isinstance(v, Variant) for v in items):
+    if all(map(isinstance, items, repeat(Variant))):
         return items, pd.DataFrame(columns=["row", "input", "reason"])
     b = parse_variants([v.raw if isinstance(v, Variant) else v for v in items])
     return b.variants, b.rejected
@@ -243,8 +245,29 @@ def _categorical(cats: _Cats, parts: list) -> pd.Categorical:
     mapped = {k: np.take(remap, x) for k, x in arrays.items()}
     codes = np.concatenate([np.full(x.n, remap[x.code], dtype=small) if isinstance(x, _Const)
                             else mapped[id(x)] for x in parts])
-    dtype = pd.CategoricalDtype(pd.Index(values[used], dtype=object))
+    key = (id(cats), n_used, np.packbits(used).tobytes())
+    dtype = _DTYPES.get(key)
+    if dtype is None:
+        if len(_DTYPES) > 512:
+            _DTYPES.clear()
+        dtype = _DTYPES[key] = _dtype(values[used])
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+_DTYPES: dict[tuple, pd.CategoricalDtype] = {}  # category sets seen before (dtypes are immutable)
+
+
+def _dtype(categories: np.ndarray) -> pd.CategoricalDtype:
+    """CategoricalDtype of categories unique by construction (interned), without pandas'
+    uniqueness check (3 ms for 10,000 strings); the public constructor if the fast path is gone."""
+    index = pd.Index(categories, dtype=object)
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if fast is not None:
+        try:
+            return fast(index, False)
+        except TypeError:
+            pass
+    return pd.CategoricalDtype(index)
 
 
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
@@ -267,9 +290,13 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     blocks: list[dict] = []
     base = {"cutoff_A": float(cutoff), "metal_cutoff_A": float(metal_cutoff),
             "structkit_version": __version__}
+    accs = list(map(attrgetter("accession"), vs))
     by_acc: dict[str, list[Variant]] = {}
-    for v in vs:
-        by_acc.setdefault(v.accession, []).append(v)
+    if len(set(accs)) == 1:
+        by_acc[accs[0]] = vs
+    else:
+        for acc, v in zip(accs, vs, strict=True):
+            by_acc.setdefault(acc, []).append(v)
     arrays = {acc: _variant_arrays(group) for acc, group in by_acc.items()}
     jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
     bar = None
@@ -306,8 +333,6 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
 
 def _variant_arrays(group: list[Variant]) -> dict:
     """Variant-level columns of one gene's variants (text columns as category codes)."""
-    from operator import attrgetter
-
     names = ("gene", "accession", "variant", "kind", "ref", "alt")
     fields = list(zip(*map(attrgetter("gene", "accession", "hgvs", "kind", "ref", "alt", "position"),
                            group), strict=True))
