@@ -15,6 +15,7 @@ from .catalog import catalog, load_catalog  # noqa: E402
 from .fetch import Fetcher, FetchError, NoSuchEntry, NotAvailableOffline  # noqa: E402
 from .ids import normalize_accession, normalize_pdb_id  # noqa: E402
 from .impact import impact_table, summarize, write_table  # noqa: E402
+from .measure import secondary_structure  # noqa: E402
 from .numbering import ChainNumbering, PositionLookup, family_map, number_structure  # noqa: E402
 from .sites import StructureAnalysis, analyze  # noqa: E402
 from .structure import Structure, StructureFormatError, load, read_structure  # noqa: E402
@@ -53,4 +54,5 @@ __all__ = [
     "StructureAnalysis", "analyze", "Structure", "StructureFormatError", "load", "read_structure",
     "UniProtRecord", "read_uniprot", "uniprot_record", "ReferenceMismatch", "Variant",
     "VariantBatch", "VariantError", "parse_variant", "parse_variants", "residue_for",
+    "secondary_structure",
 ]

@@ -30,7 +30,7 @@ clash                        buried, alt larger, and a pseudo-atom for the alt s
 disallowed phi/psi           Gly with phi > 0 replaced by non-Gly, or Pro introduced where phi is
                              outside -90..-40 degrees
 cis-Pro replaced             Pro with a cis peptide bond (|omega| < 30 degrees) replaced
-Gly in a bend                Gly in a DSSP bend ('S'; needs mkdssp's 8 states) replaced
+Gly in a bend                Gly in a DSSP bend ('S') replaced
 secondary structure altered  Pro introduced into a helix or strand (H G I E), or Gly into a helix
                              (H): an estimate, no mutant model
 ===========================  =====================================================================

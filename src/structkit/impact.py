@@ -242,9 +242,12 @@ def _categorical(cats: _Cats, parts: list) -> pd.Categorical:
     small = np.int8 if n_used < 127 else np.int16 if n_used < 32767 else np.int32
     remap = np.cumsum(used).astype(small) - 1
     remap[0] = -1
-    mapped = {k: np.take(remap, x) for k, x in arrays.items()}
-    codes = np.concatenate([np.full(x.n, remap[x.code], dtype=small) if isinstance(x, _Const)
-                            else mapped[id(x)] for x in parts])
+    if not arrays:  # constants only (provenance columns): one repeat
+        codes = np.repeat(remap[consts], [x.n for x in parts])
+    else:
+        mapped = {k: np.take(remap, x) for k, x in arrays.items()}
+        codes = np.concatenate([np.full(x.n, remap[x.code], dtype=small) if isinstance(x, _Const)
+                                else mapped[id(x)] for x in parts])
     key = (id(cats), n_used, np.packbits(used).tobytes())
     dtype = _DTYPES.get(key)
     if dtype is None:
