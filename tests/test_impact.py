@@ -137,3 +137,20 @@ def test_writer_rejects_unknown_suffix(tmp_path, her2):
     with pytest.raises(ValueError, match="unknown suffix '.doc'"):
         write_table(her2, tmp_path / "t.doc")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tables_share_no_categories():
+    """Text columns are categoricals of this table's values only, whatever ran before."""
+    import pandas as pd
+
+    first = impact_table(["TP53:p.R175H"], structures=["2OCJ"])
+    second = impact_table(["TP53:p.R248Q", "TP53:p.R249S"], structures=["1TSR"])
+    assert list(second.variant.cat.categories) == ["p.R248Q", "p.R249S"]
+    assert list(second.pdb_id.cat.categories) == ["1TSR"]
+    assert "2OCJ" in set(first.pdb_id)
+    for c in second.columns:
+        if isinstance(second[c].dtype, pd.CategoricalDtype):
+            assert set(second[c].cat.categories) == set(second[c].dropna()), c
+    # the same rows again give the same table
+    pd.testing.assert_frame_equal(second, impact_table(["TP53:p.R248Q", "TP53:p.R249S"],
+                                                       structures=["1TSR"]))

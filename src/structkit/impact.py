@@ -394,6 +394,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
              "method": st.method, "resolution_A": st.resolution, "via": via,
              "structure_accession": a.accession, "bfactor_kind": st.bfactor_label,
              "source_file": st.path}
+    filler = _block(n, const, {})  # every column's constant or empty value, shared by the blocks
     ref_arr = va["_ref"]
     expected = ref_arr if how == "direct" else s_ures
     alt_idx, missense = va["_alt_idx"], va["_missense"]
@@ -453,7 +454,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
                 dn[assess] = names[kk[assess], alt_safe[assess]]
                 de[assess] = evidence[kk[assess], alt_safe[assess]]
             cols["damage"], cols["damage_evidence"] = dn, de
-            blocks.append(_block(n, const, cols))
+            blocks.append({**filler, **cols})
     return blocks
 
 
