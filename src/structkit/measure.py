@@ -168,15 +168,18 @@ class DsspJob:
             self.dir.cleanup()
 
 
+def _unassigned(st: Structure, res_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """('?' per residue, backbone coordinates, which residues have a complete backbone)."""
+    bb = _backbone(st, res_idx) if len(res_idx) else np.zeros((0, 4, 3))
+    return np.full(len(res_idx), "?", dtype="U1"), bb, ~np.isnan(bb).any(axis=(1, 2))
+
+
 def _structkit_dssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     from .dssp import assign
 
-    out = np.full(len(res_idx), "?", dtype="U1")
-    if not len(res_idx):
-        return out
-    bb = _backbone(st, res_idx)
-    ok = ~np.isnan(bb).any(axis=(1, 2))
-    out[ok] = assign(bb[ok], st.res_resname[res_idx][ok] == "PRO", st.res_chain[res_idx][ok])
+    out, bb, ok = _unassigned(st, res_idx)
+    if ok.any():
+        out[ok] = assign(bb[ok], st.res_resname[res_idx][ok] == "PRO", st.res_chain[res_idx][ok])
     return out
 
 
@@ -212,11 +215,7 @@ def _parse_dssp(st: Structure, res_idx: np.ndarray, text: str) -> np.ndarray:
 def _pydssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     from MDAnalysis.analysis.dssp.pydssp_numpy import assign
 
-    out = np.full(len(res_idx), "?", dtype="U1")
-    if not len(res_idx):
-        return out
-    bb = _backbone(st, res_idx)
-    complete = ~np.isnan(bb).any(axis=(1, 2))
+    out, bb, complete = _unassigned(st, res_idx)
     # segments of consecutive residues with complete backbones and peptide bonds (C-N <= 2.0 A)
     seg: list[int] = []
     segments: list[list[int]] = []
@@ -239,8 +238,6 @@ def _pydssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
         onehot = assign(bb[s].astype(np.float32))
         out[s] = np.array(["-", "H", "E"])[np.argmax(onehot, axis=1)]
     return out
-
-
 
 
 def residue_bfactor(st: Structure, res_idx: np.ndarray) -> np.ndarray:
