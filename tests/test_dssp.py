@@ -120,3 +120,15 @@ def test_method_choice():
     assert np.mean(ss3[both] == ss8[both]) > 0.8
     with pytest.raises(ValueError, match="DSSP method 'stride'"):
         secondary_structure(st, ri, method="stride")
+
+
+def test_method_from_environment_and_fallback(monkeypatch):
+    st = load("1TSR")
+    ri = st.residues_of("B")
+    ours, _ = secondary_structure(st, ri)
+    monkeypatch.setenv("STRUCTKIT_DSSP", "pydssp")
+    assert secondary_structure(st, ri)[1] == "pydssp 3-state (MDAnalysis)"
+    monkeypatch.setenv("PATH", "/nonexistent")  # mkdssp asked for but not installed
+    ss, method = secondary_structure(st, ri, method="mkdssp")
+    assert method == "DSSP 8-state (structkit.dssp) (mkdssp not found)"
+    assert list(ss) == list(ours)
