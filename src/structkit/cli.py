@@ -24,6 +24,9 @@ numbering: positions are UniProt numbering (P04626 HER2, P04637 p53, P00533 EGFR
 gives each structure's author number next to it, and how it was mapped (DBREF or alignment).
 HER2 variants are also placed on the EGFR kinase-drug complexes through the HER2-EGFR
 alignment (column 'via'); --no-family turns that off.
+
+secondary structure (column 'ss'): DSSP computed by structkit (same states as mkdssp 4.2);
+$STRUCTKIT_DSSP=mkdssp runs the external program instead. Column 'ss_method' says which.
 """
 
 EPILOG_FETCH = """\
