@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 
 from structkit.catalog import catalog
 from structkit.dssp import assign, hbond_energies
@@ -29,6 +32,15 @@ def _mkdssp(st, idx, tmp_path) -> str:
     subprocess.run(["mkdssp", "--output-format", "dssp", str(inp), str(out)], check=True,
                    capture_output=True)
     return out.read_text()
+
+
+@functools.cache
+def _p53_backbone():
+    s = load("1TSR")
+    ri = s.residues_of("B")
+    bb = _backbone(s, ri)
+    pro, chain = s.res_resname[ri] == "PRO", s.res_chain[ri]
+    return bb, pro, chain, "".join(assign(bb, pro, chain))
 
 
 def _protein(st):
@@ -132,3 +144,16 @@ def test_method_from_environment_and_fallback(monkeypatch):
     ss, method = secondary_structure(st, ri, method="mkdssp")
     assert method == "DSSP 8-state (structkit.dssp) (mkdssp not found)"
     assert list(ss) == list(ours)
+
+
+@settings(max_examples=15, deadline=None)
+@given(quat=st_.tuples(*[st_.floats(-1, 1, allow_nan=False)] * 4).filter(
+    lambda q: sum(x * x for x in q) > 0.1),
+    shift=st_.tuples(*[st_.floats(-500, 500, allow_nan=False)] * 3))
+def test_rigid_motion_changes_nothing(quat, shift):
+    """DSSP depends on distances and angles only: a rotated and shifted chain keeps its states."""
+    from scipy.spatial.transform import Rotation
+
+    bb, pro, chain, ref = _p53_backbone()
+    moved = Rotation.from_quat(quat).apply(bb.reshape(-1, 3)).reshape(bb.shape) + np.array(shift)
+    assert "".join(assign(moved, pro, chain)) == ref
