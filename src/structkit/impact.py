@@ -649,52 +649,94 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     effects, covered_by (structures where the residue is present), unobserved_in,
     not_available (structures that could not be obtained), damage (each feature with the number
     of structure chains showing it over those assessed, so disagreement stays visible).
+    Variants keep their order of first appearance. Grouped operations only (a 100,000-row
+    saturation table takes well under a second).
     """
-    rows = []
-    order = {s: i for i, s in enumerate(STATUSES)}
-    for (gene, variant), g in table.groupby(["gene", "variant"], sort=False, dropna=False):
-        present = g[g.status.isin(["mapped", "reference mismatch"])]
-        best = present.dropna(subset=["min_dist_A"])
-        near = best.loc[best.min_dist_A.idxmin()] if len(best) else None
-        within = present[present.in_site.fillna(False).astype(bool)]
-        rows.append({
-            "gene": gene, "variant": variant,
-            "status": min(g.status, key=lambda s: order.get(s, 99)),
-            "nearest_site": None if near is None else near.site,
-            "nearest_dist_A": None if near is None else near.min_dist_A,
-            "nearest_pdb_id": None if near is None else near.pdb_id,
-            "nearest_chain": None if near is None else near.chain,
-            "nearest_author_num": None if near is None else near.author_num,
-            "nearest_via": None if near is None else near.via,
-            "sites_within_cutoff": "; ".join(sorted({f"{r.site} ({r.pdb_id})"
-                                                     for r in within.itertuples()})),
-            "effects": "; ".join(sorted({e for e in present.effect.dropna() if e})),
-            "covered_by": ", ".join(sorted(set(present.pdb_id))),
-            "unobserved_in": ", ".join(sorted(set(g[g.status == "unobserved"].pdb_id))),
-            "not_available": ", ".join(sorted(set(g[g.status.isin(
-                ["not available offline", "fetch failed"])].pdb_id))),
-            "damage": _damage_consensus(present),
-        })
-    return pd.DataFrame(rows)
+    cols = ["gene", "variant", "status", "nearest_site", "nearest_dist_A", "nearest_pdb_id",
+            "nearest_chain", "nearest_author_num", "nearest_via", "sites_within_cutoff", "effects",
+            "covered_by", "unobserved_in", "not_available", "damage"]
+    if table.empty:
+        return pd.DataFrame(columns=cols)
+    t = pd.DataFrame({c: table[c].astype(object) for c in (
+        "gene", "variant", "status", "site", "pdb_id", "chain", "via", "effect", "damage")})
+    t["min_dist_A"] = table["min_dist_A"].to_numpy(dtype=float)
+    t["author_num"] = table["author_num"]
+    t["in_site"] = table["in_site"].fillna(False).to_numpy(dtype=bool)
+    g_codes, _ = pd.factorize(t.gene, use_na_sentinel=False)
+    v_codes, v_uniq = pd.factorize(t.variant, use_na_sentinel=False)
+    key, _ = pd.factorize(g_codes * len(v_uniq) + v_codes)  # (gene, variant), first-seen order
+    t["key"] = key
+    first = np.unique(key, return_index=True)[1]
+    out = pd.DataFrame({"gene": t.gene.to_numpy()[first], "variant": t.variant.to_numpy()[first]})
+    order = {st: i for i, st in enumerate(STATUSES)}
+    rank = t.status.map(order).fillna(99).astype(int).to_numpy()
+    best_rank = pd.Series(rank).groupby(key).min()
+    by_rank = np.array(list(STATUSES) + [None] * (100 - len(STATUSES)), dtype=object)
+    out["status"] = by_rank[best_rank.to_numpy()]
+    present = t[t.status.isin(["mapped", "reference mismatch"])]
+    measured = present[present.min_dist_A.notna()]
+    nearest = measured.loc[measured.groupby("key").min_dist_A.idxmin()].set_index("key")
+    for c in ("site", "dist_A", "pdb_id", "chain", "author_num", "via"):
+        src = nearest["min_dist_A" if c == "dist_A" else c]
+        out[f"nearest_{c}"] = src.reindex(range(len(out))).to_numpy(dtype=object)
+    out["nearest_dist_A"] = out["nearest_dist_A"].astype(float)
+    within = present[present.in_site]
+    out["sites_within_cutoff"] = _joined(within.key, within.site + " (" + within.pdb_id + ")",
+                                         "; ", len(out))
+    eff = present[present.effect.notna() & (present.effect != "")]
+    out["effects"] = _joined(eff.key, eff.effect, "; ", len(out))
+    out["covered_by"] = _joined(present.key, present.pdb_id, ", ", len(out))
+    unobs = t[t.status == "unobserved"]
+    out["unobserved_in"] = _joined(unobs.key, unobs.pdb_id, ", ", len(out))
+    lost = t[t.status.isin(["not available offline", "fetch failed"])]
+    out["not_available"] = _joined(lost.key, lost.pdb_id, ", ", len(out))
+    out["damage"] = _damage_consensus(present, len(out))
+    return out[cols]
 
 
-def _damage_consensus(rows: pd.DataFrame) -> str:
-    """Each damage feature with the number of structure chains showing it, over those assessed."""
+def _joined(key: pd.Series, values: pd.Series, sep: str, n: int) -> np.ndarray:
+    """Per group 0..n-1: the sorted distinct values joined by ``sep`` ('' for none)."""
+    out = np.full(n, "", dtype=object)
+    if len(key):
+        pairs = pd.DataFrame({"k": key.to_numpy(), "v": values.astype(str).to_numpy()})
+        pairs = pairs.drop_duplicates().sort_values(["k", "v"], kind="stable")
+        _join_sorted(out, pairs.k.to_numpy(), pairs.v.tolist(), sep)
+    return out
+
+
+def _join_sorted(out: np.ndarray, keys: np.ndarray, texts: list, sep: str) -> None:
+    """out[k] = texts of key k joined by ``sep``; ``keys`` sorted."""
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    stops = np.r_[starts[1:], len(keys)]
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        out[keys[a]] = sep.join(texts[a:b])
+
+
+def _damage_consensus(rows: pd.DataFrame, n: int) -> np.ndarray:
+    """Per group: each damage feature with the number of structure chains showing it, over the
+    chains assessed (``'none (N chains)'`` if none fires; '' if nothing was assessed)."""
+    out = np.full(n, "", dtype=object)
     assessed = rows[rows.damage.astype(str) != ""]
     if assessed.empty:
-        return ""
-    chains: dict[str, set] = {}
-    units = set()
-    for r in assessed.itertuples():
-        unit = (r.pdb_id, r.chain)
-        units.add(unit)
-        for f in str(r.damage).split("; "):
-            if f and f != "none":
-                chains.setdefault(f, set()).add(unit)
-    if not chains:
-        return f"none ({len(units)} chains)"
-    order = sorted(chains, key=lambda f: (-len(chains[f]), f))
-    return "; ".join(f"{f} ({len(chains[f])}/{len(units)} chains)" for f in order)
+        return out
+    unit = assessed.pdb_id.astype(str) + "\0" + assessed.chain.astype(str)
+    total = pd.DataFrame({"k": assessed.key, "u": unit}).drop_duplicates().groupby("k").size()
+    out[total.index.to_numpy()] = [f"none ({m} chains)" for m in total.to_numpy()]
+    d_codes, d_uniq = pd.factorize(assessed.damage.astype(str))
+    listed = pd.DataFrame({"k": assessed.key.to_numpy(), "u": unit.to_numpy(), "d": d_codes})
+    listed = listed.drop_duplicates()
+    features = pd.Series([[f for f in d.split("; ") if f and f != "none"] for d in d_uniq])
+    listed["f"] = features.to_numpy()[listed.d.to_numpy()]
+    feats = listed.explode("f").dropna(subset=["f"])[["k", "u", "f"]].drop_duplicates()
+    if feats.empty:
+        return out
+    counts = feats.groupby(["k", "f"]).size().rename("c").reset_index()
+    counts["total"] = total.reindex(counts.k).to_numpy()
+    counts = counts.sort_values(["k", "c", "f"], ascending=[True, False, True], kind="stable")
+    counts["text"] = (counts.f + " (" + counts.c.astype(str) + "/" + counts.total.astype(str)
+                      + " chains)")
+    _join_sorted(out, counts.k.to_numpy(), counts.text.tolist(), "; ")
+    return out
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
