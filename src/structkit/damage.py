@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .dssp import dihedral
 from .measure import BACKBONE
 from .structure import Structure, one_letter
 
@@ -142,16 +143,6 @@ class ResidueEnvironment:
     cache: dict = field(default_factory=dict, repr=False)
 
 
-def _dihedral(p0, p1, p2, p3) -> np.ndarray:
-    b0, b1, b2 = p0 - p1, p2 - p1, p3 - p2
-    b1n = b1 / np.linalg.norm(b1, axis=-1, keepdims=True)
-    v = b0 - np.sum(b0 * b1n, axis=-1, keepdims=True) * b1n
-    w = b2 - np.sum(b2 * b1n, axis=-1, keepdims=True) * b1n
-    x = np.sum(v * w, axis=-1)
-    y = np.sum(np.cross(b1n, v) * w, axis=-1)
-    return np.degrees(np.arctan2(y, x))
-
-
 def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     """Backbone angles, side-chain H-bonds, salt bridges, disulfides of a chain (model 1)."""
     from .measure import _backbone
@@ -165,9 +156,9 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     psi = np.full(n, np.nan)
     omega = np.full(n, np.nan)
     with np.errstate(invalid="ignore"):
-        phi[1:] = np.where(linked[1:], _dihedral(C[:-1], N[1:], CA[1:], C[1:]), np.nan)
-        psi[:-1] = np.where(linked[1:], _dihedral(N[:-1], CA[:-1], C[:-1], N[1:]), np.nan)
-        omega[1:] = np.where(linked[1:], _dihedral(CA[:-1], C[:-1], N[1:], CA[1:]), np.nan)
+        phi[1:] = np.where(linked[1:], dihedral(C[:-1], N[1:], CA[1:], C[1:]), np.nan)
+        psi[:-1] = np.where(linked[1:], dihedral(N[:-1], CA[:-1], C[:-1], N[1:]), np.nan)
+        omega[1:] = np.where(linked[1:], dihedral(CA[:-1], C[:-1], N[1:], CA[1:]), np.nan)
     cis = np.abs(omega) < 30.0
 
     atoms = np.concatenate([np.arange(st.res_start[r], st.res_stop[r]) for r in res_idx])

@@ -1,8 +1,8 @@
 """DSSP secondary structure in numpy: the rules of mkdssp 4, eight states plus polyproline.
 
-Kabsch & Sander (1983, Biopolymers 22:2577) as implemented by mkdssp 4 (PDB-REDO), written here
-from the published definitions so that the table does not wait ~1 ms per residue on an external
-program:
+Kabsch & Sander (1983, Biopolymers 22:2577) with the choices mkdssp 4 (PDB-REDO) makes where
+the paper leaves room, vectorised so that the table does not wait ~1 ms per residue on an
+external program:
 
 - Residues with a complete backbone (N, CA, C, O), in the given order; a chain break where the
   chain changes or C(i-1)-N(i) > 2.5 A.
@@ -12,8 +12,9 @@ program:
   rounded to 0.001, floored at -9.9, for residue pairs with CA-CA < 9 A; each N-H keeps its two
   lowest-energy acceptors; a bond is one of those with E < -0.5 kcal/mol.
 - n-turns (n = 3, 4, 5), helices H (two consecutive 4-turns), G (3-turns, where nothing else),
-  I (5-turns, preferred over H as in mkdssp 4), bridges B and ladders E (with bulges: gaps up to
-  a gap of < 6 residues on one strand and < 3 on the other, or < 3 on the partner), turns T,
+  I (5-turns, preferred over H as in mkdssp 4), bridges B and ladders E (ladders of the same
+  kind joined across a bulge: a gap of < 6 residues on one strand and < 3 on the other, or < 3
+  on the partner strand), turns T,
   bends S (CA(i-2)-CA(i)-CA(i+2) angle > 70 degrees), polyproline P (three consecutive residues
   with phi -75 +/- 29 and psi 145 +/- 29 degrees, only where nothing else is assigned).
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-__all__ = ["assign", "hbond_energies"]
+__all__ = ["assign", "hbond_energies", "dihedral"]
 
 COUPLING = -27.888  # -332 * 0.42 * 0.2, kcal/mol * A
 MIN_ENERGY = -9.9
@@ -37,7 +38,8 @@ BEND_ANGLE = 70.0
 PP_PHI, PP_PSI, PP_EPS = -75.0, 145.0, 29.0
 
 
-def _dihedral(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray) -> np.ndarray:
+def dihedral(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray) -> np.ndarray:
+    """Dihedral angle p0-p1-p2-p3 in degrees (-180..180), row-wise over (..., 3) arrays."""
     b0, b1, b2 = p0 - p1, p2 - p1, p3 - p2
     b1n = b1 / np.linalg.norm(b1, axis=-1, keepdims=True)
     v = b0 - np.sum(b0 * b1n, axis=-1, keepdims=True) * b1n
@@ -168,8 +170,8 @@ def assign(backbone: np.ndarray, is_pro: np.ndarray, chain: np.ndarray) -> np.nd
     if n > 2:
         inn = idx[1:-1]
         with np.errstate(invalid="ignore"):
-            p = _dihedral(C[inn - 1], N[inn], CA[inn], C[inn])
-            q = _dihedral(N[inn], CA[inn], C[inn], N[inn + 1])
+            p = dihedral(C[inn - 1], N[inn], CA[inn], C[inn])
+            q = dihedral(N[inn], CA[inn], C[inn], N[inn + 1])
         phi[inn] = np.where(nobreak(inn - 1, inn), p, 360.0)
         psi[inn] = np.where(nobreak(inn, inn + 1), q, 360.0)
     inpp = ((phi >= PP_PHI - PP_EPS) & (phi <= PP_PHI + PP_EPS)
