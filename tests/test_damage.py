@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from structkit.damage import FEATURES, INTERFACE_FEATURES, describe, interface_damage, substitution_damage
+from structkit.damage import (
+    AA20,
+    FEATURES,
+    INTERFACE_FEATURES,
+    interface_damage,
+    substitution_damage,
+    substitution_flags,
+)
 from structkit.sites import analyze
 
 
@@ -82,8 +89,22 @@ def test_evidence_names_the_bond():
     assert "NH2-O1P T E12" in f["interface salt bridge broken"]  # Arg273 to a DNA phosphate
     f = feats("2JIV", "A", "C797S")
     assert f["covalent anchor lost"].startswith("CYS 797 SG - HKI")
-    names, evidence = describe([("clash", "x"), ("cavity altered", "y")])
-    assert names == "clash; cavity altered" and evidence == "clash: x | cavity altered: y"
+
+
+def test_rendered_columns():
+    """The table's text: features in FEATURES order, evidence 'feature: why' joined by ' | ',
+    'none' for a substitution that flags nothing and for alt == ref."""
+    import numpy as np
+
+    cd = analyze("2OCJ").chains["A"]
+    k = np.array([cd.pos_to_k[175]])
+    names, evidence = substitution_flags(cd.env, k, cd.aa[k], cd.rsa[k], cd.sasa[k], cd.ss[k],
+                                         cd.ss_method).render()
+    listed = names[0, AA20.index("H")].split("; ")
+    assert set(listed) == set(feats("2OCJ", "A", "R175H")) - set(INTERFACE_FEATURES)
+    assert listed == [f for f in FEATURES if f in listed]
+    assert [e.split(": ", 1)[0] for e in evidence[0, AA20.index("H")].split(" | ")] == listed
+    assert names[0, AA20.index("R")] == "none" and evidence[0, AA20.index("R")] == ""
 
 
 def test_damage_in_the_impact_table_keeps_disagreement():

@@ -136,3 +136,13 @@ def test_not_a_structure(tmp_path):
         read_structure(p)
     with pytest.raises(FileNotFoundError, match="missing.pdb"):
         read_structure(tmp_path / "missing.pdb")
+
+
+def test_atoms_of_follows_residue_order():
+    st = load("1S78")
+    ri = np.array([700, 3, 0, 5])
+    atoms, owner = st.atoms_of(ri)
+    assert (st.res_index[atoms] == ri[owner]).all()  # every atom belongs to its residue
+    assert len(atoms) == int((st.res_stop[ri] - st.res_start[ri]).sum())
+    assert (np.diff(owner) >= 0).all() and (np.diff(atoms)[np.diff(owner) == 0] == 1).all()
+    assert [len(x) for x in st.atoms_of(np.array([], dtype=int))] == [0, 0]

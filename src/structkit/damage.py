@@ -44,7 +44,7 @@ is neither Cys nor His), **zinc region** (within 6 A of the zinc), **ligand cont
 larger), **covalent anchor lost** (the residue is covalently bonded to the ligand, e.g. C797 to
 neratinib), **interface hydrophobic bulk introduced** (alt hydrophobic and >= 50 A^3 larger).
 
-``context`` describes every substitution whatever its flags: burial, hydrophobicity and the
+``context_matrix`` describes every substitution whatever its flags: burial, hydrophobicity and the
 volume change (e.g. ``buried; hydrophobic -> smaller (-51 A^3)``).
 
 Every flag comes with evidence (the bond, the RSA, the angle, the atoms) so it can be checked.
@@ -63,7 +63,7 @@ from .structure import Structure, one_letter
 
 __all__ = ["FEATURES", "INTERFACE_FEATURES", "VOLUME", "AA20", "ResidueEnvironment", "environment",
            "Flags", "substitution_flags", "interface_flags", "substitution_damage", "interface_damage",
-           "describe", "context", "context_matrix"]
+           "context_matrix"]
 
 FEATURES = (
     "buried/exposed switch", "disulfide breakage", "buried Pro introduced", "buried Gly replaced",
@@ -140,7 +140,6 @@ class ResidueEnvironment:
     def label(self, j: int) -> str:
         """Evidence label of atom ``j`` of ``others``."""
         return _label(self.structure, int(self.other_atoms[j]))
-    cache: dict = field(default_factory=dict, repr=False)
 
 
 def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
@@ -161,8 +160,7 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
         omega[1:] = np.where(linked[1:], dihedral(CA[:-1], C[:-1], N[1:], CA[1:]), np.nan)
     cis = np.abs(omega) < 30.0
 
-    atoms = np.concatenate([np.arange(st.res_start[r], st.res_stop[r]) for r in res_idx])
-    owner = np.repeat(np.arange(n), st.res_stop[res_idx] - st.res_start[res_idx])
+    atoms, owner = st.atoms_of(res_idx)
     names = st.atom_name[atoms]
     aa = np.array([one_letter(str(x)) for x in st.res_resname[res_idx]])
     res_aa = aa[owner]
@@ -296,6 +294,27 @@ def _rows(values) -> np.ndarray:
     return np.asarray(values)[:, None]
 
 
+def _refs(ref: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(known reference, its index in AA20, valid substitutions n x 20: known and alt != ref)."""
+    ok = np.array([r in VOLUME for r in ref], dtype=bool)
+    ref_i = np.array([AA20.index(r) if r in VOLUME else 0 for r in ref], dtype=np.int64)
+    return ok, ref_i, _rows(ok) & (np.arange(20)[None, :] != _rows(ref_i))
+
+
+def _lost_bonds(bonds: dict[int, list[tuple[str, str]]], n: int) -> tuple[np.ndarray, dict]:
+    """Bonds (own atom, evidence) per residue row that each alt loses, having no such atom:
+    mask n x 20 and the evidence text (first four) per (row, alt)."""
+    mask = np.zeros((n, 20), dtype=bool)
+    texts: dict[tuple[int, int], str] = {}
+    for i, own in bonds.items():
+        for j, alt in enumerate(AA20):
+            lost = [t for atom, t in own if atom not in SIDECHAIN[alt]]
+            if lost:
+                mask[i, j] = True
+                texts[i, j] = "; ".join(lost[:4])
+    return mask, texts
+
+
 def substitution_flags(env: ResidueEnvironment, ks: np.ndarray, ref: np.ndarray, rsa: np.ndarray,
                        sasa: np.ndarray, ss: np.ndarray, ss_method: str) -> Flags:
     """Missense3D-style features of every substitution at chain residues ``ks``.
@@ -311,9 +330,7 @@ def substitution_flags(env: ResidueEnvironment, ks: np.ndarray, ref: np.ndarray,
     out = Flags(len(ks))
     if not len(ks):
         return out
-    ok_ref = np.array([r in VOLUME for r in ref])
-    ref_i = np.array([AA20.index(r) if r in VOLUME else 0 for r in ref])
-    valid = _rows(ok_ref) & (np.arange(20)[None, :] != _rows(ref_i))
+    _, ref_i, valid = _refs(ref)
     buried = _rows(rsa < BURIED) & valid
     rsa_txt = np.array([f"RSA {100 * r:.1f} %" for r in rsa], dtype=object)
     vref, cref = _VOL[ref_i], _CHG[ref_i]
@@ -340,15 +357,8 @@ def substitution_flags(env: ResidueEnvironment, ks: np.ndarray, ref: np.ndarray,
     out.add("buried charge replaced", buried & (cr != 0) & (ca == 0),
             lambda r, a: (f"{rsa_txt[i]}; charge {cref[i]:+d} lost" for i, j in _ij(r, a)))
     # side-chain H-bonds through atoms the alt does not have
-    lost = {}
-    hb_mask = np.zeros((len(ks), 20), dtype=bool)
-    for i, k in enumerate(ks.tolist()):
-        if env.hbonds[k]:
-            for j, alt in enumerate(AA20):
-                texts = [t for atom, t in env.hbonds[k] if atom not in SIDECHAIN[alt]]
-                if texts:
-                    lost[i, j] = "; ".join(texts[:4])
-                    hb_mask[i, j] = True
+    hb_mask, lost = _lost_bonds({i: env.hbonds[k] for i, k in enumerate(ks.tolist()) if env.hbonds[k]},
+                                len(ks))
     out.add("buried H-bond breakage", buried & hb_mask,
             lambda r, a: (f"{rsa_txt[i]}; {lost[i, j]}" for i, j in _ij(r, a)))
     salt = np.array([env.salt_bridges[k] for k in ks], dtype=object)
@@ -358,7 +368,9 @@ def substitution_flags(env: ResidueEnvironment, ks: np.ndarray, ref: np.ndarray,
             lambda r, a: (f"{rsa_txt[i]}; volume change {dv[i, j]:+.0f} A^3 (Zamyatnin residue volumes)"
                           for i, j in _ij(r, a)))
     clash = _clashes(env, ks, buried & (dv > 0))
-    out.add("clash", np.isin(np.arange(len(ks) * 20).reshape(-1, 20), list(clash)),
+    clash_mask = np.zeros(len(ks) * 20, dtype=bool)
+    clash_mask[list(clash)] = True
+    out.add("clash", clash_mask.reshape(-1, 20),
             lambda r, a: (f"{rsa_txt[i]}; {clash[i * 20 + j]} (modelled pseudo-atom)"
                           for i, j in _ij(r, a)))
     phi, psi = env.phi[ks], env.psi[ks]
@@ -403,12 +415,9 @@ def _clashes(env: ResidueEnvironment, ks: np.ndarray, mask: np.ndarray) -> dict[
     return out
 
 
-def _interface_facts(st: Structure, site, k: int, ri: int, ref: str) -> tuple[list, list, list]:
+def _interface_facts(st: Structure, site, ri: int, ref: str) -> tuple[list, list, list]:
     """Side-chain H-bonds, salt bridges and ligand contacts of residue ``ri`` with the partner."""
-    patoms = site.partner_atoms
-    ptree = site.damage_cache.get("partner_tree")
-    if ptree is None:  # one KD-tree per site
-        ptree = site.damage_cache["partner_tree"] = cKDTree(st.coord[patoms])
+    patoms, ptree = site.partner_atoms, site.partner_tree
     sl = np.arange(st.res_start[ri], st.res_stop[ri])
     sc = sl[~np.isin(st.atom_name[sl], list(BACKBONE) + ["CB"])]
     bonds, salts, close = [], [], []
@@ -441,9 +450,7 @@ def interface_flags(st: Structure, site, ks: np.ndarray, ri: np.ndarray, ref: np
     ks = np.asarray(ks, dtype=np.int64)
     out = Flags(len(ks))
     ref = np.asarray(ref, dtype=object)
-    ok_ref = np.array([r in VOLUME for r in ref], dtype=bool)
-    ref_i = np.array([AA20.index(r) if r in VOLUME else 0 for r in ref], dtype=np.int64)
-    valid = _rows(ok_ref) & (np.arange(20)[None, :] != _rows(ref_i))
+    ok_ref, ref_i, valid = _refs(ref)
     d = site.dist["min_dist"][ks] if len(ks) else np.zeros(0)
     finite = np.isfinite(d)
     if site.partner.kind == "metal":
@@ -461,18 +468,10 @@ def interface_flags(st: Structure, site, ks: np.ndarray, ri: np.ndarray, ref: np
         out.add("zinc region", valid & _rows(region), lambda r, a: (f"{d[i]:.2f} A from the zinc" for i in r))
         return out
     inside = finite & (d <= site.cutoff)
-    facts = {i: _interface_facts(st, site, int(ks[i]), int(ri[i]), str(ref[i]))
+    facts = {i: _interface_facts(st, site, int(ri[i]), str(ref[i]))
              for i in np.flatnonzero(inside & ok_ref)}
     valid = valid & _rows(inside)
-    lost: dict[tuple[int, int], str] = {}
-    for i, (bonds, _, _) in facts.items():
-        for j, alt in enumerate(AA20):
-            texts = [t for atom, t in bonds if atom not in SIDECHAIN[alt]]
-            if texts:
-                lost[i, j] = "; ".join(texts[:4])
-    hb = np.zeros((len(ks), 20), dtype=bool)
-    for i, j in lost:
-        hb[i, j] = True
+    hb, lost = _lost_bonds({i: f[0] for i, f in facts.items()}, len(ks))
     out.add("interface H-bond broken", valid & hb, lambda r, a: (lost[i, j] for i, j in _ij(r, a)))
     cref = _CHG[ref_i]
     salty = np.zeros(len(ks), dtype=bool)
@@ -532,27 +531,13 @@ def _kind(ref: str, alt: str) -> str:
 _KIND = np.array([[_kind(r, a) for a in AA20] for r in AA20], dtype=object)
 
 
-def context(ref: str, alt: str, rsa: float) -> str:
-    """Burial and the kind of change, for every substitution (flags or not)."""
-    if ref not in VOLUME or alt not in VOLUME:
-        return ""
-    return str(context_matrix(np.array([ref], dtype=object), np.array([rsa]))[0, AA20.index(alt)])
-
-
 def context_matrix(ref: np.ndarray, rsa: np.ndarray) -> np.ndarray:
-    """``context`` for residues x the 20 alts (object array; '' for an unknown reference)."""
-    ok = np.array([r in VOLUME for r in ref], dtype=bool)
-    ref_i = np.array([AA20.index(r) if r in VOLUME else 0 for r in ref], dtype=np.int64)
+    """Burial and the kind of change of every substitution, flags or not, for residues x the
+    20 alts, e.g. ``'buried (RSA 3 %); hydrophobic -> smaller (-51 A^3)'`` ('' for an unknown
+    reference)."""
+    ok, ref_i, _ = _refs(ref)
     prefix = np.array([f"{'buried' if r < BURIED else 'exposed'} (RSA {100 * r:.0f} %); " for r in rsa],
                       dtype=object)
     out = prefix[:, None] + _KIND[ref_i]
     out[~ok] = ""
     return out
-
-
-def describe(features: list[tuple[str, str]]) -> tuple[str, str]:
-    """('none' or 'a; b', evidence text) for a list of (feature, evidence)."""
-    if not features:
-        return "none", ""
-    names = list(dict.fromkeys(f for f, _ in features))
-    return "; ".join(names), " | ".join(f"{f}: {e}" for f, e in features)

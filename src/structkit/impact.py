@@ -19,6 +19,7 @@ Per-structure work is done once (``sites.analyze``); rows are built with array l
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
@@ -110,7 +111,6 @@ class _Cats:
         if c is None:
             c = self.index[value] = len(self.values)
             self.values.append(value)
-            self._array = None
         return c
 
     def codes(self, values) -> np.ndarray:
@@ -122,10 +122,10 @@ class _Cats:
                 if v not in index:
                     index[v] = len(known)
                     known.append(v)
-            self._array = None
             return np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values))
 
     def array(self) -> np.ndarray:
+        """The values as an object array (rebuilt when values were added since)."""
         if self._array is None or len(self._array) != len(self.values):
             self._array = np.empty(len(self.values), dtype=object)
             self._array[:] = self.values
@@ -307,13 +307,6 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(jobs), desc="structures", unit="structure")
-    # analyse every structure first: their DSSP runs overlap with the Python work
-    for acc, entry, how in jobs:
-        try:
-            analyze(entry, acc if how == "direct" else how, cutoff=cutoff,
-                    metal_cutoff=metal_cutoff, fetcher=fetcher, wait_dssp=False)
-        except (FetchError, ValueError):
-            pass  # reported per row below
     for acc, entry, how in jobs:
         blocks += _structure_rows(by_acc[acc], arrays[acc], entry, how, cutoff, metal_cutoff,
                                   fetcher, base, damage)
@@ -369,7 +362,6 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     except ValueError as exc:  # the structure does not hold the protein
         return [_block(n, {**base, "pdb_id": sid, "status": "not covered",
                            "detail": str(exc), "via": how}, va)]
-    a.ensure_ss()
     st = a.structure
     pos = va["position"]
     useq = a.uniprot_seq
@@ -386,9 +378,6 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     ok_pos = (spos >= 1) & (spos <= len(useq))
     upos = np.where(ok_pos, spos - 1, len(useq))  # index into the UniProt sequence, or past it
     useq_arr = np.array(list(useq) + [""], dtype=object)
-    useq_codes = getattr(a, "_useq_codes", None)
-    if useq_codes is None:
-        useq_codes = a._useq_codes = _cats("structure_uniprot_res").codes(useq_arr.tolist())
     s_ures = useq_arr[upos]
     const = {**base, "pdb_id": st.id, "structure": a.entry.shows or st.title,
              "method": st.method, "resolution_A": st.resolution, "via": via,
@@ -400,7 +389,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     alt_idx, missense = va["_alt_idx"], va["_missense"]
     shared = {k: v for k, v in va.items() if not k.startswith("_")}
     shared["structure_position"] = np.where(ok_pos, spos, -1)
-    shared["structure_uniprot_res"] = useq_codes[upos]
+    shared["structure_uniprot_res"] = _cats("structure_uniprot_res").codes(s_ures.tolist())
     blocks = []
     for ch, cd in a.chains.items():
         num = cd.numbering
@@ -416,7 +405,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         family_diff = have & (s_ures != ref_arr) if how != "direct" else differs & False
         for i in np.flatnonzero(differs | family_diff):
             detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
-                                                  file_aa, expected, res.ri[kk], how))
+                                                  file_aa, expected, res.ri[kk[i]], how))
         detail_codes = _sparse("detail", n, detail)
         miss = np.flatnonzero(~have)
         if len(miss):
@@ -458,17 +447,15 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     return blocks
 
 
-_STATUS_CODES: list = []
-
-
+@cache
 def _status_codes() -> np.ndarray:
-    if not _STATUS_CODES:
-        _STATUS_CODES.append(_cats("status").codes(["mapped", "reference mismatch", "unobserved",
-                                                     "not covered"]))
-    return _STATUS_CODES[0]
+    """Codes of the four statuses a present-or-absent residue can have, in that order."""
+    return _cats("status").codes(["mapped", "reference mismatch", "unobserved", "not covered"])
 
 
-def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri, how) -> list[str]:
+def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri: int,
+                    how) -> list[str]:
+    """Why row ``i`` differs: the family member's residue, or the file's (structure residue ``ri``)."""
     notes = []
     ref, alt = va["_ref"], va["_alt"]
     if how != "direct" and s_ures[i] != ref[i]:
@@ -476,7 +463,7 @@ def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri, h
                      f"{ref[i]}{va['position'][i]}")
     if file_aa[i] != expected[i]:
         seqadv = num.lookup(int(spos[i])).difference
-        resname = st.res_resname[ri[i]]
+        resname = st.res_resname[ri]
         if alt[i] and file_aa[i] == alt[i]:
             carries = "the variant" if how == "direct" else (
                 f"the analogous variant p.{s_ures[i]}{spos[i]}{alt[i]}")
@@ -496,14 +483,14 @@ class _ChainRows:
     """
 
     def __init__(self, cd, st) -> None:
-        n = self.n = len(cd.aa)
+        self.n = len(cd.aa)
         self.cd = cd
-        ri = self.ri = np.r_[cd.numbering.residue_indices, 0]
+        ri = self.ri = cd.numbering.residue_indices  # no sentinel: only for present residues
         self.aa = np.r_[cd.aa, np.array([""], dtype=object)]
         nan = np.array([np.nan])
-        self.author_num = np.r_[st.res_num[ri[:n]].astype(np.int64), -1]
-        self.icode = np.r_[_cats("icode").codes(st.res_icode[ri[:n]].tolist()), 1].astype(np.int32)
-        self.res_name = np.r_[_cats("res_name").codes(st.res_resname[ri[:n]].tolist()), 1].astype(np.int32)
+        self.author_num = np.r_[st.res_num[ri].astype(np.int64), -1]
+        self.icode = np.r_[_cats("icode").codes(st.res_icode[ri].tolist()), 1].astype(np.int32)
+        self.res_name = np.r_[_cats("res_name").codes(st.res_resname[ri].tolist()), 1].astype(np.int32)
         self.sasa = np.r_[cd.sasa, nan].round(1)
         self.rsa = np.r_[cd.rsa, nan].round(3)
         self.buried = np.r_[cd.rsa < BURIED_RSA, False]
@@ -556,7 +543,7 @@ class _ChainRows:
             d = site.dist
             nan = np.array([np.nan])
             md = np.r_[d["min_dist"], nan].round(2)
-            within = np.r_[d["min_dist"] <= site.cutoff, False]
+            within = np.r_[site.in_site, False]
             cov = np.r_[site.covalent_text, np.array([""], dtype=object)]
             drug = site.partner.drug or site.partner.name
             in_site = f"in {site.name} ({sid} chain {site.chain})"
@@ -613,10 +600,9 @@ class _ChainRows:
 
 
 def _chain_rows(cd, st) -> _ChainRows:
-    rows = cd.env.cache.get("rows")
-    if rows is None:
-        rows = cd.env.cache["rows"] = _ChainRows(cd, st)
-    return rows
+    if "impact" not in cd.tables:
+        cd.tables["impact"] = _ChainRows(cd, st)
+    return cd.tables["impact"]
 
 
 def _site_cols(sc: dict, va, have, kk, file_aa, n) -> dict:

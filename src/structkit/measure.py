@@ -9,8 +9,8 @@
 - Secondary structure: DSSP's 8 states plus polyproline (H G I E B T S P, '-' none) from
   ``structkit.dssp``, our numpy implementation of mkdssp 4's rules (identical to mkdssp 4.2 on
   every structure of the catalog, ~100x faster). ``$STRUCTKIT_DSSP`` or ``method=`` selects
-  ``mkdssp`` (the external program, run in the background) or ``pydssp`` (MDAnalysis's numpy
-  port, 3 states H E -) instead; the method is always reported.
+  ``mkdssp`` (the external program) or ``pydssp`` (MDAnalysis's numpy port, 3 states H E -)
+  instead; the method is always reported.
 - Distances: minimum heavy-atom distance from a residue to a set of partner atoms (all atoms;
   side chain beyond CB; CA), with the nearest partner atom and the count of partner atoms within
   a cut-off.
@@ -75,8 +75,7 @@ def residue_sasa(st: Structure, res_idx: np.ndarray, context: np.ndarray | None 
                  probe: float = 1.4, n_points: int = 100) -> np.ndarray:
     """SASA (A^2) of residues ``res_idx``, computed among the atoms of ``context`` residues
     (default: the residues themselves, i.e. the chain alone)."""
-    ctx = res_idx if context is None else context
-    atoms = np.concatenate([np.arange(st.res_start[r], st.res_stop[r]) for r in ctx])
+    atoms, _ = st.atoms_of(res_idx if context is None else context)
     per_atom = shrake_rupley(st.coord[atoms], st.element[atoms], probe, n_points)
     atom_res = st.res_index[atoms]
     total = np.bincount(atom_res, weights=per_atom, minlength=len(st.res_num))
@@ -95,8 +94,7 @@ def relative_sasa(st: Structure, res_idx: np.ndarray, sasa: np.ndarray) -> np.nd
 def _backbone(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     """(n_res, 4, 3) N, CA, C, O coordinates; NaN where an atom is missing."""
     out = np.full((len(res_idx), 4, 3), np.nan)
-    atoms = np.concatenate([np.arange(st.res_start[r], st.res_stop[r]) for r in res_idx])
-    k_of_atom = np.repeat(np.arange(len(res_idx)), st.res_stop[res_idx] - st.res_start[res_idx])
+    atoms, k_of_atom = st.atoms_of(res_idx)
     names = st.atom_name[atoms]
     for j, nm in enumerate(("N", "CA", "C", "O")):
         hit = np.flatnonzero(names == nm)[::-1]  # reversed: the first atom of a name wins
@@ -118,59 +116,42 @@ def secondary_structure(st: Structure, res_idx: np.ndarray,
     '?' where backbone atoms are missing. Residues are assigned together, so H-bonds and
     sheets between the given chains count.
     """
-    return DsspJob(st, res_idx, method).result()
-
-
-class DsspJob:
-    """Secondary structure of some residues; mkdssp, if chosen, runs in the background.
-
-    Start it early (``DsspJob(st, idx)``), do other work, then call ``result()``.
-    """
-
-    def __init__(self, st: Structure, res_idx: np.ndarray, method: str | None = None):
-        import shutil
-        import tempfile
-
-        self.st, self.res_idx = st, np.asarray(res_idx)
-        method = (method or os.environ.get("STRUCTKIT_DSSP") or "structkit").lower()
-        if method not in DSSP_METHODS:
-            raise ValueError(f"DSSP method {method!r}: expected one of {', '.join(DSSP_METHODS)}")
-        self.method, self.proc, self.note = method, None, ""
-        if method == "mkdssp" and len(self.res_idx):
-            if shutil.which("mkdssp") is None:
-                self.method, self.note = "structkit", " (mkdssp not found)"
-                return
-            self.dir = tempfile.TemporaryDirectory()
-            inp, self.out = Path(self.dir.name) / "in.pdb", Path(self.dir.name) / "out.dssp"
-            inp.write_text(_minimal_pdb(st, self.res_idx))
-            try:
-                self.proc = subprocess.Popen(["mkdssp", "--output-format", "dssp", str(inp),
-                                              str(self.out)], stdout=subprocess.DEVNULL,
-                                             stderr=subprocess.PIPE, text=True)
-            except OSError as exc:
-                self.method, self.note = "structkit", f" (mkdssp failed: {str(exc)[:80]})"
-                self.dir.cleanup()
-
-    def result(self) -> tuple[np.ndarray, str]:
-        if self.method == "pydssp":
-            return _pydssp(self.st, self.res_idx), DSSP_METHODS["pydssp"]
-        if self.proc is None:
-            return _structkit_dssp(self.st, self.res_idx), DSSP_METHODS["structkit"] + self.note
+    method = (method or os.environ.get("STRUCTKIT_DSSP") or "structkit").lower()
+    if method not in DSSP_METHODS:
+        raise ValueError(f"DSSP method {method!r}: expected one of {', '.join(DSSP_METHODS)}")
+    if method == "pydssp":
+        return _pydssp(st, res_idx), DSSP_METHODS["pydssp"]
+    if method == "mkdssp" and len(res_idx):
         try:
-            _, err = self.proc.communicate(timeout=300)
-            if self.proc.returncode != 0 or not self.out.is_file():
-                raise RuntimeError(err.strip()[:80] or f"exit {self.proc.returncode}")
-            return _parse_dssp(self.st, self.res_idx, self.out.read_text()), DSSP_METHODS["mkdssp"]
-        except (RuntimeError, subprocess.SubprocessError, IndexError, ValueError) as exc:
-            return (_structkit_dssp(self.st, self.res_idx),
-                    f"{DSSP_METHODS['structkit']} (mkdssp failed: {exc})")
-        finally:
-            self.dir.cleanup()
+            return _mkdssp(st, res_idx), DSSP_METHODS["mkdssp"]
+        except FileNotFoundError:
+            note = " (mkdssp not found)"
+        except (OSError, RuntimeError, subprocess.SubprocessError, IndexError, ValueError) as exc:
+            note = f" (mkdssp failed: {str(exc)[:80]})"
+        return _structkit_dssp(st, res_idx), DSSP_METHODS["structkit"] + note
+    return _structkit_dssp(st, res_idx), DSSP_METHODS["structkit"]
+
+
+def _mkdssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
+    """Run the external mkdssp on the residues; raises if it is missing or fails."""
+    import shutil
+    import tempfile
+
+    if shutil.which("mkdssp") is None:
+        raise FileNotFoundError("mkdssp")
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, out = Path(tmp) / "in.pdb", Path(tmp) / "out.dssp"
+        inp.write_text(_minimal_pdb(st, res_idx))
+        run = subprocess.run(["mkdssp", "--output-format", "dssp", str(inp), str(out)],
+                             capture_output=True, text=True, timeout=300)
+        if run.returncode != 0 or not out.is_file():
+            raise RuntimeError(run.stderr.strip()[:80] or f"exit {run.returncode}")
+        return _parse_dssp(st, res_idx, out.read_text())
 
 
 def _unassigned(st: Structure, res_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """('?' per residue, backbone coordinates, which residues have a complete backbone)."""
-    bb = _backbone(st, res_idx) if len(res_idx) else np.zeros((0, 4, 3))
+    bb = _backbone(st, res_idx)
     return np.full(len(res_idx), "?", dtype="U1"), bb, ~np.isnan(bb).any(axis=(1, 2))
 
 
@@ -242,11 +223,13 @@ def _pydssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
 
 def residue_bfactor(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     """CA B-factor per residue (pLDDT for AlphaFold models); residue mean if no CA."""
-    out = np.empty(len(res_idx))
-    for k, r in enumerate(res_idx):
-        sl = slice(st.res_start[r], st.res_stop[r])
-        ca = np.flatnonzero(st.atom_name[sl] == "CA")
-        out[k] = st.b_factor[sl][ca[0]] if len(ca) else st.b_factor[sl].mean()
+    atoms, owner = st.atoms_of(res_idx)
+    n = len(res_idx)
+    count = np.bincount(owner, minlength=n)
+    with np.errstate(invalid="ignore"):
+        out = np.bincount(owner, weights=st.b_factor[atoms], minlength=n) / count
+    ca = np.flatnonzero(st.atom_name[atoms] == "CA")[::-1]  # reversed: the first CA wins
+    out[owner[ca]] = st.b_factor[atoms[ca]]
     return out
 
 
@@ -267,9 +250,7 @@ def residue_distances(st: Structure, res_idx: np.ndarray, partner_atoms: np.ndar
     if not len(partner_atoms) or not n:
         return out
     tree = cKDTree(st.coord[partner_atoms])
-    starts, stops = st.res_start[res_idx], st.res_stop[res_idx]
-    atoms = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
-    owner = np.repeat(np.arange(n), stops - starts)
+    atoms, owner = st.atoms_of(res_idx)
     d, j = tree.query(st.coord[atoms], k=1)
     names = st.atom_name[atoms]
     is_sc = ~np.isin(names, list(BACKBONE) + ["CB"])

@@ -17,20 +17,21 @@ for the process; a variant then costs a lookup.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
 from .catalog import CatalogStructure, Partner, catalog
-from .damage import environment
+from .damage import ResidueEnvironment, environment
 from .fetch import default_fetcher
 from .measure import (
-    DsspJob,
     relative_sasa,
     residue_bfactor,
     residue_distances,
     residue_sasa,
+    secondary_structure,
 )
 from .numbering import ChainNumbering, number_structure
 from .structure import Structure, load, one_letter
@@ -69,7 +70,12 @@ class Site:
     note: str = ""
     nearest_label: np.ndarray = field(default=None, repr=False)  # per residue, 'B:TYR 57 CZ'
     covalent_text: np.ndarray = field(default=None, repr=False)  # per residue, '' if none
-    damage_cache: dict = field(default_factory=dict, repr=False)  # reusable work of structkit.damage
+    structure: Structure | None = field(default=None, repr=False)
+
+    @cached_property
+    def partner_tree(self) -> cKDTree:
+        """KD-tree of the partner atoms' coordinates (built on first use)."""
+        return cKDTree(self.structure.coord[self.partner_atoms])
 
     @property
     def in_site(self) -> np.ndarray:
@@ -100,7 +106,8 @@ class ChainData:
     pos_to_k: np.ndarray  # UniProt position -> residue k (or -1)
     aa: np.ndarray = field(default=None, repr=False)  # one-letter code per residue (object)
     ss_method: str = ""
-    env: object = field(default=None, repr=False)  # damage.ResidueEnvironment
+    env: ResidueEnvironment | None = field(default=None, repr=False)
+    tables: dict = field(default_factory=dict, repr=False)  # derived lookup tables (impact)
 
 
 @dataclass
@@ -115,20 +122,6 @@ class StructureAnalysis:
     cutoff: float
     metal_cutoff: float
     notes: list[str] = field(default_factory=list)
-
-    _dssp: object = field(default=None, repr=False)
-
-    def ensure_ss(self) -> None:
-        """Collect the (background) DSSP run into each chain's ``ss`` and ``ss_method``."""
-        if self._dssp is None:
-            return
-        ss_all, method = self._dssp.result()
-        start = 0
-        for cd in self.chains.values():
-            n = len(cd.numbering.residue_indices)
-            cd.ss, cd.ss_method = ss_all[start:start + n], method
-            start += n
-        self._dssp = None
 
     @property
     def sites(self) -> list[Site]:
@@ -238,13 +231,11 @@ _BY_ID: dict[tuple, StructureAnalysis] = {}
 
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
             cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
-            fetcher=None, wait_dssp: bool = True) -> StructureAnalysis:
+            fetcher=None) -> StructureAnalysis:
     """Per-structure precomputation (cached per process by structure, accession and cut-offs).
 
     ``source`` is a catalog entry, a PDB ID / ``AF-<accession>`` (catalog entry used when
     there is one) or a loaded ``Structure``. ``accession`` defaults to the catalog's target.
-    ``wait_dssp=False`` returns before the DSSP run ends (call ``ensure_ss()`` before reading
-    ``ss``), so several structures' DSSP runs overlap with the rest of the work.
     """
     cat = catalog()
     fast_key = None
@@ -278,13 +269,15 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
     numbering = number_structure(st, accession, useq, list(entry.target_chains) or None)
     chains: dict[str, ChainData] = {}
     notes: list[str] = list(st.notes)
-    # DSSP for every target chain in one run, in the background while the rest is computed
-    dssp = DsspJob(st, np.concatenate([n.residue_indices for n in numbering.values()]))
-    for ch, num in numbering.items():
+    # DSSP for every target chain together (sheets between chains count), then split per chain
+    ss_all, ss_method = secondary_structure(
+        st, np.concatenate([n.residue_indices for n in numbering.values()]))
+    starts = np.cumsum([0] + [len(n.residue_indices) for n in numbering.values()])
+    for (ch, num), start in zip(numbering.items(), starts.tolist(), strict=False):
         ri = num.residue_indices
         sasa = residue_sasa(st, ri)
         rsa = relative_sasa(st, ri, sasa)
-        ss, ss_method = np.array([], dtype="U1"), ""  # filled in below from the DSSP run
+        ss = ss_all[start:start + len(ri)]
         bf = residue_bfactor(st, ri)
         sites = []
         for p in entry.partners:
@@ -300,7 +293,7 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
             labels = np.array([atom_label(st, int(i)) for i in d["nearest_atom"]], dtype=object)
             cov_text = np.array([cov.get(k, "") for k in range(len(ri))], dtype=object)
             sites.append(Site(_site_name(p), "epitope" if p.kind == "antibody" else p.kind,
-                              p, ch, c, pa, d, cov, note, labels, cov_text))
+                              p, ch, c, pa, d, cov, note, labels, cov_text, st))
         p2k = np.full(len(useq) + 2, -1, dtype=np.int64)
         ok = (num.uniprot_pos > 0) & (num.uniprot_pos <= len(useq))
         # first residue wins if a position occurs twice (should not happen)
@@ -309,9 +302,6 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
         aa = np.array([one_letter(str(n)) for n in st.res_resname[ri]], dtype=object)
         chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa, ss_method, environment(st, ri))
     result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
-    result._dssp = dssp
-    if wait_dssp:
-        result.ensure_ss()
     _ANALYSES[key] = result
     if fast_key is not None:
         _BY_ID[fast_key] = result

@@ -151,6 +151,14 @@ class Structure:
         return np.flatnonzero((self.res_chain == chain) & (self.res_model == model)
                               & (self.res_kind == kind))
 
+    def atoms_of(self, res_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(atom indices of the residues ``res_idx`` in order, position in ``res_idx`` of each)."""
+        res_idx = np.asarray(res_idx, dtype=np.int64)
+        starts, counts = self.res_start[res_idx], self.res_stop[res_idx] - self.res_start[res_idx]
+        owner = np.repeat(np.arange(len(res_idx)), counts)
+        offset = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return np.repeat(starts, counts) + offset, owner
+
     def sequence(self, chain: str, model: int = 1) -> str:
         """One-letter sequence of the observed protein residues of a chain (modified -> parent)."""
         return "".join(one_letter(str(n)) for n in self.res_resname[self.residues_of(chain, model)])
