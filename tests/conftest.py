@@ -75,6 +75,29 @@ def _mirror_fetcher():
 _FETCHER = None
 
 
+def in_mirror(catalog_entry) -> bool:
+    """Whether the mirror holds a catalog entry: tests derive expectations from what is there
+    (the mirror grows), never from a list of absent files."""
+    from structkit.fetch import NotAvailableOffline
+
+    f = _mirror_fetcher()
+    try:
+        if catalog_entry.is_alphafold:
+            f.alphafold(catalog_entry.id[3:])
+        else:
+            f.pdb(catalog_entry.id, assembly=catalog_entry.assembly)
+    except NotAvailableOffline:
+        return False
+    return True
+
+
+def missing_from_mirror(ids) -> set[str]:
+    """The catalog IDs among ``ids`` that the mirror does not hold."""
+    from structkit.catalog import catalog
+
+    return {i for i in ids if not in_mirror(catalog().structure(i))}
+
+
 def entry(pdb_id: str, assembly: int | None = None) -> Path:
     """Path of a PDB entry obtained through the fetcher's mirror setting (never a copy)."""
     return Path(_mirror_fetcher().pdb(pdb_id, assembly=assembly).path)

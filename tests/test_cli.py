@@ -55,13 +55,21 @@ def test_sites_command(capsys):
 
 
 def test_fetch_catalog_offline(capsys, tmp_path, data_dir):
+    from conftest import missing_from_mirror
+
+    from structkit.catalog import catalog
+
+    ids = [s.id for s in catalog().structures]
+    missing = missing_from_mirror(ids)
     code, out, _ = run(capsys, "fetch", "--catalog", "--offline", "--mirror", str(data_dir),
                        "--cache", str(tmp_path))
-    assert code == 1  # something asked for is missing offline, and it is said
-    for pid in ("3PP0", "3RCD", "AF-P04626"):
+    assert code == (1 if missing else 0)  # something asked for is missing offline, and it is said
+    for pid in ids:
         line = next(ln for ln in out.splitlines() if pid in ln.split())
-        assert "not available offline" in line
-    assert "summary: 20 mirror, 3 not available offline" in out
+        assert ("not available offline" in line) == (pid in missing), line
+    n_records = len(catalog().targets)  # one UniProt record per target comes along
+    tail = f", {len(missing)} not available offline" if missing else ""
+    assert f"summary: {len(ids) - len(missing) + n_records} mirror{tail}\n" in out
 
 
 def test_fetch_one_entry(capsys, tmp_path, data_dir):

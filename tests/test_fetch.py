@@ -53,12 +53,15 @@ def test_offline_mirror_returns_the_mirror_bytes(tmp_path, data_dir):
 
 
 def test_offline_without_entry_fails_clearly(tmp_path, data_dir):
-    f = Fetcher(cache_dir=tmp_path, mirror=data_dir, offline=True)
+    # a mirror that lacks the entries: a directory laid out like the mirror, with only UniProt
+    empty = tmp_path / "mirror"
+    (empty / "pdb").mkdir(parents=True)
+    f = Fetcher(cache_dir=tmp_path / "cache", mirror=empty, offline=True)
     with pytest.raises(NotAvailableOffline) as e:
         f.pdb("3PP0")
     msg = str(e.value)
     assert "3PP0" in msg and "not available offline" in msg
-    assert str(data_dir) in msg and "pdb/3pp0.cif" in msg
+    assert str(empty) in msg and "pdb/3pp0.cif" in msg
     with pytest.raises(NotAvailableOffline, match="P04626"):
         f.alphafold("P04626")
 

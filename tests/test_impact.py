@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from structkit.catalog import catalog
 from structkit.impact import COLUMNS, impact_table, summarize, write_table
 
 EGFR_COMPLEXES = {"3POZ", "1XKK", "2JIV", "4G5J", "2ITY", "1M17", "4HJO", "3W32"}
@@ -48,18 +49,78 @@ def test_t798m_is_not_covered_on_ecd_structures(her2):
     assert rows.in_site.isna().all()
 
 
-def test_her2_kinase_entries_reported_not_available_offline(her2):
-    rows = her2[her2.pdb_id.isin(["3PP0", "3RCD", "AF-P04626"])]
-    assert set(rows.pdb_id) == {"3PP0", "3RCD", "AF-P04626"}
-    assert (rows.status == "not available offline").all()
-    assert rows.detail.str.contains("not available offline").all()
-    assert len(rows) == 3 * 4  # one row per variant and missing structure: nothing dropped
+def test_her2_structures_mapped_or_reported_not_available_offline(her2):
+    from conftest import in_mirror
+
+    from structkit.catalog import catalog
+
+    for entry in catalog().structures_for("P04626"):
+        rows = her2[her2.pdb_id == entry.id]
+        assert len(rows), entry.id  # every catalog structure appears: nothing dropped
+        if in_mirror(entry):
+            assert not rows.status.isin(["not available offline"]).any()
+        else:
+            assert (rows.status == "not available offline").all()
+            assert rows.detail.str.contains("not available offline").all()
+            assert len(rows) == 4  # one row per variant and missing structure
+
+
+HER2_KINASE = {  # heavy-atom distances (A) to the inhibitor, computed independently (issue 11)
+    "3PP0": {798: 3.52, 753: 3.45, 863: 3.03, 805: 4.17, 755: 6.60, 777: 11.2, 869: 9.78},
+    "7PCD": {798: 3.56, 753: 3.53, 863: 3.64, 805: 1.82, 755: 6.79, 777: 10.9, 869: 15.73},
+}
+
+
+@pytest.mark.parametrize("pdb_id", sorted(HER2_KINASE))
+def test_her2_kinase_distances_on_real_her2_structures(pdb_id):
+    from conftest import in_mirror
+
+    from structkit.catalog import catalog
+
+    if not in_mirror(catalog().structure(pdb_id)):
+        pytest.skip(f"{pdb_id} is not in this mirror")
+    expect = HER2_KINASE[pdb_id]
+    t = impact_table([f"ERBB2:p.{r}{p}A" for p, r in zip(expect, "TKDCLVL", strict=True)],
+                     structures=[pdb_id])
+    assert (t.status == "mapped").all() and (t.via == "direct").all()
+    got = dict(zip(t.position.astype(int), t.min_dist_A, strict=True))
+    assert got == pytest.approx(expect, abs=0.1)
+    assert (t.author_num == t.position).all()  # both files use UniProt numbering
+
+
+def test_c805s_on_7pcd_reports_the_covalent_bond():
+    from conftest import in_mirror
+
+    from structkit.catalog import catalog
+
+    if not in_mirror(catalog().structure("7PCD")):
+        pytest.skip("7PCD is not in this mirror")
+    r = impact_table(["ERBB2:p.C805S"], structures=["7PCD"]).iloc[0]
+    assert r.covalent_bond.startswith("CYS 805 SG - 70I") and "1.82 A" in r.covalent_bond
+    assert "removes the covalent anchor of 70I" in r.effect
+    assert "covalent anchor lost" in r.damage
+
+
+def test_3pp0_pocket_is_the_published_residue_set():
+    from conftest import in_mirror
+
+    from structkit.catalog import catalog
+    from structkit.sites import analyze
+
+    if not in_mirror(catalog().structure("3PP0")):
+        pytest.skip("3PP0 is not in this mirror")
+    t = analyze("3PP0").site_table()
+    assert sorted(t.uniprot_pos) == [726, 729, 734, 751, 753, 770, 771, 774, 783, 785, 796, 798,
+                                     799, 800, 801, 804, 849, 850, 852, 862, 863, 864]
+    assert set(t.partner) == {"03Q (pyrrolo[3,2-d]pyrimidine inhibitor) (03Q, Q03)"}
 
 
 def test_c805s_removes_covalent_anchor(her2):
     rows = her2[(her2.variant == "p.C805S") & her2.effect.str.contains("covalent", na=False)]
-    assert set(rows.pdb_id) == {"2JIV", "4G5J"}
-    assert rows.effect.str.contains("neratinib|afatinib").all()
+    from conftest import missing_from_mirror
+
+    assert set(rows.pdb_id) == {"2JIV", "4G5J", "7PCD"} - missing_from_mirror(["7PCD"])
+    assert rows.effect.str.contains("neratinib|afatinib|70I").all()
 
 
 def test_s310_in_pertuzumab_epitope_only(her2):
@@ -90,8 +151,11 @@ def test_summary_one_row_per_variant(her2, p53):
     s = summarize(her2)
     assert list(s.variant) == ["p.T798M", "p.C805S", "p.S310F", "p.S310Y"]
     c = s[s.variant == "p.C805S"].iloc[0]
-    assert c.nearest_dist_A == pytest.approx(1.8, abs=0.1) and c.nearest_pdb_id in {"2JIV", "4G5J"}
-    assert s.iloc[0].not_available == "3PP0, 3RCD, AF-P04626"
+    assert c.nearest_dist_A == pytest.approx(1.8, abs=0.1) and c.nearest_pdb_id in {"2JIV", "4G5J", "7PCD"}
+    from conftest import missing_from_mirror
+
+    her2_ids = [e.id for e in catalog().structures_for("P04626", include_family=True)]
+    assert s.iloc[0].not_available == ", ".join(sorted(missing_from_mirror(her2_ids)))
     sp = summarize(p53)
     r = sp[sp.variant == "p.R248Q"].iloc[0]
     assert r.nearest_site == "DNA interface" and r.nearest_dist_A < 4.0
