@@ -16,6 +16,7 @@ from .fetch import Fetcher, FetchError, NoSuchEntry, NotAvailableOffline  # noqa
 from .ids import normalize_accession, normalize_pdb_id  # noqa: E402
 from .impact import impact_table, summarize, write_table  # noqa: E402
 from .measure import secondary_structure  # noqa: E402
+from .msa import Alignment, read_alignment  # noqa: E402
 from .numbering import ChainNumbering, PositionLookup, family_map, number_structure  # noqa: E402
 from .sites import StructureAnalysis, analyze  # noqa: E402
 from .structure import Structure, StructureFormatError, load, read_structure  # noqa: E402
@@ -54,5 +55,5 @@ __all__ = [
     "StructureAnalysis", "analyze", "Structure", "StructureFormatError", "load", "read_structure",
     "UniProtRecord", "read_uniprot", "uniprot_record", "ReferenceMismatch", "Variant",
     "VariantBatch", "VariantError", "parse_variant", "parse_variants", "residue_for",
-    "secondary_structure",
+    "secondary_structure", "Alignment", "read_alignment",
 ]

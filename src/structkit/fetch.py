@@ -331,6 +331,31 @@ class Fetcher:
         url = f"{self.endpoints.uniprot}/{acc}.{format}"
         return self._get(_Target("uniprot", acc, (rel,), check, url, rel))
 
+    def msa(self, name: str) -> FetchResult:
+        """Fetch a multiple sequence alignment ``msa/<name>.a2m|.a3m|.sto`` (gzip allowed)
+        from the cache or the mirror.
+
+        There is no public server of ready-made alignments to download from: build one (jackhmmer
+        against UniRef100, or the ColabFold MMseqs2 server) and pass its path where a command
+        takes ``--msa``; ``structkit.msa`` says more.
+        """
+        if not name or any(c in name for c in "/\\\0") or name.startswith("."):
+            raise ValueError(f"alignment name {name!r}: expected a plain file stem such as 'P04637'")
+        cands = tuple(f"msa/{name}.{ext}{gz}" for ext in ("a2m", "a3m", "sto") for gz in ("", ".gz"))
+
+        def check(data: bytes, where: str) -> None:
+            head = (_decompress(data, where) if data[:2] == b"\x1f\x8b" else data)[:64].lstrip()
+            if not (head.startswith(b">") or head.startswith(b"# STOCKHOLM")):
+                raise IntegrityError(f"{where}: not an A2M/A3M or Stockholm alignment")
+
+        t = _Target("msa", name, cands, check)
+        hit = self._lookup_local(t)
+        if hit is None:
+            raise NotAvailableOffline(
+                f"alignment {name} not available: {self._looked_in(t)}; alignments are not "
+                "downloaded: build one (jackhmmer/ColabFold MMseqs2) and pass its path")
+        return hit
+
     def search_rcsb(self, accession: str, max_results: int = 1000) -> list[dict]:
         """All PDB entries RCSB lists for a UniProt accession, with method and resolution (A).
 

@@ -28,6 +28,7 @@ class Target:
     name: str = ""
     family_reference: str | None = None
     regions: tuple[dict, ...] = ()
+    msa: dict | None = None  # {name, query, kind: homologs|family}: the alignment under msa/
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     targets = [Target(gene=t["gene"], accession=normalize_accession(t["accession"]),
                       aliases=tuple(t.get("aliases") or ()), name=t.get("name", ""),
                       family_reference=t.get("family_reference"),
-                      regions=tuple(t.get("regions") or ()))
+                      regions=tuple(t.get("regions") or ()), msa=t.get("msa"))
                for t in raw.get("targets", [])]
     known = {t.accession for t in targets}
     structures = []
