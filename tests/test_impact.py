@@ -222,11 +222,12 @@ def test_tables_share_no_categories():
 
 def test_summary_counts_chains_and_keeps_input_order():
     """1TSR has one p53 chain with DNA (B), 2OCJ four without: R273H's DNA bonds are broken in
-    1 of 5 chains; R175H sits in the zinc region of all five."""
+    1 of 5 chains (the one with DNA); R175H's features count over all five."""
     t = impact_table(["TP53:p.R273H", "TP53:p.R175H"], structures=["1TSR", "2OCJ"])
     s = summarize(t)
     assert list(s.variant) == ["p.R273H", "p.R175H"]
-    assert s.damage[0] == "interface H-bond broken (1/5 chains); interface salt bridge broken (1/5 chains)"
-    assert "zinc region (5/5 chains)" in s.damage[1]
+    assert s.damage[0] == ("DNA contact lost (1/1 chains with DNA); interface H-bond broken (1/1 chains "
+                           "with DNA); interface salt bridge broken (1/1 chains with DNA)")
+    assert "buried charge replaced (5/5 chains)" in s.damage[1]
     assert list(s.covered_by) == ["1TSR, 2OCJ", "1TSR, 2OCJ"]
     assert s.nearest_site[0] == "DNA interface" and s.nearest_pdb_id[0] == "1TSR"

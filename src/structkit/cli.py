@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the Missense3D-style damage columns (faster on large cohorts)")
     i.add_argument("--out", metavar="FILE", help="write the full table (.csv .tsv .xlsx .parquet .md .html)")
     i.add_argument("--summary-out", metavar="FILE", help="write the one-row-per-variant summary too")
+    i.add_argument("--msa", metavar="FILE",
+                   help="homolog alignment (A2M/A3M/Stockholm, query first) for the impact score; "
+                        "default: the catalog's (msa/P04637.a2m for TP53)")
     i.add_argument("--progress", action="store_true", help="show a progress bar")
     _add_source_args(i)
 
@@ -214,26 +217,50 @@ def _cmd_impact(args) -> int:
                          metal_cutoff=args.metal_cutoff, family=not args.no_family,
                          damage=not args.no_damage,
                          progress=args.progress or sys.stderr.isatty())
-    summary = summarize(table[table.status != "rejected"]) if len(table) else pd.DataFrame()
+    summary = (summarize(table[table.status != "rejected"], msa=args.msa) if len(table)
+               else pd.DataFrame())
     if args.out:
         write_table(table, args.out)
         print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
     if args.summary_out:
         write_table(summary, args.summary_out)
-    cols = ["gene", "variant", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
-            "nearest_author_num", "damage", "not_available"]
     print(f"# structkit {__version__} impact: {len(batch)} variants from {source}; "
           f"cut-off {args.cutoff} A (metal {args.metal_cutoff} A); positions in UniProt numbering, "
-          "nearest_author_num in the structure's author numbering")
+          "'nearest' in the structure's author numbering")
+    print("# impact_score: probability of damage (>= 0.5 likely damaging), see README 'The verdict'")
     if len(summary):
-        shown = summary[cols].copy()
-        shown["nearest_author_num"] = shown["nearest_author_num"].astype("Int64")
-        print(shown.to_string(index=False))
+        print(_summary_text(summary))
     counts = table.status.value_counts().to_dict()
     print("rows by status: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if len(batch.rejected):
         print(f"{len(batch.rejected)} input rows rejected (status 'rejected' in the table)")
     return 0
+
+
+def _summary_text(summary: pd.DataFrame) -> str:
+    """The printed summary: score, mechanism and the nearest site with its structure residue;
+    a residue of a family stand-in is labelled with its protein (e.g. 'EGFR 790')."""
+    rows = []
+    for r in summary.itertuples(index=False):
+        near = ""
+        if isinstance(r.nearest_site, str) and r.nearest_site:
+            fam = str(r.nearest_via or "")
+            prot = ""
+            if fam.startswith("family alignment"):
+                acc = fam.rsplit("->", 1)[-1]
+                try:
+                    from .catalog import catalog
+
+                    prot = catalog().target(acc).gene + " "
+                except KeyError:
+                    prot = acc + " "
+            num = "" if pd.isna(r.nearest_author_num) else f" {prot}{int(r.nearest_author_num)}"
+            near = (f"{r.nearest_site} {r.nearest_dist_A:.2f} A "
+                    f"({r.nearest_pdb_id} {r.nearest_chain}{num})")
+        score = "" if pd.isna(r.impact_score) else f"{r.impact_score:.2f}"
+        rows.append({"gene": r.gene, "variant": r.variant, "score": score,
+                     "mechanism": r.mechanism, "agreement": r.agreement, "nearest site": near})
+    return pd.DataFrame(rows).to_string(index=False, max_colwidth=60)
 
 
 def _apply_env(args) -> None:

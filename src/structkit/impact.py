@@ -36,7 +36,7 @@ from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
 from .uniprot import uniprot_record
 from .variants import Variant, VariantBatch, parse_variants
 
-__all__ = ["impact_table", "summarize", "write_table", "COLUMNS", "STATUSES"]
+__all__ = ["impact_table", "summarize", "write_table", "COLUMNS", "SUMMARY_COLUMNS", "STATUSES"]
 
 STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered",
             "not available offline", "fetch failed", "rejected")
@@ -627,30 +627,42 @@ def _site_cols(sc: dict, va, have, kk, file_aa, n) -> dict:
     }
 
 
-def summarize(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per variant: nearest site over all structures and where it came from.
+SUMMARY_COLUMNS = [
+    "gene", "variant", "status", "impact_score", "mechanism", "mechanism_evidence", "agreement",
+    "evolution", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
+    "nearest_author_num", "nearest_via", "sites_within_cutoff", "effects", "covered_by",
+    "unobserved_in", "not_available", "damage", "score_model"]
 
-    Columns: gene, variant, status (best over structures), nearest_site, nearest_dist_A,
-    nearest_pdb_id, nearest_chain, nearest_author_num, nearest_via, sites_within_cutoff,
-    effects, covered_by (structures where the residue is present), unobserved_in,
-    not_available (structures that could not be obtained), damage (each feature with the number
-    of structure chains showing it over those assessed, so disagreement stays visible).
-    Variants keep their order of first appearance. Grouped operations only (a 100,000-row
-    saturation table takes well under a second).
+
+def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
+              msa: str | Path | None = None) -> pd.DataFrame:
+    """One row per variant: the verdict, the nearest site over all structures and where it was.
+
+    Columns: gene, variant, status (best over structures); ``impact_score`` (0..1, >= 0.5 likely
+    damaging), ``mechanism``, ``mechanism_evidence``, ``agreement`` (over the chains that have
+    the partner) and ``evolution`` from ``structkit.verdict`` (``verdict=False`` leaves them
+    empty; ``msa`` a path to a homolog alignment replacing the catalog's); nearest_site,
+    nearest_dist_A, nearest_pdb_id, nearest_chain, nearest_author_num, nearest_via (direct
+    structures of the variant's own protein are preferred to family stand-ins, whose author
+    number is then of the family member: ``nearest_via`` says so), sites_within_cutoff, effects,
+    covered_by (structures where the residue is present), unobserved_in, not_available
+    (structures that could not be obtained), damage (each feature with the number of chains
+    showing it over the chains assessed; interface features over the chains that have that
+    partner), score_model. Variants keep their order of first appearance; grouped operations
+    only.
     """
-    cols = ["gene", "variant", "status", "nearest_site", "nearest_dist_A", "nearest_pdb_id",
-            "nearest_chain", "nearest_author_num", "nearest_via", "sites_within_cutoff", "effects",
-            "covered_by", "unobserved_in", "not_available", "damage"]
+    cols = SUMMARY_COLUMNS
     if table.empty:
         return pd.DataFrame(columns=cols)
+    from .verdict import variant_keys
+
     t = pd.DataFrame({c: table[c].astype(object) for c in (
-        "gene", "variant", "status", "site", "pdb_id", "chain", "via", "effect", "damage")})
+        "gene", "variant", "status", "site", "site_kind", "pdb_id", "chain", "via", "effect",
+        "damage")})
     t["min_dist_A"] = table["min_dist_A"].to_numpy(dtype=float)
     t["author_num"] = table["author_num"]
     t["in_site"] = table["in_site"].fillna(False).to_numpy(dtype=bool)
-    g_codes, _ = pd.factorize(t.gene, use_na_sentinel=False)
-    v_codes, v_uniq = pd.factorize(t.variant, use_na_sentinel=False)
-    key, _ = pd.factorize(g_codes * len(v_uniq) + v_codes)  # (gene, variant), first-seen order
+    key = variant_keys(table)
     t["key"] = key
     first = np.unique(key, return_index=True)[1]
     out = pd.DataFrame({"gene": t.gene.to_numpy()[first], "variant": t.variant.to_numpy()[first]})
@@ -661,7 +673,10 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     out["status"] = by_rank[best_rank.to_numpy()]
     present = t[t.status.isin(["mapped", "reference mismatch"])]
     measured = present[present.min_dist_A.notna()]
-    nearest = measured.loc[measured.groupby("key").min_dist_A.idxmin()].set_index("key")
+    # direct structures first: a family stand-in is nearest only where no direct one measures
+    measured = measured.assign(_fam=(measured.via != "direct").astype(int))
+    best = measured.sort_values(["key", "_fam", "min_dist_A"], kind="stable")
+    nearest = best.drop_duplicates("key").set_index("key")
     for c in ("site", "dist_A", "pdb_id", "chain", "author_num", "via"):
         src = nearest["min_dist_A" if c == "dist_A" else c]
         out[f"nearest_{c}"] = src.reindex(range(len(out))).to_numpy(dtype=object)
@@ -677,6 +692,19 @@ def summarize(table: pd.DataFrame) -> pd.DataFrame:
     lost = t[t.status.isin(["not available offline", "fetch failed"])]
     out["not_available"] = _joined(lost.key, lost.pdb_id, ", ", len(out))
     out["damage"] = _damage_consensus(present, len(out))
+    if verdict:
+        from .verdict import variant_features
+        from .verdict import verdict as judge
+
+        v = judge(variant_features(table.assign(key=key), len(out), fetcher, msa))
+        for c in ("impact_score", "mechanism", "mechanism_evidence", "agreement", "evolution"):
+            out[c] = v[c].to_numpy()
+        out["score_model"] = v["model"].to_numpy()
+    else:
+        for c in ("impact_score",):
+            out[c] = np.nan
+        for c in ("mechanism", "mechanism_evidence", "agreement", "evolution", "score_model"):
+            out[c] = ""
     return out[cols]
 
 
@@ -698,29 +726,48 @@ def _join_sorted(out: np.ndarray, keys: np.ndarray, texts: list, sep: str) -> No
         out[keys[a]] = sep.join(texts[a:b])
 
 
+_WITH = {"dna": "with DNA", "metal": "with zinc", "ligand": "with a ligand",
+         "epitope": "with an antibody"}
+
+
 def _damage_consensus(rows: pd.DataFrame, n: int) -> np.ndarray:
-    """Per group: each damage feature with the number of structure chains showing it, over the
-    chains assessed (``'none (N chains)'`` if none fires; '' if nothing was assessed)."""
+    """Per group: each damage feature with the number of structure chains showing it. A
+    structural feature counts over the chains assessed (``'(3/15 chains)'``), an interface
+    feature over the chains that have that partner (``'(9/10 chains with DNA)'``);
+    ``'none (N chains)'`` if none fires; '' if nothing was assessed."""
+    from .damage import INTERFACE_FEATURES
+
     out = np.full(n, "", dtype=object)
     assessed = rows[rows.damage.astype(str) != ""]
     if assessed.empty:
         return out
     unit = assessed.pdb_id.astype(str) + "\0" + assessed.chain.astype(str)
+    kind = assessed.site_kind.astype(str).to_numpy()
     total = pd.DataFrame({"k": assessed.key, "u": unit}).drop_duplicates().groupby("k").size()
     out[total.index.to_numpy()] = [f"none ({m} chains)" for m in total.to_numpy()]
+    with_partner = pd.DataFrame({"k": assessed.key.to_numpy(), "u": unit.to_numpy(), "s": kind})
+    with_partner = with_partner.drop_duplicates().groupby(["k", "s"]).size()
     d_codes, d_uniq = pd.factorize(assessed.damage.astype(str))
-    listed = pd.DataFrame({"k": assessed.key.to_numpy(), "u": unit.to_numpy(), "d": d_codes})
+    listed = pd.DataFrame({"k": assessed.key.to_numpy(), "u": unit.to_numpy(), "d": d_codes,
+                           "s": kind})
     listed = listed.drop_duplicates()
     features = pd.Series([[f for f in d.split("; ") if f and f != "none"] for d in d_uniq])
     listed["f"] = features.to_numpy()[listed.d.to_numpy()]
-    feats = listed.explode("f").dropna(subset=["f"])[["k", "u", "f"]].drop_duplicates()
+    feats = listed.explode("f").dropna(subset=["f"])
     if feats.empty:
         return out
-    counts = feats.groupby(["k", "f"]).size().rename("c").reset_index()
+    inter = feats.f.isin(INTERFACE_FEATURES).to_numpy()
+    feats = feats.assign(s=np.where(inter, feats.s, ""))[["k", "u", "f", "s"]].drop_duplicates()
+    counts = feats.groupby(["k", "f", "s"]).size().rename("c").reset_index()
+    is_int = counts.s != ""
     counts["total"] = total.reindex(counts.k).to_numpy()
+    if is_int.any():
+        idx = pd.MultiIndex.from_arrays([counts.k[is_int], counts.s[is_int]])
+        counts.loc[is_int, "total"] = with_partner.reindex(idx).to_numpy()
     counts = counts.sort_values(["k", "c", "f"], ascending=[True, False, True], kind="stable")
-    counts["text"] = (counts.f + " (" + counts.c.astype(str) + "/" + counts.total.astype(str)
-                      + " chains)")
+    suffix = counts.s.map(_WITH).fillna("")
+    counts["text"] = (counts.f + " (" + counts.c.astype(str) + "/" + counts.total.astype(int).astype(str)
+                      + " chains" + np.where(suffix != "", " " + suffix, "") + ")")
     _join_sorted(out, counts.k.to_numpy(), counts.text.tolist(), "; ")
     return out
 

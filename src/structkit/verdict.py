@@ -1,0 +1,392 @@
+"""The per-variant verdict: one calibrated impact score and a mechanism, with the evidence.
+
+``impact_score`` (0..1) is the probability that a missense change is damaging (loss of
+function), from a logistic regression over a few features of structure, evolution and the
+substitution itself. ``>= 0.5`` reads "likely damaging". The weights were fitted on the
+development set shipped with the mirror (yeast transactivation of TP53 mutants at **even**
+codons, Kato et al. 2003; label non-functional = median of the 8 promoters < 20 % of wild type)
+by ``benchmarks/validity.py --write-model``, which also reports the out-of-sample AUC
+(cross-validation grouped by codon). The fitted numbers, their provenance and the CV AUC are in
+``verdict_model.json`` beside this module. No feature names a variant, and no variant is
+treated by name.
+
+Features (one value per variant, pooled over the structures of the impact table):
+
+==========  ===========================================================================
+``lo``      log-odds ``log f(alt) / f(wt)`` of the homolog alignment (``structkit.msa``)
+``cons``    conservation of the column, ``1 - H / log 20``
+``bur``     burial ``1 - RSA``: median RSA over the experimental chains (chain alone, Tien
+            et al. 2013 scale); else the AlphaFold model's where pLDDT >= 70; else exposed
+``plddt``   AlphaFold pLDDT / 100 (order); 0.9 if absent but an experimental chain covers
+            the residue, else 0.5
+``has_exp`` 1 if any experimental chain has the residue
+``dna``     ``exp(-d / 3 A)``, d = median distance to DNA over the chains that have DNA
+``zn``      ``exp(-d / 3 A)``, d = median distance to zinc over the chains that have zinc
+``blosum``  BLOSUM62 score of wt -> alt
+``dv``      |volume change| / 100 A^3 (Zamyatnin 1972)
+``dh``      hydrophobicity change (Kyte & Doolittle 1982) / 9
+``topro``   alt is Pro;  ``fromgly``: wt is Gly
+``bur_lo``  ``bur x lo``;  ``bur_dv``: ``bur x dv``
+==========  ===========================================================================
+
+Two models are fitted on the same data: ``evolution`` (all features) for positions that are a
+match column of a homolog alignment, and ``structure`` (no evolutionary feature) for the rest:
+residues outside the alignment, and every target without an ortholog alignment (HER2 offline:
+its Pfam family alignment of human paralogs is reported as evidence but does not enter the
+score, since the weights were learnt on ortholog conservation). The ``evolution`` column says
+which applied. Features are standardised with the training means and scales.
+
+The mechanism is read from the structures, in this order: ``outside structures`` (no chain has
+the residue), ``low-confidence model only`` (only an AlphaFold model with pLDDT < 70),
+``covalent anchor`` (the residue is covalently bonded to a drug), ``zinc site`` (coordinates the
+zinc in most chains that have zinc), ``DNA contact`` (side chain within the cut-off of DNA in
+most chains that have DNA, and the alt cannot keep the contact: not a same-chemistry swap such
+as K<->R), ``drug pocket`` (within the cut-off of a ligand: HER2 structures first, EGFR
+stand-ins otherwise, said which), ``antibody epitope``; else by the score: ``buried core /
+destabilising`` (>= 0.5) or ``surface / tolerated`` (< 0.5). Non-missense changes are not scored:
+``truncating`` (nonsense, frameshift), ``no protein change`` (synonymous), ``not scored``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from .damage import AA20, VOLUME, same_chemistry
+from .msa import Alignment, read_alignment
+
+__all__ = ["Model", "models", "fit_model", "variant_features", "table_features", "variant_keys",
+           "verdict", "alignment_for",
+           "EVOLUTION_FEATURES", "STRUCTURE_FEATURES", "MECHANISMS", "KYTE_DOOLITTLE"]
+
+STRUCTURE_FEATURES = ["bur", "plddt", "has_exp", "dna", "zn", "blosum", "dv", "dh", "topro",
+                      "fromgly", "bur_dv"]
+EVOLUTION_FEATURES = ["lo", "cons", *STRUCTURE_FEATURES, "bur_lo"]
+MECHANISMS = ("DNA contact", "zinc site", "buried core / destabilising", "antibody epitope",
+              "drug pocket", "covalent anchor", "protein interface", "surface / tolerated",
+              "outside structures", "low-confidence model only", "truncating",
+              "no protein change", "not scored")
+DAMAGING = 0.5
+SITE_DECAY_A = 3.0  # distance scale of the dna / zn features
+PLDDT_CONFIDENT = 70.0
+MAJORITY = 0.5  # a site mechanism needs the contact in more than half the chains with the partner
+# Kyte & Doolittle (1982) hydropathy
+KYTE_DOOLITTLE = {"A": 1.8, "R": -4.5, "N": -3.5, "D": -3.5, "C": 2.5, "Q": -3.5, "E": -3.5,
+                  "G": -0.4, "H": -3.2, "I": 4.5, "L": 3.8, "K": -3.9, "M": 1.9, "F": 2.8,
+                  "P": -1.6, "S": -0.8, "T": -0.7, "W": -0.9, "Y": -1.3, "V": 4.2}
+TRUNCATING = {"nonsense", "frameshift"}
+
+
+@dataclass
+class Model:
+    """A fitted logistic model: standardised features, coefficients and where they came from."""
+
+    name: str
+    features: list[str]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    meta: dict = field(default_factory=dict)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Probability of damage per row of ``frame`` (which has the model's feature columns)."""
+        x = (frame[self.features].to_numpy(dtype=float) - self.mean) / self.scale
+        return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "features": self.features, "mean": self.mean.round(6).tolist(),
+                "scale": self.scale.round(6).tolist(), "coef": self.coef.round(6).tolist(),
+                "intercept": round(float(self.intercept), 6), "meta": self.meta}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Model:
+        return cls(d["name"], list(d["features"]), np.array(d["mean"]), np.array(d["scale"]),
+                   np.array(d["coef"]), float(d["intercept"]), dict(d.get("meta", {})))
+
+
+def fit_model(frame: pd.DataFrame, y: np.ndarray, features: list[str], name: str,
+              c: float = 0.02, meta: dict | None = None) -> Model:
+    """L2-regularised logistic regression (L-BFGS): minimises the log-loss summed over rows
+    plus ``||w||^2 / (2 c)`` on standardised features (the intercept is not penalised)."""
+    from scipy.optimize import minimize
+
+    x = frame[features].to_numpy(dtype=float)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    y = np.asarray(y, dtype=float)
+
+    def loss(w):
+        s = z @ w[1:] + w[0]
+        p = 1.0 / (1.0 + np.exp(-s))
+        nll = np.sum(np.logaddexp(0.0, s) - y * s)
+        g = p - y
+        grad = np.r_[g.sum(), z.T @ g + w[1:] / c]
+        return nll + 0.5 * np.dot(w[1:], w[1:]) / c, grad
+
+    res = minimize(loss, np.zeros(len(features) + 1), jac=True, method="L-BFGS-B")
+    return Model(name, list(features), mean, scale, res.x[1:], float(res.x[0]), dict(meta or {}))
+
+
+@lru_cache(maxsize=1)
+def models() -> dict[str, Model]:
+    """The shipped models (``verdict_model.json``): ``evolution`` and ``structure``."""
+    text = resources.files(__package__).joinpath("verdict_model.json").read_text(encoding="utf-8")
+    return {d["name"]: Model.from_dict(d) for d in json.loads(text)["models"]}
+
+
+_ALIGNMENTS: dict[tuple, tuple[Alignment | None, str]] = {}
+
+
+def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | None, str, str]:
+    """(alignment or None, kind 'homologs'|'family'|'', note) for a catalog target.
+
+    ``path`` overrides the catalog's alignment (a user's own file; query = first sequence).
+    """
+    from .catalog import catalog
+    from .fetch import FetchError, default_fetcher
+    from .uniprot import uniprot_record
+
+    f = fetcher or default_fetcher()
+    target = catalog().target(accession)
+    spec = {"name": None, "kind": "homologs"} if path else (target.msa or {})
+    key = (target.accession, str(path), str(f.cache_dir), str(f.mirror), f.offline)
+    if key not in _ALIGNMENTS:
+        if not path and not spec:
+            _ALIGNMENTS[key] = (None, f"no alignment of {target.gene} homologs in the catalog")
+        else:
+            try:
+                src = path or f.msa(spec["name"]).path
+                aln = read_alignment(src, uniprot_record(target.accession, f).sequence,
+                                     query=spec.get("query"))
+                _ALIGNMENTS[key] = (aln, f"{spec.get('kind', 'homologs')} alignment {src} "
+                                         f"({aln.n_sequences} sequences, Neff {aln.n_effective:.0f})")
+            except (FetchError, ValueError, OSError) as exc:
+                _ALIGNMENTS[key] = (None, f"no alignment: {exc}")
+    aln, note = _ALIGNMENTS[key]
+    return aln, (spec.get("kind", "homologs") if aln is not None else ""), note
+
+
+def _blosum() -> dict:
+    from Bio.Align import substitution_matrices
+
+    return substitution_matrices.load("BLOSUM62")
+
+
+def _substitution(wt: np.ndarray, alt: np.ndarray) -> dict[str, np.ndarray]:
+    ok = np.array([w in VOLUME and a in VOLUME for w, a in zip(wt, alt, strict=True)])
+    b = _blosum()
+    pick = [(w, a) if good else ("A", "A") for w, a, good in zip(wt, alt, ok, strict=True)]
+    return {
+        "blosum": np.array([b[w][a] for w, a in pick], dtype=float),
+        "dv": np.array([abs(VOLUME[a] - VOLUME[w]) / 100 for w, a in pick]),
+        "dh": np.array([(KYTE_DOOLITTLE[a] - KYTE_DOOLITTLE[w]) / 9 for w, a in pick]),
+        "topro": np.array([a == "P" for _, a in pick], dtype=float),
+        "fromgly": np.array([w == "G" for w, _ in pick], dtype=float),
+        "_ok": ok,
+    }
+
+
+def variant_keys(table: pd.DataFrame) -> np.ndarray:
+    """Per table row, the index of its (gene, variant) in order of first appearance."""
+    g_codes, _ = pd.factorize(table.gene.astype(object), use_na_sentinel=False)
+    v_codes, v_uniq = pd.factorize(table.variant.astype(object), use_na_sentinel=False)
+    key, _ = pd.factorize(g_codes * len(v_uniq) + v_codes)
+    return key
+
+
+def table_features(table: pd.DataFrame, fetcher=None, msa=None) -> pd.DataFrame:
+    """``variant_features`` of an impact table: one row per (gene, variant), first-seen order,
+    with ``gene`` and ``variant`` first."""
+    key = variant_keys(table)
+    n = int(key.max()) + 1 if len(key) else 0
+    feat = variant_features(table.assign(key=key), n, fetcher, msa)
+    first = np.unique(key, return_index=True)[1]
+    feat.insert(1, "variant", table.variant.astype(object).to_numpy()[first])
+    return feat
+
+
+def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.DataFrame:
+    """Per-variant features and evidence from impact-table rows.
+
+    ``rows`` has the impact table's columns plus ``key`` (0..n-1, the variant). Returns one
+    row per key with the model features and the numbers the mechanism and evidence need.
+    """
+    first = rows.drop_duplicates("key").set_index("key").reindex(range(n))
+    out = pd.DataFrame(index=range(n))
+    for c in ("gene", "accession", "kind", "ref", "alt"):
+        out[c] = first[c].astype(object).to_numpy()
+    out["position"] = pd.to_numeric(first["position"], errors="coerce").to_numpy()
+    present = rows[rows.status.isin(["mapped", "reference mismatch"])]
+    direct = present[present.via.astype(str) == "direct"]
+    is_af = direct.bfactor_kind.astype(str) == "pLDDT"
+    exp = direct[~is_af]
+    units = exp.drop_duplicates(["key", "pdb_id", "chain"])
+    out["n_exp"] = units.groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
+    out["rsa_exp"] = units.groupby("key").rsa.median().reindex(range(n)).to_numpy()
+    out["n_buried"] = (units.rsa < 0.25).groupby(units.key).sum().reindex(range(n), fill_value=0).to_numpy()
+    af = direct[is_af].drop_duplicates("key").set_index("key")
+    out["plddt_af"] = af.bfactor.reindex(range(n)).to_numpy(dtype=float)
+    out["rsa_af"] = af.rsa.reindex(range(n)).to_numpy(dtype=float)
+    for kind, rows_k, label in (("dna", direct, "dna"), ("metal", direct, "zn"),
+                                ("ligand", direct, "lig"), ("epitope", direct, "ab"),
+                                ("ligand", present[present.via.astype(str) != "direct"], "famlig")):
+        s = rows_k[rows_k.site_kind.astype(str) == kind]
+        s = s.assign(sc=(s.sidechain_dist_A <= s.cutoff_A).fillna(False).astype(bool),
+                     ins=s.in_site.fillna(False).astype(bool))
+        per = s.groupby(["key", "pdb_id", "chain", "site"], observed=True).agg(
+            d=("min_dist_A", "min"), ins=("ins", "any"), sc=("sc", "any")).reset_index()
+        g = per.groupby(["key", "pdb_id", "chain"], observed=True).agg(
+            d=("d", "min"), ins=("ins", "any"), sc=("sc", "any")).groupby("key")  # per chain
+        out[f"{label}_n"] = g.size().reindex(range(n), fill_value=0).to_numpy()
+        out[f"{label}_in"] = g.ins.sum().reindex(range(n), fill_value=0).to_numpy()
+        out[f"{label}_sc"] = g.sc.sum().reindex(range(n), fill_value=0).to_numpy()
+        out[f"{label}_d"] = g.d.median().reindex(range(n)).to_numpy(dtype=float)
+        near = per[per.ins].astype({"pdb_id": str, "site": str})
+        out[f"{label}_where"] = _joined_by_key(near.key, near.pdb_id + " (" + near.site + ")", n)
+    cov = present[present.covalent_bond.astype(str) != ""]
+    cov = cov[cov.in_site.fillna(False).astype(bool)]
+    fam = np.where(cov.via.astype(str) != "direct", " (family stand-in " + cov.structure_accession.astype(str)
+                   + ")", "")
+    out["covalent"] = _joined_by_key(cov.key, cov.covalent_bond.astype(str) + " in "
+                                     + cov.pdb_id.astype(str) + fam, n)
+    # model inputs
+    plddt = out.plddt_af.to_numpy(dtype=float)
+    has_exp = out.n_exp.to_numpy() > 0
+    plddt_in = np.where(np.isnan(plddt), np.where(has_exp, 90.0, 50.0), plddt) / 100
+    rsa = np.where(has_exp, out.rsa_exp, np.where(plddt >= PLDDT_CONFIDENT, out.rsa_af, 1.0))
+    rsa = np.clip(np.nan_to_num(np.asarray(rsa, dtype=float), nan=1.0), 0, 1)
+    out["bur"] = 1 - rsa
+    out["plddt"] = plddt_in
+    out["has_exp"] = has_exp.astype(float)
+    out["dna"] = np.exp(-np.nan_to_num(out.dna_d.to_numpy(dtype=float), nan=np.inf) / SITE_DECAY_A)
+    out["zn"] = np.exp(-np.nan_to_num(out.zn_d.to_numpy(dtype=float), nan=np.inf) / SITE_DECAY_A)
+    wt = out.ref.astype(str).to_numpy()
+    alt = out.alt.astype(str).to_numpy()
+    sub = _substitution(wt, alt)
+    for c in ("blosum", "dv", "dh", "topro", "fromgly"):
+        out[c] = sub[c]
+    out["scorable"] = sub["_ok"] & (out.kind.astype(str) == "missense").to_numpy()
+    out["bur_dv"] = out.bur * out.dv
+    # evolution, per gene
+    out["lo"] = np.nan
+    out["cons"] = np.nan
+    out["evo_kind"] = ""
+    out["evo_note"] = ""
+    for acc, idx in out.groupby("accession").groups.items():
+        if not isinstance(acc, str) or not acc:
+            continue
+        try:
+            aln, kind, note = alignment_for(acc, fetcher, msa)
+        except KeyError:
+            continue
+        out.loc[idx, "evo_note"] = note
+        if aln is None:
+            continue
+        lo, cv = aln.scores(out.position.loc[idx].fillna(-1).to_numpy(dtype=np.int64),
+                            wt[idx], alt[idx])
+        out.loc[idx, "lo"], out.loc[idx, "cons"] = lo, cv
+        out.loc[idx, "evo_kind"] = kind
+    out["bur_lo"] = out.bur * out.lo
+    return out
+
+
+def _joined_by_key(key: pd.Series, values: pd.Series, n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    if len(key):
+        pairs = pd.DataFrame({"k": key.to_numpy(), "v": values.astype(str).to_numpy()})
+        for k, grp in pairs.drop_duplicates().groupby("k"):
+            out[k] = ", ".join(sorted(grp.v))
+    return out
+
+
+def verdict(feat: pd.DataFrame) -> pd.DataFrame:
+    """impact_score, mechanism, mechanism_evidence, agreement and evolution per variant."""
+    ms = models()
+    n = len(feat)
+    use_evo = feat.scorable & feat.lo.notna() & (feat.evo_kind == "homologs")
+    score = np.full(n, np.nan)
+    f = feat.assign(lo=feat.lo.fillna(0.0), cons=feat.cons.fillna(0.0),
+                    bur_lo=feat.bur_lo.fillna(0.0))
+    sel = use_evo.to_numpy()
+    if sel.any():
+        score[sel] = ms["evolution"].predict(f[sel])
+    rest = feat.scorable.to_numpy() & ~sel
+    if rest.any():
+        score[rest] = ms["structure"].predict(f[rest])
+    mech, evid, agree = [], [], []
+    for i, r in enumerate(feat.itertuples(index=False)):
+        m, e, a = _mechanism(r, score[i])
+        mech.append(m)
+        evid.append(e)
+        agree.append(a)
+    evo = np.where(sel, "homologs: " + feat.evo_note.astype(str),
+                   np.where(feat.evo_kind == "family",
+                            "family (paralogs), not in the score: " + feat.evo_note.astype(str),
+                            np.where(feat.evo_note != "", "no evidence: " + feat.evo_note.astype(str),
+                                     "no evidence")))
+    lo_txt = np.where(feat.lo.notna(), "log-odds " + feat.lo.round(2).astype(str) + ", conservation "
+                      + feat.cons.round(2).astype(str), "")
+    evo = np.where(lo_txt != "", lo_txt + " (" + evo + ")", evo)
+    return pd.DataFrame({"impact_score": np.round(score, 3), "mechanism": mech,
+                         "mechanism_evidence": evid, "agreement": agree,
+                         "evolution": evo, "model": np.where(sel, "evolution", np.where(
+                             rest, "structure", ""))})
+
+
+def _fmt(d: float) -> str:
+    return "n/a" if d != d else f"{d:.1f} A"
+
+
+def _mechanism(r, score: float) -> tuple[str, str, str]:
+    kind = str(r.kind)
+    if kind in TRUNCATING:
+        return "truncating", f"{kind}: the score is calibrated on missense changes only", ""
+    if kind == "synonymous":
+        return "no protein change", "synonymous", ""
+    if not r.scorable:
+        return "not scored", f"{kind} change", ""
+    n_exp, plddt = int(r.n_exp), r.plddt_af
+    if n_exp == 0:
+        if plddt == plddt and plddt >= PLDDT_CONFIDENT:
+            pass  # a confident AlphaFold region: judged like a structure
+        elif plddt == plddt:
+            return ("low-confidence model only",
+                    f"only the AlphaFold model covers it, pLDDT {plddt:.0f} < {PLDDT_CONFIDENT:.0f}", "")
+        else:
+            return "outside structures", "no structure in the table has this residue", ""
+    rsa_txt = (f"RSA {100 * (1 - r.bur):.0f} %"
+               + (f" (median of {n_exp} chains)" if n_exp else " (AlphaFold model)"))
+    wt, alt = str(r.ref), str(r.alt)
+    if r.covalent:
+        n_cov = r.covalent.count(" in ")
+        return ("covalent anchor", f"covalent bond {r.covalent}",
+                f"bonded in {n_cov} structure{'s' if n_cov > 1 else ''}")
+    if r.zn_n and r.zn_in / r.zn_n > MAJORITY:
+        return ("zinc site", f"{wt}{int(r.position)} coordinates the zinc (median {_fmt(r.zn_d)})",
+                f"{int(r.zn_in)}/{int(r.zn_n)} chains with zinc")
+    keeps = alt in AA20 and bool(same_chemistry(np.array([wt]))[0, AA20.index(alt)])
+    if r.dna_n and r.dna_sc / r.dna_n > MAJORITY and not keeps:
+        return ("DNA contact", f"side chain within the cut-off of DNA (median {_fmt(r.dna_d)}); "
+                f"{alt} cannot keep the contact", f"{int(r.dna_sc)}/{int(r.dna_n)} chains with DNA")
+    if r.lig_in:
+        return ("drug pocket", f"within the cut-off of {r.lig_where} (HER2 structures)",
+                f"{int(r.lig_in)}/{int(r.lig_n)} chains with a ligand")
+    if r.famlig_in:
+        return ("drug pocket", f"via the family alignment, within the cut-off of {r.famlig_where} "
+                "(EGFR stand-ins; no HER2 structure shows it)",
+                f"{int(r.famlig_in)}/{int(r.famlig_n)} EGFR chains with a ligand")
+    if r.ab_in:
+        return ("antibody epitope", f"within the cut-off of {r.ab_where}",
+                f"{int(r.ab_in)}/{int(r.ab_n)} chains with an antibody")
+    evo = f"; log-odds {r.lo:.2f}, conservation {r.cons:.2f}" if r.lo == r.lo else ""
+    agree = f"buried (RSA < 25 %) in {int(r.n_buried)}/{n_exp} chains" if n_exp else ""
+    if score >= DAMAGING:
+        return "buried core / destabilising", f"{rsa_txt}{evo}; score {score:.2f}", agree
+    return "surface / tolerated", f"{rsa_txt}{evo}; score {score:.2f}", agree
