@@ -20,6 +20,7 @@ from .msa import Alignment, read_alignment  # noqa: E402
 from .numbering import ChainNumbering, PositionLookup, family_map, number_structure  # noqa: E402
 from .sites import StructureAnalysis, analyze  # noqa: E402
 from .structure import Structure, StructureFormatError, load, read_structure  # noqa: E402
+from .therapy import therapy_matrix  # noqa: E402
 from .uniprot import UniProtRecord, read_uniprot, uniprot_record  # noqa: E402
 from .variants import (  # noqa: E402
     ReferenceMismatch,
@@ -55,5 +56,5 @@ __all__ = [
     "StructureAnalysis", "analyze", "Structure", "StructureFormatError", "load", "read_structure",
     "UniProtRecord", "read_uniprot", "uniprot_record", "ReferenceMismatch", "Variant",
     "VariantBatch", "VariantError", "parse_variant", "parse_variants", "residue_for",
-    "secondary_structure", "Alignment", "read_alignment",
+    "secondary_structure", "Alignment", "read_alignment", "therapy_matrix",
 ]

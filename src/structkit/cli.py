@@ -106,6 +106,21 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--progress", action="store_true", help="show a progress bar")
     _add_source_args(i)
 
+    th = sub.add_parser("therapies", help="variant x therapy matrix (antibodies, inhibitors, DNA/zinc)",
+                        description="One row per variant x therapy: contact (<= cut-off), second shell "
+                                    "(cut-off..8 A), covalent anchor lost, distant or not covered, from "
+                                    "the variant's own structures first, else the EGFR family stand-ins "
+                                    "(evidence_level says which).",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="example:\n  structkit therapies ERBB2:p.T798M ERBB2:p.C805S --out m.tsv")
+    th.add_argument("variants", nargs="*", metavar="VARIANT", help="ERBB2:p.T798M, TP53:p.R248Q, ...")
+    th.add_argument("--input", metavar="FILE", help="MAF, CSV or TSV (optionally .gz) of variants")
+    th.add_argument("--gene", help="gene for variants given without one")
+    th.add_argument("--cutoff", type=float, default=4.0, help="contact cut-off, A (default 4.0)")
+    th.add_argument("--metal-cutoff", type=float, default=3.0, help="metal cut-off, A (default 3.0)")
+    th.add_argument("--out", metavar="FILE", help="write the matrix (.csv .tsv .xlsx .parquet .md .html)")
+    _add_source_args(th)
+
     s = sub.add_parser("sites", help="binding sites of a structure, computed from the complex",
                        description="List the residues of each site (UniProt and author numbering, "
                                    "nearest partner atom, distance).")
@@ -237,6 +252,31 @@ def _cmd_impact(args) -> int:
     return 0
 
 
+def _cmd_therapies(args) -> int:
+    from .impact import write_table
+    from .therapy import therapy_matrix
+    from .variants import parse_variants
+
+    if args.offline or args.mirror or args.cache:
+        _apply_env(args)
+    if not args.input and not args.variants:
+        print("structkit therapies: give variants or --input FILE", file=sys.stderr)
+        return 2
+    batch = parse_variants(args.input or args.variants, gene=args.gene)
+    for r in batch.rejected.itertuples():
+        print(f"structkit therapies: row {r.row}: {r.reason}", file=sys.stderr)
+    if not len(batch):
+        return 2
+    m = therapy_matrix(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff)
+    if args.out:
+        write_table(m, args.out)
+        print(f"wrote {len(m)} rows to {args.out}", file=sys.stderr)
+    shown = m[["variant", "therapy", "relation", "min_dist_A", "pdb_id", "structure_residue",
+               "evidence_level"]]
+    print(shown.to_string(index=False, max_colwidth=32))
+    return 0
+
+
 def _summary_text(summary: pd.DataFrame) -> str:
     """The printed summary: score, mechanism and the nearest site with its structure residue;
     a residue of a family stand-in is labelled with its protein (e.g. 'EGFR 790')."""
@@ -344,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
+                    "therapies": _cmd_therapies,
                     "plot": _cmd_plot}
         return commands[args.command](args)
     except (FetchError, ValueError, KeyError, FileNotFoundError) as exc:

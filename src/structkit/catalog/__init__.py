@@ -67,6 +67,8 @@ class Catalog:
     targets: list[Target]
     structures: list[CatalogStructure]
     seed_panel: list[dict] = field(default_factory=list)
+    # drug -> therapies built on it that share its binding site (antibody-drug conjugates)
+    shares_site: dict[str, list[str]] = field(default_factory=dict)
 
     def target(self, name: str) -> Target:
         """Target by gene, alias or accession (case-insensitive); ``KeyError`` names the choices."""
@@ -145,7 +147,8 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             partners=tuple(_partner(p, here) for p in s.get("partners") or ()),
             shows=s.get("shows", ""), assembly=s.get("assembly"),
             family_reference=bool(s.get("family_reference")), notes=s.get("notes", "") or ""))
-    return Catalog(targets, structures, list(raw.get("seed_panel") or []))
+    return Catalog(targets, structures, list(raw.get("seed_panel") or []),
+                   {str(k): list(v) for k, v in (raw.get("shares_site") or {}).items()})
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,145 @@
+"""The variant x therapy matrix: how each variant relates to each drug's binding site.
+
+One row per variant x therapy. Therapies come from the catalog's partners: antibodies
+(trastuzumab, pertuzumab; conjugates built on one, such as T-DM1 and T-DXd, share its epitope:
+``shares_site`` in the catalog), ligands (ATP-site inhibitors; ``covalent inhibitor`` where a
+structure shows the drug bonded to a residue), and for targets without a drug complex their
+functional partners (DNA, zinc) with modality ``functional site``, so one matrix serves HER2
+and p53.
+
+``relation``, from the nearest heavy atom of the variant residue to the partner:
+
+- ``covalent anchor lost``: the residue is covalently bonded to the drug and the variant changes it;
+- ``contact``: within the contact cut-off (default 4.0 A; metal sites 3.0 A);
+- ``second shell``: beyond the cut-off and within ``SECOND_SHELL_A`` (8.0 A);
+- ``distant``: further away;
+- ``not covered``: no structure with that partner has the residue (or no structure could be read).
+
+``evidence_level`` says where the number comes from: ``<GENE> structure`` (the variant's own
+protein, e.g. ``ERBB2 structure``) is preferred; otherwise ``<GENE> family stand-in`` (an EGFR
+complex through the family alignment; ``structure_residue`` then names the EGFR residue).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .catalog import catalog
+from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+
+__all__ = ["therapy_matrix", "RELATIONS", "SECOND_SHELL_A", "THERAPY_COLUMNS"]
+
+SECOND_SHELL_A = 8.0
+RELATIONS = ("covalent anchor lost", "contact", "second shell", "distant", "not covered")
+THERAPY_COLUMNS = ["gene", "variant", "therapy", "component_id", "modality", "target_site",
+                   "relation", "min_dist_A", "pdb_id", "chain", "structure_residue",
+                   "evidence_level", "note", "impact_score", "mechanism", "cutoff_A"]
+
+
+def _therapies() -> dict[tuple[str, str], dict]:
+    """(pdb_id, site name) -> therapy facts, from the catalog's partners."""
+    from .sites import _site_name
+
+    out = {}
+    for s in catalog().structures:
+        for p in s.partners:
+            if p.kind == "antibody":
+                name, modality = p.drug or p.name, "antibody"
+            elif p.kind == "ligand":
+                name, modality = p.drug or p.name, "ATP-site inhibitor"
+            else:
+                name, modality = ("DNA" if p.kind == "dna" else (p.element or "metal").lower()
+                                  .replace("zn", "zinc")), "functional site"
+            out[s.id, _site_name(p)] = {"therapy": name, "component_id": ", ".join(p.comp_ids),
+                                        "modality": modality}
+    return out
+
+
+def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
+                   metal_cutoff: float = DEFAULT_METAL_CUTOFF, table: pd.DataFrame | None = None,
+                   verdict: bool = True, fetcher=None) -> pd.DataFrame:
+    """Variant x therapy table (see the module doc for the relations and evidence levels).
+
+    ``variants`` as for ``impact_table``; ``table`` reuses an impact table already computed.
+    Columns: ``THERAPY_COLUMNS``; distances in A between heavy atoms; positions in UniProt
+    numbering, ``structure_residue`` in the structure's author numbering with its protein.
+
+    >>> m = therapy_matrix(["ERBB2:p.T798M"])          # doctest: +SKIP
+    >>> m[m.therapy == "lapatinib"].relation.item()    # doctest: +SKIP
+    'contact'
+    """
+    from .impact import impact_table, summarize
+
+    if table is None:
+        table = impact_table(variants, structures, cutoff, metal_cutoff=metal_cutoff,
+                             damage=False, fetcher=fetcher)
+    t = table[table.status != "rejected"]
+    if t.empty:
+        return pd.DataFrame(columns=THERAPY_COLUMNS)
+    summary = summarize(t, verdict=verdict, fetcher=fetcher).set_index(["gene", "variant"])
+    facts = _therapies()
+    cat = catalog()
+    r = pd.DataFrame({c: t[c].astype(object).to_numpy() for c in (
+        "gene", "variant", "kind", "alt", "pdb_id", "chain", "via", "site", "status",
+        "covalent_bond", "res_name", "structure_accession")})
+    r["spos"] = t.structure_position.to_numpy(dtype=float, na_value=np.nan)
+    r["min_dist_A"] = t.min_dist_A.to_numpy(dtype=float)
+    r["author_num"] = t.author_num.to_numpy(dtype=float, na_value=np.nan)
+    r["cut"] = t.cutoff_A.to_numpy(dtype=float)
+    keys = list(zip(r.pdb_id, r.site, strict=True))
+    r["therapy"] = [facts.get(k, {}).get("therapy") for k in keys]
+    r = r[r.therapy.notna()]
+    rows = []
+    for (gene, variant), grp in r.groupby(["gene", "variant"], sort=False):
+        info = summary.loc[(gene, variant)] if (gene, variant) in summary.index else None
+        for therapy, g in grp.groupby("therapy", sort=False):
+            f = facts[next(k for k in zip(g.pdb_id, g.site, strict=True) if k in facts)]
+            covalent = (g.covalent_bond.fillna("") != "").any()
+            modality = "covalent inhibitor" if covalent and f["modality"] != "antibody" else f["modality"]
+            present = g[g.status.isin(["mapped", "reference mismatch"]) & g.min_dist_A.notna()]
+            direct = present[present.via == "direct"]
+            use = direct if len(direct) else present
+            row = {"gene": gene, "variant": variant, "therapy": therapy,
+                   "component_id": f["component_id"], "modality": modality,
+                   "target_site": str(g.site.iloc[0]), "note": "",
+                   "impact_score": np.nan if info is None else info.impact_score,
+                   "mechanism": "" if info is None else info.mechanism}
+            if use.empty:
+                why = sorted(set(g.status.astype(str)))
+                row.update(relation="not covered", min_dist_A=np.nan, pdb_id="", chain="",
+                           structure_residue="", evidence_level="", cutoff_A=np.nan,
+                           note="no structure with this partner has the residue (" + ", ".join(why) + ")")
+            else:
+                best = use.sort_values("min_dist_A", kind="stable").iloc[0]
+                fam = best.via != "direct"
+                prot = cat.target(str(best.structure_accession)).gene if fam else gene
+                bonded = use[(use.covalent_bond.fillna("") != "")]
+                changes = str(use.kind.iloc[0]) == "missense"
+                d, cut = float(best.min_dist_A), float(best.cut)
+                if len(bonded) and changes:
+                    rel = "covalent anchor lost"
+                    best = bonded.iloc[0]
+                    row["note"] = f"bond {best.covalent_bond}"
+                elif d <= cut:
+                    rel = "contact"
+                elif d <= SECOND_SHELL_A:
+                    rel = "second shell"
+                else:
+                    rel = "distant"
+                num = "" if np.isnan(best.author_num) else int(best.author_num)
+                if num != "" and not np.isnan(best.spos) and int(best.spos) != num:
+                    num = f"{num} (UniProt {int(best.spos)})"
+                row.update(relation=rel, min_dist_A=round(float(best.min_dist_A), 2),
+                           pdb_id=best.pdb_id, chain=best.chain,
+                           structure_residue=f"{prot} {best.res_name} {num}",
+                           evidence_level=f"{prot} {'family stand-in' if fam else 'structure'}",
+                           cutoff_A=cut)
+            rows.append(row)
+            for conj in cat.shares_site.get(therapy, []):
+                rows.append({**row, "therapy": conj, "note": (
+                    f"shares the {therapy} epitope" + (f"; {row['note']}" if row["note"] else ""))})
+    out = pd.DataFrame(rows, columns=THERAPY_COLUMNS)
+    out.attrs.update({"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff,
+                      "second_shell_A": SECOND_SHELL_A})
+    return out
