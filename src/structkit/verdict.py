@@ -19,7 +19,8 @@ Features (one value per variant, pooled over the structures of the impact table)
             et al. 2013 scale); else the AlphaFold model's where pLDDT >= 70; else exposed
 ``plddt``   AlphaFold pLDDT / 100 (order); 0.9 if absent but an experimental chain covers
             the residue, else 0.5
-``has_exp`` 1 if any experimental chain has the residue
+``has_exp`` 1 if any experimental chain has the residue (a family stand-in counts, and gives
+            the burial, when no structure of the protein itself has it)
 ``dna``     ``exp(-d / 3 A)``, d = median distance to DNA over the chains that have DNA
 ``zn``      ``exp(-d / 3 A)``, d = median distance to zinc over the chains that have zinc
 ``blosum``  BLOSUM62 score of wt -> alt
@@ -231,6 +232,14 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     out["n_exp"] = units.groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
     out["rsa_exp"] = units.groupby("key").rsa.median().reindex(range(n)).to_numpy()
     out["n_buried"] = (units.rsa < 0.25).groupby(units.key).sum().reindex(range(n), fill_value=0).to_numpy()
+    # a residue seen only through family stand-ins (HER2 on EGFR complexes): their burial
+    fam_units = present[present.via.astype(str) != "direct"].drop_duplicates(["key", "pdb_id", "chain"])
+    out["n_fam"] = fam_units.groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
+    fam_rsa = fam_units.groupby("key").rsa.median().reindex(range(n)).to_numpy()
+    only_fam = (out.n_exp.to_numpy() == 0) & (out.n_fam.to_numpy() > 0)
+    out.loc[only_fam, "rsa_exp"] = fam_rsa[only_fam]
+    out.loc[only_fam, "n_buried"] = (fam_units.rsa < 0.25).groupby(fam_units.key).sum().reindex(
+        range(n), fill_value=0).to_numpy()[only_fam]
     af = direct[is_af].drop_duplicates("key").set_index("key")
     out["plddt_af"] = af.bfactor.reindex(range(n)).to_numpy(dtype=float)
     out["rsa_af"] = af.rsa.reindex(range(n)).to_numpy(dtype=float)
@@ -258,7 +267,7 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
                                      + cov.pdb_id.astype(str) + fam, n)
     # model inputs
     plddt = out.plddt_af.to_numpy(dtype=float)
-    has_exp = out.n_exp.to_numpy() > 0
+    has_exp = (out.n_exp.to_numpy() > 0) | only_fam
     plddt_in = np.where(np.isnan(plddt), np.where(has_exp, 90.0, 50.0), plddt) / 100
     rsa = np.where(has_exp, out.rsa_exp, np.where(plddt >= PLDDT_CONFIDENT, out.rsa_af, 1.0))
     rsa = np.clip(np.nan_to_num(np.asarray(rsa, dtype=float), nan=1.0), 0, 1)
@@ -352,7 +361,7 @@ def _mechanism(r, score: float) -> tuple[str, str, str]:
         return "no protein change", "synonymous", ""
     if not r.scorable:
         return "not scored", f"{kind} change", ""
-    n_exp, plddt = int(r.n_exp), r.plddt_af
+    n_exp, plddt = int(r.n_exp) or int(r.n_fam), r.plddt_af
     if n_exp == 0:
         if plddt == plddt and plddt >= PLDDT_CONFIDENT:
             pass  # a confident AlphaFold region: judged like a structure
@@ -362,7 +371,8 @@ def _mechanism(r, score: float) -> tuple[str, str, str]:
         else:
             return "outside structures", "no structure in the table has this residue", ""
     rsa_txt = (f"RSA {100 * (1 - r.bur):.0f} %"
-               + (f" (median of {n_exp} chains)" if n_exp else " (AlphaFold model)"))
+               + (f" (median of {n_exp} chains" + (", family stand-ins)" if not r.n_exp else ")")
+                  if n_exp else " (AlphaFold model)"))
     wt, alt = str(r.ref), str(r.alt)
     if r.covalent:
         n_cov = r.covalent.count(" in ")
