@@ -76,3 +76,26 @@ def test_therapies_command(capsys, tmp_path):
     m = pd.read_csv(out, sep="\t").set_index(["variant", "therapy"])
     assert m.loc[("p.C805S", "neratinib"), "relation"] == "covalent anchor lost"
     assert "EGFR family stand-in" in capsys.readouterr().out
+
+
+def test_heatmap_figure_from_the_matrix_file(tmp_path):
+    """20 variants x the catalog's therapies: readable size, one cell per pair, colours by relation."""
+    from PIL import Image
+
+    from structkit.cli import main as cli
+
+    kinase = [f"ERBB2:p.{r}{p}A" for p, r in ((798, "T"), (805, "C"), (755, "L"), (753, "K"),
+                                              (863, "D"), (777, "V"), (869, "L"), (726, "L"))]
+    m_file = tmp_path / "m.tsv"
+    assert cli(["therapies", *kinase, "ERBB2:p.S310F", "--out", str(m_file)]) == 0
+    png = tmp_path / "heat.png"
+    assert cli(["plot", "therapies", "--input", str(m_file), "--out", str(png)]) == 0
+    w, h = Image.open(png).size
+    assert 1000 < w < 6000 and 500 < h < 4000
+    from structkit.plots import therapy_heatmap
+
+    m = pd.read_csv(m_file, sep="\t")
+    fig = therapy_heatmap(m)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(dict.fromkeys(m.variant))
+    assert len(ax.texts) == m.min_dist_A.notna().sum()

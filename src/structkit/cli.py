@@ -143,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     di = psub.add_parser("distances", help="distance of each variant to each site, with the cut-off")
     di.add_argument("--input", required=True, help="an impact table written by 'structkit impact --out'")
     di.add_argument("--out", required=True, help="output figure (.png .svg .pdf)")
+    tp = psub.add_parser("therapies", help="heat map of a therapy matrix (variants x therapies)")
+    tp.add_argument("--input", required=True, help="a matrix written by 'structkit therapies --out'")
+    tp.add_argument("--out", required=True, help="output figure (.png .svg .pdf)")
     return parser
 
 
@@ -353,6 +356,10 @@ def _cmd_plot(args) -> int:
             sites = tuple(s.id for s in catalog().structures_for(acc)
                           if s.partners and not s.is_alphafold and _available(s))[:2]
         fig = lollipop(args.input, args.gene, sites_from=tuple(sites))
+    elif args.plot == "therapies":
+        from .plots import therapy_heatmap
+
+        fig = therapy_heatmap(args.input)
     else:
         fig = distance_profile(args.input)
     out = Path(args.out)

@@ -24,7 +24,7 @@ from .catalog import catalog  # noqa: E402
 from .uniprot import uniprot_record  # noqa: E402
 from .variants import Variant, parse_variants  # noqa: E402
 
-__all__ = ["lollipop", "distance_profile", "site_positions"]
+__all__ = ["lollipop", "distance_profile", "site_positions", "therapy_heatmap"]
 
 DOMAIN_COLORS = ["#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#fc9272", "#c7e9c0"]
 SITE_COLORS = ["#1e90ff", "#8b4513", "#ff8c00", "#2ca02c", "#9467bd", "#e377c2", "#17becf"]
@@ -139,5 +139,46 @@ def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float
     ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
     ax.set_title("distance of each variant to each site (nearest structure and chain)")
     ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+RELATION_COLORS = {"covalent anchor lost": "#b2182b", "contact": "#ef8a62", "second shell": "#fddbc7",
+                   "distant": "#d1e5f0", "not covered": "#f0f0f0"}
+
+
+def therapy_heatmap(matrix: pd.DataFrame | str | Path, *, title: str | None = None):
+    """Heat map of a therapy matrix (``structkit.therapy_matrix``): variants x therapies, colour
+    = relation, text = minimum heavy-atom distance (A); EGFR stand-ins marked with '*'.
+
+    The figure grows with the matrix (0.55 in per therapy, 0.4 in per variant, at most 30 x 20 in).
+    """
+    from matplotlib.patches import Patch
+
+    if not isinstance(matrix, pd.DataFrame):
+        p = Path(matrix)
+        matrix = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",")
+    variants = list(dict.fromkeys(matrix.variant.astype(str)))
+    therapies = list(dict.fromkeys(matrix.therapy.astype(str)))
+    rel = list(RELATION_COLORS)
+    grid = np.full((len(variants), len(therapies)), rel.index("not covered"))
+    fig, ax = plt.subplots(figsize=(min(30, 2.5 + 0.55 * len(therapies)),
+                                    min(20, 2.2 + 0.4 * len(variants))))
+    for r in matrix.itertuples(index=False):
+        i, j = variants.index(str(r.variant)), therapies.index(str(r.therapy))
+        grid[i, j] = rel.index(r.relation) if r.relation in rel else rel.index("not covered")
+        if pd.notna(r.min_dist_A):
+            star = "*" if "stand-in" in str(r.evidence_level) else ""
+            ax.text(j, i, f"{r.min_dist_A:.1f}{star}", ha="center", va="center", fontsize=7)
+    from matplotlib.colors import ListedColormap
+
+    ax.imshow(grid, cmap=ListedColormap(list(RELATION_COLORS.values())), vmin=-0.5,
+              vmax=len(rel) - 0.5, aspect="auto")
+    ax.set_xticks(range(len(therapies)), therapies, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(variants)), variants, fontsize=8)
+    ax.legend(handles=[Patch(color=c, label=k) for k, c in RELATION_COLORS.items()],
+              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False,
+              title="relation (text: min distance, A; * EGFR stand-in)", title_fontsize=8)
+    ax.set_title(title or "Variant x therapy", fontsize=10)
     fig.tight_layout()
     return fig
