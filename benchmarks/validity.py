@@ -100,7 +100,6 @@ def main(argv=None) -> int:
     groups = k.Codon_Number.to_numpy()
     table, feat = features(k)
     t_feat = time.perf_counter() - t0
-    feat = feat.assign(lo=feat.lo, cons=feat.cons)
     evo = (feat.lo.notna() & feat.scorable).to_numpy()
     cv = [auc(y, predict_cv(feat, y, groups, seed)) for seed in range(5)]
     print(f"development set: {len(k)} missense mutants at even codons, {y.sum()} non-functional "

@@ -99,3 +99,9 @@ def test_heatmap_figure_from_the_matrix_file(tmp_path):
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == list(dict.fromkeys(m.variant))
     assert len(ax.texts) == m.min_dist_A.notna().sum()
+
+
+def test_a_synonymous_change_keeps_the_anchor():
+    m = therapy_matrix(["ERBB2:p.C805="], verdict=False).set_index("therapy")
+    assert m.loc["neratinib", "relation"] == "contact"  # bonded, but the cysteine stays
+    assert m.loc["neratinib", "modality"] == "covalent inhibitor"

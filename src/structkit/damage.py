@@ -94,7 +94,6 @@ CLASH_DIST = 2.5
 HBOND_DIST = 3.5
 SALT_DIST = 4.0
 SS_DIST = 2.5
-ZINC_REGION = 6.0
 BULK_DV = 50.0
 # Zamyatnin (1972) residue volumes, A^3
 VOLUME = {"A": 88.6, "R": 173.4, "N": 114.1, "D": 111.1, "C": 108.5, "Q": 143.8, "E": 138.4,

@@ -118,6 +118,12 @@ def _decompress(data: bytes, name: str) -> bytes:
         raise IntegrityError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
 
 
+def gunzip_if_needed(data: bytes, name: str) -> bytes:
+    """``data`` inflated if it starts with the gzip magic bytes, else as it is
+    (``IntegrityError`` naming ``name`` for corrupt gzip data)."""
+    return _decompress(data, name) if data[:2] == b"\x1f\x8b" else data
+
+
 def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | None) -> None:
     """Raise ``IntegrityError`` unless ``data`` is a complete PDB or mmCIF file.
 
@@ -126,8 +132,7 @@ def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | N
     placeholder ``XXXX``) must equal ``expected_id``; for mmCIF the data block must parse
     and be named after the entry.
     """
-    if data[:2] == b"\x1f\x8b":
-        data = _decompress(data, name)
+    data = gunzip_if_needed(data, name)
     if not data.strip():
         raise IntegrityError(f"{name}: empty file")
     if _looks_like_html(data[:1024]):
@@ -344,7 +349,7 @@ class Fetcher:
         cands = tuple(f"msa/{name}.{ext}{gz}" for ext in ("a2m", "a3m", "sto") for gz in ("", ".gz"))
 
         def check(data: bytes, where: str) -> None:
-            head = (_decompress(data, where) if data[:2] == b"\x1f\x8b" else data)[:64].lstrip()
+            head = gunzip_if_needed(data, where)[:64].lstrip()
             if not (head.startswith(b">") or head.startswith(b"# STOCKHOLM")):
                 raise IntegrityError(f"{where}: not an A2M/A3M or Stockholm alignment")
 

@@ -31,7 +31,6 @@ MMseqs2 server, and pass its path (``structkit impact --msa FILE``).
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -135,10 +134,9 @@ class Alignment:
 
 
 def _open_text(path: Path) -> str:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data.decode("ascii", errors="replace")
+    from .fetch import gunzip_if_needed
+
+    return gunzip_if_needed(path.read_bytes(), str(path)).decode("ascii", errors="replace")
 
 
 def _read_a2m(text: str) -> tuple[list[str], list[str]]:

@@ -48,9 +48,8 @@ def _therapies() -> dict[tuple[str, str], dict]:
                 name, modality = p.drug or p.name, "antibody"
             elif p.kind == "ligand":
                 name, modality = p.drug or p.name, "ATP-site inhibitor"
-            else:
-                name, modality = ("DNA" if p.kind == "dna" else (p.element or "metal").lower()
-                                  .replace("zn", "zinc")), "functional site"
+            else:  # DNA, zinc: what the protein binds to work
+                name, modality = p.name, "functional site"
             out[s.id, _site_name(p)] = {"therapy": name, "component_id": ", ".join(p.comp_ids),
                                         "modality": modality}
     return out
@@ -81,8 +80,8 @@ def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
     facts = _therapies()
     cat = catalog()
     r = pd.DataFrame({c: t[c].astype(object).to_numpy() for c in (
-        "gene", "variant", "kind", "alt", "pdb_id", "chain", "via", "site", "status",
-        "covalent_bond", "res_name", "structure_accession")})
+        "gene", "variant", "pdb_id", "chain", "via", "site", "status",
+        "covalent_bond", "effect", "res_name", "structure_accession")})
     r["spos"] = t.structure_position.to_numpy(dtype=float, na_value=np.nan)
     r["min_dist_A"] = t.min_dist_A.to_numpy(dtype=float)
     r["author_num"] = t.author_num.to_numpy(dtype=float, na_value=np.nan)
@@ -94,7 +93,7 @@ def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
     for (gene, variant), grp in r.groupby(["gene", "variant"], sort=False):
         info = summary.loc[(gene, variant)] if (gene, variant) in summary.index else None
         for therapy, g in grp.groupby("therapy", sort=False):
-            f = facts[next(k for k in zip(g.pdb_id, g.site, strict=True) if k in facts)]
+            f = facts[g.pdb_id.iloc[0], g.site.iloc[0]]
             covalent = (g.covalent_bond.fillna("") != "").any()
             modality = "covalent inhibitor" if covalent and f["modality"] != "antibody" else f["modality"]
             present = g[g.status.isin(["mapped", "reference mismatch"]) & g.min_dist_A.notna()]
@@ -114,10 +113,10 @@ def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
                 best = use.sort_values("min_dist_A", kind="stable").iloc[0]
                 fam = best.via != "direct"
                 prot = cat.target(str(best.structure_accession)).gene if fam else gene
-                bonded = use[(use.covalent_bond.fillna("") != "")]
-                changes = str(use.kind.iloc[0]) == "missense"
+                # the impact table's own judgement: a missense change of the bonded residue
+                bonded = use[use.effect.fillna("").str.startswith("removes the covalent anchor")]
                 d, cut = float(best.min_dist_A), float(best.cut)
-                if len(bonded) and changes:
+                if len(bonded):
                     rel = "covalent anchor lost"
                     best = bonded.iloc[0]
                     row["note"] = f"bond {best.covalent_bond}"

@@ -54,6 +54,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,9 +143,6 @@ def models() -> dict[str, Model]:
     return {d["name"]: Model.from_dict(d) for d in json.loads(text)["models"]}
 
 
-_ALIGNMENTS: dict[tuple, tuple[Alignment | None, str]] = {}
-
-
 def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | None, str, str]:
     """(alignment or None, kind 'homologs'|'family'|'', note) for a catalog target.
 
@@ -157,23 +155,25 @@ def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | 
     f = fetcher or default_fetcher()
     target = catalog().target(accession)
     spec = {"name": None, "kind": "homologs"} if path else (target.msa or {})
-    key = (target.accession, str(path), str(f.cache_dir), str(f.mirror), f.offline)
-    if key not in _ALIGNMENTS:
-        if not path and not spec:
-            _ALIGNMENTS[key] = (None, f"no alignment of {target.gene} homologs in the catalog")
-        else:
-            try:
-                src = path or f.msa(spec["name"]).path
-                aln = read_alignment(src, uniprot_record(target.accession, f).sequence,
-                                     query=spec.get("query"))
-                _ALIGNMENTS[key] = (aln, f"{spec.get('kind', 'homologs')} alignment {src} "
-                                         f"({aln.n_sequences} sequences, Neff {aln.n_effective:.0f})")
-            except (FetchError, ValueError, OSError) as exc:
-                _ALIGNMENTS[key] = (None, f"no alignment: {exc}")
-    aln, note = _ALIGNMENTS[key]
-    return aln, (spec.get("kind", "homologs") if aln is not None else ""), note
+    if not spec:
+        return None, "", f"no alignment of {target.gene} homologs in the catalog"
+    try:
+        src = Path(path) if path else Path(f.msa(spec["name"]).path)
+        aln = _read_alignment_cached(str(src.resolve()), src.stat().st_mtime_ns,
+                                     uniprot_record(target.accession, f).sequence, spec.get("query"))
+    except (FetchError, ValueError, OSError) as exc:
+        return None, "", f"no alignment: {exc}"
+    kind = spec.get("kind", "homologs")
+    return aln, kind, f"{kind} alignment {src} ({aln.n_sequences} sequences, Neff {aln.n_effective:.0f})"
 
 
+@lru_cache(maxsize=8)
+def _read_alignment_cached(path: str, mtime_ns: int, sequence: str, query: str | None) -> Alignment:
+    """One parse (and one weighting) per file version, whatever fetcher found it."""
+    return read_alignment(path, sequence, query=query)
+
+
+@lru_cache(maxsize=1)
 def _blosum() -> dict:
     from Bio.Align import substitution_matrices
 
@@ -219,13 +219,16 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     ``rows`` has the impact table's columns plus ``key`` (0..n-1, the variant). Returns one
     row per key with the model features and the numbers the mechanism and evidence need.
     """
+    from .impact import _joined
+
     first = rows.drop_duplicates("key").set_index("key").reindex(range(n))
     out = pd.DataFrame(index=range(n))
     for c in ("gene", "accession", "kind", "ref", "alt"):
         out[c] = first[c].astype(object).to_numpy()
     out["position"] = pd.to_numeric(first["position"], errors="coerce").to_numpy()
     present = rows[rows.status.isin(["mapped", "reference mismatch"])]
-    direct = present[present.via.astype(str) == "direct"]
+    is_direct = present.via.astype(str) == "direct"
+    direct, family = present[is_direct], present[~is_direct]
     is_af = direct.bfactor_kind.astype(str) == "pLDDT"
     exp = direct[~is_af]
     units = exp.drop_duplicates(["key", "pdb_id", "chain"])
@@ -233,7 +236,7 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     out["rsa_exp"] = units.groupby("key").rsa.median().reindex(range(n)).to_numpy()
     out["n_buried"] = (units.rsa < 0.25).groupby(units.key).sum().reindex(range(n), fill_value=0).to_numpy()
     # a residue seen only through family stand-ins (HER2 on EGFR complexes): their burial
-    fam_units = present[present.via.astype(str) != "direct"].drop_duplicates(["key", "pdb_id", "chain"])
+    fam_units = family.drop_duplicates(["key", "pdb_id", "chain"])
     out["n_fam"] = fam_units.groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
     fam_rsa = fam_units.groupby("key").rsa.median().reindex(range(n)).to_numpy()
     only_fam = (out.n_exp.to_numpy() == 0) & (out.n_fam.to_numpy() > 0)
@@ -245,7 +248,7 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     out["rsa_af"] = af.rsa.reindex(range(n)).to_numpy(dtype=float)
     for kind, rows_k, label in (("dna", direct, "dna"), ("metal", direct, "zn"),
                                 ("ligand", direct, "lig"), ("epitope", direct, "ab"),
-                                ("ligand", present[present.via.astype(str) != "direct"], "famlig")):
+                                ("ligand", family, "famlig")):
         s = rows_k[rows_k.site_kind.astype(str) == kind]
         s = s.assign(sc=(s.sidechain_dist_A <= s.cutoff_A).fillna(False).astype(bool),
                      ins=s.in_site.fillna(False).astype(bool))
@@ -258,13 +261,13 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
         out[f"{label}_sc"] = g.sc.sum().reindex(range(n), fill_value=0).to_numpy()
         out[f"{label}_d"] = g.d.median().reindex(range(n)).to_numpy(dtype=float)
         near = per[per.ins].astype({"pdb_id": str, "site": str})
-        out[f"{label}_where"] = _joined_by_key(near.key, near.pdb_id + " (" + near.site + ")", n)
+        out[f"{label}_where"] = _joined(near.key, near.pdb_id + " (" + near.site + ")", ", ", n)
     cov = present[present.covalent_bond.astype(str) != ""]
     cov = cov[cov.in_site.fillna(False).astype(bool)]
     fam = np.where(cov.via.astype(str) != "direct", " (family stand-in " + cov.structure_accession.astype(str)
                    + ")", "")
-    out["covalent"] = _joined_by_key(cov.key, cov.covalent_bond.astype(str) + " in "
-                                     + cov.pdb_id.astype(str) + fam, n)
+    out["covalent"] = _joined(cov.key, cov.covalent_bond.astype(str) + " in "
+                              + cov.pdb_id.astype(str) + fam, ", ", n)
     # model inputs
     plddt = out.plddt_af.to_numpy(dtype=float)
     has_exp = (out.n_exp.to_numpy() > 0) | only_fam
@@ -306,15 +309,6 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     return out
 
 
-def _joined_by_key(key: pd.Series, values: pd.Series, n: int) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    if len(key):
-        pairs = pd.DataFrame({"k": key.to_numpy(), "v": values.astype(str).to_numpy()})
-        for k, grp in pairs.drop_duplicates().groupby("k"):
-            out[k] = ", ".join(sorted(grp.v))
-    return out
-
-
 def verdict(feat: pd.DataFrame) -> pd.DataFrame:
     """impact_score, mechanism, mechanism_evidence, agreement and evolution per variant."""
     ms = models()
@@ -335,14 +329,14 @@ def verdict(feat: pd.DataFrame) -> pd.DataFrame:
         mech.append(m)
         evid.append(e)
         agree.append(a)
-    evo = np.where(sel, "homologs: " + feat.evo_note.astype(str),
-                   np.where(feat.evo_kind == "family",
-                            "family (paralogs), not in the score: " + feat.evo_note.astype(str),
-                            np.where(feat.evo_note != "", "no evidence: " + feat.evo_note.astype(str),
-                                     "no evidence")))
-    lo_txt = np.where(feat.lo.notna(), "log-odds " + feat.lo.round(2).astype(str) + ", conservation "
-                      + feat.cons.round(2).astype(str), "")
-    evo = np.where(lo_txt != "", lo_txt + " (" + evo + ")", evo)
+    note = feat.evo_note.astype(str)
+    family = (feat.evo_kind == "family").to_numpy()
+    evo = np.select([sel, family, note != ""],
+                    ["homologs: " + note, "family (paralogs), not in the score: " + note,
+                     "no evidence: " + note], "no evidence")
+    lo_txt = ("log-odds " + feat.lo.round(2).astype(str) + ", conservation "
+              + feat.cons.round(2).astype(str) + " (")
+    evo = np.where(feat.lo.notna(), lo_txt + evo + ")", evo)
     return pd.DataFrame({"impact_score": np.round(score, 3), "mechanism": mech,
                          "mechanism_evidence": evid, "agreement": agree,
                          "evolution": evo, "model": np.where(sel, "evolution", np.where(
