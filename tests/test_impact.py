@@ -231,3 +231,25 @@ def test_summary_counts_chains_and_keeps_input_order():
     assert "buried charge replaced (5/5 chains)" in s.damage[1]
     assert list(s.covered_by) == ["1TSR, 2OCJ", "1TSR, 2OCJ"]
     assert s.nearest_site[0] == "DNA interface" and s.nearest_pdb_id[0] == "1TSR"
+
+
+def test_summary_names_the_protein_of_a_stand_in_residue(capsys):
+    """EGFR residue numbers never appear unlabelled (issue 11): 1XKK numbers EGFR T790."""
+    s = summarize(impact_table(["ERBB2:p.T798M"], structures=["1XKK"]), verdict=False)
+    assert (s.nearest_protein[0], s.nearest_author_num[0]) == ("EGFR", 790)
+    assert s.nearest_via[0] == "family alignment P04626->P00533"
+    from structkit.cli import main
+
+    assert main(["impact", "ERBB2:p.T798M", "--structures", "1XKK"]) == 0
+    assert "(1XKK A EGFR 790)" in capsys.readouterr().out
+
+
+def test_summary_prefers_the_variants_own_structures():
+    from conftest import missing_from_mirror
+
+    if missing_from_mirror(["3PP0", "7PCD"]) == {"3PP0", "7PCD"}:
+        pytest.skip("no HER2 kinase structure in this mirror")
+    s = summarize(impact_table(["ERBB2:p.C805S"]), verdict=False)
+    # EGFR 2JIV/4G5J C797 bonds are 1.83-1.84 A, HER2 7PCD 1.82 A, 3PP0 4.17 A: direct wins either way
+    assert s.nearest_protein[0] == "ERBB2" and s.nearest_via[0] == "direct"
+    assert s.nearest_pdb_id[0] in {"3PP0", "7PCD"}

@@ -287,16 +287,7 @@ def _summary_text(summary: pd.DataFrame) -> str:
     for r in summary.itertuples(index=False):
         near = ""
         if isinstance(r.nearest_site, str) and r.nearest_site:
-            fam = str(r.nearest_via or "")
-            prot = ""
-            if fam.startswith("family alignment"):
-                acc = fam.rsplit("->", 1)[-1]
-                try:
-                    from .catalog import catalog
-
-                    prot = catalog().target(acc).gene + " "
-                except KeyError:
-                    prot = acc + " "
+            prot = f"{r.nearest_protein} " if r.nearest_protein != r.gene else ""
             num = "" if pd.isna(r.nearest_author_num) else f" {prot}{int(r.nearest_author_num)}"
             near = (f"{r.nearest_site} {r.nearest_dist_A:.2f} A "
                     f"({r.nearest_pdb_id} {r.nearest_chain}{num})")

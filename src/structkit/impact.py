@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import __version__
 from .catalog import CatalogStructure, catalog
-from .damage import AA20, ZINC_REGION, context_matrix, interface_flags, substitution_flags
+from .damage import AA20, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import family_map
 from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
@@ -575,7 +575,7 @@ class _ChainRows:
         if key not in self._damage:
             near = np.zeros(self.n + 1, dtype=bool)
             if site is not None:
-                near[:-1] = site.dist["min_dist"] <= max(site.cutoff, ZINC_REGION)
+                near[:-1] = site.dist["min_dist"] <= site.cutoff  # every interface rule's reach
             self._damage[key] = (np.full((self.n + 1, 20), -1, dtype=np.int32),
                                  np.full((self.n + 1, 20), -1, dtype=np.int32), near)
         names, evidence, near = self._damage[key]
@@ -630,7 +630,7 @@ def _site_cols(sc: dict, va, have, kk, file_aa, n) -> dict:
 SUMMARY_COLUMNS = [
     "gene", "variant", "status", "impact_score", "mechanism", "mechanism_evidence", "agreement",
     "evolution", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
-    "nearest_author_num", "nearest_via", "sites_within_cutoff", "effects", "covered_by",
+    "nearest_author_num", "nearest_protein", "nearest_via", "sites_within_cutoff", "effects", "covered_by",
     "unobserved_in", "not_available", "damage", "score_model"]
 
 
@@ -658,7 +658,7 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
 
     t = pd.DataFrame({c: table[c].astype(object) for c in (
         "gene", "variant", "status", "site", "site_kind", "pdb_id", "chain", "via", "effect",
-        "damage")})
+        "damage", "structure_accession")})
     t["min_dist_A"] = table["min_dist_A"].to_numpy(dtype=float)
     t["author_num"] = table["author_num"]
     t["in_site"] = table["in_site"].fillna(False).to_numpy(dtype=bool)
@@ -681,6 +681,9 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
         src = nearest["min_dist_A" if c == "dist_A" else c]
         out[f"nearest_{c}"] = src.reindex(range(len(out))).to_numpy(dtype=object)
     out["nearest_dist_A"] = out["nearest_dist_A"].astype(float)
+    genes = {t_.accession: t_.gene for t_ in catalog().targets}
+    acc = nearest["structure_accession"].reindex(range(len(out)))
+    out["nearest_protein"] = [genes.get(a, a) if isinstance(a, str) else None for a in acc]
     within = present[present.in_site]
     out["sites_within_cutoff"] = _joined(within.key, within.site + " (" + within.pdb_id + ")",
                                          "; ", len(out))
