@@ -42,18 +42,30 @@ def test_weights_are_one_over_neighbours(p53_aln):
     w = a.weights
     assert w.shape == (3668,) and (w > 0).all() and (w <= 1).all()
     # recompute one weight by brute force: sequences >= 80 % identical over its non-gap columns
-    i = 1
-    own = a.codes[i] < GAP
-    same = ((a.codes == a.codes[i]) & own).sum(axis=1) / own.sum()
-    assert w[i] == pytest.approx(1 / (same >= 0.8).sum())
+    assert w[1] == pytest.approx(brute_weight(a, 1))
     assert 100 < a.n_effective < a.n_sequences
 
 
-def test_log_odds_follow_the_column(p53_aln):
-    a, _ = p53_aln
+def brute_weight(a, i: int) -> float:
+    """1 / sequences >= 80 % identical over sequence i's non-gap match columns (from the codes)."""
+    own = a.codes[i] < GAP
+    same = ((a.codes == a.codes[i]) & own).sum(axis=1) / own.sum()
+    return 1 / (same >= 0.8).sum()
+
+
+def test_log_odds_follow_the_weighted_column(p53_aln):
+    a, path = p53_aln
     lo, cons = a.scores([175, 175, 248, 30, 60], ["R", "R", "R", "L", "E"], ["H", "K", "Q", "A", "A"])
-    assert lo[0] < lo[1] < 0  # R175 -> K is commoner among homologs than R175 -> H
-    assert 0 < cons[0] <= 1
+    # independently, from the file's text: who has K or H at match column 175
+    j = a.column_of(175)
+    col = ["".join(ch for ch in rec.split("\n", 1)[1].replace("\n", "") if ch.isupper() or ch == "-")[j]
+           for rec in open(path).read().split(">")[1:]]
+    assert col.count("R") > 3000 and col.count("H") == 10 and col.count("K") == 3  # raw: H commoner
+    w_k = sum(brute_weight(a, i) for i, c in enumerate(col) if c == "K")
+    w_h = sum(brute_weight(a, i) for i, c in enumerate(col) if c == "H")
+    # weighted (near-identical H sequences count once), K is commoner: the log-odds follow weights
+    assert (w_k > w_h) == (lo[1] > lo[0])
+    assert lo[0] < 0 and lo[1] < 0 and 0 < cons[0] <= 1
     assert np.isnan(lo[3]) and np.isnan(lo[4])  # outside the match columns: no evidence
 
 
@@ -73,9 +85,11 @@ def test_stockholm_family_alignment_maps_the_her2_kinase_domain(tmp_path):
 
 
 def test_missing_alignment_is_reported(tmp_path):
-    f = Fetcher(cache_dir=tmp_path, mirror=DATA, offline=True)
-    with pytest.raises(NotAvailableOffline, match="alignment P04626"):
-        f.msa("P04626")
+    empty = tmp_path / "mirror"  # a mirror without msa/: never assume a file is absent from ours
+    (empty / "msa").mkdir(parents=True)
+    f = Fetcher(cache_dir=tmp_path / "cache", mirror=empty, offline=True)
+    with pytest.raises(NotAvailableOffline, match="alignment P04637 not available.*msa/P04637.a2m"):
+        f.msa("P04637")
     with pytest.raises(ValueError, match="plain file stem"):
         f.msa("../etc/passwd")
 
