@@ -102,6 +102,10 @@ def main(argv=None) -> int:
     t_feat = time.perf_counter() - t0
     evo = (feat.lo.notna() & feat.scorable).to_numpy()
     cv = [auc(y, predict_cv(feat, y, groups, seed)) for seed in range(5)]
+    from importlib.metadata import version
+
+    print("versions: python " + sys.version.split()[0] + ", " + ", ".join(
+        f"{m} {version(m)}" for m in ("numpy", "pandas", "scipy", "structkit")))
     print(f"development set: {len(k)} missense mutants at even codons, {y.sum()} non-functional "
           f"({100 * y.mean():.0f} %); {evo.sum()} in alignment match columns")
     print(f"impact_score, 5-fold CV grouped by codon (5 shufflings): AUC {np.mean(cv):.3f} "
