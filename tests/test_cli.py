@@ -17,7 +17,7 @@ def test_impact_seed_panel(capsys, tmp_path):
     out_file = tmp_path / "seed.tsv"
     code, out, err = run(capsys, "impact", "--out", str(out_file))
     assert code == 0
-    assert "17 variants from built-in seed panel" in out
+    assert "17 input items from built-in seed panel" in out
     t = pd.read_csv(out_file, sep="\t")
     assert set(t.gene) == {"ERBB2", "TP53"}
     from conftest import missing_from_mirror
@@ -37,9 +37,17 @@ def test_impact_gene_inferred(capsys):
         ["ERBB2", "p.T798M"], ["ERBB2", "p.T798I"], ["ERBB2", "p.L869R"], ["TP53", "p.R248Q"]]
 
 
-def test_impact_bad_single_variant_is_an_error(capsys):
-    code, _, err = run(capsys, "impact", "TP53:p.T798M")
-    assert code == 2 and "beyond TP53" in err
+def test_impact_bad_item_is_a_row_unless_strict(capsys, tmp_path):
+    # one behaviour for command line and files: a bad item becomes a 'rejected' row
+    out_file = tmp_path / "t.csv"
+    code, out, _ = run(capsys, "impact", "TP53:p.R248Q", "TP53:p.T798M", "--out", str(out_file))
+    assert code == 0 and "beyond TP53" in out
+    t = pd.read_csv(out_file)
+    bad = t[t.input_row == 2]
+    assert len(bad) == 1 and bad.status.item() == "rejected" and "beyond TP53" in bad.detail.item()
+    assert set(t.input_row) == {1, 2}
+    code, _, err = run(capsys, "impact", "TP53:p.R248Q", "TP53:p.T798M", "--strict")
+    assert code == 2 and "row 2: rejected:" in err and "beyond TP53" in err
 
 
 def test_impact_maf_input_keeps_going(capsys, tmp_path, data_dir):
@@ -48,7 +56,8 @@ def test_impact_maf_input_keeps_going(capsys, tmp_path, data_dir):
                        "--structures", "1TSR", "--out", str(out_file))
     assert code == 0
     t = pd.read_csv(out_file)
-    assert (t.status == "rejected").sum() > 1000  # other genes and empty changes, with reasons
+    assert (t.status == "gene not in catalog").sum() > 1000  # other genes, named
+    assert t.input_row.nunique() == 2207  # every MAF row (2,207 variants, SOURCES.tsv) is there
     assert "p.R248Q" in set(t[t.pdb_id == "1TSR"].variant)
 
 

@@ -165,8 +165,10 @@ def test_summary_one_row_per_variant(her2, p53):
 def test_batch_rejects_rows_and_goes_on():
     t = impact_table(["TP53:p.R248Q", "TP53:p.T798M", "KRAS:p.G12D"])
     rej = t[t.status == "rejected"]
-    assert len(rej) == 2 and rej.detail.str.contains("row 2:|row 3:").all()
-    assert (t[t.status != "rejected"].variant == "p.R248Q").all()
+    assert len(rej) == 1 and rej.detail.str.contains("row 2:").all()
+    other = t[t.status == "gene not in catalog"]
+    assert len(other) == 1 and "KRAS" in other.detail.item() and other.input_row.item() == 3
+    assert (t[t.input_row == 1].variant == "p.R248Q").all()
 
 
 def test_cutoff_is_a_parameter_and_recorded():
@@ -178,9 +180,12 @@ def test_cutoff_is_a_parameter_and_recorded():
     assert not t4[t4.site == "DNA interface"].iloc[0].in_site
 
 
-def test_structure_of_another_protein_is_skipped():
+def test_structure_of_another_protein_is_a_not_covered_row():
     t = impact_table(["TP53:p.R248Q"], structures=["1N8Z", "2OCJ"])
-    assert set(t.pdb_id) == {"2OCJ"}
+    her2 = t[t.pdb_id == "1N8Z"]
+    assert len(her2) == 1 and her2.status.item() == "not covered"
+    assert her2.detail.item() == "1N8Z holds P04626, not P04637"
+    assert (t[t.pdb_id == "2OCJ"].status == "mapped").all()
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".xlsx", ".parquet", ".md", ".html"])

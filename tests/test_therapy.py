@@ -101,7 +101,15 @@ def test_heatmap_figure_from_the_matrix_file(tmp_path):
     assert len(ax.texts) == m.min_dist_A.notna().sum()
 
 
-def test_a_synonymous_change_keeps_the_anchor():
+def test_a_synonymous_change_is_no_protein_change_for_every_therapy():
     m = therapy_matrix(["ERBB2:p.C805="], verdict=False).set_index("therapy")
-    assert m.loc["neratinib", "relation"] == "contact"  # bonded, but the cysteine stays
-    assert m.loc["neratinib", "modality"] == "covalent inhibitor"
+    assert set(m.relation) == {"no protein change"}
+    assert {"neratinib", "trastuzumab", "70I"} <= set(m.index)
+    assert m.loc["neratinib", "note"] == "synonymous: C805 unchanged"
+
+
+def test_a_truncation_loses_the_target_for_every_therapy():
+    m = therapy_matrix(["ERBB2:p.K200*"], verdict=False).set_index("therapy")
+    assert set(m.relation) == {"protein truncated"}
+    # P04626 is 1,255 aa with K200 (UniProt): residues 200-1255 lost
+    assert m.loc["trastuzumab", "note"] == "residues 200-1255 lost (1056 of 1255 aa)"

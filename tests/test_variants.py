@@ -74,14 +74,16 @@ def test_tcga_laml_maf(data_dir):
     assert {"p.R248Q", "p.R273C", "p.H179R", "p.C176Y", "p.Q317*", "p.P223fs"} <= kept
     assert len(b) == 17
     mine = b.rejected[b.rejected.input.str.startswith(("TP53", "ERBB2"))]
-    assert len(mine) == 2 and set(mine.reason) == {"empty protein change"}
+    assert len(mine) == 2 and set(mine.status) == {"splice"}
+    assert all("Splice_Site" in r for r in mine.reason)
     # other genes are reported, not silently dropped
     assert (b.rejected.reason.str.contains("not in the catalog|not selected")).sum() > 1000
 
 
 def test_headerless_cancer_hotspots_table(data_dir):
     rows = read_variant_file(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv")
-    assert len(rows) == 3181 and rows[0][1:] == ("TNFRSF14", "C111Y")
+    assert len(rows) == 3181 and (rows[0].gene, rows[0].change) == ("TNFRSF14", "C111Y")
+    assert rows[0].classification == "Missense_Mutation" and rows[0].sample is None
     b = parse_variants(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv", genes=["TP53", "ERBB2"])
     assert len(b) == 626  # SOURCES.tsv: 626 TP53/ERBB2 rows; every one parses and matches UniProt
     assert {v.gene for v in b} == {"TP53", "ERBB2"}
@@ -146,3 +148,31 @@ def test_good_ids():
     assert normalize_accession("p04626") == "P04626"
     with pytest.raises(ValueError, match="UniProt accession"):
         normalize_accession("../P04626")
+
+
+@pytest.mark.parametrize("text", ["TP53:p.R２４８Q", "TP53:p.R٢٤٨Q", "TP53:p.R248Q)", "TP53:R00248Q",
+                                  "TP53:p.R248Xaa", "TP53:p.R" + "2" * 4400 + "Q"])
+def test_strict_grammar_rejects(text):
+    b = parse_variants([text])
+    assert len(b) == 0 and b.unplaced.status.item() == "rejected"
+
+
+def test_start_and_stop_lost_and_legacy_x_stop():
+    b = parse_variants(["TP53:p.M1?", "TP53:p.M1I", "TP53:p.*394Qext*?", "TP53:p.R248X",
+                        "TP53:p.(R248Q)"])
+    assert [(v.kind, v.hgvs) for v in b] == [
+        ("start_lost", "p.M1?"), ("start_lost", "p.M1?"), ("stop_lost", "p.*394Qext*?"),
+        ("nonsense", "p.R248*"), ("missense", "p.R248Q")]
+    # TP53 is 393 aa: the stop codon is 394
+    bad = parse_variants(["TP53:p.*390Qext*?"])
+    assert "stop codon of TP53 (P04637, 393 aa) is at 394" in bad.unplaced.reason.item()
+
+
+def test_rows_keep_line_numbers_through_quoted_newlines(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text('sample,gene,protein_change,note\ns1,TP53,R175H,"two\nlines"\n'
+                 's2,TP53,R248Q,x\u0085y\n\t\t\ns3,TP53,R273H,z\n', encoding="utf-8")
+    b = parse_variants(p)
+    assert [(v.row, v.sample, v.hgvs) for v in b] == [
+        (2, "s1", "p.R175H"), (4, "s2", "p.R248Q"), (6, "s3", "p.R273H")]
+    assert list(b.unplaced.row) == [5] and b.unplaced.status.item() == "rejected"

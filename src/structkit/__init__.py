@@ -12,6 +12,7 @@ Positions are UniProt numbering unless a name says ``author``. The main entry po
 __version__ = "0.1.0"
 
 from .catalog import catalog, load_catalog  # noqa: E402
+from .cohort import cohort_tables  # noqa: E402
 from .fetch import Fetcher, FetchError, NoSuchEntry, NotAvailableOffline  # noqa: E402
 from .ids import normalize_accession, normalize_pdb_id  # noqa: E402
 from .impact import impact_table, summarize, write_table  # noqa: E402
@@ -24,6 +25,7 @@ from .therapy import therapy_matrix  # noqa: E402
 from .uniprot import UniProtRecord, read_uniprot, uniprot_record  # noqa: E402
 from .variants import (  # noqa: E402
     ReferenceMismatch,
+    UnknownGene,
     Variant,
     VariantBatch,
     VariantError,
@@ -40,7 +42,7 @@ def residue_for(structure: Structure | str, gene_or_accession: str, position: in
     author number and insertion code, residue name, mapping method, and whether the residue
     matches UniProt.
     """
-    st = load(structure, fetcher=fetcher) if isinstance(structure, str) else structure
+    st = structure if isinstance(structure, Structure) else load(structure, fetcher=fetcher)
     acc = catalog().target(gene_or_accession).accession
     seq = uniprot_record(acc, fetcher).sequence
     entry = catalog().find(st.id)
@@ -56,5 +58,6 @@ __all__ = [
     "StructureAnalysis", "analyze", "Structure", "StructureFormatError", "load", "read_structure",
     "UniProtRecord", "read_uniprot", "uniprot_record", "ReferenceMismatch", "Variant",
     "VariantBatch", "VariantError", "parse_variant", "parse_variants", "residue_for",
-    "secondary_structure", "Alignment", "read_alignment", "therapy_matrix",
+    "secondary_structure", "Alignment", "read_alignment", "therapy_matrix", "cohort_tables",
+    "UnknownGene",
 ]

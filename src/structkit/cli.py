@@ -17,8 +17,20 @@ examples:
   structkit impact                              the built-in seed panel (HER2 and p53 hotspots)
   structkit impact T798M T798I L869R R248Q      gene inferred when only one target fits
   structkit impact ERBB2:p.S310F TP53:p.Arg248Gln --out table.xlsx
-  structkit impact --input cohort.maf --out table.tsv      MAF/CSV/TSV, rows with errors kept
-  structkit impact --structures 1TSR 2OCJ R175H --cutoff 5
+  structkit impact --input cohort.maf --out table.tsv      MAF/CSV/TSV, every row kept
+  structkit impact R175H --structures 1TSR 2OCJ --cutoff 5
+  structkit impact TP53:R248Q --structures my_p53.pdb --accession P04637    your own file
+
+rows: every input item or row appears in the table with its 'input_row' (line of the file, or
+position on the command line) and 'sample' (Tumor_Sample_Barcode or --sample-column). Each
+distinct variant is computed once. Truncating changes (nonsense, frameshift, start lost) are
+not placed on structures: status 'truncating' and a detail of the residues, domains and
+binding-site residues lost; splice-site changes 'splice'; synonymous 'no protein change'.
+Items that give no variant are rows too: 'gene not in catalog', 'rejected' (parse error or
+reference mismatch, with the reason); --strict makes any such item an error instead.
+
+exit status: 0 the table was made (unplaced rows included); 1 an input or output file or a
+fetch failed; 2 bad usage or, with --strict, an input item that gives no variant.
 
 numbering: positions are UniProt numbering (P04626 HER2, P04637 p53, P00533 EGFR); the table
 gives each structure's author number next to it, and how it was mapped (DBREF or alignment).
@@ -59,6 +71,37 @@ def _fetcher(args):
     return Fetcher(cache_dir=args.cache, mirror=args.mirror, offline=args.offline)
 
 
+def _distance(text: str) -> float:
+    """argparse type: a positive, finite distance in A."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (a distance in A)") from None
+    if not (v > 0 and v < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r}: a cut-off must be a positive, finite "
+                                         "distance in A")
+    return v
+
+
+def _add_cutoff_args(p: argparse.ArgumentParser) -> None:
+    from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+
+    p.add_argument("--cutoff", type=_distance, default=DEFAULT_CUTOFF,
+                   help=f"contact cut-off between heavy atoms, A (default {DEFAULT_CUTOFF})")
+    p.add_argument("--metal-cutoff", type=_distance, default=DEFAULT_METAL_CUTOFF,
+                   help=f"metal coordination cut-off, A (default {DEFAULT_METAL_CUTOFF})")
+
+
+def _add_input_args(p: argparse.ArgumentParser, strict: bool = True) -> None:
+    p.add_argument("--input", metavar="FILE", help="MAF, CSV or TSV (optionally .gz) of variants")
+    p.add_argument("--gene", help="gene for variants given without one (HER2/ERBB2, p53/TP53, EGFR)")
+    p.add_argument("--sample-column", metavar="NAME",
+                   help="column naming the sample (default: Tumor_Sample_Barcode or sample if present)")
+    if strict:
+        p.add_argument("--strict", action="store_true",
+                       help="stop with exit status 2 if any input item gives no variant")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="structkit",
@@ -88,13 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG_IMPACT, formatter_class=argparse.RawDescriptionHelpFormatter)
     i.add_argument("variants", nargs="*", metavar="VARIANT",
                    help="T798M, p.Thr798Met, ERBB2:p.T798M, 'TP53 R248Q', ...")
-    i.add_argument("--input", metavar="FILE", help="MAF, CSV or TSV (optionally .gz) of variants")
-    i.add_argument("--gene", help="gene for variants given without one (HER2/ERBB2, p53/TP53, EGFR)")
-    i.add_argument("--structures", nargs="+", metavar="ID", help="PDB IDs or AF-<acc> (default: catalog)")
-    i.add_argument("--cutoff", type=float, default=4.0,
-                   help="contact cut-off between heavy atoms, A (default 4.0)")
-    i.add_argument("--metal-cutoff", type=float, default=3.0,
-                   help="metal coordination cut-off, A (default 3.0)")
+    _add_input_args(i)
+    i.add_argument("--structures", nargs="+", metavar="ID",
+                   help="PDB IDs, AF-<acc>, or structure files (a path: has a / or a .pdb/.cif "
+                        "suffix) (default: the catalog's)")
+    i.add_argument("--accession", metavar="ACC",
+                   help="UniProt accession of the target in --structures files the catalog does "
+                        "not know (e.g. P04637)")
+    _add_cutoff_args(i)
     i.add_argument("--no-family", action="store_true", help="do not place HER2 variants on EGFR complexes")
     i.add_argument("--no-damage", action="store_true",
                    help="skip the Missense3D-style damage columns (faster on large cohorts)")
@@ -114,21 +158,49 @@ def build_parser() -> argparse.ArgumentParser:
                         formatter_class=argparse.RawDescriptionHelpFormatter,
                         epilog="example:\n  structkit therapies ERBB2:p.T798M ERBB2:p.C805S --out m.tsv")
     th.add_argument("variants", nargs="*", metavar="VARIANT", help="ERBB2:p.T798M, TP53:p.R248Q, ...")
-    th.add_argument("--input", metavar="FILE", help="MAF, CSV or TSV (optionally .gz) of variants")
-    th.add_argument("--gene", help="gene for variants given without one")
-    th.add_argument("--cutoff", type=float, default=4.0, help="contact cut-off, A (default 4.0)")
-    th.add_argument("--metal-cutoff", type=float, default=3.0, help="metal cut-off, A (default 3.0)")
+    _add_input_args(th)
+    _add_cutoff_args(th)
     th.add_argument("--out", metavar="FILE", help="write the matrix (.csv .tsv .xlsx .parquet .md .html)")
     _add_source_args(th)
 
     s = sub.add_parser("sites", help="binding sites of a structure, computed from the complex",
                        description="List the residues of each site (UniProt and author numbering, "
-                                   "nearest partner atom, distance).")
-    s.add_argument("structure", metavar="ID", help="catalog structure (e.g. 1N8Z, 3POZ, 1TSR)")
-    s.add_argument("--cutoff", type=float, default=4.0, help="contact cut-off, A (default 4.0)")
-    s.add_argument("--metal-cutoff", type=float, default=3.0, help="metal cut-off, A (default 3.0)")
+                                   "nearest partner atom, distance).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n  structkit sites 1TSR\n"
+                              "  structkit sites ./my_p53.pdb --accession P04637\n\n"
+                              "A structure file (a path: has a / or a .pdb/.cif suffix) is read as "
+                              "given; its partners\n(ligands, DNA, zinc) are found by content. An "
+                              "ID goes through the cache and mirror.")
+    s.add_argument("structure", metavar="ID|FILE",
+                   help="catalog structure (e.g. 1N8Z, 3POZ, 1TSR) or a structure file")
+    s.add_argument("--accession", metavar="ACC",
+                   help="UniProt accession of the target chain(s) (needed for a file the catalog "
+                        "does not know; e.g. P04637)")
+    _add_cutoff_args(s)
     s.add_argument("--out", metavar="FILE", help="write the table (.csv .tsv .xlsx .parquet .md .html)")
     _add_source_args(s)
+
+    co = sub.add_parser("cohort", help="per-sample, per-gene and per-position tables of a cohort",
+                        description="Run the impact table on a cohort (MAF/CSV/TSV) and join the "
+                                    "per-variant verdict back to its rows: samples with a DNA-contact, "
+                                    "zinc-site, structural, epitope, drug-pocket, truncating or splice "
+                                    "variant; per-gene counts; recurrence per position.",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  structkit cohort --input tcga_laml.maf.gz --out laml.xlsx\n"
+                               "  structkit cohort --input cohort.tsv --out laml.tsv   "
+                               "(writes laml.samples.tsv, laml.genes.tsv, ...)")
+    co.add_argument("--input", metavar="FILE", required=True,
+                    help="MAF, CSV or TSV (optionally .gz) of variants")
+    co.add_argument("--gene", help="gene for rows without one")
+    co.add_argument("--sample-column", metavar="NAME",
+                    help="column naming the sample (default: Tumor_Sample_Barcode or sample)")
+    co.add_argument("--out", metavar="FILE",
+                    help=".xlsx: one sheet per table; other suffixes: one file per table "
+                         "(NAME.samples.tsv, NAME.genes.tsv, NAME.positions.tsv, NAME.variants.tsv, "
+                         "NAME.unplaced.tsv)")
+    _add_cutoff_args(co)
+    _add_source_args(co)
 
     pl = sub.add_parser("plot", help="figures: lollipop over the domain map, distance profile",
                         description="Write a figure; the format follows the --out suffix (.png .svg .pdf).")
@@ -207,70 +279,179 @@ def _uniprot_any(fetcher, acc: str):
     raise last
 
 
-def _cmd_impact(args) -> int:
+def _read_batch(args, command: str, default_panel: bool = False):
+    """The variants of a command (file, command line or the seed panel), and where they came
+    from; every item kept (unplaced ones too)."""
     from .catalog import catalog
-    from .impact import impact_table, summarize, write_table
     from .variants import parse_variants
 
-    if args.offline or args.mirror or args.cache:
-        _apply_env(args)
+    fetcher = _fetcher(args)
+    sample_column = getattr(args, "sample_column", None)
+    if args.input and args.variants:
+        raise _Usage(f"structkit {command}: give variants or --input FILE, not both")
     if args.input:
-        batch = parse_variants(args.input, gene=args.gene)
-        source = args.input
-    elif args.variants:
-        batch = parse_variants(args.variants, gene=args.gene)
-        if len(batch.rejected):
-            for r in batch.rejected.itertuples():
-                print(f"structkit impact: {r.reason}", file=sys.stderr)
-            return 2
-        source = "command line"
-    else:
+        return parse_variants(Path(args.input), gene=args.gene, fetcher=fetcher,
+                              sample_column=sample_column), args.input
+    if args.variants:
+        return parse_variants(list(args.variants), gene=args.gene, fetcher=fetcher), "command line"
+    if default_panel:
         panel = catalog().seed_panel
-        batch = parse_variants([(v["gene"], v["change"]) for v in panel])
-        source = "built-in seed panel"
-    if not len(batch) and not len(batch.rejected):
+        return (parse_variants([(v["gene"], v["change"]) for v in panel], fetcher=fetcher),
+                "built-in seed panel")
+    raise _Usage(f"structkit {command}: give variants or --input FILE")
+
+
+class _Usage(Exception):
+    """A usage error: message printed, exit status 2."""
+
+
+def _strict_check(args, batch, command: str) -> None:
+    bad = batch.unplaced
+    if getattr(args, "strict", False) and len(bad):
+        lines = [f"structkit {command}: row {r.row}: {r.status}: {r.reason}"
+                 for r in bad.head(20).itertuples()]
+        more = f"\n... and {len(bad) - 20} more" if len(bad) > 20 else ""
+        raise _Usage("\n".join(lines) + more + f"\n{len(bad)} input items give no variant "
+                     "(--strict); without --strict they become rows with their status")
+
+
+def _check_out(path: str | None) -> None:
+    """Refuse an output target before the computation: unknown suffix or a directory."""
+    if not path:
+        return
+    p = Path(path)
+    ok = {".csv", ".tsv", ".xlsx", ".parquet", ".md", ".html"}
+    if p.suffix.lower() not in ok:
+        raise _Usage(f"output {p}: unknown suffix {p.suffix!r}; expected one of "
+                     f"{', '.join(sorted(ok))}")
+    if p.is_dir():
+        raise _Usage(f"output {p} is a directory; give a file name")
+
+
+def _structures_arg(args) -> list | None:
+    """--structures as IDs and loaded user files (a path only when it looks like one)."""
+    if not args.structures:
+        return None
+    from .structure import is_path_like, load
+
+    fetcher = _fetcher(args)
+    out = []
+    for s in args.structures:
+        if is_path_like(s):
+            st = load(Path(s), fetcher=fetcher)
+            out.append((st, args.accession) if args.accession else st)
+        else:
+            out.append(s)
+    return out
+
+
+def _cmd_impact(args) -> int:
+    from .impact import impact_table, summarize, write_table
+
+    _check_out(args.out)
+    _check_out(args.summary_out)
+    fetcher = _fetcher(args)
+    batch, source = _read_batch(args, "impact", default_panel=True)
+    _strict_check(args, batch, "impact")
+    if not batch.n_rows:
         print(f"structkit impact: no variants in {source}", file=sys.stderr)
         return 2
-    table = impact_table(batch, structures=args.structures, cutoff=args.cutoff,
+    table = impact_table(batch, structures=_structures_arg(args), cutoff=args.cutoff,
                          metal_cutoff=args.metal_cutoff, family=not args.no_family,
-                         damage=not args.no_damage,
+                         damage=not args.no_damage, fetcher=fetcher,
                          progress=args.progress or sys.stderr.isatty())
-    summary = (summarize(table[table.status != "rejected"], msa=args.msa) if len(table)
-               else pd.DataFrame())
+    summary = summarize(table, msa=args.msa, fetcher=fetcher)
     if args.out:
         write_table(table, args.out)
         print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
     if args.summary_out:
         write_table(summary, args.summary_out)
-    print(f"# structkit {__version__} impact: {len(batch)} variants from {source}; "
-          f"cut-off {args.cutoff} A (metal {args.metal_cutoff} A); positions in UniProt numbering, "
-          "'nearest' in the structure's author numbering")
+    print(f"# structkit {__version__} impact: {batch.n_rows} input items from {source} "
+          f"({len(batch)} variants, {len(set(batch.variants))} distinct); cut-off {args.cutoff} A "
+          f"(metal {args.metal_cutoff} A); positions in UniProt numbering, 'nearest' in the "
+          "structure's author numbering")
     print("# impact_score: probability of damage (>= 0.5 likely damaging), see README 'The verdict'")
     if len(summary):
         print(_summary_text(summary))
-    counts = table.status.value_counts().to_dict()
-    print("rows by status: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    if len(batch.rejected):
-        print(f"{len(batch.rejected)} input rows rejected (status 'rejected' in the table)")
+    print("input items by best status: " + ", ".join(
+        f"{k} {v}" for k, v in _best_status_counts(table).items()))
+    if len(batch.unplaced):
+        why = batch.unplaced.status.value_counts().to_dict()
+        print(f"{len(batch.unplaced)} input items give no variant ("
+              + ", ".join(f"{k} {v}" for k, v in why.items()) + "): rows with that status in "
+              "the table" + ("" if args.out else " (--out to keep them)"))
+        for r in batch.unplaced.head(5).itertuples():
+            print(f"  row {r.row}: {r.reason}")
     return 0
+
+
+def _best_status_counts(table: pd.DataFrame) -> dict[str, int]:
+    """Input rows counted by their best status over structures (order of ``STATUSES``)."""
+    from .impact import STATUSES
+
+    rank = table.status.astype(object).map({k: i for i, k in enumerate(STATUSES)}).fillna(99)
+    best = rank.groupby(table.input_row.to_numpy()).min().astype(int)
+    counts = best.value_counts().sort_index()
+    return {STATUSES[i] if i < len(STATUSES) else "other": int(n) for i, n in counts.items()}
+
+
+def _cmd_cohort(args) -> int:
+    from .cohort import cohort_tables
+    from .impact import impact_table, summarize, write_table
+
+    if args.out and Path(args.out).suffix.lower() != ".xlsx":
+        _check_out(args.out)
+    fetcher = _fetcher(args)
+    args.variants = []
+    batch, source = _read_batch(args, "cohort")
+    table = impact_table(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff,
+                         fetcher=fetcher, progress=sys.stderr.isatty())
+    summary = summarize(table, fetcher=fetcher)
+    tables = cohort_tables(table, summary)
+    tables["variants"] = summary
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() == ".xlsx":
+            _write_sheets(tables, out)
+            print(f"wrote {out} (sheets: {', '.join(tables)})", file=sys.stderr)
+        else:
+            for name, df in tables.items():
+                write_table(df, out.with_name(f"{out.stem}.{name}{out.suffix}"))
+            print(f"wrote {', '.join(f'{out.stem}.{n}{out.suffix}' for n in tables)}",
+                  file=sys.stderr)
+    n_samples = tables["samples"]["sample"].nunique()
+    print(f"# structkit {__version__} cohort: {batch.n_rows} rows from {source}"
+          + (f", {n_samples} samples" if n_samples else ", no sample column") + "; "
+          f"{len(batch)} rows give variants of catalog genes ({len(set(batch.variants))} "
+          f"distinct), {len(batch.unplaced)} do not")
+    print(tables["genes"].to_string(index=False))
+    print("\nmost recurrent positions (UniProt numbering):")
+    print(tables["positions"].head(10).to_string(index=False, max_colwidth=50))
+    return 0
+
+
+def _write_sheets(tables: dict, out: Path) -> None:
+    from .files import atomic_write
+
+    with atomic_write(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        for name, df in tables.items():
+            df.to_excel(xl, sheet_name=name[:31], index=False)
 
 
 def _cmd_therapies(args) -> int:
     from .impact import write_table
     from .therapy import therapy_matrix
-    from .variants import parse_variants
 
-    if args.offline or args.mirror or args.cache:
-        _apply_env(args)
-    if not args.input and not args.variants:
-        print("structkit therapies: give variants or --input FILE", file=sys.stderr)
-        return 2
-    batch = parse_variants(args.input or args.variants, gene=args.gene)
-    for r in batch.rejected.itertuples():
-        print(f"structkit therapies: row {r.row}: {r.reason}", file=sys.stderr)
+    _check_out(args.out)
+    fetcher = _fetcher(args)
+    batch, _ = _read_batch(args, "therapies")
+    _strict_check(args, batch, "therapies")
+    for r in batch.unplaced.head(20).itertuples():
+        print(f"structkit therapies: row {r.row}: {r.status}: {r.reason}", file=sys.stderr)
     if not len(batch):
+        print("structkit therapies: no input item gives a variant", file=sys.stderr)
         return 2
-    m = therapy_matrix(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff)
+    m = therapy_matrix(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff, fetcher=fetcher)
     if args.out:
         write_table(m, args.out)
         print(f"wrote {len(m)} rows to {args.out}", file=sys.stderr)
@@ -292,8 +473,11 @@ def _summary_text(summary: pd.DataFrame) -> str:
             near = (f"{r.nearest_site} {r.nearest_dist_A:.2f} A "
                     f"({r.nearest_pdb_id} {r.nearest_chain}{num})")
         score = "" if pd.isna(r.impact_score) else f"{r.impact_score:.2f}"
-        rows.append({"gene": r.gene, "variant": r.variant, "score": score,
-                     "mechanism": r.mechanism, "agreement": r.agreement, "nearest site": near})
+        row = {"gene": r.gene, "variant": r.variant, "score": score, "mechanism": r.mechanism,
+               "agreement": r.agreement, "nearest site": near}
+        if (summary.n_rows > 1).any():
+            row = {"rows": r.n_rows, **row}
+        rows.append(row)
     return pd.DataFrame(rows).to_string(index=False, max_colwidth=60)
 
 
@@ -309,9 +493,15 @@ def _apply_env(args) -> None:
 def _cmd_sites(args) -> int:
     from .impact import write_table
     from .sites import analyze
+    from .structure import is_path_like, load
 
-    _apply_env(args)
-    a = analyze(args.structure, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff)
+    _check_out(args.out)
+    fetcher = _fetcher(args)
+    source = args.structure
+    if is_path_like(source):
+        source = load(Path(source), fetcher=fetcher)
+    a = analyze(source, args.accession, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff,
+                fetcher=fetcher)
     table = a.site_table()
     st = a.structure
     print(f"# {st.id}: {a.entry.shows or st.title} ({st.method or 'method unknown'}"
@@ -382,10 +572,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
-                    "therapies": _cmd_therapies,
+                    "therapies": _cmd_therapies, "cohort": _cmd_cohort,
                     "plot": _cmd_plot}
         return commands[args.command](args)
-    except (FetchError, ValueError, KeyError, FileNotFoundError) as exc:
+    except _Usage as exc:
+        print(exc.args[0] if exc.args[0].startswith("structkit") else
+              f"structkit {args.command}: {exc.args[0]}", file=sys.stderr)
+        return 2
+    except (FetchError, ValueError, KeyError, OSError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"structkit {args.command}: {msg}", file=sys.stderr)
         return 1

@@ -18,7 +18,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
 import time
 import zlib
 from collections.abc import Callable
@@ -31,6 +30,7 @@ import urllib3
 from filelock import FileLock
 
 from . import __version__
+from .files import atomic_write
 from .ids import normalize_accession, normalize_pdb_id
 
 __all__ = [
@@ -510,16 +510,8 @@ class Fetcher:
                 except IntegrityError:
                     dest.unlink(missing_ok=True)
             data = self._fetch_bytes(url, f"{t.kind} {t.key}", t.check)
-            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, dest)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with atomic_write(dest, fsync=True) as tmp:
+                tmp.write_bytes(data)
         return FetchResult(dest, source, t.kind, t.key)
 
     def _sleep_for(self, attempt: int, resp: requests.Response | None) -> float:

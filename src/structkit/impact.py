@@ -11,9 +11,18 @@ used and the structkit version. Statuses:
 - ``unobserved``: inside the construct but not in the coordinates;
 - ``not covered``: outside the construct (or no aligned residue in the family member);
 - ``not available offline`` / ``fetch failed``: the structure could not be obtained;
-- ``rejected``: the input row could not be parsed or checked (reason in ``detail``).
+- ``truncating`` (nonsense, frameshift, start lost): one row per variant, not placed on
+  structures; ``detail`` lists the residues, domains and binding-site residues lost;
+- ``splice`` (splice-site change), ``extension`` (stop lost), ``no protein change``
+  (synonymous or non-coding): one row per variant, not placed;
+- ``gene not in catalog``, ``gene not selected``, ``rejected`` (parse or reference error):
+  the input row gave no variant (reason in ``detail``).
 
-Per-structure work is done once (``sites.analyze``); rows are built with array lookups.
+Every input row is accounted for: ``input_row`` (1-based line of a file or item index) and
+``sample`` (when the input has a sample column) join the table back to the cohort. Each
+distinct variant is placed and measured once; its rows are then repeated for every input row
+that names it. Per-structure work is done once (``sites.analyze``); rows are built with array
+lookups.
 """
 
 from __future__ import annotations
@@ -33,16 +42,28 @@ from .damage import AA20, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import family_map
 from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
+from .structure import Structure
 from .uniprot import uniprot_record
-from .variants import Variant, VariantBatch, parse_variants
+from .variants import (
+    CONSEQUENCE,
+    UNPLACED_COLUMNS,
+    UNPLACED_STATUSES,
+    Variant,
+    VariantBatch,
+    parse_variants,
+)
 
 __all__ = ["impact_table", "summarize", "write_table", "COLUMNS", "SUMMARY_COLUMNS", "STATUSES"]
 
 STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered",
-            "not available offline", "fetch failed", "rejected")
+            "not available offline", "fetch failed", "truncating", "extension") + UNPLACED_STATUSES
+PLACED_KINDS = frozenset(k for k, c in CONSEQUENCE.items() if c in ("missense", "in-frame"))
+_UNPLACED_STATUS = {"truncating": "truncating", "splice": "splice", "extension": "extension",
+                    "synonymous": "no protein change"}
 
 COLUMNS = [
-    "gene", "accession", "variant", "kind", "position", "ref", "alt",
+    "input_row", "sample", "gene", "accession", "variant", "kind", "consequence", "position",
+    "ref", "alt",
     "pdb_id", "structure", "method", "resolution_A", "model", "chain", "via", "structure_accession",
     "structure_position", "structure_uniprot_res", "author_num", "icode", "res_name",
     "numbering_method", "status", "detail",
@@ -54,19 +75,30 @@ COLUMNS = [
 ]
 
 
-def _as_variants(variants) -> tuple[list[Variant], pd.DataFrame]:
+def _as_variants(variants, fetcher=None) -> tuple[list[Variant], pd.DataFrame]:
     if isinstance(variants, VariantBatch):
-        return list(variants.variants), variants.rejected
+        return list(variants.variants), variants.unplaced
     if isinstance(variants, Variant):
-        return [variants], pd.DataFrame(columns=["row", "input", "reason"])
+        return [variants], pd.DataFrame(columns=UNPLACED_COLUMNS)
     if isinstance(variants, (str, Path)):
-        b = parse_variants(variants)
-        return b.variants, b.rejected
+        b = parse_variants(variants, fetcher=fetcher)
+        return b.variants, b.unplaced
     items = list(variants)
     if all(map(isinstance, items, repeat(Variant))):
-        return items, pd.DataFrame(columns=["row", "input", "reason"])
-    b = parse_variants([v.raw if isinstance(v, Variant) else v for v in items])
-    return b.variants, b.rejected
+        return items, pd.DataFrame(columns=UNPLACED_COLUMNS)
+    b = parse_variants(items, fetcher=fetcher)
+    return b.variants, b.unplaced
+
+
+def check_cutoff(value, name: str = "cutoff") -> float:
+    """``value`` as a positive finite distance in A, or ``ValueError`` naming the parameter."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a distance in A, got {value!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a positive, finite distance in A, got {value!r}")
+    return v
 
 
 def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStructure | str, str]]:
@@ -83,13 +115,33 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
                     out.append((s, target.family_reference))
         return out
     for s in structures:
+        if isinstance(s, tuple):  # (structure, accession of its target)
+            entry, holds = s
+            holds = cat.target(holds).accession if _is_target(holds) else holds
+            if holds == acc:
+                out.append((entry, "direct"))
+            elif holds == target.family_reference:
+                out.append((entry, holds))
+            else:
+                out.append((entry, f"other:{holds}"))
+            continue
         entry = (cat.find(s) or s) if isinstance(s, str) else s
         if isinstance(entry, CatalogStructure) and entry.target != acc:
             if entry.target == target.family_reference:
                 out.append((entry, entry.target))
-            continue  # a structure of another protein: nothing to place there
+            else:  # a structure of another protein: a 'not covered' row says so
+                out.append((entry, f"other:{entry.target}"))
+            continue
         out.append((entry, "direct"))
     return out
+
+
+def _is_target(acc: str) -> bool:
+    try:
+        catalog().target(acc)
+        return True
+    except KeyError:
+        return False
 
 
 class _Cats:
@@ -200,7 +252,7 @@ class _Bool:
 
 
 _BOOL_COLUMNS = ("in_site", "buried")
-_INT_COLUMNS = ("position", "structure_position", "author_num", "model", "n_contacts")
+_INT_COLUMNS = ("input_row", "position", "structure_position", "author_num", "model", "n_contacts")
 _FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
                   "resolution_A", "cutoff_A", "metal_cutoff_A")
 
@@ -289,24 +341,28 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     own protein (differs from ``position`` only for family placements). ``damage=False`` leaves
     the damage columns (``structkit.damage``) empty, for speed.
     """
-    vs, rejected = _as_variants(variants)
-    blocks: list[dict] = []
-    base = {"cutoff_A": float(cutoff), "metal_cutoff_A": float(metal_cutoff),
-            "structkit_version": __version__}
-    accs = list(map(attrgetter("accession"), vs))
+    cutoff = check_cutoff(cutoff, "cutoff")
+    metal_cutoff = check_cutoff(metal_cutoff, "metal_cutoff")
+    vs, unplaced = _as_variants(variants, fetcher)
+    base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}
+    # each distinct variant once; input rows are mapped onto the distinct rows at the end
+    distinct: dict[Variant, int] = {}
+    vi = np.fromiter((distinct.setdefault(v, len(distinct)) for v in vs), dtype=np.int64,
+                     count=len(vs))
+    dv = list(distinct)
+    placed = [v for v in dv if v.kind in PLACED_KINDS]
     by_acc: dict[str, list[Variant]] = {}
-    if len(set(accs)) == 1:
-        by_acc[accs[0]] = vs
-    else:
-        for acc, v in zip(accs, vs, strict=True):
-            by_acc.setdefault(acc, []).append(v)
-    arrays = {acc: _variant_arrays(group) for acc, group in by_acc.items()}
+    for v in placed:
+        by_acc.setdefault(v.accession, []).append(v)
+    arrays = {acc: _variant_arrays(group, distinct) for acc, group in by_acc.items()}
+    other = [v for v in dv if v.kind not in PLACED_KINDS]
     jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(jobs), desc="structures", unit="structure")
+    blocks: list[dict] = []
     for acc, entry, how in jobs:
         blocks += _structure_rows(by_acc[acc], arrays[acc], entry, how, cutoff, metal_cutoff,
                                   fetcher, base, damage)
@@ -314,11 +370,21 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
             bar.update(1)
     if bar is not None:
         bar.close()
-    if len(rejected):
-        blocks.append(_block(len(rejected), {**base, "status": "rejected"}, {
-            "variant": _cats("variant").codes(rejected.input.tolist()),
+    if other:
+        blocks.append(_unplaced_variant_rows(other, distinct, structures, cutoff, metal_cutoff,
+                                             fetcher, base))
+    if blocks:
+        blocks = _expand(blocks, vi, vs)
+    if len(unplaced):
+        n = len(unplaced)
+        blocks.append(_block(n, base, {
+            "input_row": unplaced.row.to_numpy(dtype=np.int64),
+            "sample": _cats("sample").codes(_texts(unplaced["sample"])),
+            "gene": _cats("gene").codes(_texts(unplaced["gene"])),
+            "variant": _cats("variant").codes(unplaced.input.astype(str).tolist()),
+            "status": _cats("status").codes(unplaced.status.astype(str).tolist()),
             "detail": _cats("detail").codes([f"row {r}: {why}" for r, why in
-                                             zip(rejected.row, rejected.reason, strict=True)])}))
+                                             zip(unplaced.row, unplaced.reason, strict=True)])}))
     if not blocks:
         return pd.DataFrame(columns=COLUMNS)
     df = _frame(blocks)
@@ -327,14 +393,169 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     return df
 
 
-def _variant_arrays(group: list[Variant]) -> dict:
-    """Variant-level columns of one gene's variants (text columns as category codes)."""
+def _texts(col: pd.Series) -> list:
+    """Text cells with missing values as None."""
+    return [x if isinstance(x, str) else None for x in col.tolist()]
+
+
+def _expand(blocks: list[dict], vi: np.ndarray, vs: list[Variant]) -> list[dict]:
+    """Blocks of distinct variants (``input_row`` holding the distinct index) repeated for each
+    input row naming that variant, with ``input_row`` and ``sample`` filled in."""
+    n_distinct = int(vi.max()) + 1 if len(vi) else 0
+    rows = np.fromiter((v.row if v.row is not None else i + 1 for i, v in enumerate(vs)),
+                       dtype=np.int64, count=len(vs))
+    samples = _cats("sample").codes([v.sample for v in vs])
+    counts = np.bincount(vi, minlength=n_distinct)
+    order = np.argsort(vi, kind="stable")
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    simple = bool((counts == 1).all())
+    out = []
+    for b in blocks:
+        d = b["input_row"]
+        if simple:
+            src = order[d]
+            nb = dict(b)
+            nb["input_row"], nb["sample"] = rows[src], samples[src]
+            out.append(nb)
+            continue
+        c = counts[d]
+        take = np.repeat(np.arange(len(d)), c)
+        offs = np.arange(len(take)) - np.repeat(np.cumsum(c) - c, c)
+        src = order[starts[d[take]] + offs]
+        nb = {k: _take(v, take) for k, v in b.items()}
+        nb["input_row"], nb["sample"] = rows[src], samples[src]
+        out.append(nb)
+    return out
+
+
+def _take(col, take: np.ndarray):
+    if isinstance(col, _Const):
+        return _Const(col.code, len(take))
+    if isinstance(col, _Bool):
+        return _Bool(col.values[take], col.missing[take])
+    return np.asarray(col)[take]
+
+
+def _site_residues(acc: str, structures, cutoff: float, metal_cutoff: float,
+                   fetcher) -> tuple[dict[str, dict[int, str]], list[str]]:
+    """Binding-site residues of a protein over its own structures at hand: site kind ->
+    {UniProt position: one-letter residue}, and the structures read."""
+    out: dict[str, dict[int, str]] = {}
+    used: list[str] = []
+    for entry, how in _entries_for(acc, structures, False):
+        if how != "direct":
+            continue
+        try:
+            a = analyze(entry, acc, cutoff=cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
+        except (FetchError, LookupError, ValueError):
+            continue
+        if any(cd.sites for cd in a.chains.values()):
+            used.append(a.structure.id)
+        for cd in a.chains.values():
+            pos = cd.numbering.uniprot_pos
+            for site in cd.sites:
+                label = _SITE_LABEL.get(site.kind, site.kind)
+                if site.kind == "ligand":
+                    label = f"{site.partner.drug or site.partner.name} pocket"
+                elif site.kind == "epitope":
+                    label = f"{site.partner.name} epitope"
+                got = out.setdefault(label, {})
+                for k in np.flatnonzero(site.in_site):
+                    p = int(pos[k])
+                    if 0 < p <= len(a.uniprot_seq):
+                        got[p] = a.uniprot_seq[p - 1]
+    return out, used
+
+
+_SITE_LABEL = {"dna": "DNA contacts", "metal": "zinc ligands"}
+
+
+def consequence_detail(v: Variant, length: int, regions, sites: dict[str, dict[int, str]],
+                       from_structures: list[str]) -> str:
+    """What a variant that is not placed on structures does to the protein (UniProt numbering):
+    for a truncation, the residues, catalog regions and binding-site residues lost (and the
+    sites kept); for a splice-site change, the same from its codon on, 'at risk'."""
+    if v.kind == "synonymous":
+        return f"synonymous: {v.ref}{v.position} unchanged"
+    if v.kind == "stop_lost":
+        return (f"stop codon {v.position} lost: the protein runs on past residue {length} "
+                "(C-terminal extension); not placed on structures")
+    first = 1 if v.kind == "start_lost" else v.position
+    lost_n = length - first + 1
+    verb = "at risk" if v.kind == "splice" else "lost"
+    head = {"start_lost": "initiator Met lost: no protein from this start codon (residues "
+                          f"1-{length} {verb})",
+            "splice": f"splice-site change at codon {v.position}: protein effect not predicted "
+                      f"(exon skipping or intron retention); residues {first}-{length} {verb} "
+                      f"({lost_n} of {length} aa) if the reading frame is disrupted",
+            }.get(v.kind, f"residues {first}-{length} {verb} ({lost_n} of {length} aa)")
+    parts = [head]
+    doms = []
+    for r in regions:
+        name, lo, hi = r["name"], int(r["start"]), int(r["end"])
+        if hi < first:
+            continue
+        if lo >= first:
+            doms.append(f"{name} {lo}-{hi}")
+        else:
+            doms.append(f"{name} {lo}-{hi} from {first} ({hi - first + 1} of {hi - lo + 1})")
+    if doms:
+        parts.append(f"domains {verb}: " + ", ".join(doms))
+    for label, res in sorted(sites.items()):
+        gone = sorted(p for p in res if p >= first)
+        if gone:
+            kept = len(res) - len(gone)
+            parts.append(f"{label} {verb}: " + "/".join(f"{res[p]}{p}" for p in gone)
+                         + (f" ({kept} of {len(res)} kept)" if kept else ""))
+        elif len(res) > 6:
+            parts.append(f"{label} kept (all {len(res)})")
+        elif res:
+            parts.append(f"{label} kept (" + "/".join(f"{res[p]}{p}" for p in sorted(res)) + ")")
+    if sites:
+        parts.append(f"sites from {', '.join(from_structures)}")
+    elif v.kind != "synonymous":
+        parts.append("no structure at hand to list binding-site residues")
+    return "; ".join(parts)
+
+
+def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cutoff: float,
+                           metal_cutoff: float, fetcher, base: dict) -> dict:
+    """One row per distinct variant that is not placed on structures (truncating, splice,
+    stop lost, synonymous): status and a detail of what is lost."""
+    cat = catalog()
+    details = []
+    site_cache: dict[str, tuple] = {}
+    for v in group:
+        if v.kind != "synonymous" and v.accession not in site_cache:
+            site_cache[v.accession] = _site_residues(v.accession, structures, cutoff,
+                                                     metal_cutoff, fetcher)
+        sites, used = site_cache.get(v.accession, ({}, []))
+        length = len(uniprot_record(v.accession, fetcher).sequence)
+        regions = cat.target(v.accession).regions
+        details.append(consequence_detail(v, length, regions, sites, used))
+    va = _variant_arrays(group, distinct)
+    shared = {k: x for k, x in va.items() if not k.startswith("_")}
+    shared["status"] = _cats("status").codes([_UNPLACED_STATUS[CONSEQUENCE[v.kind]]
+                                              for v in group])
+    shared["detail"] = _cats("detail").codes(details)
+    return _block(len(group), base, shared)
+
+
+def _variant_arrays(group: list[Variant], distinct: dict[Variant, int]) -> dict:
+    """Variant-level columns of one gene's distinct variants (text columns as category codes);
+    ``input_row`` holds the distinct index until the rows are expanded to input rows."""
     names = ("gene", "accession", "variant", "kind", "ref", "alt")
     fields = list(zip(*map(attrgetter("gene", "accession", "hgvs", "kind", "ref", "alt", "position"),
                            group), strict=True))
-    out: dict = {"position": np.fromiter(fields[6], dtype=np.int64, count=len(group))}
+    out: dict = {"position": np.fromiter(fields[6], dtype=np.int64, count=len(group)),
+                 "input_row": np.fromiter(map(distinct.__getitem__, group), dtype=np.int64,
+                                          count=len(group))}
     for name, values in zip(names, fields, strict=False):
         out[name] = _cats(name).codes(values)
+    kinds = _cats("kind").array()
+    conseq = np.array([_cats("consequence").code(CONSEQUENCE.get(k, "")) if k else 0
+                       for k in kinds], dtype=np.int32)
+    out["consequence"] = conseq[out["kind"]]
     alt_cats = _cats("alt").array()
     to_aa20 = np.array([AA20.index(x) if isinstance(x, str) and len(x) == 1 and x in AA20 else -1
                         for x in alt_cats], dtype=np.int64)
@@ -343,13 +564,18 @@ def _variant_arrays(group: list[Variant]) -> dict:
     out["_ref"] = _cats("ref").array()[out["ref"]]
     out["_alt"] = alt_cats[out["alt"]]
     out["_gene"] = _cats("gene").array()[out["gene"]]
+    out["_end"] = np.fromiter((v.end or v.position for v in group), dtype=np.int64, count=len(group))
+    out["_inframe"] = out["consequence"] == _cats("consequence").code("in-frame")
     return out
 
 
 def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
                     metal_cutoff: float, fetcher, base: dict, damage: bool = True) -> list[dict]:
     n = len(group)
-    sid = entry.id if isinstance(entry, CatalogStructure) else str(entry)
+    sid = entry.id if isinstance(entry, (CatalogStructure, Structure)) else str(entry)
+    if how.startswith("other:"):
+        return [_block(n, {**base, "pdb_id": sid, "status": "not covered", "via": "direct",
+                           "detail": f"{sid} holds {how[6:]}, not {group[0].accession}"}, va)]
     try:
         acc_struct = group[0].accession if how == "direct" else how
         a = analyze(entry, acc_struct, cutoff=cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
@@ -406,6 +632,10 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         for i in np.flatnonzero(differs | family_diff):
             detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
                                                   file_aa, expected, res.ri[kk[i]], how))
+        for i in np.flatnonzero(va["_inframe"] & ok_pos).tolist():
+            note = _inframe_note(group[i], cd, int(spos[i]), int(spos[i] + va["_end"][i] - pos[i]),
+                                 a.uniprot_seq)
+            detail[i] = note + ("; " + detail[i] if i in detail else "")
         detail_codes = _sparse("detail", n, detail)
         miss = np.flatnonzero(~have)
         if len(miss):
@@ -445,6 +675,29 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             cols["damage"], cols["damage_evidence"] = dn, de
             blocks.append({**filler, **cols})
     return blocks
+
+
+def _inframe_note(v: Variant, cd, first: int, last: int, useq: str) -> str:
+    """The residues an in-frame change affects (structure's UniProt numbering) and the site
+    residues among them in this chain."""
+    what = {"inframe_deletion": "deletes", "duplication": "duplicates", "delins": "replaces",
+            "inframe_insertion": "inserts between"}[v.kind]
+    span = f"{useq[first - 1]}{first}" + (f"-{useq[last - 1]}{last}" if last != first else "")
+    if v.kind == "inframe_insertion":
+        span = f"{useq[first - 1]}{first} and {useq[last - 1]}{last}"
+    note = f"in-frame: {what} {span} ({last - first + 1} aa)" if v.kind != "inframe_insertion" \
+        else f"in-frame: {what} {span}"
+    hits = []
+    for site in cd.sites:
+        ks = cd.pos_to_k[first:last + 1]
+        ks = ks[ks >= 0]
+        inside = [int(k) for k in ks if site.in_site[k]]
+        if inside:
+            res = "/".join(f"{useq[int(cd.numbering.uniprot_pos[k]) - 1]}"
+                           f"{int(cd.numbering.uniprot_pos[k])}" for k in inside)
+            hits.append(f"{res} in {site.name}")
+    return note + ("; site residues affected: " + ", ".join(hits) if hits else
+                   "; no site residue in the range")
 
 
 @cache
@@ -628,7 +881,8 @@ def _site_cols(sc: dict, va, have, kk, file_aa, n) -> dict:
 
 
 SUMMARY_COLUMNS = [
-    "gene", "variant", "status", "impact_score", "mechanism", "mechanism_evidence", "agreement",
+    "gene", "variant", "consequence", "n_rows", "n_samples", "status", "impact_score", "mechanism",
+    "mechanism_evidence", "agreement",
     "evolution", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
     "nearest_author_num", "nearest_protein", "nearest_via", "sites_within_cutoff", "effects", "covered_by",
     "unobserved_in", "not_available", "damage", "score_model"]
@@ -652,9 +906,19 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
     only.
     """
     cols = SUMMARY_COLUMNS
+    table = table[table.kind.notna()]  # rows that gave no variant are not summarised
     if table.empty:
         return pd.DataFrame(columns=cols)
     from .verdict import variant_keys
+
+    key = variant_keys(table)
+    n_rows, n_samples = _row_counts(table, key)
+    if "input_row" in table and int(n_rows.sum()) != len(n_rows):
+        # one variant's rows are repeated per input row: keep the first input row's copy
+        ir = table["input_row"].to_numpy(dtype=np.int64, na_value=-1)
+        first_row = pd.Series(ir).groupby(key).transform("min").to_numpy()
+        keep = ir == first_row
+        table, key = table[keep], key[keep]
 
     t = pd.DataFrame({c: table[c].astype(object) for c in (
         "gene", "variant", "status", "site", "site_kind", "pdb_id", "chain", "via", "effect",
@@ -662,10 +926,11 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
     t["min_dist_A"] = table["min_dist_A"].to_numpy(dtype=float)
     t["author_num"] = table["author_num"]
     t["in_site"] = table["in_site"].fillna(False).to_numpy(dtype=bool)
-    key = variant_keys(table)
     t["key"] = key
     first = np.unique(key, return_index=True)[1]
-    out = pd.DataFrame({"gene": t.gene.to_numpy()[first], "variant": t.variant.to_numpy()[first]})
+    out = pd.DataFrame({"gene": t.gene.to_numpy()[first], "variant": t.variant.to_numpy()[first],
+                        "consequence": table["consequence"].astype(object).to_numpy()[first],
+                        "n_rows": n_rows, "n_samples": n_samples})
     order = {st: i for i, st in enumerate(STATUSES)}
     rank = t.status.map(order).fillna(99).astype(int).to_numpy()
     best_rank = pd.Series(rank).groupby(key).min()
@@ -703,12 +968,30 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
         for c in ("impact_score", "mechanism", "mechanism_evidence", "agreement", "evolution"):
             out[c] = v[c].to_numpy()
         out["score_model"] = v["model"].to_numpy()
+        told = out.status.isin(["truncating", "splice", "extension", "no protein change"]).to_numpy()
+        if told.any():  # what is lost, from the table's own detail
+            detail = table["detail"].astype(object).to_numpy()[first]
+            out.loc[told, "mechanism_evidence"] = detail[told]
     else:
         for c in ("impact_score",):
             out[c] = np.nan
         for c in ("mechanism", "mechanism_evidence", "agreement", "evolution", "score_model"):
             out[c] = ""
     return out[cols]
+
+
+def _row_counts(table: pd.DataFrame, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per variant key: distinct input rows and distinct samples (0 when there is no sample)."""
+    n = int(key.max()) + 1
+    if "input_row" not in table:
+        return np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    rows = pd.DataFrame({"k": key, "r": table["input_row"].to_numpy(dtype=np.int64, na_value=-1),
+                         "s": table["sample"].astype(object).to_numpy()
+                         if "sample" in table else None}).drop_duplicates(["k", "r"])
+    n_rows = rows.groupby("k").size().reindex(range(n), fill_value=0).to_numpy()
+    n_samples = rows.dropna(subset=["s"]).groupby("k").s.nunique().reindex(
+        range(n), fill_value=0).to_numpy()
+    return n_rows, n_samples
 
 
 def _joined(key: pd.Series, values: pd.Series, sep: str, n: int) -> np.ndarray:
@@ -781,8 +1064,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     The file is written to a temporary name in the same directory and renamed, so a failure
     never leaves a half-written table.
     """
-    import os
-    import tempfile
+    from .files import atomic_write
 
     p = Path(path)
     suffix = p.suffix.lower()
@@ -790,10 +1072,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     if suffix not in writers:
         raise ValueError(f"output {p}: unknown suffix {suffix!r}; expected one of "
                          f"{', '.join(sorted(writers))}")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
-    os.close(fd)
-    try:
+    with atomic_write(p) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
         elif suffix == ".tsv":
@@ -811,11 +1090,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
             out.attrs = {}
             out.to_parquet(tmp, index=False)
         elif suffix == ".md":
-            Path(tmp).write_text(df.to_markdown(index=False) + "\n", encoding="utf-8")
+            tmp.write_text(df.to_markdown(index=False) + "\n", encoding="utf-8")
         elif suffix == ".html":
-            Path(tmp).write_text(df.to_html(index=False, escape=True), encoding="utf-8")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            tmp.write_text(df.to_html(index=False, escape=True), encoding="utf-8")
     return p

@@ -255,7 +255,8 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
               else load(str(source), fetcher=fetcher))
     if accession is None:
         if entry is None:
-            raise ValueError(f"{st.id} is not in the catalog: name the UniProt accession of its target")
+            raise ValueError(f"{st.id} ({st.path}) is not in the catalog: name the UniProt accession "
+                             "of its target (accession=..., or --accession on the command line)")
         accession = entry.target
     accession = cat.target(accession).accession if _known(accession) else accession
     if entry is None or entry.target != accession:

@@ -485,11 +485,26 @@ _LOADED: dict[tuple, Structure] = {}
 _BY_ID: dict[tuple, Structure] = {}  # (ID, format, assembly, fetcher settings) -> structure
 
 
+_FILE_SUFFIX = re.compile(r"\.(?:pdb|ent|cif|mmcif|pdb[0-9]+|cif[0-9]*)(?:\.gz)?$", re.IGNORECASE)
+
+
+def is_path_like(source: str | os.PathLike) -> bool:
+    """True when ``source`` names a file explicitly: a ``Path``, or text with a directory
+    separator or a structure-file suffix (``.pdb .ent .cif .mmcif .pdb1``, optionally ``.gz``).
+    ``'1TSR'`` and ``'AF-P04637'`` are IDs even if a file of that name exists here."""
+    if isinstance(source, os.PathLike):
+        return True
+    s = str(source)
+    return "/" in s or os.sep in s or bool(_FILE_SUFFIX.search(s))
+
+
 def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
          assembly: int | None = None) -> Structure:
     """Load a structure once per process: a file path, a PDB ID, or ``AF-<accession>``.
 
-    IDs go through the fetcher (cache, mirror, network); for a catalog entry the catalog's
+    ``source`` is a file only when it is one explicitly (``is_path_like``: a ``Path``, a ``/``
+    or a structure suffix); anything else is an ID, never a file of that name in the working
+    directory. IDs go through the fetcher (cache, mirror, network); for a catalog entry the catalog's
     assembly choice is used unless ``assembly`` is given (3KZ8 is curated as assembly 1).
     The loaded object is cached by resolved path and modification time, and an ID is resolved
     through the fetcher (which reads and checks the file) once per process.
@@ -502,9 +517,13 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
     entry_id = None
     f = fetcher or default_fetcher()
     id_key = (s.upper(), format, assembly, str(f.cache_dir), str(f.mirror), f.offline)
-    if not p.is_file() and id_key in _BY_ID:
+    as_file = is_path_like(source)
+    if as_file and not p.is_file():
+        raise FileNotFoundError(f"structure file {s} does not exist" if not p.exists()
+                                else f"structure {s} is not a regular file")
+    if not as_file and id_key in _BY_ID:
         return _BY_ID[id_key]
-    if not p.is_file():
+    if not as_file:
         if s.upper().startswith("AF-"):
             res = f.alphafold(s[3:].split("-F1")[0], format=format)
             entry_id = "AF-" + res.key

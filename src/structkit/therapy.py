@@ -13,7 +13,10 @@ and p53.
 - ``contact``: within the contact cut-off (default 4.0 A; metal sites 3.0 A);
 - ``second shell``: beyond the cut-off and within ``SECOND_SHELL_A`` (8.0 A);
 - ``distant``: further away;
-- ``not covered``: no structure with that partner has the residue (or no structure could be read).
+- ``not covered``: no structure with that partner has the residue (or no structure could be read);
+- ``protein truncated`` (nonsense, frameshift, start lost), ``splice site``, ``extension`` (stop
+  lost), ``no protein change`` (synonymous): the variant is not placed on structures; one row per
+  therapy of the protein, ``evidence_level`` ``sequence``, ``note`` the residues lost.
 
 ``evidence_level`` says where the number comes from: ``<GENE> structure`` (the variant's own
 protein, e.g. ``ERBB2 structure``) is preferred; otherwise ``<GENE> family stand-in`` (an EGFR
@@ -31,7 +34,10 @@ from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 __all__ = ["therapy_matrix", "RELATIONS", "SECOND_SHELL_A", "THERAPY_COLUMNS"]
 
 SECOND_SHELL_A = 8.0
-RELATIONS = ("covalent anchor lost", "contact", "second shell", "distant", "not covered")
+RELATIONS = ("covalent anchor lost", "contact", "second shell", "distant", "not covered",
+             "protein truncated", "splice site", "extension", "no protein change")
+_NOT_PLACED = {"truncating": "protein truncated", "splice": "splice site", "extension": "extension",
+               "no protein change": "no protein change"}
 THERAPY_COLUMNS = ["gene", "variant", "therapy", "component_id", "modality", "target_site",
                    "relation", "min_dist_A", "pdb_id", "chain", "structure_residue",
                    "evidence_level", "note", "impact_score", "mechanism", "cutoff_A"]
@@ -55,6 +61,42 @@ def _therapies() -> dict[tuple[str, str], dict]:
     return out
 
 
+def _not_placed_rows(t: pd.DataFrame, summary: pd.DataFrame, facts: dict) -> list[dict]:
+    """Rows for variants not placed on structures (truncating, splice, stop lost, synonymous):
+    one per therapy whose structures hold the variant's protein (or its family stand-in)."""
+    cat = catalog()
+    rows: list[dict] = []
+    t = t[t.status.astype(str).isin(list(_NOT_PLACED))].drop_duplicates(["gene", "variant"])
+    for r in t.itertuples(index=False):
+        acc = str(r.accession)
+        fam = cat.target(acc).family_reference
+        seen = set()
+        for (pdb, site), f in facts.items():
+            entry = cat.find(pdb)
+            if entry is None or entry.target not in (acc, fam) or f["therapy"] in seen:
+                continue
+            if entry.target == fam and not entry.family_reference:
+                continue
+            seen.add(f["therapy"])
+            info = summary.loc[(r.gene, r.variant)] if (r.gene, r.variant) in summary.index else None
+            detail = str(r.detail) if isinstance(r.detail, str) else ""
+            row = {"gene": r.gene, "variant": r.variant, "therapy": f["therapy"],
+                   "component_id": f["component_id"], "modality": f["modality"],
+                   "target_site": site, "relation": _NOT_PLACED[str(r.status)],
+                   "min_dist_A": np.nan, "pdb_id": "", "chain": "", "structure_residue": "",
+                   "evidence_level": "sequence", "cutoff_A": np.nan,
+                   "impact_score": np.nan if info is None else info.impact_score,
+                   "mechanism": "" if info is None else info.mechanism,
+                   "note": detail.split("; ")[0]}
+            rows.append(row)
+            for conj in cat.shares_site.get(f["therapy"], []):
+                if conj not in seen:
+                    seen.add(conj)
+                    rows.append({**row, "therapy": conj, "note": f"shares the {f['therapy']} epitope; "
+                                 + row["note"]})
+    return rows
+
+
 def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
                    metal_cutoff: float = DEFAULT_METAL_CUTOFF, table: pd.DataFrame | None = None,
                    verdict: bool = True, fetcher=None) -> pd.DataFrame:
@@ -73,7 +115,7 @@ def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
     if table is None:
         table = impact_table(variants, structures, cutoff, metal_cutoff=metal_cutoff,
                              damage=False, fetcher=fetcher)
-    t = table[table.status != "rejected"]
+    t = table[table.kind.notna()]
     if t.empty:
         return pd.DataFrame(columns=THERAPY_COLUMNS)
     summary = summarize(t, verdict=verdict, fetcher=fetcher).set_index(["gene", "variant"])
@@ -138,6 +180,7 @@ def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
             for conj in cat.shares_site.get(therapy, []):
                 rows.append({**row, "therapy": conj, "note": (
                     f"shares the {therapy} epitope" + (f"; {row['note']}" if row["note"] else ""))})
+    rows += _not_placed_rows(t, summary, facts)
     out = pd.DataFrame(rows, columns=THERAPY_COLUMNS)
     out.attrs.update({"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff,
                       "second_shell_A": SECOND_SHELL_A})

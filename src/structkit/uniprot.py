@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .fetch import Fetcher, FetchError, default_fetcher
+from .fetch import Fetcher, FetchError, NotAvailableOffline, default_fetcher
 from .ids import normalize_accession
 
 __all__ = ["UniProtRecord", "read_uniprot", "uniprot_record", "parse_fasta", "parse_flatfile_sequence"]
@@ -134,15 +134,19 @@ _RECORDS: dict[tuple, UniProtRecord] = {}
 
 
 def _fetch_record(acc: str, fetcher: Fetcher) -> UniProtRecord:
-    errors = []
+    errors: list[FetchError] = []
     for fmt in ("json", "fasta", "txt"):  # JSON first: it carries features too
         try:
             res = fetcher.uniprot(acc, fmt)
         except FetchError as exc:
-            errors.append(str(exc))
+            errors.append(exc)
             continue
         return read_uniprot(res.path, acc)
-    raise FetchError(f"UniProt {acc}: no record found; " + " | ".join(errors))
+    if all(isinstance(e, NotAvailableOffline) for e in errors):
+        raise NotAvailableOffline(f"UniProt record {acc} not available offline (no JSON, FASTA or "
+                                  f"flat file in cache {fetcher.cache_dir} or mirror "
+                                  f"{fetcher.mirror}; offline mode forbids the network)")
+    raise FetchError(f"UniProt {acc}: no record found; " + " | ".join(map(str, errors)))
 
 
 def uniprot_record(accession: str, fetcher: Fetcher | None = None) -> UniProtRecord:

@@ -13,18 +13,21 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
 from .catalog import Catalog, catalog
+from .fetch import FetchError, NotAvailableOffline
 
 __all__ = [
     "Variant",
     "VariantError",
+    "UnknownGene",
     "ReferenceMismatch",
     "VariantBatch",
     "parse_variant",
@@ -43,16 +46,19 @@ _AA1 = "ACDEFGHIKLMNPQRSTVWYUO"
 _AA = r"(?:[A-Z][a-z]{2}|[" + _AA1 + r"])"
 _AAS = r"(?:(?:[A-Z][a-z]{2})+|[" + _AA1 + r"*]+)"
 
+_N = r"[1-9][0-9]{0,5}"  # a position: ASCII digits, no leading zero, at most 6 digits
 _PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("frameshift", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?P<alt>{_AA})?fs(?:\*|Ter|X)?(?:\d+|\?)?")),
-    ("delins", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?:_(?P<r2>{_AA})(?P<p2>\d+))?delins(?P<alt>{_AAS})")),
+    ("frameshift", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?P<alt>{_AA})?fs(?:\*|Ter|X)?(?:{_N}|\?)?")),
+    ("delins", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?:_(?P<r2>{_AA})(?P<p2>{_N}))?delins(?P<alt>{_AAS})")),
     ("inframe_insertion",
-     re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)_(?P<r2>{_AA})(?P<p2>\d+)ins(?P<alt>{_AAS})")),
+     re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})_(?P<r2>{_AA})(?P<p2>{_N})ins(?P<alt>{_AAS})")),
     ("inframe_deletion",
-     re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?:_(?P<r2>{_AA})(?P<p2>\d+))?del(?:{_AAS})?")),
-    ("duplication", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?:_(?P<r2>{_AA})(?P<p2>\d+))?dup(?:{_AAS})?")),
-    ("splice", re.compile(r"(?:X|[A-Z])?(?P<p1>\d+)_splice")),
-    ("substitution", re.compile(rf"(?P<r1>{_AA})(?P<p1>\d+)(?P<alt>{_AA}|\*|Ter|X|=)")),
+     re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?:_(?P<r2>{_AA})(?P<p2>{_N}))?del(?:{_AAS})?")),
+    ("duplication", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?:_(?P<r2>{_AA})(?P<p2>{_N}))?dup(?:{_AAS})?")),
+    ("splice", re.compile(rf"(?:X|[A-Z])?(?P<p1>{_N})_splice")),
+    ("stop_lost", re.compile(rf"(?:\*|Ter)(?P<p1>{_N})(?P<alt>{_AA})(?:ext(?:\*|Ter)?(?:{_N}|\?)?)?")),
+    ("start_lost", re.compile(r"(?P<r1>M|Met)(?P<p1>1)(?:\?|ext-[1-9][0-9]{0,2})")),
+    ("substitution", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?P<alt>{_AA}|\*|Ter|X|=)")),
 ]
 
 _GENE_SPLIT = re.compile(r"^\s*(?P<gene>[A-Za-z0-9][A-Za-z0-9-]*?)\s*(?::|\s)\s*(?P<rest>\S+)\s*$")
@@ -60,6 +66,10 @@ _GENE_SPLIT = re.compile(r"^\s*(?P<gene>[A-Za-z0-9][A-Za-z0-9-]*?)\s*(?::|\s)\s*
 
 class VariantError(ValueError):
     """A variant string could not be parsed or does not fit its protein."""
+
+
+class UnknownGene(VariantError):
+    """The gene named is not a catalog target."""
 
 
 class ReferenceMismatch(VariantError):
@@ -71,9 +81,14 @@ class Variant:
     """One protein change in UniProt numbering.
 
     ``kind`` is one of missense, nonsense, synonymous, inframe_insertion, inframe_deletion,
-    delins, duplication, frameshift, splice. ``ref`` is the reference residue at ``position``
-    (one-letter); ``alt`` the new residue(s) (``*`` for stop), or None where not applicable.
-    ``end`` is the last position of a range (deletions, insertions between two residues).
+    delins, duplication, frameshift, splice, start_lost, stop_lost. ``ref`` is the reference
+    residue at ``position`` (one-letter; ``*`` for a stop-lost change at length + 1); ``alt``
+    the new residue(s) (``*`` for stop), or None where not applicable. ``end`` is the last
+    position of a range (deletions, insertions between two residues).
+
+    ``row`` (1-based input row or line), ``sample`` and ``raw`` (the text as given) say where
+    the variant came from; they do not take part in equality: two rows with the same change
+    are the same variant.
     """
 
     gene: str
@@ -84,7 +99,9 @@ class Variant:
     alt: str | None = None
     end: int | None = None
     ref_end: str | None = None
-    raw: str = ""
+    raw: str = field(default="", compare=False)
+    row: int | None = field(default=None, compare=False)
+    sample: str | None = field(default=None, compare=False)
 
     @cached_property
     def hgvs(self) -> str:
@@ -101,6 +118,8 @@ class Variant:
             "delins": f"p.{rng}delins{self.alt}",
             "duplication": f"p.{rng}dup",
             "splice": f"p.X{p}_splice",
+            "start_lost": f"p.{r}{p}?",
+            "stop_lost": f"p.*{p}{self.alt}ext*?",
         }[self.kind]
 
     @property
@@ -113,15 +132,26 @@ class Variant:
         return f"{self.gene} {self.hgvs}"
 
     @property
-    def is_missense(self) -> bool:
-        return self.kind == "missense"
+    def consequence(self) -> str:
+        """Consequence class: missense, truncating, in-frame, synonymous, splice or extension."""
+        return CONSEQUENCE[self.kind]
+
+
+CONSEQUENCE = {
+    "missense": "missense", "nonsense": "truncating", "frameshift": "truncating",
+    "start_lost": "truncating", "splice": "splice", "synonymous": "synonymous",
+    "stop_lost": "extension", "inframe_insertion": "in-frame", "inframe_deletion": "in-frame",
+    "delins": "in-frame", "duplication": "in-frame",
+}
 
 
 def _aa(code: str | None) -> str | None:
     if code is None:
         return None
-    if code in ("Ter", "*", "X"):
+    if code in ("Ter", "*", "X"):  # X is the legacy one-letter stop (p.R248X); Xaa is unknown
         return "*"
+    if code == "Xaa":
+        raise VariantError("Xaa (an unknown amino acid) cannot be placed; for a stop write * or Ter")
     if len(code) == 3 and code in THREE_TO_ONE:
         return THREE_TO_ONE[code]
     if len(code) == 1:
@@ -139,7 +169,8 @@ def _parse_change(change: str) -> dict:
     text = change.strip()
     if text.startswith("p."):
         text = text[2:]
-    text = text.strip("()")
+    if text.startswith("(") and text.endswith(")"):  # predicted change: p.(R248Q)
+        text = text[1:-1]
     if not text or text in ("?", "0", "="):
         raise VariantError(f"{change!r}: no protein change to place (expected e.g. T798M or p.Thr798Met)")
     for kind, pat in _PATTERNS:
@@ -159,6 +190,10 @@ def _parse_change(change: str) -> dict:
                 a = _aa(alt)
                 out.update(kind="nonsense" if a == "*" else
                            ("synonymous" if a == r1 else "missense"), alt=a)
+            if out["position"] == 1 and r1 == "M" and out["kind"] != "synonymous":
+                out["kind"] = "start_lost"  # the initiator Met changed: no protein from this start
+        elif kind == "stop_lost":
+            out.update(ref="*", alt=_aa(d["alt"]))
         elif kind in ("delins", "inframe_insertion"):
             out["alt"] = _aas(d["alt"])
         elif kind == "frameshift":
@@ -174,6 +209,11 @@ def _parse_change(change: str) -> dict:
 
 def _check_reference(gene: str, acc: str, seq: str, v: dict, raw: str) -> None:
     n = len(seq)
+    if v["kind"] == "stop_lost":
+        if v["position"] != n + 1:
+            raise ReferenceMismatch(f"{raw!r}: the stop codon of {gene} ({acc}, {n} aa) is at "
+                                    f"{n + 1}, the variant gives {v['position']}")
+        return
     for pos, ref in ((v["position"], v["ref"]), (v.get("end"), v.get("ref_end"))):
         if pos is None:
             continue
@@ -221,7 +261,7 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
         try:
             target = cat.target(gene)
         except KeyError as exc:
-            raise VariantError(f"{raw!r}: {exc.args[0]}") from None
+            raise UnknownGene(f"{raw!r}: {exc.args[0]}") from None
         seq = _sequence_of(target.accession, fetcher) if validate else ""
         if validate:
             _check_reference(target.gene, target.accession, seq, v, raw)
@@ -247,12 +287,34 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
                        f"(e.g. {fits[0].gene}:{change})")
 
 
+UNPLACED_STATUSES = ("gene not in catalog", "gene not selected", "no protein change", "splice",
+                     "rejected")
+
+
 @dataclass
 class VariantBatch:
-    """Parsed variants plus rejected rows (``row``, ``input``, ``reason``)."""
+    """Parsed variants (each with its ``row`` and ``sample``) plus the rows that give no variant.
+
+    ``unplaced`` has one row per input row that did not give a variant: ``row`` (1-based line of
+    a file, or item index), ``sample``, ``gene``, ``input``, ``status`` (``gene not in catalog``,
+    ``gene not selected``, ``no protein change`` for non-coding rows, ``splice`` for splice-site
+    rows without a protein position, ``not available offline``/``fetch failed`` when the
+    protein's UniProt record cannot be read, ``rejected`` for parse and reference errors) and
+    ``reason``.
+    Every input row is in exactly one of ``variants`` and ``unplaced``.
+    """
 
     variants: list[Variant]
-    rejected: pd.DataFrame
+    unplaced: pd.DataFrame
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """The same table as ``unplaced`` (the name used before statuses were split)."""
+        return self.unplaced
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.variants) + len(self.unplaced)
 
     def __iter__(self):
         return iter(self.variants)
@@ -261,40 +323,113 @@ class VariantBatch:
         return len(self.variants)
 
 
+UNPLACED_COLUMNS = ["row", "sample", "gene", "input", "status", "reason"]
+
 _CHANGE_COLS = ("hgvsp_short", "protein_change", "hgvsp", "amino_acid_change", "aachange",
                 "variant", "mutation", "change", "protein")
 _GENE_COLS = ("hugo_symbol", "gene", "gene_symbol", "symbol")
-_CHANGE_LIKE = re.compile(r"^(p\.)?[A-Z*][a-z]{0,2}\d+")
+_SAMPLE_COLS = ("tumor_sample_barcode", "sample", "sample_id", "sample_barcode", "patient")
+_CLASS_COLS = ("variant_classification", "consequence_class")
+_GENOMIC_COLS = ("chromosome", "chrom", "start_position", "reference_allele", "tumor_seq_allele2",
+                 "pos", "ref", "alt")
+_CHANGE_LIKE = re.compile(r"^(p\.)?[A-Z*][a-z]{0,2}[0-9]+")
+MAX_INPUT_BYTES = 1 << 30  # 1 GiB of (decompressed) text: larger inputs are refused, not read
+
+# MAF Variant_Classification -> what the row is, when the protein change alone cannot say
+_NONCODING = {"intron", "igr", "5'flank", "3'flank", "5'utr", "3'utr", "rna", "lincrna",
+              "targeted_region", "silent_intron"}
 
 
-def read_variant_file(path: str | Path) -> list[tuple[int, str | None, str]]:
-    """Rows (line number, gene or None, change) from a CSV/TSV/MAF file (plain or gzipped).
+class InputRow(tuple):
+    """(row, gene, change, sample, classification) of one input row."""
 
-    Recognised columns: gene from Hugo_Symbol/gene/symbol; change from HGVSp_Short,
-    Protein_Change, HGVSp, variant, mutation or change. Headerless tables (such as the
-    cancer-hotspots TSV) are read by finding the column of gene symbols and the column of
-    protein changes. Lines starting with ``#`` are skipped.
+    __slots__ = ()
+
+    def __new__(cls, row: int, gene: str | None, change: str, sample: str | None = None,
+                classification: str | None = None):
+        return super().__new__(cls, (row, gene, change, sample, classification))
+
+    row = property(lambda self: self[0])
+    gene = property(lambda self: self[1])
+    change = property(lambda self: self[2])
+    sample = property(lambda self: self[3])
+    classification = property(lambda self: self[4])
+
+
+def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES) -> str:
+    """The text of an input file (plain or gzip), decompressed as a stream with a size cap.
+
+    Raises ``FileNotFoundError`` for a missing path, ``VariantError`` naming the file for a
+    directory, a binary file, a truncated gzip stream or text beyond ``limit`` bytes.
     """
     p = Path(path)
-    raw = p.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    text = raw.decode("utf-8", errors="replace")
-    lines = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1)
-             if ln.strip() and not ln.startswith("#")]
-    if not lines:
+    if not p.exists():
+        raise FileNotFoundError(f"input file {p} does not exist")
+    if not p.is_file():
+        raise VariantError(f"input {p} is not a regular file")
+    with open(p, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(p, "rb") if gz else open(p, "rb")) as fh:
+            raw = fh.read(limit + 1)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise VariantError(f"input {p}: damaged or truncated gzip ({exc})") from None
+    if len(raw) > limit:
+        raise VariantError(f"input {p}: more than {limit >> 20} MiB of text"
+                           + (" once decompressed" if gz else "") + "; split the file")
+    if b"\x00" in raw[:65536]:
+        raise VariantError(f"input {p}: binary content (NUL bytes); expected a MAF, CSV or TSV "
+                           "text table, optionally gzipped")
+    return raw.decode("utf-8", errors="replace")
+
+
+def read_variant_file(path: str | Path, sample_column: str | None = None) -> list[InputRow]:
+    """Rows (``row``, ``gene``, ``change``, ``sample``, ``classification``) of a CSV/TSV/MAF.
+
+    ``row`` is the 1-based line where the row starts (quoted fields may hold newlines; only
+    ``\n``/``\r`` end a line). Recognised columns: gene from Hugo_Symbol/gene/symbol; change from
+    HGVSp_Short, Protein_Change, HGVSp, variant, mutation or change; sample from
+    Tumor_Sample_Barcode/sample (or ``sample_column``); MAF Variant_Classification. Headerless
+    tables (such as the cancer-hotspots TSV) are read by finding the column of gene symbols and
+    the column of protein changes. Rows starting with ``#`` and empty lines are skipped; a row
+    of empty fields is kept (and rejected later).
+    """
+    p = Path(path)
+    text = read_text(p)
+    first = next((ln for ln in re.split(r"\r\n|\r|\n", text) if ln.strip() and not ln.startswith("#")),
+                 None)
+    if first is None:
         return []
-    first = lines[0][1]
     delim = "\t" if "\t" in first else ","
-    rows = list(csv.reader(io.StringIO("\n".join(ln for _, ln in lines)), delimiter=delim))
-    header = [h.strip().lower() for h in rows[0]]
-    gcol = next((header.index(c) for c in _GENE_COLS if c in header), None)
-    ccol = next((header.index(c) for c in _CHANGE_COLS if c in header), None)
-    body = list(zip([i for i, _ in lines], rows, strict=True))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    for r in reader:
+        line, start = start, reader.line_num + 1
+        if not r or (r[0].startswith("#") and len(rows) == 0) or (len(r) == 1 and r[0].startswith("#")):
+            continue
+        rows.append((line, r))
+    header = [h.strip().lower() for h in rows[0][1]]
+
+    def col(names) -> int | None:
+        return next((header.index(c) for c in names if c in header), None)
+
+    gcol, ccol = col(_GENE_COLS), col(_CHANGE_COLS)
+    scol = col((sample_column.lower(),) if sample_column else _SAMPLE_COLS)
+    if sample_column and scol is None:
+        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(rows[0][1])}")
+    kcol = col(_CLASS_COLS)
+    body = rows
     if ccol is None and len(header) == 1:  # a plain list, one variant per line
-        return [(i, None, r[0].strip()) for i, r in body if r]
+        return [InputRow(i, None, r[0].strip()) for i, r in body]
+    if ccol is None and gcol is not None and any(c in header for c in _GENOMIC_COLS):
+        raise VariantError(
+            f"{p}: no column of protein changes; found {', '.join(rows[0][1])} (genomic "
+            "coordinates only). structkit places protein changes: annotate the file first (e.g. "
+            "Ensembl VEP with --hgvs and vcf2maf, or maftools/ANNOVAR) to add HGVSp_Short or "
+            "Protein_Change")
     if ccol is None:  # headerless: find the columns by their content
-        sample = rows[: min(len(rows), 200)]
+        sample = [r for _, r in rows[:200]]
         ncol = max(len(r) for r in sample)
 
         def frac(j: int, pat: re.Pattern) -> float:
@@ -305,59 +440,150 @@ def read_variant_file(path: str | Path) -> list[tuple[int, str | None, str]]:
         ccol = max(range(ncol), key=lambda j: scores[j])
         if scores[ccol] < 0.5:
             raise VariantError(f"{p}: no column of protein changes found; expected a header with "
-                               "HGVSp_Short, Protein_Change or variant")
+                               "HGVSp_Short, Protein_Change or variant (first row: "
+                               f"{', '.join(rows[0][1])[:200]})")
         sym = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
         gscores = [frac(j, sym) if j != ccol else 0 for j in range(ncol)]
         gcol = max(range(ncol), key=lambda j: gscores[j]) if max(gscores) >= 0.5 else None
+        kinds = re.compile(r"^[A-Z][a-z]+(?:_[A-Za-z]+)+$|^(?:Silent|Intron|IGR|RNA|DEL|INS)$")
+        kscores = [frac(j, kinds) if j not in (ccol, gcol) else 0 for j in range(ncol)]
+        kcol = max(range(ncol), key=lambda j: kscores[j]) if max(kscores) >= 0.8 else None
     else:
-        body = body[1:]
-    out = []
-    for i, r in body:
-        gene = r[gcol].strip() if gcol is not None and len(r) > gcol else None
-        change = r[ccol].strip() if len(r) > ccol else ""
-        out.append((i, gene or None, change))
-    return out
+        body = rows[1:]
+
+    def cell(r: list[str], j: int | None) -> str | None:
+        return (r[j].strip() or None) if j is not None and len(r) > j else None
+
+    return [InputRow(i, cell(r, gcol), cell(r, ccol) or "", cell(r, scol), cell(r, kcol))
+            for i, r in body]
 
 
-def parse_variants(items: str | Path | Iterable[str] | Iterable[tuple[str | None, str]], *,
-                   gene: str | None = None, validate: bool = True, genes: Iterable[str] | None = None,
-                   fetcher=None) -> VariantBatch:
-    """Parse many variants: a file path (CSV/TSV/MAF, optionally .gz) or an iterable of strings.
+def _is_path(items) -> bool:
+    """A file argument: a Path, or a string that names an existing file or looks like a path
+    (has a separator or a table suffix). ``'R175H'`` is a variant, ``'cohort.maf'`` a file."""
+    if isinstance(items, Path):
+        return True
+    if not isinstance(items, str):
+        return False
+    s = items.strip()
+    return (("/" in s or "\\" in s or Path(s).is_file())
+            or bool(re.search(r"\.(?:maf|csv|tsv|txt|tab)(?:\.gz)?$", s, re.IGNORECASE)))
 
-    Bad rows do not stop the batch: they are returned in ``rejected`` with their row number
-    (file line, or 1-based item index) and the reason. ``genes`` keeps only rows of those genes
-    (others are rejected as 'gene not selected').
+
+def _classify(cls: str | None, change: str) -> str | None:
+    """What a MAF classification says when the change cannot (None: read the change)."""
+    if not cls:
+        return None
+    c = cls.strip().lower()
+    if c in _NONCODING:
+        return "non-coding"
+    if c in ("splice_site", "splice_region") and not change:
+        return "splice"
+    return None
+
+
+def _coerce(it, i: int) -> InputRow:
+    """One item of an iterable as an input row; anything that is not text becomes a row that
+    will be rejected with its type named."""
+    if isinstance(it, InputRow):
+        return it
+    if isinstance(it, Variant):
+        return InputRow(it.row or i, it.gene, it.hgvs, it.sample)
+    if isinstance(it, tuple) and len(it) == 2:
+        g, c = it
+        return InputRow(i, None if g is None or g is pd.NA else str(g), c if isinstance(c, str)
+                        else _not_text(c))
+    if isinstance(it, str):
+        return InputRow(i, None, it)
+    return InputRow(i, None, _not_text(it))
+
+
+class _NotText(str):
+    """Marks an item that was not text (its repr is kept for the table)."""
+
+
+def _not_text(x) -> _NotText:
+    if x is None or x is pd.NA or (isinstance(x, float) and x != x):
+        return _NotText("")
+    return _NotText(repr(x)[:200])
+
+
+def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, validate: bool = True,
+                   genes: Iterable[str] | None = None, fetcher=None,
+                   sample_column: str | None = None) -> VariantBatch:
+    """Parse many variants: a file path (CSV/TSV/MAF, optionally .gz) or an iterable of items.
+
+    Items are strings (``'ERBB2:p.T798M'``), ``(gene, change)`` pairs or ``Variant`` objects.
+    No row stops the batch: every input row becomes a variant (with ``row`` and ``sample``) or a
+    row of ``unplaced`` with a status and reason. ``genes`` keeps only rows of those genes (the
+    others get status ``gene not selected``). A path that does not exist raises
+    ``FileNotFoundError``; MAF ``Variant_Classification`` is read when present (Silent, Splice_Site
+    and non-coding classes). UniProt records are read only for the genes that occur.
     """
     cat = catalog()
-    if isinstance(items, (str, Path)) and Path(items).is_file():
-        rows = read_variant_file(items)
+    if _is_path(items):
+        rows = read_variant_file(items, sample_column)
     elif isinstance(items, str):
-        rows = [(1, None, items)]
+        rows = [InputRow(1, None, items)]
     else:
-        rows = []
-        for i, it in enumerate(items, start=1):
-            if isinstance(it, tuple):
-                rows.append((i, it[0], it[1]))
-            else:
-                rows.append((i, None, it))
+        rows = [_coerce(it, i) for i, it in enumerate(items, start=1)]
     keep = {cat.target(g).gene for g in genes} if genes else None
     good: list[Variant] = []
-    bad: list[dict] = []
-    for row, g, change in rows:
+    bad: list[tuple] = []
+    memo: dict[tuple, Variant | VariantError] = {}
+    for row, g, change, sample, cls in rows:
         g = g or gene
         text = f"{g}:{change}" if g else change
+        status = "rejected"
         try:
-            if not change:
-                raise VariantError("empty protein change")
+            if isinstance(change, _NotText):
+                raise VariantError(f"item {change or 'None'} is not a variant string"
+                                   if change else "empty item (None or NA)")
             if g is not None:
                 try:
                     cat.target(g)
-                except KeyError as exc:
-                    raise VariantError(f"gene {g} is not in the catalog") from exc
-            v = parse_variant(change, g, validate=validate, cat=cat, fetcher=fetcher)
+                except KeyError:
+                    status = "gene not in catalog"
+                    raise VariantError(f"gene {g} is not in the catalog (targets: "
+                                       f"{', '.join(t.gene for t in cat.targets)})") from None
+            what = _classify(cls, change)
+            if what == "non-coding":
+                status = "no protein change"
+                raise VariantError(f"{cls}: no protein change")
+            if what == "splice":
+                status = "splice"
+                raise VariantError(f"{cls}: splice-site change without a protein position; the "
+                                   "protein effect (exon skipping, intron retention) is not predicted")
+            if not change:
+                raise VariantError("empty protein change")
+            if keep is not None and g is not None and cat.target(g).gene not in keep:
+                status = "gene not selected"
+                raise VariantError(f"gene {cat.target(g).gene} not selected")
+            key = (g, change)
+            v = memo.get(key)
+            if v is None:
+                try:
+                    v = memo[key] = parse_variant(change, g, validate=validate, cat=cat,
+                                                  fetcher=fetcher)
+                except (VariantError, FetchError) as exc:
+                    memo[key] = exc
+                    raise
+            elif isinstance(v, (VariantError, FetchError)):
+                raise v
             if keep is not None and v.gene not in keep:
+                status = "gene not selected"
                 raise VariantError(f"gene {v.gene} not selected")
-            good.append(replace(v, raw=text))
+            if cls and cls.strip().lower() in ("splice_site", "splice_region") \
+                    and v.kind == "synonymous":
+                # the codon is unchanged: the splice site is the effect
+                v = replace(v, kind="splice", alt=None)
+            good.append(replace(v, raw=text, row=row, sample=sample))
         except VariantError as exc:
-            bad.append({"row": row, "input": text, "reason": str(exc)})
-    return VariantBatch(good, pd.DataFrame(bad, columns=["row", "input", "reason"]))
+            if isinstance(exc, UnknownGene):
+                status = "gene not in catalog"
+            bad.append((row, sample, g, text, status, str(exc)))
+        except FetchError as exc:  # the protein's UniProt record could not be read
+            memo[(g, change)] = exc
+            status = "not available offline" if isinstance(exc, NotAvailableOffline) else "fetch failed"
+            bad.append((row, sample, g, text, status, str(exc)))
+    return VariantBatch(good, pd.DataFrame(bad, columns=UNPLACED_COLUMNS))

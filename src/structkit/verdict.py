@@ -81,7 +81,7 @@ MAJORITY = 0.5  # a site mechanism needs the contact in more than half the chain
 KYTE_DOOLITTLE = {"A": 1.8, "R": -4.5, "N": -3.5, "D": -3.5, "C": 2.5, "Q": -3.5, "E": -3.5,
                   "G": -0.4, "H": -3.2, "I": 4.5, "L": 3.8, "K": -3.9, "M": 1.9, "F": 2.8,
                   "P": -1.6, "S": -0.8, "T": -0.7, "W": -0.9, "Y": -1.3, "V": 4.2}
-TRUNCATING = {"nonsense", "frameshift"}
+TRUNCATING = {"nonsense", "frameshift", "start_lost"}
 
 
 @dataclass
@@ -353,6 +353,10 @@ def _mechanism(r, score: float) -> tuple[str, str, str]:
         return "truncating", f"{kind}: the score is calibrated on missense changes only", ""
     if kind == "synonymous":
         return "no protein change", "synonymous", ""
+    if kind == "splice":
+        return "splice site", "splice-site change: the protein effect is not predicted", ""
+    if kind == "stop_lost":
+        return "extension", "stop lost: C-terminal extension", ""
     if not r.scorable:
         return "not scored", f"{kind} change", ""
     n_exp, plddt = int(r.n_exp) or int(r.n_fam), r.plddt_af

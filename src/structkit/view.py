@@ -269,7 +269,8 @@ def save_html(view: SafeView, path: str | os.PathLike, *, embed: bool = False,
 
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>\n"
             f"{head}</head>\n<body style=\"margin:0\">\n{body}\n</body></html>\n")
-    tmp = p.with_name(f".{p.name}.part")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, p)
+    from .files import atomic_write
+
+    with atomic_write(p) as tmp:
+        tmp.write_text(page, encoding="utf-8")
     return p

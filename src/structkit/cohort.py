@@ -1,0 +1,128 @@
+"""Cohort tables: per sample, per gene and per position, from an impact table and its summary.
+
+A cohort is a set of input rows (MAF rows, hotspot-table rows), each with a sample when the
+input names one (``Tumor_Sample_Barcode`` or ``--sample-column``). The impact table keeps every
+input row (``input_row``, ``sample``); ``summarize`` gives one row per distinct variant with its
+mechanism. Here the two are joined back so that a user can ask which samples carry a DNA-contact,
+zinc-site, structural, epitope or drug-pocket variant, and how often each position recurs.
+Positions are UniProt numbering.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["cohort_tables", "MECHANISM_CLASSES"]
+
+# mechanism (structkit.verdict) -> the class a cohort table counts
+MECHANISM_CLASSES = {
+    "DNA contact": "dna_contact",
+    "zinc site": "zinc_site",
+    "buried core / destabilising": "structural",
+    "antibody epitope": "epitope",
+    "drug pocket": "drug_pocket",
+    "covalent anchor": "drug_pocket",
+    "truncating": "truncating",
+    "splice site": "splice",
+}
+CLASS_ORDER = ["dna_contact", "zinc_site", "structural", "epitope", "drug_pocket", "truncating",
+               "splice"]
+
+
+def _rows(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per input row that gave a variant: input_row, sample, gene, variant, position,
+    consequence, mechanism, impact_score, class."""
+    # variants, and splice-site rows of catalog genes that give no protein position
+    splice = (table.status == "splice").to_numpy()
+    t = table[table.kind.notna().to_numpy() | splice]
+    rows = pd.DataFrame({
+        "input_row": t["input_row"].to_numpy(dtype=np.int64, na_value=-1),
+        "sample": t["sample"].astype(object).to_numpy(),
+        "gene": t["gene"].astype(object).to_numpy(),
+        "variant": t["variant"].astype(object).to_numpy(),
+        "position": t["position"].to_numpy(dtype=np.int64, na_value=-1),
+        "consequence": t["consequence"].astype(object).to_numpy(),
+        "_splice": (t.status == "splice").to_numpy(),
+    }).drop_duplicates("input_row")
+    keys = summary[["gene", "variant", "mechanism", "impact_score"]]
+    rows = rows.merge(keys, on=["gene", "variant"], how="left", validate="many_to_one")
+    rows.loc[rows._splice, ["consequence", "mechanism"]] = ["splice", "splice site"]
+    rows = rows.drop(columns="_splice")
+    rows["class"] = rows.mechanism.map(MECHANISM_CLASSES)
+    return rows.sort_values("input_row", kind="stable").reset_index(drop=True)
+
+
+def cohort_tables(table: pd.DataFrame, summary: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Per-sample, per-gene and per-position tables of a cohort.
+
+    ``table`` is an impact table (``structkit.impact_table``), ``summary`` its ``summarize``
+    (computed when not given). Returns a dict of DataFrames:
+
+    - ``samples``: one row per sample: ``n_rows`` (input rows), ``n_variants``, ``genes``, one
+      boolean column per mechanism class (``dna_contact``, ``zinc_site``, ``structural``,
+      ``epitope``, ``drug_pocket``, ``truncating``, ``splice``) and ``variants`` (each with its
+      mechanism and score). Empty when the input names no samples.
+    - ``genes``: per gene: ``n_rows``, ``n_samples``, ``n_variants`` and, per class, the number
+      of samples (or rows, without samples) with a variant of that class.
+    - ``positions``: recurrence per (gene, UniProt position): ``n_samples``, ``n_rows``, the
+      variants seen with their counts, mechanisms and the highest ``impact_score``.
+    - ``unplaced``: input rows that gave no variant, with status and reason (splice-site rows
+      of catalog genes without a protein position are counted as ``splice`` instead).
+    """
+    if summary is None:
+        from .impact import summarize
+
+        summary = summarize(table)
+    rows = _rows(table, summary)
+    has_samples = rows["sample"].notna().any()
+    unit = "sample" if has_samples else "input_row"
+    for c in CLASS_ORDER:
+        rows[c] = rows["class"] == c
+    label = (rows.gene + " " + rows.variant + " (" + rows.mechanism.fillna("").astype(str)
+             + np.where(rows.impact_score.notna(),
+                        ", " + rows.impact_score.map(lambda x: f"{x:.2f}"), "") + ")")
+    rows["label"] = label
+    if has_samples:
+        s = rows.dropna(subset=["sample"]).groupby("sample", sort=True)
+        samples = s.agg(n_rows=("input_row", "size"), n_variants=("label", "nunique"),
+                        genes=("gene", lambda x: ", ".join(sorted(set(x)))),
+                        **{c: (c, "any") for c in CLASS_ORDER},
+                        variants=("label", lambda x: "; ".join(dict.fromkeys(x))))
+        samples = samples.reset_index()
+    else:
+        samples = pd.DataFrame(columns=["sample", "n_rows", "n_variants", "genes", *CLASS_ORDER,
+                                        "variants"])
+    g = rows.groupby("gene", sort=True)
+    genes = g.agg(n_rows=("input_row", "size"), n_samples=("sample", "nunique"),
+                  n_variants=("variant", "nunique")).reset_index()
+    for c in CLASS_ORDER:
+        hit = rows[rows[c]]
+        genes[f"{unit}s_{c}"] = (hit.groupby("gene")[unit].nunique()
+                                 .reindex(genes.gene, fill_value=0).to_numpy())
+    p = rows.groupby(["gene", "position"], sort=False)
+    positions = p.agg(n_samples=("sample", "nunique"), n_rows=("input_row", "size"),
+                      max_impact_score=("impact_score", "max")).reset_index()
+    counts = rows.groupby(["gene", "position", "variant"], sort=False).size().rename("n").reset_index()
+    counts = counts.sort_values(["gene", "position", "n", "variant"],
+                                ascending=[True, True, False, True], kind="stable")
+    counts["txt"] = counts.variant + " x" + counts.n.astype(str)
+    var_txt = counts.groupby(["gene", "position"]).txt.agg(", ".join)
+    mech = rows.dropna(subset=["mechanism"]).groupby(["gene", "position"]).mechanism.agg(
+        lambda x: ", ".join(sorted(set(x))))
+    idx = pd.MultiIndex.from_frame(positions[["gene", "position"]])
+    positions["variants"] = var_txt.reindex(idx).to_numpy()
+    positions["mechanisms"] = mech.reindex(idx).fillna("").to_numpy()
+    positions = positions.sort_values(["n_samples" if has_samples else "n_rows", "n_rows",
+                                       "gene", "position"],
+                                      ascending=[False, False, True, True], kind="stable")
+    positions = positions.reset_index(drop=True)
+    unplaced = table[table.kind.isna() & (table.status != "splice")]
+    unplaced = pd.DataFrame({
+        "input_row": unplaced["input_row"].to_numpy(dtype=np.int64, na_value=-1),
+        "sample": unplaced["sample"].astype(object).to_numpy(),
+        "gene": unplaced["gene"].astype(object).to_numpy(),
+        "input": unplaced["variant"].astype(object).to_numpy(),
+        "status": unplaced["status"].astype(object).to_numpy(),
+        "detail": unplaced["detail"].astype(object).to_numpy()})
+    return {"samples": samples, "genes": genes, "positions": positions, "unplaced": unplaced}

@@ -1,0 +1,233 @@
+"""Cohorts as cohorts: every input row accounted for, samples kept, truncating variants named.
+
+Expectations come from the real files read independently (pandas on the MAF and the hotspot
+table) and from the structures' own site tables.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import stat
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from structkit import impact_table, summarize, write_table
+from structkit.catalog import catalog
+from structkit.cli import main
+from structkit.cohort import cohort_tables
+from structkit.fetch import Fetcher
+from structkit.sites import analyze
+from structkit.variants import VariantError, parse_variants
+
+
+@pytest.fixture(scope="module")
+def laml_path(data_dir):
+    return data_dir / "variants" / "tcga_laml.maf.gz"
+
+
+@pytest.fixture(scope="module")
+def laml_raw(laml_path):
+    """The MAF read by pandas, with each data row's 1-based line number in the file."""
+    text = gzip.decompress(laml_path.read_bytes()).decode()
+    lines = text.split("\n")
+    header = next(i for i, ln in enumerate(lines) if ln and not ln.startswith("#"))
+    df = pd.read_csv(io.StringIO("\n".join(lines[header:])), sep="\t", dtype=str)
+    df["line"] = np.arange(len(df)) + header + 2
+    return df
+
+
+@pytest.fixture(scope="module")
+def laml_table(laml_path):
+    return impact_table(laml_path)
+
+
+def test_every_maf_row_appears_and_joins_back_by_row_and_sample(laml_table, laml_raw):
+    t = laml_table
+    assert set(t.input_row) == set(laml_raw.line)  # every row, nothing invented
+    # one row per input row for those not placed on structures; placed ones repeat per structure
+    first = t.drop_duplicates("input_row").set_index("input_row")
+    raw = laml_raw.set_index("line")
+    assert (first["sample"].astype(str).to_numpy()
+            == raw.loc[first.index, "Tumor_Sample_Barcode"].to_numpy()).all()
+    assert (first.gene.astype(str).to_numpy() == raw.loc[first.index, "Hugo_Symbol"].to_numpy()).all()
+
+
+def test_statuses_say_what_happened(laml_table, laml_raw):
+    first = laml_table.drop_duplicates("input_row").set_index("input_row")
+    known = {t.gene for t in catalog().targets}
+    other_rows = laml_raw[~laml_raw.Hugo_Symbol.isin(known)].line
+    assert (first.loc[other_rows, "status"] == "gene not in catalog").all()
+    r = first.loc[other_rows[:1]].iloc[0]
+    assert laml_raw.set_index("line").loc[other_rows.iloc[0], "Hugo_Symbol"] in r.detail
+    # TP53 splice-site rows: without a protein change 'splice'; p.T125T at a splice site too
+    tp53 = laml_raw[laml_raw.Hugo_Symbol == "TP53"]
+    splice = tp53[tp53.Variant_Classification == "Splice_Site"].line
+    assert (first.loc[splice, "status"] == "splice").all() and len(splice) == 3
+    fs = tp53[tp53.Variant_Classification.str.startswith("Frame_Shift")].line
+    assert (first.loc[fs, "status"] == "truncating").all() and len(fs) == 4
+
+
+def test_summary_counts_rows_and_samples(laml_table, laml_raw):
+    s = summarize(laml_table, verdict=False).set_index("variant")
+    tp53 = laml_raw[(laml_raw.Hugo_Symbol == "TP53") & laml_raw.Protein_Change.notna()]
+    assert s.loc["p.R248Q", "n_rows"] == (tp53.Protein_Change == "p.R248Q").sum() == 1
+    assert s.loc["p.R248Q", "n_samples"] == 1
+    assert s.loc["p.P223fs", "consequence"] == "truncating"
+
+
+def test_hotspot_table_duplicates_are_counted_not_merged_away(data_dir):
+    path = data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv"
+    raw = pd.read_csv(path, sep="\t", header=None, dtype=str)
+    t = impact_table(parse_variants(path, genes=["TP53"]), structures=["1TSR"], damage=False)
+    assert t.input_row.nunique() == len(raw)  # 3,181 rows, each once
+    s = summarize(t, verdict=False).set_index("variant")
+    tp53 = raw[raw[4] == "TP53"]
+    for change in ("I255del", "N131del", "R175H"):
+        assert s.loc[f"p.{change}", "n_rows"] == (tp53[6] == change).sum()
+    assert s.loc["p.I255del", "n_rows"] == 48  # the lollipop's dominant row count (issue 13)
+    assert s.n_rows.sum() == len(tp53)
+
+
+def test_truncating_variant_lists_what_is_lost():
+    t = impact_table(["TP53:p.R248*", "TP53:p.P223fs", "TP53:p.T125="], structures=["1TSR"])
+    first = t.set_index("input_row")
+    assert first.loc[1, "status"] == "truncating" and first.loc[1, "consequence"] == "truncating"
+    assert np.isnan(first.loc[1, "min_dist_A"])
+    d = first.loc[1, "detail"]
+    # 1TSR's own sites (its site table), UniProt numbering: which are from 248 on
+    sites = analyze("1TSR").site_table()
+    dna = sorted(set(sites[sites.site_kind == "dna"].uniprot_pos))
+    zn = sorted(set(sites[sites.site_kind == "metal"].uniprot_pos))
+    assert zn == [176, 179, 238, 242]  # p53 zinc ligands C176 H179 C238 C242 (Cho et al. 1994)
+    lost = [p for p in dna if p >= 248]
+    assert d.startswith("residues 248-393 lost (146 of 393 aa)")
+    assert "DNA-binding 102-292 from 248 (45 of 191)" in d
+    listed = d.split("DNA contacts lost: ")[1].split(" (")[0].split("/")
+    assert [int(x[1:]) for x in listed] == lost and listed[0] == "R248"
+    assert "zinc ligands kept (C176/H179/C238/C242)" in d  # R248* ends after C242
+    d2 = first.loc[2, "detail"]
+    assert "zinc ligands lost: C238/C242 (2 of 4 kept)" in d2  # P223fs: C238, C242 are after 223
+    assert first.loc[3, "status"] == "no protein change"
+
+
+def test_inframe_deletion_names_the_residues(data_dir):
+    t = impact_table(["TP53:p.P177_C182del"], structures=["1TSR"])
+    d = t.detail.iloc[0]
+    assert d.startswith("in-frame: deletes P177-C182 (6 aa)")
+    assert "C176" not in d.split("site residues affected: ")[-1]  # 176 is outside 177-182
+
+
+def test_cohort_tables_per_sample_gene_position(laml_table, laml_raw):
+    c = cohort_tables(laml_table)
+    samples = c["samples"].set_index("sample")
+    tp53 = laml_raw[laml_raw.Hugo_Symbol == "TP53"]
+    assert set(tp53.Tumor_Sample_Barcode) <= set(samples.index)
+    # zinc ligands C176 and H179: their samples carry a zinc-site variant
+    for change in ("p.C176Y", "p.H179R"):
+        sample = tp53[tp53.Protein_Change == change].Tumor_Sample_Barcode.item()
+        assert samples.loc[sample, "zinc_site"]
+    genes = c["genes"].set_index("gene")
+    assert genes.loc["TP53", "n_samples"] == tp53.Tumor_Sample_Barcode.nunique()
+    assert genes.loc["TP53", "n_rows"] == len(tp53)
+    assert len(c["unplaced"]) + genes.n_rows.sum() == len(laml_raw)
+
+
+def test_tp53_cohort_needs_no_her2_or_egfr_files(tmp_path, data_dir):
+    """A mirror holding only p53 files: a TP53 cohort runs; other genes are reported."""
+    mirror = tmp_path / "mirror"
+    for sub in ("pdb", "uniprot", "msa", "alphafold"):
+        (mirror / sub).mkdir(parents=True)
+    p53_ids = {e.id.lower() for e in catalog().structures_for("P04637") if not e.is_alphafold}
+    for f in (data_dir / "pdb").iterdir():
+        if f.name.split(".")[0] in p53_ids:
+            (mirror / "pdb" / f.name).symlink_to(f)
+    for f in (data_dir / "uniprot").glob("P04637*"):
+        (mirror / "uniprot" / f.name).symlink_to(f)
+    (mirror / "msa" / "P04637.a2m").symlink_to(data_dir / "msa" / "P04637.a2m")
+    for f in (data_dir / "alphafold").glob("*P04637*"):
+        (mirror / "alphafold" / f.name).symlink_to(f)
+    f = Fetcher(cache_dir=tmp_path / "cache", mirror=mirror, offline=True)
+    t = impact_table(["TP53:p.R248Q", "TP53:p.R175H", "TP53:p.R248*", "ERBB2:p.S310F"], fetcher=f)
+    s = summarize(t, fetcher=f).set_index("variant")
+    assert s.loc["p.R248Q", "mechanism"] == "DNA contact"
+    assert s.loc["p.R248*", "status"] == "truncating"
+    her2 = t[t.input_row == 4]
+    assert her2.status.item() == "not available offline" and "P04626" in her2.detail.item()
+    files = {p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()}
+    assert not any(n.startswith(("P04626", "P00533")) for n in files)
+
+
+def test_sites_on_a_users_file_with_accession(tmp_path, capsys, data_dir):
+    mine = tmp_path / "my_p53.pdb"
+    mine.write_bytes((data_dir / "pdb" / "1tsr.pdb").read_bytes())  # a user's own copy, temporary
+    code = main(["sites", str(mine), "--accession", "P04637"])
+    out = capsys.readouterr().out
+    assert code == 0 and "target P04637" in out and "DNA" in out
+    code = main(["impact", "TP53:p.R248Q", "--structures", str(mine), "--accession", "P04637",
+                 "--out", str(tmp_path / "t.csv")])
+    assert code == 0
+    t = pd.read_csv(tmp_path / "t.csv")
+    assert t.source_file.str.endswith("my_p53.pdb").all()
+    dna = t[t.site_kind == "dna"].iloc[0]
+    assert dna.min_dist_A == pytest.approx(analyze("1TSR").site_table().set_index(
+        "uniprot_pos").loc[248].min_dist_A.min(), abs=0.01)
+
+
+def test_cutoffs_must_be_positive_and_finite(capsys):
+    for bad in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="positive, finite"):
+            impact_table(["TP53:p.R175H"], cutoff=bad)
+    with pytest.raises(ValueError, match="metal_cutoff"):
+        impact_table(["TP53:p.R175H"], metal_cutoff=0)
+    for bad in ("0", "-1", "nan"):
+        with pytest.raises(SystemExit) as e:
+            main(["impact", "R175H", "--cutoff", bad])
+        assert e.value.code == 2
+    assert "positive, finite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_output_files_follow_the_umask(tmp_path, mask, mode):
+    old = os.umask(mask)
+    try:
+        t = impact_table(["TP53:p.R175H"], structures=["1TSR"], damage=False)
+        for suffix in (".tsv", ".xlsx", ".parquet"):
+            p = write_table(t, tmp_path / f"t{suffix}")
+            assert stat.S_IMODE(p.stat().st_mode) == mode
+    finally:
+        os.umask(old)
+
+
+def test_genomic_only_maf_gets_a_hint(data_dir):
+    with pytest.raises(VariantError) as e:
+        parse_variants(data_dir / "variants" / "brca.maf.gz")
+    msg = str(e.value)
+    assert "Chromosome" in msg and "Start_Position" in msg and "VEP" in msg
+    assert "HGVSp_Short" in msg
+
+
+def test_cohort_command_writes_sheets(tmp_path, capsys, laml_path):
+    out = tmp_path / "laml.xlsx"
+    code = main(["cohort", "--input", str(laml_path), "--out", str(out)])
+    assert code == 0
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert set(sheets) == {"samples", "genes", "positions", "unplaced", "variants"}
+    assert f", {len(sheets['samples'])} samples;" in capsys.readouterr().out
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def test_missing_input_file_is_an_error(capsys, tmp_path):
+    code = main(["impact", "--input", str(tmp_path / "nope.maf")])
+    assert code == 1 and "does not exist" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError):
+        parse_variants(tmp_path / "nope.maf")
