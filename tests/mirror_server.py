@@ -10,7 +10,10 @@ Paths (all below http://127.0.0.1:<port>/):
 
 Faults are queued per path with ``server.fault(path, kind, ...)`` and consumed one per request:
 404, 503, 429 (with Retry-After), stall (sleep before answering), truncate (Content-Length
-larger than the body), corrupt_gzip, html, big (a body larger than the client's limit).
+larger than the body), corrupt_gzip, html, big (a body larger than the client's limit);
+attacks: cut_after_endmdl (no Content-Length, the body cut right after the first ENDMDL),
+drip (the body one byte every ``interval`` s), redirect (302 to ``location``), gzip_encoding
+(the body sent with ``Content-Encoding: gzip``).
 """
 
 from __future__ import annotations
@@ -134,6 +137,12 @@ class MirrorServer:
         kind, kw = fault if fault else (None, {})
         if kind == "stall":
             time.sleep(kw.get("seconds", 5))
+        if kind == "redirect":
+            h.send_response(302)
+            h.send_header("Location", kw["location"])
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
         if kind in ("404", "503", "429"):
             body = b"<html><body>error</body></html>"
             h.send_response(int(kind))
@@ -158,6 +167,29 @@ class MirrorServer:
             body = body + b"REMARK 999 PADDING" * (kw.get("size", 1 << 20) // 18)
         h.send_response(status)
         h.send_header("Content-Type", ctype)
+        if kind == "cut_after_endmdl":
+            cut = body.index(b"ENDMDL")
+            body = body[: body.index(b"\n", cut) + 1]
+            h.send_header("Connection", "close")
+            h.end_headers()
+            h.wfile.write(body)
+            h.wfile.flush()
+            h.close_connection = True
+            return
+        if kind == "drip":
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            try:
+                for i in range(len(body)):
+                    h.wfile.write(body[i:i + 1])
+                    h.wfile.flush()
+                    time.sleep(kw.get("interval", 0.2))
+            except OSError:
+                pass  # the client gave up
+            return
+        if kind == "gzip_encoding":
+            body = gzip.compress(body)
+            h.send_header("Content-Encoding", "gzip")
         if kind == "truncate":
             h.send_header("Content-Length", str(len(body)))
             h.end_headers()

@@ -239,7 +239,12 @@ def test_url_mirror(mirror_server, tmp_path, data_dir):
     srv = Plain(data_dir)
     srv.start()
     try:
-        f = Fetcher(cache_dir=tmp_path, mirror=srv.url, offline=True)
+        # a URL mirror is the network: offline mode never asks it (issue 15)
+        with pytest.raises(NotAvailableOffline):
+            Fetcher(cache_dir=tmp_path, mirror=srv.url, offline=True).pdb("2OCJ")
+        assert sum(srv.hits.values()) == 0
+        f = Fetcher(cache_dir=tmp_path, mirror=srv.url, offline=False,
+                    endpoints=Endpoints.under("http://127.0.0.1:9"))  # services unreachable
         res = f.pdb("2OCJ")
         assert res.source == "mirror" and sha(res.path) == sha(data_dir / "pdb" / "2ocj.pdb.gz")
     finally:

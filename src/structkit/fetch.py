@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import requests
 import urllib3
@@ -140,12 +141,7 @@ def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | N
     text = data.decode("latin-1")
     if fmt == "pdb":
         lines = [ln for ln in text.splitlines() if ln.strip()]
-        if not any(ln.startswith(("ATOM  ", "HETATM")) for ln in lines):
-            raise IntegrityError(f"{name}: no ATOM/HETATM records, not a PDB-format file")
-        if not lines[-1].startswith("END"):
-            raise IntegrityError(
-                f"{name}: last record is {lines[-1][:20]!r}, expected END (file truncated?)"
-            )
+        _check_pdb_records(lines, name)
         head = lines[0]
         if expected_id and head.startswith("HEADER") and len(head) >= 66:
             found = head[62:66].strip().upper()
@@ -170,6 +166,43 @@ def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | N
                 )
     else:  # pragma: no cover - programming error
         raise ValueError(f"unknown structure format {fmt!r}")
+
+
+def _check_pdb_records(lines: list[str], name: str) -> None:
+    """A complete PDB-format coordinate section: the last record is ``END`` itself (not
+    ``ENDMDL``: a file cut after a model ends with that), every ``MODEL`` has its ``ENDMDL``,
+    all models hold the same number of atoms, and every coordinate is a finite number."""
+    atoms = [ln for ln in lines if ln.startswith(("ATOM  ", "HETATM"))]
+    if not atoms:
+        raise IntegrityError(f"{name}: no ATOM/HETATM records, not a PDB-format file")
+    if lines[-1][:6].rstrip() != "END":
+        raise IntegrityError(
+            f"{name}: last record is {lines[-1][:20]!r}, expected END (file truncated?)")
+    per_model, n, open_model = [], 0, False
+    for ln in lines:
+        rec = ln[:6]
+        if rec == "MODEL ":
+            if open_model:
+                raise IntegrityError(f"{name}: MODEL without ENDMDL before it (file damaged?)")
+            open_model, n = True, 0
+        elif rec in ("ATOM  ", "HETATM"):
+            n += 1
+        elif rec == "ENDMDL":
+            if not open_model:
+                raise IntegrityError(f"{name}: ENDMDL without MODEL (file damaged?)")
+            open_model = False
+            per_model.append(n)
+    if open_model:
+        raise IntegrityError(f"{name}: the last MODEL has no ENDMDL (file truncated?)")
+    if len(set(per_model)) > 1:
+        raise IntegrityError(f"{name}: models hold different atom counts {per_model} "
+                             "(file truncated or damaged?)")
+    try:
+        xyz = [float(ln[30:38]) + float(ln[38:46]) + float(ln[46:54]) for ln in atoms]
+    except ValueError as exc:
+        raise IntegrityError(f"{name}: unreadable coordinates ({exc})") from None
+    if not all(map(math.isfinite, xyz)):
+        raise IntegrityError(f"{name}: non-finite coordinates (nan/inf)")
 
 
 def check_uniprot_bytes(data: bytes, name: str, fmt: str, accession: str) -> None:
@@ -228,7 +261,11 @@ class Fetcher:
     retries : extra attempts on connection errors, timeouts, 429 and 5xx.
     backoff : first back-off delay in seconds, doubled each attempt; Retry-After is honoured
         up to ``max_retry_after`` seconds.
-    max_bytes : size limit of one download.
+    max_bytes : size limit of one download (after decoding any Content-Encoding).
+    deadline : overall time limit of one download attempt in seconds (a server dripping bytes
+        cannot keep it alive past this).
+    max_redirects : redirects followed per request, each only to https (http for loopback)
+        on a host of the endpoints or the mirror.
     """
 
     cache_dir: Path | str | None = None
@@ -240,6 +277,8 @@ class Fetcher:
     backoff: float = 0.5
     max_retry_after: float = 60.0
     max_bytes: int = DEFAULT_MAX_BYTES
+    deadline: float = 600.0
+    max_redirects: int = 5
 
     def __post_init__(self) -> None:
         if self.cache_dir is None:
@@ -251,7 +290,12 @@ class Fetcher:
             self.offline = os.environ.get("STRUCTKIT_OFFLINE", "").lower() in {"1", "true", "yes"}
         for name in Endpoints.__dataclass_fields__:
             _check_url_scheme(getattr(self.endpoints, name))
-        if isinstance(self.mirror, str) and self.mirror.startswith(("http://", "https://")):
+        if isinstance(self.mirror, str) and "://" in self.mirror:
+            scheme = self.mirror.split("://", 1)[0].lower()
+            if scheme not in ("http", "https"):
+                raise ValueError(f"mirror {self.mirror!r}: scheme {scheme}:// is not supported; "
+                                 "give a local directory or an https:// base URL")
+            self.mirror = scheme + self.mirror[len(scheme):]
             _check_url_scheme(self.mirror)
         self._session: requests.Session | None = None
 
@@ -419,7 +463,7 @@ class Fetcher:
         return self._session
 
     def _mirror_is_url(self) -> bool:
-        return isinstance(self.mirror, str) and self.mirror.startswith(("http://", "https://"))
+        return isinstance(self.mirror, str) and self.mirror.lower().startswith(("http://", "https://"))
 
     def _local_versions(self, stem: str, fmts: list[str]) -> list[str]:
         """Relative AlphaFold paths present in cache or local mirror, newest version first."""
@@ -488,7 +532,7 @@ class Fetcher:
         hit = self._lookup_local(t)
         if hit is not None:
             return hit
-        if self._mirror_is_url():
+        if self._mirror_is_url() and not self.offline:  # offline never touches the network
             for rel in t.candidates:
                 url = f"{str(self.mirror).rstrip('/')}/{rel}"
                 try:
@@ -509,6 +553,7 @@ class Fetcher:
                     return FetchResult(dest, "cache", t.kind, t.key)
                 except IntegrityError:
                     dest.unlink(missing_ok=True)
+            _clean_stale_parts(dest)
             data = self._fetch_bytes(url, f"{t.kind} {t.key}", t.check)
             with atomic_write(dest, fsync=True) as tmp:
                 tmp.write_bytes(data)
@@ -529,7 +574,7 @@ class Fetcher:
         for attempt in range(self.retries + 1):
             resp = None
             try:
-                resp = self.session.get(url, timeout=self.timeout, stream=True)
+                resp = self._get_following(url, what)
                 if resp.status_code == 404:
                     raise NoSuchEntry(f"no such entry: {what} (404 from {url})")
                 if resp.status_code == 429 or resp.status_code >= 500:
@@ -540,7 +585,7 @@ class Fetcher:
                     continue
                 if resp.status_code != 200:
                     raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
-                data = self._read_limited(resp, url, what)
+                data = self._read_limited(resp, resp.url or url, what)
                 check(data, url)
                 return data
             except (requests.ConnectionError, requests.Timeout,
@@ -556,18 +601,70 @@ class Fetcher:
                     resp.close()
         raise FetchError(f"{what}: gave up after {self.retries + 1} attempts; last: {last}")
 
+    def _allowed_hosts(self, url: str) -> set[str]:
+        hosts = {urlparse(getattr(self.endpoints, n)).hostname for n in Endpoints.__dataclass_fields__}
+        if self._mirror_is_url():
+            hosts.add(urlparse(str(self.mirror)).hostname)
+        hosts.add(urlparse(url).hostname)
+        return {h for h in hosts if h}
+
+    def _get_following(self, url: str, what: str) -> requests.Response:
+        """GET with redirects followed by hand: each target must be https (http only for
+        loopback) on an allowed host; at most ``max_redirects``; a loop is an error."""
+        allowed = self._allowed_hosts(url)
+        seen = {url}
+        current = url
+        for _ in range(self.max_redirects + 1):
+            resp = self.session.get(current, timeout=self.timeout, stream=True,
+                                    allow_redirects=False)
+            if resp.status_code not in (301, 302, 303, 307, 308):
+                return resp
+            loc = resp.headers.get("Location", "")
+            resp.close()
+            target = urljoin(current, loc)
+            try:
+                _check_url_scheme(target)
+            except ValueError:
+                raise FetchError(f"{what}: {current} redirects to {target!r}, which is not https "
+                                 "(refused)") from None
+            if urlparse(target).hostname not in allowed:
+                raise FetchError(f"{what}: {current} redirects to another host "
+                                 f"({urlparse(target).hostname}); refused")
+            if target in seen:
+                raise FetchError(f"{what}: redirect loop at {target}")
+            seen.add(target)
+            current = target
+        raise FetchError(f"{what}: more than {self.max_redirects} redirects from {url}")
+
     def _read_limited(self, resp: requests.Response, url: str, what: str) -> bytes:
+        """The body, decoded from any Content-Encoding as a stream, capped at ``max_bytes``
+        decoded bytes and at ``deadline`` seconds overall."""
         declared = resp.headers.get("Content-Length")
+        encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(f"{what}: {url} is {declared} bytes, over the limit of {self.max_bytes}")
+        # read what has arrived (read1), so that a server dripping bytes, each within the read
+        # timeout, meets the overall deadline between reads
+        end = time.monotonic() + self.deadline
+        raw = resp.raw
+        read = getattr(raw, "read1", None) or raw.read
         chunks, total = [], 0
-        for chunk in resp.raw.stream(65536, decode_content=False):
-            total += len(chunk)
-            if total > self.max_bytes:
-                raise FetchError(f"{what}: {url} exceeds the size limit of {self.max_bytes} bytes")
-            chunks.append(chunk)
+        try:
+            while True:
+                chunk = read(65536, decode_content=True)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > self.max_bytes:
+                    raise FetchError(f"{what}: {url} exceeds the size limit of {self.max_bytes} bytes")
+                chunks.append(chunk)
+                if time.monotonic() > end:
+                    raise FetchError(f"{what}: {url} took longer than {self.deadline:g} s "
+                                     f"({total} bytes so far); gave up")
+        except urllib3.exceptions.DecodeError as exc:
+            raise IntegrityError(f"{what}: {url}: bad Content-Encoding ({exc})") from None
         data = b"".join(chunks)
-        if declared and declared.isdigit() and len(data) != int(declared):
+        if not encoded and declared and declared.isdigit() and len(data) != int(declared):
             raise _Truncated(f"got {len(data)} of {declared} bytes")
         return data
 
@@ -621,11 +718,35 @@ def _check_json_list(data: bytes, name: str) -> None:
         raise IntegrityError(f"{name}: expected a JSON list of predictions")
 
 
+def _clean_stale_parts(dest: Path, age_s: float = 0.0) -> None:
+    """Remove temporary files of ``dest`` left by an interrupted process (e.g. SIGKILL during a
+    download). Called under the entry's lock, so no live writer owns them."""
+    now = time.time()
+    for p in dest.parent.glob(f".{dest.name}.*.part*"):
+        try:
+            if now - p.stat().st_mtime >= age_s:
+                p.unlink()
+        except OSError:
+            pass
+
+
+def _is_loopback(host: str | None) -> bool:
+    """localhost, ::1 or any 127.0.0.0/8 address."""
+    if host in _LOOPBACK:
+        return True
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
 def _check_url_scheme(url: str) -> None:
     parsed = urlparse(url)
     if parsed.scheme == "https":
         return
-    if parsed.scheme == "http" and parsed.hostname in _LOOPBACK:
+    if parsed.scheme == "http" and _is_loopback(parsed.hostname):
         return  # local test servers and local mirrors only
     raise ValueError(f"URL {url!r}: only https:// is allowed (http:// only for 127.0.0.1/localhost)")
 

@@ -27,6 +27,7 @@ lookups.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import cache
 from itertools import repeat
@@ -350,11 +351,13 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     vi = np.fromiter((distinct.setdefault(v, len(distinct)) for v in vs), dtype=np.int64,
                      count=len(vs))
     dv = list(distinct)
-    placed = [v for v in dv if v.kind in PLACED_KINDS]
     by_acc: dict[str, list[Variant]] = {}
-    for v in placed:
-        by_acc.setdefault(v.accession, []).append(v)
-    arrays = {acc: _variant_arrays(group, distinct) for acc, group in by_acc.items()}
+    index: dict[str, list[int]] = {}
+    for i, v in enumerate(dv):
+        if v.kind in PLACED_KINDS:
+            by_acc.setdefault(v.accession, []).append(v)
+            index.setdefault(v.accession, []).append(i)
+    arrays = {acc: _variant_arrays(group, index[acc]) for acc, group in by_acc.items()}
     other = [v for v in dv if v.kind not in PLACED_KINDS]
     jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
     bar = None
@@ -533,7 +536,7 @@ def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cut
         length = len(uniprot_record(v.accession, fetcher).sequence)
         regions = cat.target(v.accession).regions
         details.append(consequence_detail(v, length, regions, sites, used))
-    va = _variant_arrays(group, distinct)
+    va = _variant_arrays(group, [distinct[v] for v in group])
     shared = {k: x for k, x in va.items() if not k.startswith("_")}
     shared["status"] = _cats("status").codes([_UNPLACED_STATUS[CONSEQUENCE[v.kind]]
                                               for v in group])
@@ -541,15 +544,14 @@ def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cut
     return _block(len(group), base, shared)
 
 
-def _variant_arrays(group: list[Variant], distinct: dict[Variant, int]) -> dict:
+def _variant_arrays(group: list[Variant], index: list[int]) -> dict:
     """Variant-level columns of one gene's distinct variants (text columns as category codes);
     ``input_row`` holds the distinct index until the rows are expanded to input rows."""
     names = ("gene", "accession", "variant", "kind", "ref", "alt")
     fields = list(zip(*map(attrgetter("gene", "accession", "hgvs", "kind", "ref", "alt", "position"),
                            group), strict=True))
     out: dict = {"position": np.fromiter(fields[6], dtype=np.int64, count=len(group)),
-                 "input_row": np.fromiter(map(distinct.__getitem__, group), dtype=np.int64,
-                                          count=len(group))}
+                 "input_row": np.asarray(index, dtype=np.int64)}
     for name, values in zip(names, fields, strict=False):
         out[name] = _cats(name).codes(values)
     kinds = _cats("kind").array()
@@ -1058,11 +1060,55 @@ def _damage_consensus(rows: pd.DataFrame, n: int) -> np.ndarray:
     return out
 
 
+_FORMULA = re.compile(r"^[=+@\t\r]|^-(?![0-9.]+$).")  # what spreadsheets may run as a formula
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(df[c].dtype)]
+
+
+def neutralise_cells(df: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
+    """A copy whose text cells cannot run in a spreadsheet: a cell starting with ``=``, ``+``,
+    ``@``, a tab or CR, or ``-`` followed by something other than a number, gets a leading
+    apostrophe (OWASP CSV-injection advice); with ``xml`` the characters XML forbids (control
+    characters) are removed. Numbers and other cells are unchanged."""
+    out = df.copy()
+    out.attrs = dict(df.attrs)
+    for c in _text_columns(df):
+        col = df[c].astype(object)
+        vals = col.to_numpy()
+        bad = np.array([isinstance(v, str) and (bool(_FORMULA.match(v))
+                                                or (xml and bool(_XML_ILLEGAL.search(v))))
+                        for v in vals], dtype=bool)
+        if bad.any():
+            fixed = vals.copy()
+            for i in np.flatnonzero(bad):
+                v = _XML_ILLEGAL.sub("", fixed[i]) if xml else fixed[i]
+                fixed[i] = "'" + v if _FORMULA.match(v) else v
+            out[c] = fixed
+    return out
+
+
+def _markdown_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells with Markdown/HTML specials escaped (``|``, ``<``, ``>``, ``&``, backticks,
+    newlines), so a label cannot break the table or inject HTML."""
+    out = df.copy()
+    for c in _text_columns(df):
+        out[c] = [(v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                   .replace("|", "\\|").replace("`", "\\`").replace("\r", " ").replace("\n", " "))
+                  if isinstance(v, str) else v for v in df[c].astype(object)]
+    return out
+
+
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a table by suffix (.csv .tsv .xlsx .parquet .md .html), atomically.
 
     The file is written to a temporary name in the same directory and renamed, so a failure
-    never leaves a half-written table.
+    never leaves a half-written table. CSV/TSV/XLSX text cells that a spreadsheet could run as a
+    formula are neutralised with a leading apostrophe (``neutralise_cells``); Markdown cells are
+    escaped; HTML is escaped.
     """
     from .files import atomic_write
 
@@ -1072,6 +1118,8 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     if suffix not in writers:
         raise ValueError(f"output {p}: unknown suffix {suffix!r}; expected one of "
                          f"{', '.join(sorted(writers))}")
+    if suffix in (".csv", ".tsv", ".xlsx"):
+        df = neutralise_cells(df, xml=suffix == ".xlsx")
     with atomic_write(p) as tmp:
         if suffix == ".csv":
             df.to_csv(tmp, index=False)
@@ -1090,7 +1138,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
             out.attrs = {}
             out.to_parquet(tmp, index=False)
         elif suffix == ".md":
-            tmp.write_text(df.to_markdown(index=False) + "\n", encoding="utf-8")
+            tmp.write_text(_markdown_safe(df).to_markdown(index=False) + "\n", encoding="utf-8")
         elif suffix == ".html":
             tmp.write_text(df.to_html(index=False, escape=True), encoding="utf-8")
     return p

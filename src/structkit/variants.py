@@ -104,6 +104,14 @@ class Variant:
     sample: str | None = field(default=None, compare=False)
 
     @cached_property
+    def _hash(self) -> int:
+        return hash((self.gene, self.accession, self.kind, self.position, self.ref, self.alt,
+                     self.end, self.ref_end))
+
+    def __hash__(self) -> int:  # computed once: a batch hashes each variant to find duplicates
+        return self._hash
+
+    @cached_property
     def hgvs(self) -> str:
         """HGVS-like protein notation with one-letter codes (``p.T798M``)."""
         p, r = self.position, self.ref
