@@ -180,3 +180,85 @@ def test_binary_and_truncated_gzip_inputs_are_clean_errors(tmp_path, data_dir):
     gz.write_bytes((data_dir / "variants" / "tcga_laml.maf.gz").read_bytes()[:5000])
     for p in (binary, gz, tmp_path):
         assert main(["impact", "--input", str(p)]) == 1
+
+
+def test_decompression_bombs_are_refused_not_inflated(tmp_path):
+    import gzip
+
+    from structkit.fetch import gunzip_if_needed
+    from structkit.variants import VariantError, read_text
+
+    bomb = gzip.compress(b"A" * (8 << 20), compresslevel=9)  # 8 MiB of text in ~8 kB
+    assert len(bomb) < 50_000
+    with pytest.raises(IntegrityError, match="decompression bomb"):
+        gunzip_if_needed(bomb, "bomb.pdb.gz", limit=1 << 20)
+    p = tmp_path / "bomb.maf.gz"
+    p.write_bytes(bomb)
+    with pytest.raises(VariantError, match="more than 1 MiB"):
+        read_text(p, limit=1 << 20)
+
+
+def test_sasa_clusters_far_atoms_and_matches_the_direct_computation(monkeypatch):
+    from structkit import measure
+
+    st = load("1TSR")
+    atoms = st.atoms_of(st.residues_of("B"))[0]
+    direct = measure.shrake_rupley(st.coord[atoms], st.element[atoms])
+    monkeypatch.setattr(measure, "CLUSTER_ABOVE_CELLS", 10)  # force the clustered path
+    clustered = measure.shrake_rupley(st.coord[atoms], st.element[atoms])
+    assert direct.sum() > 5000 and abs(clustered - direct).max() < 1e-3
+
+
+def test_huge_legal_coordinates_do_not_allocate_by_volume(tmp_path, data_dir):
+    """6 real atoms of 1TSR moved to +9999.999 / -999.999 (legal PDB values): the bounding
+    box would need a 41.7 GiB cell list; the clusters need almost nothing."""
+    from structkit import analyze
+
+    lines = [ln for ln in (data_dir / "pdb" / "1tsr.pdb").read_text().splitlines()
+             if ln.startswith("ATOM")][:6]
+    xs = ["-999.999", "9999.999"]
+    hostile = [ln[:30] + f"{xs[i % 2]:>8}" * 3 + ln[54:] for i, ln in enumerate(lines)]
+    p = tmp_path / "huge.pdb"
+    p.write_text("\n".join(hostile) + "\nEND\n")
+    a = analyze(load(p), "P04637")
+    assert all((c.sasa > 0).all() for c in a.chains.values())
+
+
+def test_non_finite_coordinates_name_the_file(tmp_path, data_dir):
+    from structkit.structure import StructureFormatError
+
+    lines = (data_dir / "pdb" / "1tsr.pdb").read_text().splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("ATOM"))
+    lines[i] = lines[i][:30] + f"{'nan':>8}" + lines[i][38:]
+    p = tmp_path / "nan.pdb"
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(StructureFormatError, match="nan.pdb: 1 atoms have non-finite"):
+        load(p)
+    with pytest.raises(IntegrityError, match="non-finite"):
+        check_structure_bytes(p.read_bytes(), "nan.pdb", "pdb", "1TSR")
+
+
+def test_another_entry_without_header_is_not_accepted_under_an_id(tmp_path, data_dir):
+    text = (data_dir / "pdb" / "1tsr.pdb").read_bytes()
+    no_header = b"\n".join(ln for ln in text.split(b"\n") if not ln.startswith(b"HEADER"))
+    (tmp_path / "pdb").mkdir()
+    (tmp_path / "pdb" / "1n8z.pdb").write_bytes(no_header)
+    f = Fetcher(cache_dir=tmp_path, mirror=data_dir, offline=True)
+    res = f.pdb("1N8Z", format="pdb")
+    assert res.source == "mirror"  # the impostor in the cache was refused
+
+
+def test_view_size_cannot_inject_html():
+    from structkit.view import view_variants
+
+    with pytest.raises(ValueError, match="integer number of pixels"):
+        view_variants("1TSR", ["R248Q"], width='100px"><img src=x onerror=alert(1)>')
+
+
+def test_structures_argument_rejects_what_is_not_an_id(capsys):
+    from structkit.cli import main
+
+    assert main(["impact", "--structures", "1TSR", "2OCJ", "R175H", "--cutoff", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "'R175H'" in err and "variants go before --structures" in err
+    assert main(["impact", "R175H", "--structures", "1TSR", "--cutoff", "5"]) == 0

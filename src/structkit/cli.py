@@ -30,7 +30,8 @@ Items that give no variant are rows too: 'gene not in catalog', 'rejected' (pars
 reference mismatch, with the reason); --strict makes any such item an error instead.
 
 exit status: 0 the table was made (unplaced rows included); 1 an input or output file or a
-fetch failed; 2 bad usage or, with --strict, an input item that gives no variant.
+fetch failed; 2 bad usage or, with --strict, an input item that gives no variant; 3 an
+unexpected error (one line; --debug shows the traceback); 130 interrupted.
 
 numbering: positions are UniProt numbering (P04626 HER2, P04637 p53, P00533 EGFR); the table
 gives each structure's author number next to it, and how it was mapped (DBREF or alignment).
@@ -111,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"structkit {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     f = sub.add_parser("fetch", help="download PDB entries, AlphaFold models, UniProt records",
@@ -332,11 +335,18 @@ def _structures_arg(args) -> list | None:
     """--structures as IDs and loaded user files (a path only when it looks like one)."""
     if not args.structures:
         return None
+    from .ids import normalize_pdb_id
     from .structure import is_path_like, load
 
     fetcher = _fetcher(args)
     out = []
     for s in args.structures:
+        if not is_path_like(s) and not s.upper().startswith("AF-"):
+            try:
+                normalize_pdb_id(s)
+            except ValueError as exc:
+                raise _Usage(f"--structures {s!r}: {exc}; a file needs a / or a .pdb/.cif "
+                             "suffix, and variants go before --structures") from None
         if is_path_like(s):
             st = load(Path(s), fetcher=fetcher)
             out.append((st, args.accession) if args.accession else st)
@@ -580,9 +590,20 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"structkit {args.command}: {exc.args[0]}", file=sys.stderr)
         return 2
     except (FetchError, ValueError, KeyError, OSError) as exc:
+        if args.debug:
+            raise
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"structkit {args.command}: {msg}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"structkit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback, unless --debug
+        if args.debug:
+            raise
+        print(f"structkit {args.command}: unexpected error: {type(exc).__name__}: {exc} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ import gzip
 import json
 import math
 import os
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -112,17 +113,29 @@ def _looks_like_html(head: bytes) -> bool:
     return h.startswith(b"<!doctype html") or h.startswith(b"<html") or b"<html" in h[:200]
 
 
-def _decompress(data: bytes, name: str) -> bytes:
+def _decompress(data: bytes, name: str, limit: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Inflate gzip ``data`` as a stream, refusing more than ``limit`` inflated bytes (a
+    decompression bomb is an error, not a MemoryError)."""
+    import io
+
+    out, total = [], 0
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+                if total > limit:
+                    raise IntegrityError(f"{name}: inflates to more than {limit >> 20} MiB "
+                                         "(decompression bomb?); refused")
+                out.append(chunk)
     except (OSError, EOFError, zlib.error) as exc:
         raise IntegrityError(f"{name}: corrupt or truncated gzip data ({exc})") from exc
+    return b"".join(out)
 
 
-def gunzip_if_needed(data: bytes, name: str) -> bytes:
+def gunzip_if_needed(data: bytes, name: str, limit: int = DEFAULT_MAX_BYTES) -> bytes:
     """``data`` inflated if it starts with the gzip magic bytes, else as it is
-    (``IntegrityError`` naming ``name`` for corrupt gzip data)."""
-    return _decompress(data, name) if data[:2] == b"\x1f\x8b" else data
+    (``IntegrityError`` naming ``name`` for corrupt gzip data or more than ``limit`` bytes)."""
+    return _decompress(data, name, limit) if data[:2] == b"\x1f\x8b" else data
 
 
 def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | None) -> None:
@@ -147,6 +160,14 @@ def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | N
             found = head[62:66].strip().upper()
             if found and found != "XXXX" and found != expected_id.upper():
                 raise IntegrityError(f"{name}: HEADER names entry {found}, expected {expected_id}")
+        elif expected_id and not expected_id.upper().startswith("AF-"):
+            # no HEADER: legacy files carry the entry ID in columns 73-76 of every record
+            ids = {ln[72:76].upper() for ln in lines[:200] if len(ln) >= 76 and ln[72:76].strip()}
+            if len(ids) == 1:
+                found = ids.pop()
+                if re.fullmatch(r"[0-9][A-Z0-9]{3}", found) and found != expected_id.upper():
+                    raise IntegrityError(f"{name}: records name entry {found} (columns 73-76), "
+                                         f"expected {expected_id}")
     elif fmt == "cif":
         import gemmi
 

@@ -66,9 +66,43 @@ def shrake_rupley(coord: np.ndarray, element: np.ndarray, probe: float = 1.4,
     arr.element = np.asarray(element, dtype="U2")
     arr.hetero = np.zeros(n, dtype=bool)
     radii = np.array([BONDI_RADII.get(str(e).upper(), _DEFAULT_RADIUS) for e in element])
-    out = bs.sasa(arr, probe_radius=probe, point_number=n_points, vdw_radii=radii,
-                  ignore_ions=False)
-    return np.nan_to_num(np.asarray(out, dtype=np.float64))
+    reach = 2 * (float(radii.max()) + probe)  # atoms further apart never occlude each other
+    if _cells(coord, reach) <= CLUSTER_ABOVE_CELLS:
+        out = bs.sasa(arr, probe_radius=probe, point_number=n_points, vdw_radii=radii,
+                      ignore_ions=False)
+        return np.nan_to_num(np.asarray(out, dtype=np.float64))
+    # biotite's cell list is sized by the bounding box: atoms spread over a huge box (legal PDB
+    # coordinates span 10^4 A) would need gigabytes. Atoms further apart than ``reach`` do not
+    # interact, so each cluster of atoms within reach of one another is computed on its own.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(coord).query_pairs(reach, output_type="ndarray")
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    result = np.zeros(n)
+    for c in np.unique(label):
+        idx = np.flatnonzero(label == c)
+        if _cells(coord[idx], reach) > MAX_SASA_CELLS:
+            raise ValueError(f"{len(idx)} atoms within reach of one another span "
+                             f"{np.ptp(coord[idx], axis=0).max():.0f} A: not a molecular structure")
+        sub = bs.AtomArray(len(idx))
+        sub.coord, sub.element, sub.hetero = coord[idx], arr.element[idx], arr.hetero[idx]
+        part = bs.sasa(sub, probe_radius=probe, point_number=n_points, vdw_radii=radii[idx],
+                       ignore_ions=False)
+        result[idx] = np.nan_to_num(np.asarray(part, dtype=np.float64))
+    return result
+
+
+CLUSTER_ABOVE_CELLS = 20_000_000  # cells of biotite's cell list (8 bytes each, 160 MB): above, per cluster
+MAX_SASA_CELLS = 100_000_000  # one cluster needing more (800 MB) is not a molecule: an error
+
+
+def _cells(coord: np.ndarray, cell: float) -> float:
+    """Cells of a cell list of size ``cell`` A over the bounding box of ``coord``."""
+    extent = np.ptp(coord, axis=0) / cell + 1
+    return float(np.prod(extent))
 
 
 def residue_sasa(st: Structure, res_idx: np.ndarray, context: np.ndarray | None = None,

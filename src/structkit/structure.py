@@ -13,7 +13,6 @@ elements are then inferred from atom names.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from dataclasses import dataclass, field
@@ -192,13 +191,17 @@ _VALID_CHARGE = re.compile(r"(  |[0-9][+-]|[+-][0-9])\Z")
 _VALID_ELEMENT = re.compile(r"( [A-Za-z]|[A-Za-z]{2}|  )\Z")
 
 
+MAX_STRUCTURE_BYTES = 1 << 30  # 1 GiB of text, inflated: the largest PDB entries are ~0.5 GiB
+
+
 def _read_text(path: Path) -> str:
+    from .fetch import IntegrityError, gunzip_if_needed
+
     raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise StructureFormatError(f"{path}: corrupt gzip data ({exc})") from exc
+    try:
+        raw = gunzip_if_needed(raw, str(path), MAX_STRUCTURE_BYTES)
+    except IntegrityError as exc:
+        raise StructureFormatError(str(exc)) from None
     return raw.decode("latin-1")
 
 
@@ -453,11 +456,15 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
     if len(st) > 1:
         notes.append(f"{len(st)} models" + (" (assembly file: models are symmetry copies)"
                                              if assembly else ""))
+    xyz = np.asarray(cols["coord"], dtype=np.float64).reshape(-1, 3)
+    if not np.isfinite(xyz).all():
+        bad = int((~np.isfinite(xyz).all(axis=1)).sum())
+        raise StructureFormatError(f"{p}: {bad} atoms have non-finite coordinates (nan/inf)")
     return Structure(
         id=name, path=str(p), title=" ".join(t.strip() for t in info["title"]).strip(),
         method=info.get("method"), resolution=st.resolution or None, n_models=len(st),
         is_assembly=assembly, is_alphafold=bool(is_alphafold),
-        coord=np.asarray(cols["coord"], dtype=np.float64).reshape(-1, 3),
+        coord=xyz,
         model=np.asarray(cols["model"], dtype=np.int32),
         chain=np.asarray(cols["chain"], dtype="U4"),
         res_seq=np.asarray(cols["res_seq"], dtype=np.int32),

@@ -69,6 +69,7 @@ class SafeView(py3Dmol.view):
     """py3Dmol.view whose JavaScript arguments are escaped for HTML (see ``js_string``)."""
 
     def __init__(self, width: int = 800, height: int = 600, viewergrid=None, js=None):
+        width, height = _pixels(width, "width"), _pixels(height, "height")
         self.js_url = js_source(js)
         super().__init__(width=width, height=height, viewergrid=viewergrid, js=self.js_url)
 
@@ -144,6 +145,16 @@ def _style_partners(v: SafeView, a: StructureAnalysis, **kw) -> None:
         elif p.kind == "metal":
             v.setStyle({"elem": (p.element or "ZN").capitalize()},
                        {"sphere": {"color": "#808080", "radius": 1.0}}, **kw)
+
+
+def _pixels(value, name: str) -> int:
+    """A view size in pixels: an integer 50-10000 (py3Dmol writes it into the page as is, so
+    text such as ``'100px"><img ...'`` must never reach it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer number of pixels, got {value!r}")
+    if not 50 <= int(value) <= 10000:
+        raise ValueError(f"{name} must be 50-10000 pixels, got {value}")
+    return int(value)
 
 
 def view_variants(structure, variants=(), site: str | None = None, *, width: int = 800,
