@@ -39,3 +39,18 @@ def test_public_api():
 
     for name in structkit.__all__:
         assert hasattr(structkit, name), name
+
+
+def test_import_and_help_load_no_science_stack():
+    """``import structkit`` and the parser behind ``structkit --help`` load no pandas, scipy,
+    gemmi, requests or matplotlib (they load on first use); timing is for benchmarks."""
+    import subprocess
+    import sys
+
+    code = ("import sys, structkit; from structkit.cli import build_parser; build_parser(); "
+            "heavy = [m for m in ('pandas', 'scipy', 'gemmi', 'requests', 'matplotlib', 'numpy') "
+            "if m in sys.modules]; print(','.join(heavy)); "
+            "structkit.impact_table; print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    lines = out.stdout.split("\n")
+    assert lines[0] == "" and lines[1] == "True", out.stdout

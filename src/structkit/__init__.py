@@ -9,29 +9,53 @@ Positions are UniProt numbering unless a name says ``author``. The main entry po
     sk.summarize(table)
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from .catalog import catalog, load_catalog  # noqa: E402
-from .cohort import cohort_tables  # noqa: E402
-from .fetch import Fetcher, FetchError, NoSuchEntry, NotAvailableOffline  # noqa: E402
-from .ids import normalize_accession, normalize_pdb_id  # noqa: E402
-from .impact import impact_table, summarize, write_table  # noqa: E402
-from .measure import secondary_structure  # noqa: E402
-from .msa import Alignment, read_alignment  # noqa: E402
-from .numbering import ChainNumbering, PositionLookup, family_map, number_structure  # noqa: E402
-from .sites import StructureAnalysis, analyze  # noqa: E402
-from .structure import Structure, StructureFormatError, load, read_structure  # noqa: E402
-from .therapy import therapy_matrix  # noqa: E402
-from .uniprot import UniProtRecord, read_uniprot, uniprot_record  # noqa: E402
-from .variants import (  # noqa: E402
-    ReferenceMismatch,
-    UnknownGene,
-    Variant,
-    VariantBatch,
-    VariantError,
-    parse_variant,
-    parse_variants,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from ._version import __version__
+
+# public name -> submodule: loaded on first use, so that ``import structkit`` (and the command
+# line's --help) does not load pandas, scipy, gemmi, requests or matplotlib before they are needed
+_LAZY = {
+    "catalog": "catalog", "load_catalog": "catalog", "cohort_tables": "cohort",
+    "Fetcher": "fetch", "FetchError": "fetch", "NoSuchEntry": "fetch",
+    "NotAvailableOffline": "fetch", "normalize_accession": "ids", "normalize_pdb_id": "ids",
+    "impact_table": "impact", "summarize": "impact", "write_table": "impact",
+    "secondary_structure": "measure", "Alignment": "msa", "read_alignment": "msa",
+    "ChainNumbering": "numbering", "PositionLookup": "numbering", "family_map": "numbering",
+    "number_structure": "numbering", "StructureAnalysis": "sites", "analyze": "sites",
+    "Structure": "structure", "StructureFormatError": "structure", "load": "structure",
+    "read_structure": "structure", "therapy_matrix": "therapy", "UniProtRecord": "uniprot",
+    "read_uniprot": "uniprot", "uniprot_record": "uniprot", "ReferenceMismatch": "variants",
+    "UnknownGene": "variants", "Variant": "variants", "VariantBatch": "variants",
+    "VariantError": "variants", "parse_variant": "variants", "parse_variants": "variants",
+}
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .catalog import catalog, load_catalog  # noqa: F401
+    from .cohort import cohort_tables  # noqa: F401
+    from .fetch import Fetcher, FetchError, NoSuchEntry, NotAvailableOffline  # noqa: F401
+    from .impact import impact_table, summarize, write_table  # noqa: F401
+    from .numbering import PositionLookup, number_structure  # noqa: F401
+    from .sites import StructureAnalysis, analyze  # noqa: F401
+    from .structure import Structure, load  # noqa: F401
+    from .therapy import therapy_matrix  # noqa: F401
+    from .variants import Variant, VariantBatch, parse_variants  # noqa: F401
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'structkit' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def residue_for(structure: Structure | str, gene_or_accession: str, position: int,
@@ -42,6 +66,11 @@ def residue_for(structure: Structure | str, gene_or_accession: str, position: in
     author number and insertion code, residue name, mapping method, and whether the residue
     matches UniProt.
     """
+    from .catalog import catalog
+    from .numbering import number_structure
+    from .structure import Structure, load
+    from .uniprot import uniprot_record
+
     st = structure if isinstance(structure, Structure) else load(structure, fetcher=fetcher)
     acc = catalog().target(gene_or_accession).accession
     seq = uniprot_record(acc, fetcher).sequence

@@ -7,10 +7,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from ._version import __version__
 
-from . import __version__
+if TYPE_CHECKING:  # pandas loads only when a command needs it (fast --help)
+    import pandas as pd
 
 EPILOG_IMPACT = """\
 examples:
@@ -85,7 +87,7 @@ def _distance(text: str) -> float:
 
 
 def _add_cutoff_args(p: argparse.ArgumentParser) -> None:
-    from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+    from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 
     p.add_argument("--cutoff", type=_distance, default=DEFAULT_CUTOFF,
                    help=f"contact cut-off between heavy atoms, A (default {DEFAULT_CUTOFF})")
@@ -225,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_fetch(args) -> int:
+    import pandas as pd
     from tqdm.auto import tqdm
 
     from .catalog import catalog
@@ -397,6 +400,7 @@ def _cmd_impact(args) -> int:
 
 def _best_status_counts(table: pd.DataFrame) -> dict[str, int]:
     """Input rows counted by their best status over structures (order of ``STATUSES``)."""
+
     from .impact import STATUSES
 
     rank = table.status.astype(object).map({k: i for i, k in enumerate(STATUSES)}).fillna(99)
@@ -441,6 +445,8 @@ def _cmd_cohort(args) -> int:
 
 
 def _write_sheets(tables: dict, out: Path) -> None:
+    import pandas as pd
+
     from .files import atomic_write
 
     with atomic_write(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
@@ -474,6 +480,8 @@ def _cmd_therapies(args) -> int:
 def _summary_text(summary: pd.DataFrame) -> str:
     """The printed summary: score, mechanism and the nearest site with its structure residue;
     a residue of a family stand-in is labelled with its protein (e.g. 'EGFR 790')."""
+    import pandas as pd
+
     rows = []
     for r in summary.itertuples(index=False):
         near = ""

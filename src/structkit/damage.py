@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .cutoffs import BURIED_RSA
 from .dssp import dihedral
 from .measure import BACKBONE
 from .structure import Structure, one_letter
@@ -88,7 +89,7 @@ INTERFACE_FEATURES = (
     "ligand contact lost", "ligand contact altered",
     "interface hydrophobic bulk introduced",
 )
-BURIED = 0.09
+BURIED = BURIED_RSA
 CAVITY_DV = 70.0
 CLASH_DIST = 2.5
 HBOND_DIST = 3.5

@@ -31,7 +31,7 @@ import requests
 import urllib3
 from filelock import FileLock
 
-from . import __version__
+from ._version import __version__
 from .files import atomic_write
 from .ids import normalize_accession, normalize_pdb_id
 

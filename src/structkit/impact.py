@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .catalog import CatalogStructure, catalog
 from .damage import AA20, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline

@@ -24,6 +24,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .catalog import CatalogStructure, Partner, catalog
+from .cutoffs import BURIED_RSA, COVALENT_CUTOFF, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 from .damage import ResidueEnvironment, environment
 from .fetch import default_fetcher
 from .measure import (
@@ -49,10 +50,6 @@ __all__ = [
     "BURIED_RSA",
 ]
 
-DEFAULT_CUTOFF = 4.0
-DEFAULT_METAL_CUTOFF = 3.0
-COVALENT_CUTOFF = 2.1  # A, ligand heavy atom to residue heavy atom: a covalent bond
-BURIED_RSA = 0.09  # Missense3D: buried if RSA < 9 %
 
 
 @dataclass

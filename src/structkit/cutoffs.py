@@ -1,0 +1,10 @@
+"""Distance and burial thresholds shared by sites, damage, impact and the command line.
+
+A light module (no third-party imports) so that ``structkit --help`` can show the defaults
+without loading the science stack.
+"""
+
+DEFAULT_CUTOFF = 4.0  # A, heavy atom to partner heavy atom: a contact / site membership
+DEFAULT_METAL_CUTOFF = 3.0  # A, residue heavy atom to metal ion: coordination
+COVALENT_CUTOFF = 2.1  # A, ligand heavy atom to residue heavy atom: a covalent bond
+BURIED_RSA = 0.09  # Missense3D: buried if relative solvent accessibility < 9 %
