@@ -26,7 +26,8 @@ def test_impact_seed_panel(capsys, tmp_path):
 
     missing = missing_from_mirror([e.id for e in catalog().structures])
     assert set(t[t.status == "not available offline"].pdb_id) == missing  # said, never dropped
-    assert f"wrote {len(t)} rows" in err
+    assert f"wrote the table of 17 input items to {out_file}" in err
+    assert set(t.input_row) == set(range(1, 18))
 
 
 def test_impact_gene_inferred(capsys):

@@ -359,7 +359,7 @@ def _structures_arg(args) -> list | None:
 
 
 def _cmd_impact(args) -> int:
-    from .impact import impact_table, summarize, write_table
+    from .impact import STREAM_SUFFIXES, impact_table, summarize, write_impact, write_table
 
     _check_out(args.out)
     _check_out(args.summary_out)
@@ -369,14 +369,21 @@ def _cmd_impact(args) -> int:
     if not batch.n_rows:
         print(f"structkit impact: no variants in {source}", file=sys.stderr)
         return 2
-    table = impact_table(batch, structures=_structures_arg(args), cutoff=args.cutoff,
-                         metal_cutoff=args.metal_cutoff, family=not args.no_family,
-                         damage=not args.no_damage, fetcher=fetcher,
-                         progress=args.progress or sys.stderr.isatty())
+    kw = {"structures": _structures_arg(args), "cutoff": args.cutoff,
+          "metal_cutoff": args.metal_cutoff, "family": not args.no_family,
+          "damage": not args.no_damage, "fetcher": fetcher,
+          "progress": args.progress or sys.stderr.isatty()}
+    if args.out and Path(args.out).suffix.lower() in STREAM_SUFFIXES:
+        # streamed in chunks of input rows: memory follows the distinct variants, not the rows
+        table = write_impact(batch, args.out, **kw)
+        print(f"wrote the table of {batch.n_rows} input items to {args.out}", file=sys.stderr)
+    else:
+        table = impact_table(batch, **kw)
+        if args.out:
+            write_table(table, args.out)
+            print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
+        table = table[table.kind.notna()]
     summary = summarize(table, msa=args.msa, fetcher=fetcher)
-    if args.out:
-        write_table(table, args.out)
-        print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
     if args.summary_out:
         write_table(summary, args.summary_out)
     print(f"# structkit {__version__} impact: {batch.n_rows} input items from {source} "
@@ -387,7 +394,7 @@ def _cmd_impact(args) -> int:
     if len(summary):
         print(_summary_text(summary))
     print("input items by best status: " + ", ".join(
-        f"{k} {v}" for k, v in _best_status_counts(table).items()))
+        f"{k} {v}" for k, v in _best_status_counts(table, batch).items()))
     if len(batch.unplaced):
         why = batch.unplaced.status.value_counts().to_dict()
         print(f"{len(batch.unplaced)} input items give no variant ("
@@ -398,15 +405,31 @@ def _cmd_impact(args) -> int:
     return 0
 
 
-def _best_status_counts(table: pd.DataFrame) -> dict[str, int]:
-    """Input rows counted by their best status over structures (order of ``STATUSES``)."""
+def _best_status_counts(table: pd.DataFrame, batch) -> dict[str, int]:
+    """Input items counted by their best status over structures (order of ``STATUSES``):
+    ``table`` holds the variants' rows (all input rows, or one copy per distinct variant with
+    ``n_rows``), ``batch.unplaced`` the items that give no variant."""
+    import pandas as pd
 
     from .impact import STATUSES
+    from .verdict import variant_keys
 
-    rank = table.status.astype(object).map({k: i for i, k in enumerate(STATUSES)}).fillna(99)
-    best = rank.groupby(table.input_row.to_numpy()).min().astype(int)
-    counts = best.value_counts().sort_index()
-    return {STATUSES[i] if i < len(STATUSES) else "other": int(n) for i, n in counts.items()}
+    order = {k: i for i, k in enumerate(STATUSES)}
+    counts: dict[int, int] = {}
+    if len(table):
+        rank = table.status.astype(object).map(order).fillna(99).astype(int).to_numpy()
+        if "n_rows" in table:
+            key = variant_keys(table)
+            best = pd.Series(rank).groupby(key).min()
+            weight = pd.Series(table["n_rows"].to_numpy()).groupby(key).first()
+        else:
+            best = pd.Series(rank).groupby(table.input_row.to_numpy()).min()
+            weight = pd.Series(1, index=best.index)
+        for r, w in zip(best.to_numpy(), weight.to_numpy(), strict=True):
+            counts[int(r)] = counts.get(int(r), 0) + int(w)
+    for st, n in batch.unplaced.status.value_counts().items():
+        counts[order.get(st, 99)] = counts.get(order.get(st, 99), 0) + int(n)
+    return {STATUSES[i] if i < len(STATUSES) else "other": n for i, n in sorted(counts.items())}
 
 
 def _cmd_cohort(args) -> int:

@@ -329,8 +329,8 @@ def _dtype(categories: np.ndarray) -> pd.CategoricalDtype:
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
                  cutoff: float = DEFAULT_CUTOFF, *, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
                  family: bool = True, damage: bool = True, fetcher=None,
-                 progress: bool = False) -> pd.DataFrame:
-    """Tidy table: one row per variant x structure x target chain x site.
+                 progress: bool = False, distinct: bool = False) -> pd.DataFrame:
+    """Tidy table: one row per input row x structure x target chain x site.
 
     ``variants``: Variant objects, strings (``'ERBB2:p.T798M'``), a VariantBatch or a file path.
     ``structures``: PDB IDs / catalog entries; None takes the catalog's structures of each
@@ -340,8 +340,92 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     ``metal_cutoff``: coordination cut-off for metal sites. Rows whose structure has no site
     have an empty ``site``; ``structure_position`` is the UniProt position in the structure's
     own protein (differs from ``position`` only for family placements). ``damage=False`` leaves
-    the damage columns (``structkit.damage``) empty, for speed.
+    the damage columns (``structkit.damage``) empty, for speed. ``distinct=True`` returns one
+    copy per distinct variant instead (``input_row`` its first input row, ``sample`` empty,
+    plus ``n_rows`` and ``n_samples``): the table ``summarize`` needs, without the repetition
+    of large cohorts (``write_impact`` streams the full table to a file).
     """
+    parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
+    return parts.distinct_frame() if distinct else parts.frame()
+
+
+class _Parts:
+    """The blocks of distinct variants and the input rows that name them: frames of all rows,
+    of a range of input rows, or of the distinct variants, built on demand."""
+
+    def __init__(self, blocks, vi, vs, unplaced, base) -> None:
+        self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
+        self.rows = np.fromiter((v.row if v.row is not None else i + 1 for i, v in enumerate(vs)),
+                                dtype=np.int64, count=len(vs))
+        self.samples = _cats("sample").codes([v.sample for v in vs])
+        self.n_variants = len(vs)
+
+    def _unplaced_block(self) -> dict:
+        u = self.unplaced
+        return _block(len(u), self.base, {
+            "input_row": u.row.to_numpy(dtype=np.int64),
+            "sample": _cats("sample").codes(_texts(u["sample"])),
+            "gene": _cats("gene").codes(_texts(u["gene"])),
+            "variant": _cats("variant").codes(u.input.astype(str).tolist()),
+            "status": _cats("status").codes(u.status.astype(str).tolist()),
+            "detail": _cats("detail").codes([f"row {r}: {why}" for r, why in
+                                             zip(u.row, u.reason, strict=True)])})
+
+    def _finish(self, blocks: list[dict]) -> pd.DataFrame:
+        if not blocks:
+            return pd.DataFrame(columns=COLUMNS)
+        df = _frame(blocks)
+        df.attrs.update({"cutoff_A": self.base["cutoff_A"],
+                         "metal_cutoff_A": self.base["metal_cutoff_A"],
+                         "structkit_version": __version__})
+        return df
+
+    def frame(self, lo: int = 0, hi: int | None = None, unplaced: bool = True) -> pd.DataFrame:
+        """All rows of the variants ``lo:hi`` (input order), and the unplaced rows."""
+        sel = slice(lo, self.n_variants if hi is None else hi)
+        blocks = _expand(self.blocks, self.vi[sel], self.rows[sel], self.samples[sel]) \
+            if self.blocks else []
+        if unplaced and len(self.unplaced):
+            blocks.append(self._unplaced_block())
+        return self._finish(blocks)
+
+    def chunks(self, size: int):
+        """Frames of about ``size`` input rows each, the unplaced rows with the last."""
+        n = self.n_variants
+        starts = list(range(0, n, max(size, 1))) or [0]
+        for k, lo in enumerate(starts):
+            last = k == len(starts) - 1
+            yield self.frame(lo, min(lo + size, n), unplaced=last)
+
+    def distinct_frame(self) -> pd.DataFrame:
+        """One copy of each distinct variant's rows, with its first input row, n_rows, n_samples."""
+        vi, n = self.vi, (int(self.vi.max()) + 1 if len(self.vi) else 0)
+        first = np.full(n, -1, dtype=np.int64)
+        order = np.argsort(vi, kind="stable")
+        uniq, pos = np.unique(vi[order], return_index=True)
+        first[uniq] = order[pos]
+        n_rows = np.bincount(vi, minlength=n)
+        pairs = pd.DataFrame({"v": vi, "s": self.samples}).drop_duplicates()
+        pairs = pairs[pairs.s != 0]  # code 0: no sample
+        n_samples = np.bincount(pairs.v.to_numpy(), minlength=n)
+        blocks = []
+        for b in self.blocks:
+            d = b["input_row"]
+            nb = dict(b)
+            nb["input_row"] = self.rows[first[d]]
+            nb["sample"] = _Const(0, len(d))
+            nb["_d"] = d
+            blocks.append(nb)
+        df = self._finish(blocks)
+        if len(df):
+            d = np.concatenate([b["_d"] for b in blocks])
+            df["n_rows"] = n_rows[d]
+            df["n_samples"] = n_samples[d]
+        return df
+
+
+def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
+             progress) -> _Parts:
     cutoff = check_cutoff(cutoff, "cutoff")
     metal_cutoff = check_cutoff(metal_cutoff, "metal_cutoff")
     vs, unplaced = _as_variants(variants, fetcher)
@@ -376,24 +460,7 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     if other:
         blocks.append(_unplaced_variant_rows(other, distinct, structures, cutoff, metal_cutoff,
                                              fetcher, base))
-    if blocks:
-        blocks = _expand(blocks, vi, vs)
-    if len(unplaced):
-        n = len(unplaced)
-        blocks.append(_block(n, base, {
-            "input_row": unplaced.row.to_numpy(dtype=np.int64),
-            "sample": _cats("sample").codes(_texts(unplaced["sample"])),
-            "gene": _cats("gene").codes(_texts(unplaced["gene"])),
-            "variant": _cats("variant").codes(unplaced.input.astype(str).tolist()),
-            "status": _cats("status").codes(unplaced.status.astype(str).tolist()),
-            "detail": _cats("detail").codes([f"row {r}: {why}" for r, why in
-                                             zip(unplaced.row, unplaced.reason, strict=True)])}))
-    if not blocks:
-        return pd.DataFrame(columns=COLUMNS)
-    df = _frame(blocks)
-    df.attrs.update({"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff,
-                     "structkit_version": __version__})
-    return df
+    return _Parts(blocks, vi, vs, unplaced, base)
 
 
 def _texts(col: pd.Series) -> list:
@@ -401,13 +468,13 @@ def _texts(col: pd.Series) -> list:
     return [x if isinstance(x, str) else None for x in col.tolist()]
 
 
-def _expand(blocks: list[dict], vi: np.ndarray, vs: list[Variant]) -> list[dict]:
+def _expand(blocks: list[dict], vi: np.ndarray, rows: np.ndarray,
+            samples: np.ndarray) -> list[dict]:
     """Blocks of distinct variants (``input_row`` holding the distinct index) repeated for each
-    input row naming that variant, with ``input_row`` and ``sample`` filled in."""
-    n_distinct = int(vi.max()) + 1 if len(vi) else 0
-    rows = np.fromiter((v.row if v.row is not None else i + 1 for i, v in enumerate(vs)),
-                       dtype=np.int64, count=len(vs))
-    samples = _cats("sample").codes([v.sample for v in vs])
+    input row (``vi`` its distinct index, ``rows`` its number, ``samples`` its sample code);
+    distinct rows no input row names are left out."""
+    n_distinct = max((int(b["input_row"].max()) + 1 for b in blocks if len(b["input_row"])),
+                     default=0)
     counts = np.bincount(vi, minlength=n_distinct)
     order = np.argsort(vi, kind="stable")
     starts = np.r_[0, np.cumsum(counts)[:-1]]
@@ -915,7 +982,7 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
 
     key = variant_keys(table)
     n_rows, n_samples = _row_counts(table, key)
-    if "input_row" in table and int(n_rows.sum()) != len(n_rows):
+    if "input_row" in table and "n_rows" not in table and int(n_rows.sum()) != len(n_rows):
         # one variant's rows are repeated per input row: keep the first input row's copy
         ir = table["input_row"].to_numpy(dtype=np.int64, na_value=-1)
         first_row = pd.Series(ir).groupby(key).transform("min").to_numpy()
@@ -985,6 +1052,10 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
 def _row_counts(table: pd.DataFrame, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per variant key: distinct input rows and distinct samples (0 when there is no sample)."""
     n = int(key.max()) + 1
+    if "n_rows" in table:  # a distinct table (impact_table(distinct=True)) carries them
+        first = np.unique(key, return_index=True)[1]
+        return (table["n_rows"].to_numpy(dtype=np.int64)[first],
+                table["n_samples"].to_numpy(dtype=np.int64)[first])
     if "input_row" not in table:
         return np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     rows = pd.DataFrame({"k": key, "r": table["input_row"].to_numpy(dtype=np.int64, na_value=-1),
@@ -1073,21 +1144,35 @@ def neutralise_cells(df: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
     """A copy whose text cells cannot run in a spreadsheet: a cell starting with ``=``, ``+``,
     ``@``, a tab or CR, or ``-`` followed by something other than a number, gets a leading
     apostrophe (OWASP CSV-injection advice); with ``xml`` the characters XML forbids (control
-    characters) are removed. Numbers and other cells are unchanged."""
+    characters) are removed. Numbers and other cells are unchanged. Categorical columns are
+    fixed through their categories (one check per distinct value)."""
+
+    def fix(v):
+        if not isinstance(v, str):
+            return v
+        if xml:
+            v = _XML_ILLEGAL.sub("", v)
+        return "'" + v if _FORMULA.match(v) else v
+
+    def bad(v) -> bool:
+        return isinstance(v, str) and (bool(_FORMULA.match(v)) or (xml and bool(_XML_ILLEGAL.search(v))))
+
     out = df.copy()
     out.attrs = dict(df.attrs)
     for c in _text_columns(df):
-        col = df[c].astype(object)
-        vals = col.to_numpy()
-        bad = np.array([isinstance(v, str) and (bool(_FORMULA.match(v))
-                                                or (xml and bool(_XML_ILLEGAL.search(v))))
-                        for v in vals], dtype=bool)
-        if bad.any():
-            fixed = vals.copy()
-            for i in np.flatnonzero(bad):
-                v = _XML_ILLEGAL.sub("", fixed[i]) if xml else fixed[i]
-                fixed[i] = "'" + v if _FORMULA.match(v) else v
-            out[c] = fixed
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = list(s.cat.categories)
+            if any(map(bad, cats)):
+                new = [fix(v) for v in cats]
+                if len(set(new)) == len(new):
+                    out[c] = s.cat.rename_categories(new)
+                else:  # two categories became one: rebuild the column
+                    out[c] = s.astype(object).map(fix)
+            continue
+        vals = s.astype(object).to_numpy()
+        if any(map(bad, vals)):
+            out[c] = [fix(v) for v in vals]
     return out
 
 
@@ -1100,6 +1185,84 @@ def _markdown_safe(df: pd.DataFrame) -> pd.DataFrame:
                    .replace("|", "\\|").replace("`", "\\`").replace("\r", " ").replace("\n", " "))
                   if isinstance(v, str) else v for v in df[c].astype(object)]
     return out
+
+
+STREAM_SUFFIXES = (".parquet", ".csv", ".tsv")
+
+
+def write_impact(variants, path: str | Path, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
+                 metal_cutoff: float = DEFAULT_METAL_CUTOFF, family: bool = True,
+                 damage: bool = True, fetcher=None, progress: bool = False,
+                 chunk_rows: int = 50_000) -> pd.DataFrame:
+    """Compute the impact table and stream it to ``path`` (.parquet, .csv, .tsv) in chunks of
+    ``chunk_rows`` input rows, so memory is bounded by the distinct variants, not by rows x
+    structures; returns the distinct table (``impact_table(..., distinct=True)``) for
+    ``summarize``. The file holds exactly what ``write_table(impact_table(...))`` would (Parquet
+    row groups per chunk; CSV/TSV through pyarrow's writer, cells neutralised), written
+    atomically."""
+    from .files import atomic_write
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in STREAM_SUFFIXES:
+        raise ValueError(f"output {p}: streaming writes {', '.join(STREAM_SUFFIXES)}, not {suffix!r}")
+    parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
+    schema = None
+    with atomic_write(p) as tmp:
+        writer = None
+        try:
+            for chunk in parts.chunks(chunk_rows):
+                if suffix != ".parquet":
+                    chunk = neutralise_cells(chunk)
+                tbl = _arrow(chunk)
+                if writer is None:
+                    schema = tbl.schema
+                    if suffix == ".parquet":
+                        import pyarrow.parquet as pq
+
+                        writer = pq.ParquetWriter(tmp, schema)
+                    else:
+                        import pyarrow.csv as pacsv
+
+                        opts = pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ",",
+                                                  quoting_style="needed")
+                        writer = pacsv.CSVWriter(tmp, schema, write_options=opts)
+                writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
+        finally:
+            if writer is not None:
+                writer.close()
+        if schema is None:  # nothing at all: an empty table with the columns
+            write_table(pd.DataFrame(columns=COLUMNS), tmp)
+    return parts.distinct_frame()
+
+
+def _arrow(df: pd.DataFrame):
+    """A pyarrow table with one type per column whatever the chunk holds: categoricals as
+    dictionary<int32, string> (pyarrow's CSV writer writes their values), nullable ints as
+    int64, booleans."""
+    import pyarrow as pa
+
+    cols, fields = [], []
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy().astype(np.int32)
+            cats = pa.array(s.cat.categories.astype(str).tolist(), type=pa.string())
+            arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), cats)
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            arr = pa.array(s.to_numpy(dtype=np.int64, na_value=0), type=pa.int64(),
+                           mask=s.isna().to_numpy())
+        elif pd.api.types.is_bool_dtype(s.dtype):
+            arr = pa.array(s.to_numpy(dtype=bool, na_value=False), type=pa.bool_(),
+                           mask=s.isna().to_numpy())
+        elif pd.api.types.is_float_dtype(s.dtype):
+            arr = pa.array(s.to_numpy(dtype=np.float64), type=pa.float64())
+        else:
+            arr = pa.array([x if isinstance(x, str) else None for x in s.astype(object)],
+                           type=pa.string())
+        cols.append(arr)
+        fields.append(pa.field(c, arr.type))
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields))
 
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
@@ -1121,10 +1284,12 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     if suffix in (".csv", ".tsv", ".xlsx"):
         df = neutralise_cells(df, xml=suffix == ".xlsx")
     with atomic_write(p) as tmp:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False)
-        elif suffix == ".tsv":
-            df.to_csv(tmp, sep="\t", index=False)
+        if suffix in (".csv", ".tsv"):  # pyarrow's writer: several times faster than pandas'
+            import pyarrow.csv as pacsv
+
+            opts = pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ",",
+                                      quoting_style="needed")
+            pacsv.write_csv(_arrow(df), tmp, write_options=opts)
         elif suffix == ".xlsx":
             with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
                 df.to_excel(xl, sheet_name="impact", index=False)

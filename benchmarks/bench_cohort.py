@@ -1,0 +1,117 @@
+"""Cohort benchmark: `structkit impact` on cohorts of 1k to 1M rows, wall, CPU and peak memory.
+
+Run:  python benchmarks/bench_cohort.py [--mirror ../shared/data] [--sizes 1000 10000 100000 1000000]
+
+Cohorts are made by sampling, with replacement, the real TP53/ERBB2 rows of the Cancer Hotspots
+table and of the TCGA LAML MAF in the mirror (so duplicates recur as in real cohorts), each row
+given a sample drawn from the LAML Tumor_Sample_Barcodes (suffixed so that larger cohorts have
+more samples, about 5 rows per sample). The files go to a temporary directory, never into the
+project. Each size runs `structkit impact --input FILE --out OUT.parquet` (and, for sizes up to
+100k, `--out OUT.csv`) in a fresh process, offline on the mirror with a warm cache; the script
+reports wall and CPU seconds and the peak RSS of that process (os.wait4), with package versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import io
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def real_rows(mirror: Path) -> tuple[list[tuple[str, str]], list[str]]:
+    """(gene, protein change) of the TP53/ERBB2 rows of the hotspot table and the LAML MAF,
+    and the LAML sample barcodes."""
+    rows: list[tuple[str, str]] = []
+    with open(mirror / "variants" / "cancerhotspots_v2_GRCh37.tsv", encoding="utf-8") as fh:
+        for r in csv.reader(fh, delimiter="\t"):
+            if len(r) > 6 and r[4] in ("TP53", "ERBB2") and r[6]:
+                rows.append((r[4], r[6]))
+    text = gzip.decompress((mirror / "variants" / "tcga_laml.maf.gz").read_bytes()).decode()
+    body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(body)), delimiter="\t")
+    samples = []
+    for r in reader:
+        samples.append(r["Tumor_Sample_Barcode"])
+        if r["Hugo_Symbol"] in ("TP53", "ERBB2") and r["Protein_Change"]:
+            rows.append((r["Hugo_Symbol"], r["Protein_Change"]))
+    return rows, sorted(set(samples))
+
+
+def make_cohort(path: Path, n: int, rows, samples, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    n_samples = max(1, n // 5)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\n")
+        for _ in range(n):
+            g, c = rows[rng.randrange(len(rows))]
+            k = rng.randrange(n_samples)
+            fh.write(f"{g}\t{c}\t{samples[k % len(samples)]}-{k // len(samples)}\n")
+
+
+def run(cmd: list[str], env: dict) -> tuple[float, float, float, int]:
+    """(wall s, CPU s, peak RSS MiB, exit code) of one fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        print(err[-2000:], file=sys.stderr)
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, proc.returncode
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mirror", default=str(HERE.parent.parent / "shared" / "data"))
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000, 1_000_000])
+    ap.add_argument("--csv-up-to", type=int, default=100_000)
+    args = ap.parse_args()
+    mirror = Path(args.mirror).resolve()
+    import numpy
+    import pandas
+    import pyarrow
+
+    import structkit
+
+    print(f"versions: python {sys.version.split()[0]}, numpy {numpy.__version__}, pandas "
+          f"{pandas.__version__}, pyarrow {pyarrow.__version__}, structkit {structkit.__version__}")
+    rows, samples = real_rows(mirror)
+    print(f"sampling {len(rows)} real TP53/ERBB2 rows (hotspot table + LAML MAF), "
+          f"{len(samples)} LAML barcodes")
+    with tempfile.TemporaryDirectory(prefix="structkit-bench-") as tmp:
+        tmp = Path(tmp)
+        env = {**os.environ, "STRUCTKIT_MIRROR": str(mirror), "STRUCTKIT_OFFLINE": "1",
+               "STRUCTKIT_CACHE": str(tmp / "cache")}
+        exe = [sys.executable, "-m", "structkit.cli"]
+        warm = tmp / "warm.tsv"
+        make_cohort(warm, 200, rows, samples)
+        run(exe + ["impact", "--input", str(warm), "--out", str(tmp / "warm.parquet")], env)
+        print(f"{'rows':>9} {'output':>8} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9} {'MiB out':>8}")
+        for n in args.sizes:
+            src = tmp / f"cohort_{n}.tsv"
+            make_cohort(src, n, rows, samples)
+            outs = [".parquet"] + ([".csv"] if n <= args.csv_up_to else [])
+            for suffix in outs:
+                out = tmp / f"out_{n}{suffix}"
+                wall, cpu, rss, code = run(exe + ["impact", "--input", str(src), "--out", str(out)], env)
+                size = out.stat().st_size / 2**20 if out.exists() else float("nan")
+                flag = "" if code == 0 else f"  (exit {code})"
+                print(f"{n:>9,} {suffix:>8} {wall:>8.1f} {cpu:>8.1f} {rss:>9.0f} {size:>8.1f}{flag}")
+                out.unlink(missing_ok=True)
+            src.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
