@@ -355,9 +355,14 @@ class _Parts:
 
     def __init__(self, blocks, vi, vs, unplaced, base) -> None:
         self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
-        self.rows = np.fromiter((v.row if v.row is not None else i + 1 for i, v in enumerate(vs)),
-                                dtype=np.int64, count=len(vs))
-        self.samples = _cats("sample").codes([v.sample for v in vs])
+        try:
+            self.rows = np.fromiter(map(attrgetter("row"), vs), dtype=np.int64, count=len(vs))
+        except TypeError:  # Variant objects made without a row: their position in the list
+            self.rows = np.fromiter((v.row if v.row is not None else i + 1
+                                     for i, v in enumerate(vs)), dtype=np.int64, count=len(vs))
+        samples = list(map(attrgetter("sample"), vs))
+        self.samples = (_cats("sample").codes(samples) if any(samples)
+                        else np.zeros(len(vs), dtype=np.int32))
         self.n_variants = len(vs)
 
     def _unplaced_block(self) -> dict:
@@ -633,8 +638,11 @@ def _variant_arrays(group: list[Variant], index: list[int]) -> dict:
     out["_ref"] = _cats("ref").array()[out["ref"]]
     out["_alt"] = alt_cats[out["alt"]]
     out["_gene"] = _cats("gene").array()[out["gene"]]
-    out["_end"] = np.fromiter((v.end or v.position for v in group), dtype=np.int64, count=len(group))
     out["_inframe"] = out["consequence"] == _cats("consequence").code("in-frame")
+    out["_end"] = out["position"]
+    if out["_inframe"].any():  # ranges: the last residue affected
+        out["_end"] = np.fromiter((v.end or v.position for v in group), dtype=np.int64,
+                                  count=len(group))
     return out
 
 

@@ -47,7 +47,9 @@ _AA = r"(?:[A-Z][a-z]{2}|[" + _AA1 + r"])"
 _AAS = r"(?:(?:[A-Z][a-z]{2})+|[" + _AA1 + r"*]+)"
 
 _N = r"[1-9][0-9]{0,5}"  # a position: ASCII digits, no leading zero, at most 6 digits
+# substitution first (most variants): no string matches it and another pattern
 _PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("substitution", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?P<alt>{_AA}|\*|Ter|X|=)")),
     ("frameshift", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?P<alt>{_AA})?fs(?:\*|Ter|X)?(?:{_N}|\?)?")),
     ("delins", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?:_(?P<r2>{_AA})(?P<p2>{_N}))?delins(?P<alt>{_AAS})")),
     ("inframe_insertion",
@@ -58,7 +60,6 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("splice", re.compile(rf"(?:X|[A-Z])?(?P<p1>{_N})_splice")),
     ("stop_lost", re.compile(rf"(?:\*|Ter)(?P<p1>{_N})(?P<alt>{_AA})(?:ext(?:\*|Ter)?(?:{_N}|\?)?)?")),
     ("start_lost", re.compile(r"(?P<r1>M|Met)(?P<p1>1)(?:\?|ext-[1-9][0-9]{0,2})")),
-    ("substitution", re.compile(rf"(?P<r1>{_AA})(?P<p1>{_N})(?P<alt>{_AA}|\*|Ter|X|=)")),
 ]
 
 _GENE_SPLIT = re.compile(r"^\s*(?P<gene>[A-Za-z0-9][A-Za-z0-9-]*?)\s*(?::|\s)\s*(?P<rest>\S+)\s*$")
@@ -232,14 +233,23 @@ def _check_reference(gene: str, acc: str, seq: str, v: dict, raw: str) -> None:
                 f"{raw!r}: {gene} ({acc}) has {seq[pos - 1]} at {pos}, the variant gives {ref}")
 
 
-def _sequence_of(acc: str, fetcher=None) -> str:
+def _sequence_of(acc: str, fetcher=None, seqs: dict | None = None) -> str:
+    if seqs is not None and acc in seqs:
+        return seqs[acc]
+    seq = _fetch_sequence(acc, fetcher)
+    if seqs is not None:
+        seqs[acc] = seq
+    return seq
+
+
+def _fetch_sequence(acc: str, fetcher=None) -> str:
     from .uniprot import uniprot_record
 
     return uniprot_record(acc, fetcher).sequence
 
 
 def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
-                  cat: Catalog | None = None, fetcher=None) -> Variant:
+                  cat: Catalog | None = None, fetcher=None, _seqs: dict | None = None) -> Variant:
     """Parse one variant and check its reference residue against UniProt.
 
     ``gene`` may be given separately or as a prefix (``ERBB2:p.T798M``, ``HER2 T798M``); aliases
@@ -270,7 +280,7 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
             target = cat.target(gene)
         except KeyError as exc:
             raise UnknownGene(f"{raw!r}: {exc.args[0]}") from None
-        seq = _sequence_of(target.accession, fetcher) if validate else ""
+        seq = _sequence_of(target.accession, fetcher, _seqs) if validate else ""
         if validate:
             _check_reference(target.gene, target.accession, seq, v, raw)
         return Variant(target.gene, target.accession, raw=raw, **v)
@@ -278,7 +288,7 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
     fits = []
     for t in cat.targets:
         try:
-            seq = _sequence_of(t.accession, fetcher)
+            seq = _sequence_of(t.accession, fetcher, _seqs)
         except Exception:  # noqa: BLE001 - a target without a reachable sequence cannot fit
             continue
         try:
@@ -490,6 +500,16 @@ def _classify(cls: str | None, change: str) -> str | None:
     return None
 
 
+def _with_origin(v: Variant, raw: str, row: int, sample: str | None) -> Variant:
+    """A copy of ``v`` with its input origin, sharing the cached hgvs and hash (a frozen
+    dataclass without slots: copying its ``__dict__`` is the cheap equivalent of ``replace``)."""
+    new = object.__new__(Variant)
+    d = new.__dict__
+    d.update(v.__dict__)
+    d["raw"], d["row"], d["sample"] = raw, row, sample
+    return new
+
+
 def _coerce(it, i: int) -> InputRow:
     """One item of an iterable as an input row; anything that is not text becomes a row that
     will be rejected with its type named."""
@@ -539,6 +559,8 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
     good: list[Variant] = []
     bad: list[tuple] = []
     memo: dict[tuple, Variant | VariantError] = {}
+    targets: dict[str, object] = {}
+    seqs: dict[str, str] = {}  # one record lookup per accession, not per row
     for row, g, change, sample, cls in rows:
         g = g or gene
         text = f"{g}:{change}" if g else change
@@ -548,12 +570,14 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
                 raise VariantError(f"item {change or 'None'} is not a variant string"
                                    if change else "empty item (None or NA)")
             if g is not None:
-                try:
-                    cat.target(g)
-                except KeyError:
-                    status = "gene not in catalog"
-                    raise VariantError(f"gene {g} is not in the catalog (targets: "
-                                       f"{', '.join(t.gene for t in cat.targets)})") from None
+                target = targets.get(g)
+                if target is None:
+                    try:
+                        target = targets[g] = cat.target(g)
+                    except KeyError:
+                        status = "gene not in catalog"
+                        raise VariantError(f"gene {g} is not in the catalog (targets: "
+                                           f"{', '.join(t.gene for t in cat.targets)})") from None
             what = _classify(cls, change)
             if what == "non-coding":
                 status = "no protein change"
@@ -564,15 +588,15 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
                                    "protein effect (exon skipping, intron retention) is not predicted")
             if not change:
                 raise VariantError("empty protein change")
-            if keep is not None and g is not None and cat.target(g).gene not in keep:
+            if keep is not None and g is not None and target.gene not in keep:
                 status = "gene not selected"
-                raise VariantError(f"gene {cat.target(g).gene} not selected")
+                raise VariantError(f"gene {target.gene} not selected")
             key = (g, change)
             v = memo.get(key)
             if v is None:
                 try:
                     v = memo[key] = parse_variant(change, g, validate=validate, cat=cat,
-                                                  fetcher=fetcher)
+                                                  fetcher=fetcher, _seqs=seqs)
                 except (VariantError, FetchError) as exc:
                     memo[key] = exc
                     raise
@@ -585,7 +609,7 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
                     and v.kind == "synonymous":
                 # the codon is unchanged: the splice site is the effect
                 v = replace(v, kind="splice", alt=None)
-            good.append(replace(v, raw=text, row=row, sample=sample))
+            good.append(_with_origin(v, text, row, sample))
         except VariantError as exc:
             if isinstance(exc, UnknownGene):
                 status = "gene not in catalog"
