@@ -207,6 +207,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cutoff_args(co)
     _add_source_args(co)
 
+    rp = sub.add_parser("report", help="a review dossier: one self-contained HTML (and PDF)",
+                        description="Summary table, a card per variant (residue in each structure, "
+                                    "sites, damage, therapies, 3D view), figures, and methods and "
+                                    "provenance (files with SHA-256, cut-offs, scoring benchmark, "
+                                    "citations), in one HTML file that opens offline.",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  structkit report --out seed.html            the seed panel\n"
+                               "  structkit report ERBB2:p.T798M TP53:p.R248Q --out r.html --pdf r.pdf\n"
+                               "  structkit report --input cohort.maf --out cohort.html\n\n"
+                               "3D views embed a local 3Dmol.js ($STRUCTKIT_3DMOL_JS or the npm copy "
+                               "under .js/);\n--pdf prints the page with headless Chromium.")
+    rp.add_argument("variants", nargs="*", metavar="VARIANT", help="as for 'structkit impact'")
+    _add_input_args(rp)
+    rp.add_argument("--out", metavar="FILE.html", required=True, help="the HTML report")
+    rp.add_argument("--pdf", metavar="FILE.pdf", help="also print it to PDF (needs Chromium)")
+    rp.add_argument("--title", default="structkit report", help="report title")
+    rp.add_argument("--max-cards", type=int, default=30, metavar="N",
+                    help="variant cards, highest impact score first (default 30)")
+    rp.add_argument("--max-views", type=int, default=10, metavar="N",
+                    help="cards with a 3D view (default 10)")
+    _add_cutoff_args(rp)
+    _add_source_args(rp)
+
     pl = sub.add_parser("plot", help="figures: lollipop over the domain map, distance profile",
                         description="Write a figure; the format follows the --out suffix (.png .svg .pdf).")
     psub = pl.add_subparsers(dest="plot", metavar="FIGURE")
@@ -432,6 +455,22 @@ def _best_status_counts(table: pd.DataFrame, batch) -> dict[str, int]:
     return {STATUSES[i] if i < len(STATUSES) else "other": n for i, n in sorted(counts.items())}
 
 
+def _cmd_report(args) -> int:
+    from .dossier import report
+
+    if Path(args.out).suffix.lower() not in (".html", ".htm"):
+        raise _Usage(f"--out {args.out}: the report is an HTML file (.html)")
+    batch, source = _read_batch(args, "report", default_panel=True)
+    _strict_check(args, batch, "report")
+    out = report(batch, args.out, title=args.title, cutoff=args.cutoff,
+                 metal_cutoff=args.metal_cutoff, fetcher=_fetcher(args), pdf=args.pdf,
+                 max_cards=args.max_cards, max_views=args.max_views,
+                 command="structkit " + " ".join(args.argv))
+    print(f"wrote {out}" + (f" and {args.pdf}" if args.pdf else "") + f" ({source})",
+          file=sys.stderr)
+    return 0
+
+
 def _cmd_cohort(args) -> int:
     from .cohort import cohort_tables
     from .impact import impact_table, summarize, write_table
@@ -606,6 +645,7 @@ def _available(entry) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command is None:
         parser.print_help()
         return 2
@@ -613,7 +653,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
-                    "therapies": _cmd_therapies, "cohort": _cmd_cohort,
+                    "therapies": _cmd_therapies, "cohort": _cmd_cohort, "report": _cmd_report,
                     "plot": _cmd_plot}
         return commands[args.command](args)
     except _Usage as exc:

@@ -484,13 +484,15 @@ def _expand(blocks: list[dict], vi: np.ndarray, rows: np.ndarray,
     order = np.argsort(vi, kind="stable")
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     simple = bool((counts == 1).all())
+    no_samples = not samples.any()
     out = []
     for b in blocks:
         d = b["input_row"]
         if simple:
             src = order[d]
             nb = dict(b)
-            nb["input_row"], nb["sample"] = rows[src], samples[src]
+            nb["input_row"] = rows[src]
+            nb["sample"] = _Const(0, len(d)) if no_samples else samples[src]
             out.append(nb)
             continue
         c = counts[d]
@@ -498,7 +500,8 @@ def _expand(blocks: list[dict], vi: np.ndarray, rows: np.ndarray,
         offs = np.arange(len(take)) - np.repeat(np.cumsum(c) - c, c)
         src = order[starts[d[take]] + offs]
         nb = {k: _take(v, take) for k, v in b.items()}
-        nb["input_row"], nb["sample"] = rows[src], samples[src]
+        nb["input_row"] = rows[src]
+        nb["sample"] = _Const(0, len(src)) if no_samples else samples[src]
         out.append(nb)
     return out
 

@@ -65,6 +65,19 @@ def js_source(js: str | os.PathLike | None = None) -> str:
     return quote(src, safe=":/?#[]@!$&()*+,;=%-._~")
 
 
+def local_3dmol() -> Path | None:
+    """A local 3Dmol.js file: ``$STRUCTKIT_3DMOL_JS`` if it is a file, else the npm copy the
+    README describes (``.js/node_modules/3dmol/build/3Dmol-min.js``) under the working
+    directory or the project checkout; None if there is none."""
+    env = os.environ.get("STRUCTKIT_3DMOL_JS")
+    rel = Path(".js") / "node_modules" / "3dmol" / "build" / "3Dmol-min.js"
+    for cand in ([Path(env)] if env else []) + [Path.cwd() / rel,
+                                                 Path(__file__).resolve().parents[2] / rel]:
+        if cand.is_file():
+            return cand
+    return None
+
+
 class SafeView(py3Dmol.view):
     """py3Dmol.view whose JavaScript arguments are escaped for HTML (see ``js_string``)."""
 
@@ -268,6 +281,8 @@ def save_html(view: SafeView, path: str | os.PathLike, *, embed: bool = False,
     head = ""
     if embed:
         url = getattr(view, "js_url", "")
+        if not url.startswith("file://") and local_3dmol() is not None:
+            url = local_3dmol().resolve().as_uri()
         if not url.startswith("file://"):
             raise ValueError(f"embed=True needs a local 3Dmol.js file, not {url!r} "
                              "(set STRUCTKIT_3DMOL_JS or pass js=path)")

@@ -1,0 +1,371 @@
+"""A review dossier in one file: ``structkit report`` / ``structkit.report(...)``.
+
+One self-contained HTML page (no network needed to open it): a sortable summary table (score,
+mechanism, nearest site, structures, status), a card per variant (the residue in each structure
+in UniProt and author numbering with the mapping method, sites and distances, damage evidence,
+therapy relations, agreement, a 3D view centred on the residue), figures (lollipop with domain
+and site tracks, distance profile, therapy heat map) as embedded PNG, and methods and
+provenance generated from the run (structkit version, every structure file with its SHA-256 and
+where it came from, numbering methods, cut-offs, the scoring method and its benchmark, the
+structures' primary citations from their files, method references). Every text a user reads is
+HTML-escaped; the page reads without JavaScript except the 3D viewers (embedded 3Dmol.js from a
+local copy; without one the cards say so). ``pdf=`` prints the page through headless Chromium.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+
+__all__ = ["report", "structure_citation"]
+
+METHOD_REFERENCES = [
+    ("Secondary structure", "DSSP: Kabsch W, Sander C (1983) Biopolymers 22:2577-2637; computed "
+                            "by structkit.dssp (same states as mkdssp 4.2)"),
+    ("Solvent accessibility", "Shrake A, Rupley JA (1973) J Mol Biol 79:351-371 (biotite); RSA "
+                              "scale: Tien MZ et al. (2013) PLoS ONE 8:e80635"),
+    ("Damage features", "after Missense3D: Ittisoponpisan S et al. (2019) J Mol Biol "
+                        "431:2197-2212"),
+    ("Homolog alignment (TP53)", "the EVE alignment: Frazer J et al. (2021) Nature 599:91-95"),
+    ("Validation data (TP53)", "yeast transactivation of TP53 mutants: Kato S et al. (2003) PNAS "
+                               "100:8424-8429 (even codons used for development)"),
+]
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;
+color:#222;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:2em}
+table{border-collapse:collapse;font-size:0.85em;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 6px;
+vertical-align:top;text-align:left}th{background:#f3f3f3}th.sort{cursor:pointer}
+.card{border:1px solid #ccc;border-radius:6px;padding:8px 14px;margin:16px 0;page-break-inside:avoid}
+.muted{color:#666;font-size:0.85em}.viewer{width:640px;height:360px;position:relative;border:1px solid #eee}
+img.fig{max-width:100%;height:auto;border:1px solid #eee}
+.score{font-weight:bold}
+@media print{.viewer{display:none}.noprint{display:none}}
+"""
+
+SORT_JS = """
+document.querySelectorAll('table.sortable').forEach(function(t){
+  t.querySelectorAll('th').forEach(function(th, i){
+    th.classList.add('sort');
+    th.addEventListener('click', function(){
+      var rows = Array.from(t.tBodies[0].rows), asc = th.dataset.asc !== '1';
+      rows.sort(function(a, b){
+        var x = a.cells[i].textContent, y = b.cells[i].textContent;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+        return asc ? c : -c;
+      });
+      th.dataset.asc = asc ? '1' : '0';
+      rows.forEach(function(r){ t.tBodies[0].appendChild(r); });
+    });
+  });
+});
+"""
+
+
+def _e(x) -> str:
+    """Escaped text of a cell ('' for missing)."""
+    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
+        return ""
+    if isinstance(x, float):
+        return escape(f"{x:.2f}")
+    return escape(str(x))
+
+
+def _table(df: pd.DataFrame, sortable: bool = False, cls: str = "") -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+                   for row in df.itertuples(index=False))
+    klass = " ".join(x for x in ("sortable" if sortable else "", cls) if x)
+    return f'<table class="{klass}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _png(fig, dpi: int = 110) -> str:
+    """An <img> of a matplotlib figure, embedded as base64 PNG."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img class="fig" alt="figure" src="data:image/png;base64,{data}">'
+
+
+def structure_citation(path: str | Path) -> str:
+    """The primary citation a structure file carries (PDB JRNL records, or mmCIF ``_citation``
+    with id ``primary``): 'authors (year) title. journal. doi' as far as the file has it; ''."""
+    p = Path(path)
+    from .structure import _read_text
+
+    try:
+        text = _read_text(p)
+    except (OSError, ValueError):
+        return ""
+    if text.lstrip().startswith("data_"):
+        import gemmi
+
+        try:
+            block = gemmi.cif.read_string(text).sole_block()
+        except (RuntimeError, ValueError):
+            return ""
+        t = block.find("_citation.", ["id", "title", "journal_abbrev", "year",
+                                      "pdbx_database_id_DOI"])
+        for row in t:
+            if row[0] == "primary":
+                parts = [gemmi.cif.as_string(row[i]) for i in range(1, 5)]
+                return ". ".join(x for x in parts if x and x not in ("?", "."))
+        return ""
+    fields: dict[str, list[str]] = {}
+    for ln in text.splitlines():
+        if ln.startswith("JRNL"):
+            key = ln[12:16].strip()
+            fields.setdefault(key, []).append(ln[19:79].strip())
+    if not fields:
+        return ""
+    auth = re.sub(r",(?=\S)", ", ", "".join(fields.get("AUTH", [])))
+    title = re.sub(r"\s+", " ", " ".join(fields.get("TITL", []))).strip()
+    ref = re.sub(r"\s+", " ", " ".join(fields.get("REF", []))).strip()
+    doi = " ".join(fields.get("DOI", [])).strip()
+    out = ". ".join(x for x in (auth, title, ref) if x)
+    return out + (f". doi:{doi}" if doi else "")
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _origin(path: str, fetcher) -> str:
+    p = Path(path).resolve()
+    for label, root in (("cache", fetcher.cache_dir), ("mirror", fetcher.mirror)):
+        if root and not str(root).lower().startswith(("http://", "https://")):
+            try:
+                p.relative_to(Path(root).resolve())
+                return label if label == "mirror" else "cache (downloaded or copied earlier)"
+            except ValueError:
+                continue
+    return "user file"
+
+
+def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, views: dict) -> str:
+    out = []
+    t = table.astype({c: object for c in ("gene", "variant", "pdb_id", "chain", "site", "status",
+                                          "numbering_method", "via", "icode", "res_name",
+                                          "damage", "effect", "detail")})
+    for i, r in enumerate(summary.itertuples(index=False)):
+        rows = t[(t.gene == r.gene) & (t.variant == r.variant)]
+        head = (f'<h3 id="v{i}">{_e(r.gene)} {_e(r.variant)} '
+                f'<span class="muted">({_e(r.consequence)}; {_e(r.status)})</span></h3>')
+        score = "" if pd.isna(r.impact_score) else f"{r.impact_score:.2f}"
+        verdict = (f'<p><span class="score">impact score {_e(score) or "n/a"}</span>, mechanism '
+                   f'<b>{_e(r.mechanism)}</b>: {_e(r.mechanism_evidence)}'
+                   + (f"; agreement {_e(r.agreement)}" if r.agreement else "")
+                   + (f"; evolution {_e(r.evolution)}" if r.evolution else "") + "</p>")
+        placed = rows[rows.pdb_id.notna() & (rows.pdb_id != "")]
+        if len(placed):
+            per = placed.assign(
+                author=[("" if pd.isna(a) else f"{int(a)}{ic or ''}")
+                        for a, ic in zip(placed.author_num, placed.icode, strict=True)],
+                uniprot=placed.structure_position.astype(object))
+            per = per.sort_values("min_dist_A", kind="stable").drop_duplicates(
+                ["pdb_id", "chain", "site"])
+            res = per[["pdb_id", "chain", "uniprot", "author", "res_name", "numbering_method", "via",
+                       "status", "site", "min_dist_A", "in_site", "damage"]].rename(columns={
+                           "uniprot": "UniProt pos (structure's protein)", "author": "author num",
+                           "min_dist_A": "min dist A"})
+            where = _table(res.head(60))
+        else:
+            detail = rows.detail.iloc[0] if len(rows) else ""
+            where = f"<p>Not placed on structures: {_e(detail)}</p>"
+        m = matrix[(matrix.gene == r.gene) & (matrix.variant == r.variant)] if len(matrix) else matrix
+        ther = (_table(m[["therapy", "modality", "relation", "min_dist_A", "pdb_id",
+                          "structure_residue", "evidence_level", "note"]])
+                if len(m) else "")
+        view = views.get((r.gene, r.variant), "")
+        out.append(f'<section class="card">{head}{verdict}'
+                   f"<h4>Residue in each structure (UniProt and author numbering)</h4>{where}"
+                   + (f"<h4>Therapies</h4>{ther}" if ther else "") + view + "</section>")
+    return "\n".join(out)
+
+
+def _view_html(gene: str, variant: str, pdb_id: str, fetcher) -> str:
+    from .view import view_variants
+
+    v = view_variants(pdb_id, [f"{gene}:{variant}"], width=640, height=360)
+    return (f'<h4>3D view: {_e(pdb_id)}</h4><div class="viewer">{v._make_html()}</div>'
+            '<noscript><p class="muted">The 3D view needs JavaScript.</p></noscript>')
+
+
+def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
+           cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
+           fetcher=None, pdf: str | Path | None = None, max_cards: int = 30,
+           max_views: int = 10, command: str | None = None) -> Path:
+    """Write the review dossier of ``variants`` (as for ``impact_table``) to ``out`` (.html).
+
+    ``max_cards`` variant cards (highest impact score first; the summary table lists all),
+    ``max_views`` of them with a 3D view (on the structure of the nearest site). ``pdf`` also
+    prints the page to PDF through headless Chromium. ``command`` is recorded in the methods.
+    Returns the HTML path.
+    """
+    from .fetch import default_fetcher
+    from .files import atomic_write
+    from .impact import impact_table, summarize
+    from .plots import distance_profile, lollipop, therapy_heatmap
+    from .therapy import therapy_matrix
+    from .view import local_3dmol
+
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"report {out}: the report is an HTML file (.html)")
+    fetcher = fetcher or default_fetcher()
+    table = impact_table(variants, structures, cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
+    placed = table[table.kind.notna()]
+    summary = summarize(placed, fetcher=fetcher)
+    matrix = therapy_matrix(None, cutoff=cutoff, metal_cutoff=metal_cutoff, table=table,
+                            verdict=False, fetcher=fetcher) if len(placed) else pd.DataFrame()
+    order = summary.sort_values("impact_score", ascending=False, kind="stable", na_position="last")
+    # figures
+    figs = []
+    for gene in dict.fromkeys(summary.gene):
+        rows = placed[placed.gene.astype(str) == gene].drop_duplicates("input_row")
+        items = [f"{g}:{v}" for g, v in zip(rows.gene.astype(str), rows.variant.astype(str),
+                                            strict=True)]
+        acc = str(rows.accession.iloc[0])
+        direct = placed[(placed.accession.astype(str) == acc) & (placed.via.astype(str) == "direct")
+                        & placed.status.isin(["mapped", "reference mismatch"])
+                        & (placed.site.astype(str) != "")
+                        & ~placed.pdb_id.astype(str).str.startswith("AF-")]
+        sites = tuple(dict.fromkeys(direct.pdb_id.astype(str)))[:2]
+        try:
+            figs.append((f"{gene}: variants over the domain map", _png(lollipop(
+                items, gene, sites_from=sites))))
+        except (ValueError, KeyError) as exc:
+            figs.append((f"{gene}: lollipop not drawn", f"<p>{_e(exc)}</p>"))
+    top = order.head(30)
+    sub = placed[placed.variant.astype(str).isin(set(top.variant)) & placed.min_dist_A.notna()]
+    if len(sub):
+        figs.append(("Distance of each variant to each site (top 30 by impact score)",
+                     _png(distance_profile(sub))))
+    if len(matrix) and matrix.min_dist_A.notna().any():
+        figs.append(("Therapy relations", _png(therapy_heatmap(matrix))))
+    # 3D views: on the structure of the nearest site, for the first max_views cards
+    js = local_3dmol()
+    views = {}
+    view_note = ""
+    if js is None:
+        view_note = ("3D views are left out: no local 3Dmol.js (set STRUCTKIT_3DMOL_JS or install "
+                     "the npm copy under .js/ as the README says).")
+    else:
+        for r in order.head(min(max_cards, max_views)).itertuples(index=False):
+            if isinstance(r.nearest_pdb_id, str) and r.nearest_pdb_id:
+                try:
+                    views[r.gene, r.variant] = _view_html(r.gene, r.variant, r.nearest_pdb_id,
+                                                          fetcher)
+                except (ValueError, KeyError, LookupError) as exc:
+                    views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
+    # provenance
+    files = placed[placed.source_file.notna()].drop_duplicates("source_file")
+    prov_rows = []
+    for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
+        prov_rows.append({"structure": pid, "file": Path(path).name, "sha256": _sha256(path),
+                          "obtained from": _origin(path, fetcher),
+                          "primary citation (from the file)": structure_citation(path)})
+    prov = pd.DataFrame(prov_rows)
+    numbering = placed[placed.numbering_method.notna()].astype(
+        {"pdb_id": object, "chain": object, "numbering_method": object}).drop_duplicates(
+        ["pdb_id", "chain"])[["pdb_id", "chain", "numbering_method"]]
+    from .verdict import VALIDATION_NOTE
+
+    shown = summary[["gene", "variant", "consequence", "n_rows", "impact_score", "mechanism",
+                     "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
+                     "nearest_author_num", "covered_by", "status"]]
+    links = "".join(f'<li><a href="#v{i}">{_e(g)} {_e(v)}</a></li>'
+                    for i, (g, v) in enumerate(zip(summary.gene, summary.variant, strict=True))
+                    if i < max_cards)
+    shown_cards = summary.loc[order.index[:max_cards]].reset_index(drop=True)
+    lib = ""
+    if views and js is not None:
+        text = Path(js).read_text(encoding="utf-8")
+        text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
+        lib = f"<script>{text}</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>"
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    n_in = int(table.input_row.nunique()) if len(table) else 0
+    body = f"""
+<h1>{_e(title)}</h1>
+<p class="muted">structkit {_e(__version__)}, {_e(now)}; {n_in} input items, {len(summary)} variants;
+positions in UniProt numbering, author numbers as in each file; contact cut-off {cutoff:g} A,
+metal {metal_cutoff:g} A.</p>
+<h2>Summary</h2>
+<p class="muted noprint">Click a column header to sort.</p>
+<div style="overflow-x:auto">{_table(shown, sortable=True)}</div>
+<h2>Figures</h2>
+{"".join(f"<h3>{_e(t)}</h3>{img}" for t, img in figs)}
+<h2>Variants</h2>
+<p class="muted">{len(shown_cards)} of {len(summary)} variants, highest impact score first.
+{_e(view_note)}</p>
+<ul class="noprint">{links}</ul>
+{_cards(placed, shown_cards, matrix, views)}
+<h2>Methods and provenance</h2>
+<p>Command: <code>{_e(command or "structkit.report(...)")}</code></p>
+<p>Each variant is placed from UniProt numbering onto each structure's residues (DBREF or
+sequence alignment; HER2 variants also onto EGFR kinase-drug complexes through the HER2-EGFR
+alignment, marked 'via'); the reference residue is checked. Sites are computed from the
+complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy atoms (metal
+{metal_cutoff:g} A). Distances are between heavy atoms, in A.</p>
+<p>Scoring: {_e(VALIDATION_NOTE)}</p>
+<h3>Structure files</h3>
+{_table(prov) if len(prov) else "<p>No structure was read.</p>"}
+<h3>Numbering of each chain</h3>
+{_table(numbering) if len(numbering) else ""}
+<h3>Method references</h3>
+<ul>{"".join(f"<li><b>{_e(a)}</b>: {_e(b)}</li>" for a, b in METHOD_REFERENCES)}</ul>
+"""
+    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{_e(title)}</title><style>{CSS}</style>\n{lib}</head>\n<body>{body}"
+            f"<script>{SORT_JS}</script></body></html>\n")
+    with atomic_write(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    if pdf is not None:
+        print_pdf(out, pdf)
+    return out
+
+
+def print_pdf(html: str | Path, pdf: str | Path, timeout: float = 180) -> Path:
+    """Print an HTML file to PDF with headless Chromium, with the network shut off."""
+    from .files import atomic_write
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or \
+        shutil.which("google-chrome")
+    if chromium is None:
+        raise RuntimeError("PDF output needs Chromium (chromium on PATH); the HTML report was written")
+    pdf = Path(pdf)
+    with tempfile.TemporaryDirectory(prefix="structkit-chromium-") as profile, \
+            atomic_write(pdf) as tmp:
+        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
+               "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND",
+               f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               "--virtual-time-budget=20000", f"--print-to-pdf={tmp}",
+               Path(html).resolve().as_uri()]
+        subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            raise RuntimeError(f"Chromium wrote no PDF for {html}")
+    return pdf

@@ -1,0 +1,117 @@
+"""`structkit report`: one self-contained HTML (and PDF) from real structures, checked in a real
+headless Chromium with the network shut off."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import subprocess
+
+import pytest
+from test_view import need_browser
+
+from structkit import report
+from structkit.catalog import catalog
+from structkit.cli import main
+from structkit.dossier import structure_citation
+from structkit.variants import parse_variants
+
+
+@pytest.fixture(scope="module")
+def seed_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "seed.html"
+    panel = [(v["gene"], v["change"]) for v in catalog().seed_panel]
+    report(panel, out, title='Seed <script>alert("x")</script> & co', max_views=3)
+    return out
+
+
+def test_report_has_the_summary_cards_figures_and_provenance(seed_report):
+    page = seed_report.read_text()
+    n = len(catalog().seed_panel)
+    summary = page.split('class="sortable"')[1].split("</table>")[0]
+    assert summary.count("<tr>") == n + 1  # header + one row per variant
+    assert page.count('<section class="card">') == n
+    # figures are embedded PNGs of sensible size
+    imgs = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(imgs) >= 3  # a lollipop per gene, the distance profile, the therapy heat map
+    from PIL import Image
+
+    for data in imgs:
+        w, h = Image.open(io.BytesIO(base64.b64decode(data))).size
+        assert 100 < w < 4000 and 100 < h < 4000
+    assert len(re.findall(r"<td>([0-9a-f]{64})</td>", page)) >= 5  # files with SHA-256
+    assert "Kato et al. 2003" in page and "0.896" in page
+    assert "Tien MZ et al. (2013)" in page and "Kabsch W, Sander C (1983)" in page
+
+
+def test_report_lists_each_file_with_its_checksum(seed_report, data_dir):
+    page = seed_report.read_text()
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([0-9a-f]{64})</td>"
+                      r"<td>([^<]+)</td>", page)
+    assert rows
+    for _pid, name, sha, origin in rows:
+        src = data_dir / ("alphafold" if name.startswith("AF-") else "pdb") / name
+        assert hashlib.sha256(src.read_bytes()).hexdigest() == sha
+        assert origin == "mirror"
+
+
+def test_primary_citation_comes_from_the_file(data_dir):
+    cite = structure_citation(data_dir / "pdb" / "1n8z.pdb")
+    # Cho et al. (2003) Nature 421:756, as the JRNL records of the file give it
+    assert cite.startswith("H.-S.CHO, K.MASON") and "HERCEPTIN FAB" in cite
+    assert "NATURE V. 421 756 2003" in cite and cite.endswith("doi:10.1038/NATURE01392")
+    assert structure_citation(data_dir / "pdb" / "1tup.pdb") == ""  # header-stripped file
+
+
+def test_everything_a_user_reads_is_escaped(seed_report):
+    page = seed_report.read_text()
+    assert '<script>alert("x")</script>' not in page
+    assert "Seed &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in page
+    # nothing is loaded from elsewhere: no external src= or link href
+    assert not re.search(r'(?:src|href)\s*=\s*["\']?(?:https?:)?//', page)
+
+
+def test_report_renders_offline_in_chromium(seed_report, tmp_path):
+    chromium, _ = need_browser()
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
+           "--enable-unsafe-swiftshader", "--host-resolver-rules=MAP * ~NOTFOUND",
+           f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
+           "--dump-dom", seed_report.resolve().as_uri()]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=180).stdout
+    assert dom.count("<canvas") >= 3  # the three 3D viewers drew their canvases
+    assert dom.count('<section class="card">') == len(catalog().seed_panel)
+
+
+def test_pdf_pages_and_text(seed_report, tmp_path):
+    need_browser()
+    from pypdf import PdfReader
+
+    from structkit.dossier import print_pdf
+
+    pdf = print_pdf(seed_report, tmp_path / "seed.pdf")
+    reader = PdfReader(pdf)
+    text = " ".join(p.extract_text() for p in reader.pages)
+    assert len(reader.pages) >= 5
+    for needle in ("p.R248Q", "p.T798M", "1TSR", "3PP0", "Methods and provenance"):
+        assert needle in text, needle
+
+
+def test_report_on_the_tp53_hotspot_rows(tmp_path, data_dir):
+    batch = parse_variants(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv", genes=["TP53"])
+    out = report(batch, tmp_path / "tp53.html", max_cards=5, max_views=0)
+    page = out.read_text()
+    distinct = len({v.hgvs for v in batch.variants})
+    summary = page.split('class="sortable"')[1].split("</table>")[0]
+    assert summary.count("<tr>") == distinct + 1
+    assert page.count('<section class="card">') == 5
+    assert "I255del" in page
+
+
+def test_report_command(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "TP53:p.R248Q", "--out", str(out), "--max-views", "0"]) == 0
+    assert f"structkit report TP53:p.R248Q --out {out} --max-views 0" in out.read_text()
+    assert main(["report", "TP53:p.R248Q", "--out", str(tmp_path / "r.txt")]) == 2
+    assert "the report is an HTML file" in capsys.readouterr().err
