@@ -95,3 +95,31 @@ def test_fetch_one_entry(capsys, tmp_path, data_dir):
 def test_fetch_bad_id(capsys):
     code, out, _ = run(capsys, "fetch", "../../etc/passwd")
     assert code == 1 and "invalid PDB ID '../../etc/passwd'" in out
+
+
+def test_terminal_output_fits_120_columns(capsys):
+    code, out, _ = run(capsys, "impact")
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 120
+    code, wide, _ = run(capsys, "impact", "--wide")
+    assert code == 0 and "evidence" in wide.splitlines()[3]
+
+
+def test_xlsx_has_summary_provenance_frozen_header_and_filters(tmp_path, capsys, data_dir):
+    import hashlib
+
+    from openpyxl import load_workbook
+
+    out = tmp_path / "t.xlsx"
+    code, _, _ = run(capsys, "impact", "TP53:p.R248Q", "TP53:p.R175H", "--structures", "1TSR",
+                     "--out", str(out))
+    assert code == 0
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["impact", "summary", "provenance"]
+    for ws in wb:
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+    assert [c.value for c in wb["summary"][2][:2]] == ["TP53", "p.R248Q"]
+    prov = {r[0].value: r[1].value for r in wb["provenance"].iter_rows(min_row=2)}
+    sha = hashlib.sha256((data_dir / "pdb" / "1tsr.pdb").read_bytes()).hexdigest()
+    assert prov["structure 1TSR"].endswith(f"sha256:{sha}")
+    assert prov["cutoff_A"] == "4.0" and prov["structkit_version"]

@@ -52,3 +52,51 @@ def test_distance_profile_needs_distances():
     with pytest.raises(ValueError, match="no site distances"):
         distance_profile(pd.DataFrame({"min_dist_A": [np.nan], "site": [""], "gene": ["TP53"],
                                        "variant": ["p.R248Q"], "position": [248]}))
+
+
+@pytest.mark.parametrize("gene, sites", [("TP53", ("1TSR",)), ("ERBB2", ("1N8Z", "1S78", "3PP0"))])
+def test_lollipop_labels_never_overlap_and_ticks_are_counts(data_dir, gene, sites):
+    fig = lollipop(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv", gene, sites_from=sites)
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if "/" in t.get_text()
+             or t.get_text()[:1].isalpha() and t.get_text()[1:2].isdigit()]
+    assert len(boxes) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not any(b.overlaps(legend) for b in boxes)
+    ticks = [t for t in ax.get_yticks()]
+    assert ticks and all(t >= 0 and float(t).is_integer() for t in ticks)
+    classes = {c.get_label() for c in ax.collections}
+    assert "missense" in classes and "in-frame" in classes  # I255del, N131del; Y772_A775dup
+
+
+def test_lollipop_counts_a_sample_once_per_change(data_dir):
+    from structkit.variants import parse_variants
+
+    laml = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz", genes=["TP53"]).variants
+    twice = laml + laml  # every row given again: the same samples, the same changes
+    ax = lollipop(twice, "TP53").axes[0]
+    assert ax.get_ylabel() == "samples with the change"
+    n_pairs = len({(v.sample, v) for v in laml})
+    assert ax.get_title().startswith(f"TP53: {n_pairs} sample-variant pairs")
+
+
+def test_distance_profile_of_hundreds_of_variants_stays_a_sane_size(data_dir, tmp_path):
+    from PIL import Image
+
+    from structkit import impact_table, parse_variants
+
+    batch = parse_variants(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv",
+                           genes=["TP53", "ERBB2"])
+    t = impact_table(batch, damage=False)
+    n = t[t.min_dist_A.notna()].drop_duplicates(["gene", "variant"]).shape[0]
+    assert n > 400  # 456 measured of the 513 distinct TP53/ERBB2 hotspot variants
+    fig = distance_profile(t)
+    assert f"50 of {n} variants" in fig.axes[0].get_title()
+    png = tmp_path / "d.png"
+    fig.savefig(png, dpi=200)  # what 'structkit plot distances' writes
+    w, h = Image.open(png).size
+    assert w < 4000 and h < 4000

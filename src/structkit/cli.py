@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -153,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="homolog alignment (A2M/A3M/Stockholm, query first) for the impact score; "
                         "default: the catalog's (msa/P04637.a2m for TP53)")
     i.add_argument("--progress", action="store_true", help="show a progress bar")
+    i.add_argument("--wide", action="store_true",
+                   help="print the summary without clipping (default: fits 120 columns)")
     _add_source_args(i)
 
     th = sub.add_parser("therapies", help="variant x therapy matrix (antibodies, inhibitors, DNA/zinc)",
@@ -289,7 +292,7 @@ def _cmd_fetch(args) -> int:
             src = "not available offline" if isinstance(exc, NotAvailableOffline) else "failed"
             rows.append({"kind": kind, "id": key, "source": src, "path": str(exc)})
     df = pd.DataFrame(rows)
-    print(df.to_string(index=False))
+    print(_left(df))
     counts = df.source.value_counts().to_dict()
     print("\nsummary: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0 if df.source.isin(["cache", "mirror", "network"]).all() else 1
@@ -400,31 +403,35 @@ def _cmd_impact(args) -> int:
         # streamed in chunks of input rows: memory follows the distinct variants, not the rows
         table = write_impact(batch, args.out, **kw)
         print(f"wrote the table of {batch.n_rows} input items to {args.out}", file=sys.stderr)
+        summary = summarize(table, msa=args.msa, fetcher=fetcher)
     else:
-        table = impact_table(batch, **kw)
+        full = impact_table(batch, **kw)
+        table = full[full.kind.notna()]
+        summary = summarize(table, msa=args.msa, fetcher=fetcher)
         if args.out:
-            write_table(table, args.out)
-            print(f"wrote {len(table)} rows to {args.out}", file=sys.stderr)
-        table = table[table.kind.notna()]
-    summary = summarize(table, msa=args.msa, fetcher=fetcher)
+            write_table(full, args.out, sheets={"summary": summary})
+            print(f"wrote {len(full)} rows to {args.out}"
+                  + (" (sheets impact, summary, provenance)" if args.out.endswith(".xlsx") else ""),
+                  file=sys.stderr)
     if args.summary_out:
         write_table(summary, args.summary_out)
-    print(f"# structkit {__version__} impact: {batch.n_rows} input items from {source} "
-          f"({len(batch)} variants, {len(set(batch.variants))} distinct); cut-off {args.cutoff} A "
-          f"(metal {args.metal_cutoff} A); positions in UniProt numbering, 'nearest' in the "
-          "structure's author numbering")
+    print(f"# structkit {__version__} impact: {batch.n_rows} input items from {_clip(source, 50)} "
+          f"({len(batch)} variants, {len(set(batch.variants))} distinct)")
+    print(f"# cut-off {args.cutoff:g} A (metal {args.metal_cutoff:g} A); positions in UniProt "
+          "numbering, 'nearest' in the structure's author numbering")
     print("# impact_score: probability of damage (>= 0.5 likely damaging), see README 'The verdict'")
     if len(summary):
-        print(_summary_text(summary))
-    print("input items by best status: " + ", ".join(
-        f"{k} {v}" for k, v in _best_status_counts(table, batch).items()))
+        print(_summary_text(summary, wide=args.wide))
+    print(textwrap.fill("input items by best status: " + ", ".join(
+        f"{k} {v}" for k, v in _best_status_counts(table, batch).items()), 120))
     if len(batch.unplaced):
         why = batch.unplaced.status.value_counts().to_dict()
-        print(f"{len(batch.unplaced)} input items give no variant ("
-              + ", ".join(f"{k} {v}" for k, v in why.items()) + "): rows with that status in "
-              "the table" + ("" if args.out else " (--out to keep them)"))
+        print(textwrap.fill(f"{len(batch.unplaced)} input items give no variant ("
+                            + ", ".join(f"{k} {v}" for k, v in why.items()) + "): rows with that "
+                            "status in the table" + ("" if args.out else " (--out to keep them)"),
+                            120))
         for r in batch.unplaced.head(5).itertuples():
-            print(f"  row {r.row}: {r.reason}")
+            print(_clip(f"  row {r.row}: {r.reason}", 120))
     return 0
 
 
@@ -539,7 +546,12 @@ def _cmd_therapies(args) -> int:
     return 0
 
 
-def _summary_text(summary: pd.DataFrame) -> str:
+def _clip(text, width: int) -> str:
+    text = "" if text is None or (isinstance(text, float) and text != text) else str(text)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _summary_text(summary: pd.DataFrame, wide: bool = False) -> str:
     """The printed summary: score, mechanism and the nearest site with its structure residue;
     a residue of a family stand-in is labelled with its protein (e.g. 'EGFR 790')."""
     import pandas as pd
@@ -550,15 +562,29 @@ def _summary_text(summary: pd.DataFrame) -> str:
         if isinstance(r.nearest_site, str) and r.nearest_site:
             prot = f"{r.nearest_protein} " if r.nearest_protein != r.gene else ""
             num = "" if pd.isna(r.nearest_author_num) else f" {prot}{int(r.nearest_author_num)}"
-            near = (f"{r.nearest_site} {r.nearest_dist_A:.2f} A "
-                    f"({r.nearest_pdb_id} {r.nearest_chain}{num})")
+            site = r.nearest_site if wide else _clip(r.nearest_site, 22)
+            near = (f"{site} {r.nearest_dist_A:.2f} A "
+                    f"({r.nearest_pdb_id} {r.nearest_chain}{num})")  # the residue is never clipped
         score = "" if pd.isna(r.impact_score) else f"{r.impact_score:.2f}"
-        row = {"gene": r.gene, "variant": r.variant, "score": score, "mechanism": r.mechanism,
-               "agreement": r.agreement, "nearest site": near}
+        row = {"gene": r.gene, "variant": _clip(r.variant, 16), "score": score,
+               "mechanism": _clip(r.mechanism, 28), "nearest site": near}
+        if wide:  # everything, unclipped: agreement over chains and the evidence too
+            row.update(variant=r.variant, mechanism=r.mechanism, agreement=r.agreement,
+                       **{"nearest site": near, "evidence": r.mechanism_evidence})
         if (summary.n_rows > 1).any():
             row = {"rows": r.n_rows, **row}
         rows.append(row)
-    return pd.DataFrame(rows).to_string(index=False, max_colwidth=60)
+    return _left(pd.DataFrame(rows))
+
+
+def _left(df: pd.DataFrame) -> str:
+    """``df`` as text with text columns left-aligned (paths and names read from the left)."""
+    def fmt(width: int):
+        return ("{:<" + str(width) + "}").format
+
+    text_cols = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) in ("str", "string")]
+    return df.to_string(index=False, justify="left", formatters={
+        c: fmt(max(len(str(c)), int(df[c].astype(str).str.len().max() or 0))) for c in text_cols})
 
 
 def _apply_env(args) -> None:
@@ -603,6 +629,9 @@ def _cmd_sites(args) -> int:
 
 
 def _cmd_plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: never a window
     from .catalog import catalog
     from .plots import distance_profile, lollipop
 

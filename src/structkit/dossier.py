@@ -225,6 +225,9 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     prints the page to PDF through headless Chromium. ``command`` is recorded in the methods.
     Returns the HTML path.
     """
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures go into the file
     from .fetch import default_fetcher
     from .files import atomic_write
     from .impact import impact_table, summarize

@@ -1276,13 +1276,56 @@ def _arrow(df: pd.DataFrame):
     return pa.Table.from_arrays(cols, schema=pa.schema(fields))
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+def provenance(df: pd.DataFrame) -> pd.DataFrame:
+    """Key/value rows saying how a table was made: structkit and package versions, cut-offs,
+    methods, the command line, and every structure file the table used with its SHA-256."""
+    import hashlib
+    import platform
+    import sys
+
+    rows = [("structkit_version", __version__), ("python", platform.python_version()),
+            ("pandas", pd.__version__), ("numpy", np.__version__),
+            ("command", " ".join(sys.argv) if sys.argv and sys.argv[0] else ""),
+            ("positions", "UniProt numbering; author_num as in each structure file"),
+            ("distances", "minimum heavy-atom distances in A; sites from the complexes"),
+            ("secondary structure", "DSSP 8-state (structkit.dssp; Kabsch and Sander 1983)"),
+            ("accessibility", "Shrake-Rupley SASA; RSA on the Tien et al. 2013 scale; buried < 9 %")]
+    rows += [(k, v) for k, v in sorted(df.attrs.items())]
+    if "source_file" in df.columns:
+        files = df[["pdb_id", "source_file"]].dropna().drop_duplicates("source_file")
+        for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
+            try:
+                h = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                h = "file no longer readable"
+            rows.append((f"structure {pid}", f"{path} sha256:{h}"))
+    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["key", "value"])
+
+
+def _dress_sheet(ws, frame: pd.DataFrame) -> None:
+    """Frozen header row, filters, and column widths from the content (at most 60)."""
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "A2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+    for j, c in enumerate(frame.columns, start=1):
+        sample = frame[c].astype(object).head(200).map(lambda x: len(str(x)) if x is not None else 0)
+        width = max([len(str(c))] + sample.tolist()) + 2
+        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width))
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, sheets: dict | None = None,
+                sheet: str = "impact") -> Path:
     """Write a table by suffix (.csv .tsv .xlsx .parquet .md .html), atomically.
 
     The file is written to a temporary name in the same directory and renamed, so a failure
     never leaves a half-written table. CSV/TSV/XLSX text cells that a spreadsheet could run as a
     formula are neutralised with a leading apostrophe (``neutralise_cells``); Markdown cells are
-    escaped; HTML is escaped.
+    escaped; HTML is escaped. XLSX: the table in sheet ``sheet``, ``sheets`` (name -> frame,
+    e.g. the summary) after it, and a ``provenance`` sheet (versions, cut-offs, methods,
+    command, structure files with SHA-256); every sheet with a frozen header, filters and
+    column widths.
     """
     from .files import atomic_write
 
@@ -1302,10 +1345,14 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
                                       quoting_style="needed")
             pacsv.write_csv(_arrow(df), tmp, write_options=opts)
         elif suffix == ".xlsx":
+            extra = {k: neutralise_cells(v, xml=True) for k, v in (sheets or {}).items()}
             with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                df.to_excel(xl, sheet_name="impact", index=False)
-                prov = pd.DataFrame(sorted(df.attrs.items()), columns=["key", "value"])
+                for name, frame in {sheet: df, **extra}.items():
+                    frame.to_excel(xl, sheet_name=name[:31], index=False)
+                    _dress_sheet(xl.sheets[name[:31]], frame)
+                prov = provenance(df)
                 prov.to_excel(xl, sheet_name="provenance", index=False)
+                _dress_sheet(xl.sheets["provenance"], prov)
         elif suffix == ".parquet":
             out = df.copy()
             for c in out.columns:

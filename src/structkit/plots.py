@@ -13,19 +13,21 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt  # the backend is matplotlib's choice (inline in notebooks,
+import numpy as np  # Agg without a display); the command line picks Agg itself
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .catalog import catalog  # noqa: E402
-from .uniprot import uniprot_record  # noqa: E402
-from .variants import Variant, parse_variants  # noqa: E402
+from .catalog import catalog
+from .uniprot import uniprot_record
+from .variants import CONSEQUENCE, Variant, parse_variants
 
 __all__ = ["lollipop", "distance_profile", "site_positions", "therapy_heatmap"]
 
+CLASS_COLORS = {"missense": "#d62728", "truncating": "#1a1a1a", "in-frame": "#8c564b",
+                "splice": "#ff7f0e", "extension": "#9467bd", "synonymous": "#bdbdbd"}
+MAX_PROFILE_VARIANTS = 50  # distance profile: more variants are summarised, not drawn
+MAX_FIGURE_IN = 18.0  # inches: at 200 dpi a figure stays under 3,600 px on each side
 DOMAIN_COLORS = ["#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#fc9272", "#c7e9c0"]
 SITE_COLORS = ["#1e90ff", "#8b4513", "#ff8c00", "#2ca02c", "#9467bd", "#e377c2", "#17becf"]
 
@@ -44,13 +46,18 @@ def site_positions(structure_ids: list[str] | tuple[str, ...]) -> dict[str, set[
     return out
 
 
-def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 8,
+def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 10,
              title: str | None = None):
     """Lollipop plot of variant counts per position over the domain map of ``gene``.
 
     ``variants``: Variant objects, strings, or a file (MAF/CSV/TSV) read with ``parse_variants``.
-    Only variants of ``gene`` are counted; ``sites_from`` names catalog structures whose computed
-    sites are marked under the axis. Returns the matplotlib Figure.
+    Only variants of ``gene`` are counted: once per (sample, change) when the input names
+    samples (a sample with the same change on two rows counts once), else once per input row;
+    the y label says which. Heads are stacked by consequence class (missense, truncating,
+    in-frame, splice, ...). The ``top`` most frequent positions are labelled with their changes,
+    placed so that no two labels overlap (a label that cannot be placed is left out). Domain
+    tracks come from the catalog's regions, site tracks from the computed sites of the
+    ``sites_from`` structures. Returns the matplotlib Figure.
     """
     target = catalog().target(gene)
     if isinstance(variants, (str, Path)):
@@ -62,25 +69,39 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     vs = [v for v in vs if v.gene == target.gene]
     if not vs:
         raise ValueError(f"no {target.gene} variants to plot")
+    by_sample = any(v.sample for v in vs)
+    if by_sample:
+        seen: set = set()
+        uniq = []
+        for v in vs:
+            key = (v.sample, v)
+            if key not in seen:
+                seen.add(key)
+                uniq.append(v)
+        vs = uniq
     length = len(uniprot_record(target.accession).sequence)
     counts = Counter(v.position for v in vs)
+    per_class: dict[int, Counter] = {}
     changes: dict[int, Counter] = {}
     for v in vs:
+        per_class.setdefault(v.position, Counter())[CONSEQUENCE[v.kind]] += 1
         changes.setdefault(v.position, Counter())[v.short] += 1
-    fig = None
     if ax is None:
-        fig, ax = plt.subplots(figsize=(11, 4))
+        fig, ax = plt.subplots(figsize=(11, 4.2))
     else:
         fig = ax.figure
     xs = np.array(sorted(counts))
     ys = np.array([counts[x] for x in xs])
     ax.vlines(xs, 0, ys, color="#7f7f7f", linewidth=0.8, zorder=1)
-    ax.scatter(xs, ys, s=18 + 4 * ys, color="#d62728", edgecolor="black", linewidth=0.4, zorder=2)
-    for x in sorted(counts, key=lambda p: -counts[p])[:top]:
-        label = "/".join(c for c, _ in changes[x].most_common(3))
-        ax.annotate(label, (x, counts[x]), xytext=(0, 6), textcoords="offset points",
-                    ha="center", fontsize=7, rotation=45)
-    ymax = max(ys) * 1.35 + 1
+    classes = [c for c in CLASS_COLORS if any(c in per_class[x] for x in xs)]
+    base = np.zeros(len(xs))
+    for c in classes:  # stacked heads: each class drawn at its cumulative count
+        n = np.array([per_class[x][c] for x in xs], dtype=float)
+        has = n > 0
+        ax.scatter(xs[has], (base + n)[has], s=16 + 3 * np.sqrt(n[has]) * 4, color=CLASS_COLORS[c],
+                   edgecolor="black", linewidth=0.4, zorder=2, label=c)
+        base += n
+    ymax = max(ys) * 1.45 + 1
     bar_h = ymax * 0.07
     ax.add_patch(plt.Rectangle((1, -bar_h * 1.5), length - 1, bar_h, color="#d9d9d9", zorder=0))
     for i, r in enumerate(target.regions):
@@ -89,27 +110,63 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
         ax.add_patch(plt.Rectangle((r["start"], -bar_h * 1.9), r["end"] - r["start"], bar_h * 1.8,
                                    color=DOMAIN_COLORS[i % len(DOMAIN_COLORS)], zorder=1))
         ax.text((r["start"] + r["end"]) / 2, -bar_h, r["name"], ha="center", va="center", fontsize=7)
-    handles = []
+    site_handles = []
     if sites_from:
         for k, (name, pos) in enumerate(sorted(site_positions(sites_from).items())):
             y = -bar_h * (2.6 + 0.6 * k)
-            handles.append(ax.scatter(sorted(pos), [y] * len(pos), marker="^", s=14,
-                                      color=SITE_COLORS[k % len(SITE_COLORS)], label=name, zorder=3))
-        ax.legend(handles=handles, loc="upper right", fontsize=7, frameon=False)
+            site_handles.append(ax.scatter(sorted(pos), [y] * len(pos), marker="^", s=14,
+                                           color=SITE_COLORS[k % len(SITE_COLORS)], label=name,
+                                           zorder=3))
     ax.set_xlim(0, length + 1)
-    ax.set_ylim(-bar_h * (3.2 + 0.6 * len(handles)), ymax)
+    ax.set_ylim(-bar_h * (3.2 + 0.6 * len(site_handles)), ymax)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= max(ys) * 1.2 + 0.5])
     ax.set_xlabel(f"{target.gene} residue (UniProt {target.accession} numbering, {length} aa)")
-    ax.set_ylabel("variants in input")
-    ax.set_title(title or f"{target.gene}: {len(vs)} variants at {len(counts)} positions")
+    ax.set_ylabel("samples with the change" if by_sample else "input rows")
+    unit = "sample-variant pairs" if by_sample else "variants"
+    ax.set_title(title or f"{target.gene}: {len(vs)} {unit} at {len(counts)} positions")
     ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=2)
     fig.tight_layout()
+    _place_labels(ax, [(x, counts[x], "/".join(c for c, _ in changes[x].most_common(3)))
+                       for x in sorted(counts, key=lambda p: (-counts[p], p))[:top]])
     return fig
 
 
-def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float | None = None):
+def _place_labels(ax, labels: list[tuple[float, float, str]]) -> list:
+    """Annotate (x, y, text) in order, each above its point, moved up in steps until its box
+    overlaps no label placed before and no legend; a label that finds no room is left out.
+    Returns the texts placed."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    legend = ax.get_legend()
+    if legend is not None:
+        boxes.append(legend.get_window_extent(renderer))
+    placed = []
+    for x, y, text in labels:
+        for step in range(8):
+            t = ax.annotate(text, (x, y), xytext=(0, 6 + 11 * step), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=7,
+                            arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#999999"}
+                            if step else None)
+            bb = t.get_window_extent(renderer).expanded(1.05, 1.1)
+            inside = ax.get_window_extent(renderer)
+            if bb.y1 <= inside.y1 + 2 and not any(bb.overlaps(b) for b in boxes):
+                boxes.append(bb)
+                placed.append(t)
+                break
+            t.remove()
+    return placed
+
+
+def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float | None = None,
+                     max_variants: int = MAX_PROFILE_VARIANTS):
     """Minimum distance of each variant to each site (best structure and chain), with the cut-off.
 
-    ``table``: an impact table (DataFrame or a file written by ``write_table``/the CLI).
+    ``table``: an impact table (DataFrame or a file written by ``write_table``/the CLI). At most
+    ``max_variants`` variants are drawn, those closest to any site (the title says how many of
+    how many), so that the figure stays under ``MAX_FIGURE_IN`` inches (3,600 px at 200 dpi).
     """
     if not isinstance(table, pd.DataFrame):
         p = Path(table)
@@ -120,24 +177,35 @@ def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float
     if t.empty:
         raise ValueError("the table has no site distances to plot")
     best = (t.groupby(["gene", "variant", "position", "site"], observed=True)["min_dist_A"].min()
-            .reset_index().sort_values(["gene", "position", "variant"]))
-    labels = list(dict.fromkeys(best.gene.astype(str) + " " + best.variant.astype(str)))
+            .reset_index())
+    best["label"] = best.gene.astype(str) + " " + best.variant.astype(str)
+    n_all = best.label.nunique()
+    if n_all > max_variants:  # keep the variants closest to a site
+        closest = best.groupby("label").min_dist_A.min().nsmallest(max_variants, keep="first")
+        best = best[best.label.isin(set(closest.index))]
+    best = best.sort_values(["gene", "position", "variant"])
+    labels = list(dict.fromkeys(best.label))
     xpos = {lab: i for i, lab in enumerate(labels)}
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(labels) + 2), 4.5))
+        width = min(MAX_FIGURE_IN, max(6.0, 0.3 * len(labels) + 3))
+        fig, ax = plt.subplots(figsize=(width, 4.8))
     else:
         fig = ax.figure
     for k, (site, g) in enumerate(best.groupby("site", observed=True)):
-        x = [xpos[f"{a} {b}"] for a, b in zip(g.gene, g.variant, strict=True)]
-        ax.scatter(x, g.min_dist_A, label=site, s=28, color=plt.cm.tab20(k % 20), zorder=2,
+        x = [xpos[lab] for lab in g.label]
+        ax.scatter(x, g.min_dist_A, label=site, s=24, color=plt.cm.tab20(k % 20), zorder=2,
                    marker="os^Dv"[k // 20 % 5])
     c = cutoff if cutoff is not None else float(t.cutoff_A.dropna().iloc[0])
     ax.axhline(c, ls="--", color="black", lw=0.8, label=f"contact cut-off {c:g} A")
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right",
+                  fontsize=8 if len(labels) <= 30 else 6)
     ax.set_ylabel("minimum heavy-atom distance to site (A)")
     ax.set_ylim(0, None)
     ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
-    ax.set_title("distance of each variant to each site (nearest structure and chain)")
+    shown = (f"{len(labels)} of {n_all} variants, those closest to a site" if n_all > len(labels)
+             else f"{n_all} variants")
+    ax.set_title(f"distance of each variant to each site (nearest structure and chain; {shown})",
+                 fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
