@@ -1,0 +1,221 @@
+"""The column engine of the impact table: text columns as category codes shared by all
+tables of a process, built block by block and turned into a DataFrame once.
+
+Why: a cohort table repeats a few thousand distinct texts (structure titles, site names,
+details) over up to millions of rows. Each distinct text gets an integer code once per
+process (``_Cats``); a block of rows holds codes (arrays, or ``_Const`` for a value repeated
+over the block); ``_frame`` makes each column once: a pandas Categorical holding just the
+categories that table uses, without pandas' uniqueness check (the categories are unique by
+construction; ``_dtype`` falls back to the public constructor if the fast path is gone).
+Integer columns use -1 for missing and become nullable Int64; booleans carry a missing mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = [
+    "input_row", "sample", "gene", "accession", "variant", "kind", "consequence", "position",
+    "ref", "alt",
+    "pdb_id", "structure", "method", "resolution_A", "model", "chain", "via", "structure_accession",
+    "structure_position", "structure_uniprot_res", "author_num", "icode", "res_name",
+    "numbering_method", "status", "detail",
+    "site", "site_kind", "partner", "min_dist_A", "sidechain_dist_A", "ca_dist_A", "n_contacts",
+    "nearest_partner_atom", "in_site", "covalent_bond", "effect",
+    "damage", "damage_evidence", "context",
+    "sasa_A2", "rsa", "buried", "ss", "ss_method", "bfactor", "bfactor_kind",
+    "cutoff_A", "metal_cutoff_A", "structkit_version", "source_file",
+]
+
+
+
+class _Cats:
+    """Process-wide categories of one text column: each distinct value gets a code once.
+
+    Rows carry int32 codes; ``_frame`` keeps the categories a table uses. Code 0 is None
+    (missing), code 1 is ''.
+    """
+
+    __slots__ = ("index", "values", "_array")
+
+    def __init__(self) -> None:
+        self.index: dict = {None: 0, "": 1}
+        self.values: list = [None, ""]
+        self._array: np.ndarray | None = None
+
+    def code(self, value) -> int:
+        c = self.index.get(value)
+        if c is None:
+            c = self.index[value] = len(self.values)
+            self.values.append(value)
+        return c
+
+    def codes(self, values) -> np.ndarray:
+        try:
+            return np.fromiter(map(self.index.__getitem__, values), dtype=np.int32, count=len(values))
+        except KeyError:
+            index, known = self.index, self.values
+            for v in values:
+                if v not in index:
+                    index[v] = len(known)
+                    known.append(v)
+            return np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values))
+
+    def array(self) -> np.ndarray:
+        """The values as an object array (rebuilt when values were added since)."""
+        if self._array is None or len(self._array) != len(self.values):
+            self._array = np.empty(len(self.values), dtype=object)
+            self._array[:] = self.values
+        return self._array
+
+
+_CATS: dict[str, _Cats] = {}
+
+
+def _cats(column: str) -> _Cats:
+    if column not in _CATS:
+        _CATS[column] = _Cats()
+    return _CATS[column]
+
+
+class _Const:
+    """A text column block that is one category code repeated ``n`` times."""
+
+    __slots__ = ("code", "n")
+
+    def __init__(self, code: int, n: int) -> None:
+        self.code, self.n = code, n
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def _text(column: str, value, n: int) -> _Const:
+    return _Const(_cats(column).code(value), n)
+
+
+def _block(n: int, const: dict, arrays: dict) -> dict:
+    """Columns of ``n`` rows: arrays as given (text columns as codes), constants broadcast."""
+    out = {}
+    for k in COLUMNS:
+        if k in arrays:
+            out[k] = arrays[k]
+            continue
+        v = const.get(k)
+        if k in _BOOL_COLUMNS:
+            out[k] = _Bool(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+        elif k in _INT_COLUMNS:
+            out[k] = np.full(n, -1 if v is None else v, dtype=np.int64)
+        elif k in _FLOAT_COLUMNS:
+            out[k] = np.full(n, np.nan if v is None else v, dtype=np.float64)
+        else:
+            out[k] = _text(k, v, n)
+    return out
+
+
+def _sparse(column: str, n: int, texts: dict[int, str]) -> np.ndarray:
+    """Codes of a text column that is '' except at a few rows (details, effects)."""
+    codes = np.ones(n, dtype=np.int32)
+    if texts:
+        cats = _cats(column)
+        rows = np.fromiter(texts.keys(), dtype=np.int64, count=len(texts))
+        codes[rows] = cats.codes(list(texts.values()))
+    return codes
+
+
+class _Bool:
+    """A nullable boolean column block: values and a mask of missing entries."""
+
+    __slots__ = ("values", "missing")
+
+    def __init__(self, values: np.ndarray, missing: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=bool)
+        self.missing = np.asarray(missing, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+_BOOL_COLUMNS = ("in_site", "buried")
+_INT_COLUMNS = ("input_row", "position", "structure_position", "author_num", "model", "n_contacts")
+_FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
+                  "resolution_A", "cutoff_A", "metal_cutoff_A")
+
+
+def _frame(blocks: list[dict]) -> pd.DataFrame:
+    """One DataFrame from column blocks (one conversion per column, not per value).
+
+    Integer columns use -1 internally for 'none' and become nullable Int64; text columns
+    become categoricals holding just the categories used.
+    """
+    cols = {}
+    for c in COLUMNS:
+        parts = [b[c] for b in blocks]
+        if c in _INT_COLUMNS:
+            arr = np.concatenate(parts).astype(np.int64, copy=False)
+            cols[c] = pd.arrays.IntegerArray(arr, arr < 0)
+        elif c in _FLOAT_COLUMNS:
+            cols[c] = np.concatenate(parts).astype(np.float64, copy=False)
+        elif c in _BOOL_COLUMNS:
+            cols[c] = pd.arrays.BooleanArray(np.concatenate([x.values for x in parts]),
+                                             np.concatenate([x.missing for x in parts]))
+        else:
+            cols[c] = _categorical(_cats(c), parts)
+    return pd.DataFrame(cols, copy=False)
+
+
+def _categorical(cats: _Cats, parts: list) -> pd.Categorical:
+    """A categorical of the parts' codes (constants or arrays, often the same array repeated)
+    keeping just the categories used; per-row work is one count and one lookup."""
+    values = cats.array()
+    consts = [x.code for x in parts if isinstance(x, _Const)]
+    arrays = {id(x): x for x in parts if not isinstance(x, _Const)}
+    used = np.zeros(len(values), dtype=bool)
+    used[consts] = True
+    for x in arrays.values():
+        used |= np.bincount(x, minlength=len(values)).astype(bool)
+    used[0] = False  # None: missing
+    n_used = int(used.sum())
+    small = np.int8 if n_used < 127 else np.int16 if n_used < 32767 else np.int32
+    remap = np.cumsum(used).astype(small) - 1
+    remap[0] = -1
+    if not arrays:  # constants only (provenance columns): one repeat
+        codes = np.repeat(remap[consts], [x.n for x in parts])
+    else:
+        mapped = {k: np.take(remap, x) for k, x in arrays.items()}
+        codes = np.concatenate([np.full(x.n, remap[x.code], dtype=small) if isinstance(x, _Const)
+                                else mapped[id(x)] for x in parts])
+    key = (id(cats), n_used, np.packbits(used).tobytes())
+    dtype = _DTYPES.get(key)
+    if dtype is None:
+        if len(_DTYPES) > 512:
+            _DTYPES.clear()
+        dtype = _DTYPES[key] = _dtype(values[used])
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+_DTYPES: dict[tuple, pd.CategoricalDtype] = {}  # category sets seen before (dtypes are immutable)
+
+
+def _dtype(categories: np.ndarray) -> pd.CategoricalDtype:
+    """CategoricalDtype of categories unique by construction (interned), without pandas'
+    uniqueness check (3 ms for 10,000 strings); the public constructor if the fast path is gone."""
+    index = pd.Index(categories, dtype=object)
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    if fast is not None:
+        try:
+            return fast(index, False)
+        except TypeError:
+            pass
+    return pd.CategoricalDtype(index)
+
+
+
+def _take(col, take: np.ndarray):
+    if isinstance(col, _Const):
+        return _Const(col.code, len(take))
+    if isinstance(col, _Bool):
+        return _Bool(col.values[take], col.missing[take])
+    return np.asarray(col)[take]
+

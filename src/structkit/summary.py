@@ -1,0 +1,196 @@
+"""One row per variant from an impact table: ``summarize`` (the verdict, the nearest site over
+all structures and where it was, damage consensus over chains, rows and samples)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .catalog import catalog
+from .table import STATUSES
+
+__all__ = ["summarize", "SUMMARY_COLUMNS"]
+
+SUMMARY_COLUMNS = [
+    "gene", "variant", "consequence", "n_rows", "n_samples", "status", "impact_score", "mechanism",
+    "mechanism_evidence", "agreement",
+    "evolution", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
+    "nearest_author_num", "nearest_protein", "nearest_via", "sites_within_cutoff", "effects", "covered_by",
+    "unobserved_in", "not_available", "damage", "score_model"]
+
+
+def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
+              msa: str | Path | None = None) -> pd.DataFrame:
+    """One row per variant: the verdict, the nearest site over all structures and where it was.
+
+    Columns: gene, variant, status (best over structures); ``impact_score`` (0..1, >= 0.5 likely
+    damaging), ``mechanism``, ``mechanism_evidence``, ``agreement`` (over the chains that have
+    the partner) and ``evolution`` from ``structkit.verdict`` (``verdict=False`` leaves them
+    empty; ``msa`` a path to a homolog alignment replacing the catalog's); nearest_site,
+    nearest_dist_A, nearest_pdb_id, nearest_chain, nearest_author_num, nearest_via (direct
+    structures of the variant's own protein are preferred to family stand-ins, whose author
+    number is then of the family member: ``nearest_via`` says so), sites_within_cutoff, effects,
+    covered_by (structures where the residue is present), unobserved_in, not_available
+    (structures that could not be obtained), damage (each feature with the number of chains
+    showing it over the chains assessed; interface features over the chains that have that
+    partner), score_model. Variants keep their order of first appearance; grouped operations
+    only.
+    """
+    cols = SUMMARY_COLUMNS
+    table = table[table.kind.notna()]  # rows that gave no variant are not summarised
+    if table.empty:
+        return pd.DataFrame(columns=cols)
+    from .verdict import variant_keys
+
+    key = variant_keys(table)
+    n_rows, n_samples = _row_counts(table, key)
+    if "input_row" in table and "n_rows" not in table and int(n_rows.sum()) != len(n_rows):
+        # one variant's rows are repeated per input row: keep the first input row's copy
+        ir = table["input_row"].to_numpy(dtype=np.int64, na_value=-1)
+        first_row = pd.Series(ir).groupby(key).transform("min").to_numpy()
+        keep = ir == first_row
+        table, key = table[keep], key[keep]
+
+    t = pd.DataFrame({c: table[c].astype(object) for c in (
+        "gene", "variant", "status", "site", "site_kind", "pdb_id", "chain", "via", "effect",
+        "damage", "structure_accession")})
+    t["min_dist_A"] = table["min_dist_A"].to_numpy(dtype=float)
+    t["author_num"] = table["author_num"]
+    t["in_site"] = table["in_site"].fillna(False).to_numpy(dtype=bool)
+    t["key"] = key
+    first = np.unique(key, return_index=True)[1]
+    out = pd.DataFrame({"gene": t.gene.to_numpy()[first], "variant": t.variant.to_numpy()[first],
+                        "consequence": table["consequence"].astype(object).to_numpy()[first],
+                        "n_rows": n_rows, "n_samples": n_samples})
+    order = {st: i for i, st in enumerate(STATUSES)}
+    rank = t.status.map(order).fillna(99).astype(int).to_numpy()
+    best_rank = pd.Series(rank).groupby(key).min()
+    by_rank = np.array(list(STATUSES) + [None] * (100 - len(STATUSES)), dtype=object)
+    out["status"] = by_rank[best_rank.to_numpy()]
+    present = t[t.status.isin(["mapped", "reference mismatch"])]
+    measured = present[present.min_dist_A.notna()]
+    # direct structures first: a family stand-in is nearest only where no direct one measures
+    measured = measured.assign(_fam=(measured.via != "direct").astype(int))
+    best = measured.sort_values(["key", "_fam", "min_dist_A"], kind="stable")
+    nearest = best.drop_duplicates("key").set_index("key")
+    for c in ("site", "dist_A", "pdb_id", "chain", "author_num", "via"):
+        src = nearest["min_dist_A" if c == "dist_A" else c]
+        out[f"nearest_{c}"] = src.reindex(range(len(out))).to_numpy(dtype=object)
+    out["nearest_dist_A"] = out["nearest_dist_A"].astype(float)
+    genes = {t_.accession: t_.gene for t_ in catalog().targets}
+    acc = nearest["structure_accession"].reindex(range(len(out)))
+    out["nearest_protein"] = [genes.get(a, a) if isinstance(a, str) else None for a in acc]
+    within = present[present.in_site]
+    out["sites_within_cutoff"] = _joined(within.key, within.site + " (" + within.pdb_id + ")",
+                                         "; ", len(out))
+    eff = present[present.effect.notna() & (present.effect != "")]
+    out["effects"] = _joined(eff.key, eff.effect, "; ", len(out))
+    out["covered_by"] = _joined(present.key, present.pdb_id, ", ", len(out))
+    unobs = t[t.status == "unobserved"]
+    out["unobserved_in"] = _joined(unobs.key, unobs.pdb_id, ", ", len(out))
+    lost = t[t.status.isin(["not available offline", "fetch failed"])]
+    out["not_available"] = _joined(lost.key, lost.pdb_id, ", ", len(out))
+    out["damage"] = _damage_consensus(present, len(out))
+    if verdict:
+        from .verdict import variant_features
+        from .verdict import verdict as judge
+
+        v = judge(variant_features(table.assign(key=key), len(out), fetcher, msa))
+        for c in ("impact_score", "mechanism", "mechanism_evidence", "agreement", "evolution"):
+            out[c] = v[c].to_numpy()
+        out["score_model"] = v["model"].to_numpy()
+        told = out.status.isin(["truncating", "splice", "extension", "no protein change"]).to_numpy()
+        if told.any():  # what is lost, from the table's own detail
+            detail = table["detail"].astype(object).to_numpy()[first]
+            out.loc[told, "mechanism_evidence"] = detail[told]
+    else:
+        for c in ("impact_score",):
+            out[c] = np.nan
+        for c in ("mechanism", "mechanism_evidence", "agreement", "evolution", "score_model"):
+            out[c] = ""
+    return out[cols]
+
+
+def _row_counts(table: pd.DataFrame, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per variant key: distinct input rows and distinct samples (0 when there is no sample)."""
+    n = int(key.max()) + 1
+    if "n_rows" in table:  # a distinct table (impact_table(distinct=True)) carries them
+        first = np.unique(key, return_index=True)[1]
+        return (table["n_rows"].to_numpy(dtype=np.int64)[first],
+                table["n_samples"].to_numpy(dtype=np.int64)[first])
+    if "input_row" not in table:
+        return np.ones(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    rows = pd.DataFrame({"k": key, "r": table["input_row"].to_numpy(dtype=np.int64, na_value=-1),
+                         "s": table["sample"].astype(object).to_numpy()
+                         if "sample" in table else None}).drop_duplicates(["k", "r"])
+    n_rows = rows.groupby("k").size().reindex(range(n), fill_value=0).to_numpy()
+    n_samples = rows.dropna(subset=["s"]).groupby("k").s.nunique().reindex(
+        range(n), fill_value=0).to_numpy()
+    return n_rows, n_samples
+
+
+def _joined(key: pd.Series, values: pd.Series, sep: str, n: int) -> np.ndarray:
+    """Per group 0..n-1: the sorted distinct values joined by ``sep`` ('' for none)."""
+    out = np.full(n, "", dtype=object)
+    if len(key):
+        pairs = pd.DataFrame({"k": key.to_numpy(), "v": values.astype(str).to_numpy()})
+        pairs = pairs.drop_duplicates().sort_values(["k", "v"], kind="stable")
+        _join_sorted(out, pairs.k.to_numpy(), pairs.v.tolist(), sep)
+    return out
+
+
+def _join_sorted(out: np.ndarray, keys: np.ndarray, texts: list, sep: str) -> None:
+    """out[k] = texts of key k joined by ``sep``; ``keys`` sorted."""
+    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
+    stops = np.r_[starts[1:], len(keys)]
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        out[keys[a]] = sep.join(texts[a:b])
+
+
+_WITH = {"dna": "with DNA", "metal": "with zinc", "ligand": "with a ligand",
+         "epitope": "with an antibody"}
+
+
+def _damage_consensus(rows: pd.DataFrame, n: int) -> np.ndarray:
+    """Per group: each damage feature with the number of structure chains showing it. A
+    structural feature counts over the chains assessed (``'(3/15 chains)'``), an interface
+    feature over the chains that have that partner (``'(9/10 chains with DNA)'``);
+    ``'none (N chains)'`` if none fires; '' if nothing was assessed."""
+    from .damage import INTERFACE_FEATURES
+
+    out = np.full(n, "", dtype=object)
+    assessed = rows[rows.damage.astype(str) != ""]
+    if assessed.empty:
+        return out
+    unit = assessed.pdb_id.astype(str) + "\0" + assessed.chain.astype(str)
+    kind = assessed.site_kind.astype(str).to_numpy()
+    total = pd.DataFrame({"k": assessed.key, "u": unit}).drop_duplicates().groupby("k").size()
+    out[total.index.to_numpy()] = [f"none ({m} chains)" for m in total.to_numpy()]
+    with_partner = pd.DataFrame({"k": assessed.key.to_numpy(), "u": unit.to_numpy(), "s": kind})
+    with_partner = with_partner.drop_duplicates().groupby(["k", "s"]).size()
+    d_codes, d_uniq = pd.factorize(assessed.damage.astype(str))
+    listed = pd.DataFrame({"k": assessed.key.to_numpy(), "u": unit.to_numpy(), "d": d_codes,
+                           "s": kind})
+    listed = listed.drop_duplicates()
+    features = pd.Series([[f for f in d.split("; ") if f and f != "none"] for d in d_uniq])
+    listed["f"] = features.to_numpy()[listed.d.to_numpy()]
+    feats = listed.explode("f").dropna(subset=["f"])
+    if feats.empty:
+        return out
+    inter = feats.f.isin(INTERFACE_FEATURES).to_numpy()
+    feats = feats.assign(s=np.where(inter, feats.s, ""))[["k", "u", "f", "s"]].drop_duplicates()
+    counts = feats.groupby(["k", "f", "s"]).size().rename("c").reset_index()
+    is_int = counts.s != ""
+    counts["total"] = total.reindex(counts.k).to_numpy()
+    if is_int.any():
+        idx = pd.MultiIndex.from_arrays([counts.k[is_int], counts.s[is_int]])
+        counts.loc[is_int, "total"] = with_partner.reindex(idx).to_numpy()
+    counts = counts.sort_values(["k", "c", "f"], ascending=[True, False, True], kind="stable")
+    suffix = counts.s.map(_WITH).fillna("")
+    counts["text"] = (counts.f + " (" + counts.c.astype(str) + "/" + counts.total.astype(int).astype(str)
+                      + " chains" + np.where(suffix != "", " " + suffix, "") + ")")
+    _join_sorted(out, counts.k.to_numpy(), counts.text.tolist(), "; ")
+    return out
+

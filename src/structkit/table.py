@@ -1,0 +1,772 @@
+"""The mutation-impact table: input rows x structures x target chains x sites, as a tidy
+DataFrame (``impact_table``), built from the distinct variants.
+
+Every row carries its provenance: PDB ID, model, chain, author residue number and insertion
+code, the residue in the file, how the UniProt position was mapped (DBREF or alignment, and
+``via`` the family alignment when a HER2 variant is placed on an EGFR complex), the cut-offs
+used and the structkit version. Statuses:
+
+- ``mapped``: the residue is in the structure and is the expected residue;
+- ``reference mismatch``: the residue is there but differs (engineered or crystallised mutation;
+  the detail says whether the structure already carries the variant); distances are given;
+- ``unobserved``: inside the construct but not in the coordinates;
+- ``not covered``: outside the construct (or no aligned residue in the family member);
+- ``not available offline`` / ``fetch failed``: the structure could not be obtained;
+- ``truncating`` (nonsense, frameshift, start lost): one row per variant, not placed on
+  structures; ``detail`` lists the residues, domains and binding-site residues lost;
+- ``splice`` (splice-site change), ``extension`` (stop lost), ``no protein change``
+  (synonymous or non-coding): one row per variant, not placed;
+- ``gene not in catalog``, ``gene not selected``, ``rejected`` (parse or reference error):
+  the input row gave no variant (reason in ``detail``).
+
+Every input row is accounted for: ``input_row`` (1-based line of a file or item index) and
+``sample`` (when the input has a sample column) join the table back to the cohort. Each
+distinct variant is placed and measured once; its rows are then repeated for every input row
+that names it. Per-structure work is done once (``sites.analyze``); rows are built with array
+lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from itertools import repeat
+from operator import attrgetter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .catalog import CatalogStructure, catalog
+from .columns import (
+    COLUMNS,
+    _block,
+    _Bool,
+    _cats,
+    _Const,
+    _frame,
+    _sparse,
+    _take,
+    _text,
+)
+from .damage import AA20, context_matrix, interface_flags, substitution_flags
+from .fetch import FetchError, NotAvailableOffline
+from .numbering import family_map
+from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
+from .structure import Structure
+from .uniprot import uniprot_record
+from .variants import (
+    CONSEQUENCE,
+    UNPLACED_COLUMNS,
+    UNPLACED_STATUSES,
+    Variant,
+    VariantBatch,
+    parse_variants,
+)
+
+__all__ = ["impact_table", "check_cutoff", "consequence_detail", "STATUSES", "PLACED_KINDS"]
+
+STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered",
+            "not available offline", "fetch failed", "truncating", "extension") + UNPLACED_STATUSES
+PLACED_KINDS = frozenset(k for k, c in CONSEQUENCE.items() if c in ("missense", "in-frame"))
+_UNPLACED_STATUS = {"truncating": "truncating", "splice": "splice", "extension": "extension",
+                    "synonymous": "no protein change"}
+
+
+def _as_variants(variants, fetcher=None) -> tuple[list[Variant], pd.DataFrame]:
+    if isinstance(variants, VariantBatch):
+        return list(variants.variants), variants.unplaced
+    if isinstance(variants, Variant):
+        return [variants], pd.DataFrame(columns=UNPLACED_COLUMNS)
+    if isinstance(variants, (str, Path)):
+        b = parse_variants(variants, fetcher=fetcher)
+        return b.variants, b.unplaced
+    items = list(variants)
+    if all(map(isinstance, items, repeat(Variant))):
+        return items, pd.DataFrame(columns=UNPLACED_COLUMNS)
+    b = parse_variants(items, fetcher=fetcher)
+    return b.variants, b.unplaced
+
+
+def check_cutoff(value, name: str = "cutoff") -> float:
+    """``value`` as a positive finite distance in A, or ``ValueError`` naming the parameter."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a distance in A, got {value!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a positive, finite distance in A, got {value!r}")
+    return v
+
+
+def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStructure | str, str]]:
+    """(structure, how) pairs for a target: how = 'direct' or the family accession."""
+    cat = catalog()
+    target = cat.target(acc)
+    out: list[tuple[CatalogStructure | str, str]] = []
+    if structures is None:
+        for s in cat.structures_for(acc):
+            out.append((s, "direct"))
+        if family and target.family_reference:
+            for s in cat.structures_for(target.family_reference):
+                if s.family_reference:
+                    out.append((s, target.family_reference))
+        return out
+    for s in structures:
+        if isinstance(s, tuple):  # (structure, accession of its target)
+            entry, holds = s
+            holds = cat.target(holds).accession if _is_target(holds) else holds
+            if holds == acc:
+                out.append((entry, "direct"))
+            elif holds == target.family_reference:
+                out.append((entry, holds))
+            else:
+                out.append((entry, f"other:{holds}"))
+            continue
+        entry = (cat.find(s) or s) if isinstance(s, str) else s
+        if isinstance(entry, CatalogStructure) and entry.target != acc:
+            if entry.target == target.family_reference:
+                out.append((entry, entry.target))
+            else:  # a structure of another protein: a 'not covered' row says so
+                out.append((entry, f"other:{entry.target}"))
+            continue
+        out.append((entry, "direct"))
+    return out
+
+
+def _is_target(acc: str) -> bool:
+    try:
+        catalog().target(acc)
+        return True
+    except KeyError:
+        return False
+
+
+
+def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
+                 cutoff: float = DEFAULT_CUTOFF, *, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
+                 family: bool = True, damage: bool = True, fetcher=None,
+                 progress: bool = False, distinct: bool = False) -> pd.DataFrame:
+    """Tidy table: one row per input row x structure x target chain x site.
+
+    ``variants``: Variant objects, strings (``'ERBB2:p.T798M'``), a VariantBatch or a file path.
+    ``structures``: PDB IDs / catalog entries; None takes the catalog's structures of each
+    variant's gene, plus (``family=True``) the family-reference complexes (EGFR kinase-drug
+    complexes for HER2), placed through the UniProt-UniProt alignment and marked in ``via``.
+    ``cutoff``: contact cut-off in A between heavy atoms (site membership, contact counts);
+    ``metal_cutoff``: coordination cut-off for metal sites. Rows whose structure has no site
+    have an empty ``site``; ``structure_position`` is the UniProt position in the structure's
+    own protein (differs from ``position`` only for family placements). ``damage=False`` leaves
+    the damage columns (``structkit.damage``) empty, for speed. ``distinct=True`` returns one
+    copy per distinct variant instead (``input_row`` its first input row, ``sample`` empty,
+    plus ``n_rows`` and ``n_samples``): the table ``summarize`` needs, without the repetition
+    of large cohorts (``write_impact`` streams the full table to a file).
+    """
+    parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
+    return parts.distinct_frame() if distinct else parts.frame()
+
+
+class _Parts:
+    """The blocks of distinct variants and the input rows that name them: frames of all rows,
+    of a range of input rows, or of the distinct variants, built on demand."""
+
+    def __init__(self, blocks, vi, vs, unplaced, base) -> None:
+        self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
+        try:
+            self.rows = np.fromiter(map(attrgetter("row"), vs), dtype=np.int64, count=len(vs))
+        except TypeError:  # Variant objects made without a row: their position in the list
+            self.rows = np.fromiter((v.row if v.row is not None else i + 1
+                                     for i, v in enumerate(vs)), dtype=np.int64, count=len(vs))
+        samples = list(map(attrgetter("sample"), vs))
+        self.samples = (_cats("sample").codes(samples) if any(samples)
+                        else np.zeros(len(vs), dtype=np.int32))
+        self.n_variants = len(vs)
+
+    def _unplaced_block(self) -> dict:
+        u = self.unplaced
+        return _block(len(u), self.base, {
+            "input_row": u.row.to_numpy(dtype=np.int64),
+            "sample": _cats("sample").codes(_texts(u["sample"])),
+            "gene": _cats("gene").codes(_texts(u["gene"])),
+            "variant": _cats("variant").codes(u.input.astype(str).tolist()),
+            "status": _cats("status").codes(u.status.astype(str).tolist()),
+            "detail": _cats("detail").codes([f"row {r}: {why}" for r, why in
+                                             zip(u.row, u.reason, strict=True)])})
+
+    def _finish(self, blocks: list[dict]) -> pd.DataFrame:
+        if not blocks:
+            return pd.DataFrame(columns=COLUMNS)
+        df = _frame(blocks)
+        df.attrs.update({"cutoff_A": self.base["cutoff_A"],
+                         "metal_cutoff_A": self.base["metal_cutoff_A"],
+                         "structkit_version": __version__})
+        return df
+
+    def frame(self, lo: int = 0, hi: int | None = None, unplaced: bool = True) -> pd.DataFrame:
+        """All rows of the variants ``lo:hi`` (input order), and the unplaced rows."""
+        sel = slice(lo, self.n_variants if hi is None else hi)
+        blocks = _expand(self.blocks, self.vi[sel], self.rows[sel], self.samples[sel]) \
+            if self.blocks else []
+        if unplaced and len(self.unplaced):
+            blocks.append(self._unplaced_block())
+        return self._finish(blocks)
+
+    def chunks(self, size: int):
+        """Frames of about ``size`` input rows each, the unplaced rows with the last."""
+        n = self.n_variants
+        starts = list(range(0, n, max(size, 1))) or [0]
+        for k, lo in enumerate(starts):
+            last = k == len(starts) - 1
+            yield self.frame(lo, min(lo + size, n), unplaced=last)
+
+    def distinct_frame(self) -> pd.DataFrame:
+        """One copy of each distinct variant's rows, with its first input row, n_rows, n_samples."""
+        vi, n = self.vi, (int(self.vi.max()) + 1 if len(self.vi) else 0)
+        first = np.full(n, -1, dtype=np.int64)
+        order = np.argsort(vi, kind="stable")
+        uniq, pos = np.unique(vi[order], return_index=True)
+        first[uniq] = order[pos]
+        n_rows = np.bincount(vi, minlength=n)
+        pairs = pd.DataFrame({"v": vi, "s": self.samples}).drop_duplicates()
+        pairs = pairs[pairs.s != 0]  # code 0: no sample
+        n_samples = np.bincount(pairs.v.to_numpy(), minlength=n)
+        blocks = []
+        for b in self.blocks:
+            d = b["input_row"]
+            nb = dict(b)
+            nb["input_row"] = self.rows[first[d]]
+            nb["sample"] = _Const(0, len(d))
+            nb["_d"] = d
+            blocks.append(nb)
+        df = self._finish(blocks)
+        if len(df):
+            d = np.concatenate([b["_d"] for b in blocks])
+            df["n_rows"] = n_rows[d]
+            df["n_samples"] = n_samples[d]
+        return df
+
+
+def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
+             progress) -> _Parts:
+    cutoff = check_cutoff(cutoff, "cutoff")
+    metal_cutoff = check_cutoff(metal_cutoff, "metal_cutoff")
+    vs, unplaced = _as_variants(variants, fetcher)
+    base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}
+    # each distinct variant once; input rows are mapped onto the distinct rows at the end
+    distinct: dict[Variant, int] = {}
+    vi = np.fromiter((distinct.setdefault(v, len(distinct)) for v in vs), dtype=np.int64,
+                     count=len(vs))
+    dv = list(distinct)
+    by_acc: dict[str, list[Variant]] = {}
+    index: dict[str, list[int]] = {}
+    for i, v in enumerate(dv):
+        if v.kind in PLACED_KINDS:
+            by_acc.setdefault(v.accession, []).append(v)
+            index.setdefault(v.accession, []).append(i)
+    arrays = {acc: _variant_arrays(group, index[acc]) for acc, group in by_acc.items()}
+    other = [v for v in dv if v.kind not in PLACED_KINDS]
+    jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="structures", unit="structure")
+    blocks: list[dict] = []
+    for acc, entry, how in jobs:
+        blocks += _structure_rows(by_acc[acc], arrays[acc], entry, how, cutoff, metal_cutoff,
+                                  fetcher, base, damage)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if other:
+        blocks.append(_unplaced_variant_rows(other, distinct, structures, cutoff, metal_cutoff,
+                                             fetcher, base))
+    return _Parts(blocks, vi, vs, unplaced, base)
+
+
+def _texts(col: pd.Series) -> list:
+    """Text cells with missing values as None."""
+    return [x if isinstance(x, str) else None for x in col.tolist()]
+
+
+def _expand(blocks: list[dict], vi: np.ndarray, rows: np.ndarray,
+            samples: np.ndarray) -> list[dict]:
+    """Blocks of distinct variants (``input_row`` holding the distinct index) repeated for each
+    input row (``vi`` its distinct index, ``rows`` its number, ``samples`` its sample code);
+    distinct rows no input row names are left out."""
+    n_distinct = max((int(b["input_row"].max()) + 1 for b in blocks if len(b["input_row"])),
+                     default=0)
+    counts = np.bincount(vi, minlength=n_distinct)
+    order = np.argsort(vi, kind="stable")
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    simple = bool((counts == 1).all())
+    no_samples = not samples.any()
+    out = []
+    for b in blocks:
+        d = b["input_row"]
+        if simple:
+            src = order[d]
+            nb = dict(b)
+            nb["input_row"] = rows[src]
+            nb["sample"] = _Const(0, len(d)) if no_samples else samples[src]
+            out.append(nb)
+            continue
+        c = counts[d]
+        take = np.repeat(np.arange(len(d)), c)
+        offs = np.arange(len(take)) - np.repeat(np.cumsum(c) - c, c)
+        src = order[starts[d[take]] + offs]
+        nb = {k: _take(v, take) for k, v in b.items()}
+        nb["input_row"] = rows[src]
+        nb["sample"] = _Const(0, len(src)) if no_samples else samples[src]
+        out.append(nb)
+    return out
+
+
+
+def _site_residues(acc: str, structures, cutoff: float, metal_cutoff: float,
+                   fetcher) -> tuple[dict[str, dict[int, str]], list[str]]:
+    """Binding-site residues of a protein over its own structures at hand: site kind ->
+    {UniProt position: one-letter residue}, and the structures read."""
+    out: dict[str, dict[int, str]] = {}
+    used: list[str] = []
+    for entry, how in _entries_for(acc, structures, False):
+        if how != "direct":
+            continue
+        try:
+            a = analyze(entry, acc, cutoff=cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
+        except (FetchError, LookupError, ValueError):
+            continue
+        if any(cd.sites for cd in a.chains.values()):
+            used.append(a.structure.id)
+        for cd in a.chains.values():
+            pos = cd.numbering.uniprot_pos
+            for site in cd.sites:
+                label = _SITE_LABEL.get(site.kind, site.kind)
+                if site.kind == "ligand":
+                    label = f"{site.partner.drug or site.partner.name} pocket"
+                elif site.kind == "epitope":
+                    label = f"{site.partner.name} epitope"
+                got = out.setdefault(label, {})
+                for k in np.flatnonzero(site.in_site):
+                    p = int(pos[k])
+                    if 0 < p <= len(a.uniprot_seq):
+                        got[p] = a.uniprot_seq[p - 1]
+    return out, used
+
+
+_SITE_LABEL = {"dna": "DNA contacts", "metal": "zinc ligands"}
+
+
+def consequence_detail(v: Variant, length: int, regions, sites: dict[str, dict[int, str]],
+                       from_structures: list[str]) -> str:
+    """What a variant that is not placed on structures does to the protein (UniProt numbering):
+    for a truncation, the residues, catalog regions and binding-site residues lost (and the
+    sites kept); for a splice-site change, the same from its codon on, 'at risk'."""
+    if v.kind == "synonymous":
+        return f"synonymous: {v.ref}{v.position} unchanged"
+    if v.kind == "stop_lost":
+        return (f"stop codon {v.position} lost: the protein runs on past residue {length} "
+                "(C-terminal extension); not placed on structures")
+    first = 1 if v.kind == "start_lost" else v.position
+    lost_n = length - first + 1
+    verb = "at risk" if v.kind == "splice" else "lost"
+    head = {"start_lost": "initiator Met lost: no protein from this start codon (residues "
+                          f"1-{length} {verb})",
+            "splice": f"splice-site change at codon {v.position}: protein effect not predicted "
+                      f"(exon skipping or intron retention); residues {first}-{length} {verb} "
+                      f"({lost_n} of {length} aa) if the reading frame is disrupted",
+            }.get(v.kind, f"residues {first}-{length} {verb} ({lost_n} of {length} aa)")
+    parts = [head]
+    doms = []
+    for r in regions:
+        name, lo, hi = r["name"], int(r["start"]), int(r["end"])
+        if hi < first:
+            continue
+        if lo >= first:
+            doms.append(f"{name} {lo}-{hi}")
+        else:
+            doms.append(f"{name} {lo}-{hi} from {first} ({hi - first + 1} of {hi - lo + 1})")
+    if doms:
+        parts.append(f"domains {verb}: " + ", ".join(doms))
+    for label, res in sorted(sites.items()):
+        gone = sorted(p for p in res if p >= first)
+        if gone:
+            kept = len(res) - len(gone)
+            parts.append(f"{label} {verb}: " + "/".join(f"{res[p]}{p}" for p in gone)
+                         + (f" ({kept} of {len(res)} kept)" if kept else ""))
+        elif len(res) > 6:
+            parts.append(f"{label} kept (all {len(res)})")
+        elif res:
+            parts.append(f"{label} kept (" + "/".join(f"{res[p]}{p}" for p in sorted(res)) + ")")
+    if sites:
+        parts.append(f"sites from {', '.join(from_structures)}")
+    elif v.kind != "synonymous":
+        parts.append("no structure at hand to list binding-site residues")
+    return "; ".join(parts)
+
+
+def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cutoff: float,
+                           metal_cutoff: float, fetcher, base: dict) -> dict:
+    """One row per distinct variant that is not placed on structures (truncating, splice,
+    stop lost, synonymous): status and a detail of what is lost."""
+    cat = catalog()
+    details = []
+    site_cache: dict[str, tuple] = {}
+    for v in group:
+        if v.kind != "synonymous" and v.accession not in site_cache:
+            site_cache[v.accession] = _site_residues(v.accession, structures, cutoff,
+                                                     metal_cutoff, fetcher)
+        sites, used = site_cache.get(v.accession, ({}, []))
+        length = len(uniprot_record(v.accession, fetcher).sequence)
+        regions = cat.target(v.accession).regions
+        details.append(consequence_detail(v, length, regions, sites, used))
+    va = _variant_arrays(group, [distinct[v] for v in group])
+    shared = {k: x for k, x in va.items() if not k.startswith("_")}
+    shared["status"] = _cats("status").codes([_UNPLACED_STATUS[CONSEQUENCE[v.kind]]
+                                              for v in group])
+    shared["detail"] = _cats("detail").codes(details)
+    return _block(len(group), base, shared)
+
+
+def _variant_arrays(group: list[Variant], index: list[int]) -> dict:
+    """Variant-level columns of one gene's distinct variants (text columns as category codes);
+    ``input_row`` holds the distinct index until the rows are expanded to input rows."""
+    names = ("gene", "accession", "variant", "kind", "ref", "alt")
+    fields = list(zip(*map(attrgetter("gene", "accession", "hgvs", "kind", "ref", "alt", "position"),
+                           group), strict=True))
+    out: dict = {"position": np.fromiter(fields[6], dtype=np.int64, count=len(group)),
+                 "input_row": np.asarray(index, dtype=np.int64)}
+    for name, values in zip(names, fields, strict=False):
+        out[name] = _cats(name).codes(values)
+    kinds = _cats("kind").array()
+    conseq = np.array([_cats("consequence").code(CONSEQUENCE.get(k, "")) if k else 0
+                       for k in kinds], dtype=np.int32)
+    out["consequence"] = conseq[out["kind"]]
+    alt_cats = _cats("alt").array()
+    to_aa20 = np.array([AA20.index(x) if isinstance(x, str) and len(x) == 1 and x in AA20 else -1
+                        for x in alt_cats], dtype=np.int64)
+    out["_alt_idx"] = to_aa20[out["alt"]]
+    out["_missense"] = out["kind"] == _cats("kind").code("missense")
+    out["_ref"] = _cats("ref").array()[out["ref"]]
+    out["_alt"] = alt_cats[out["alt"]]
+    out["_gene"] = _cats("gene").array()[out["gene"]]
+    out["_inframe"] = out["consequence"] == _cats("consequence").code("in-frame")
+    out["_end"] = out["position"]
+    if out["_inframe"].any():  # ranges: the last residue affected
+        out["_end"] = np.fromiter((v.end or v.position for v in group), dtype=np.int64,
+                                  count=len(group))
+    return out
+
+
+def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
+                    metal_cutoff: float, fetcher, base: dict, damage: bool = True) -> list[dict]:
+    n = len(group)
+    sid = entry.id if isinstance(entry, (CatalogStructure, Structure)) else str(entry)
+    if how.startswith("other:"):
+        return [_block(n, {**base, "pdb_id": sid, "status": "not covered", "via": "direct",
+                           "detail": f"{sid} holds {how[6:]}, not {group[0].accession}"}, va)]
+    try:
+        acc_struct = group[0].accession if how == "direct" else how
+        a = analyze(entry, acc_struct, cutoff=cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
+    except NotAvailableOffline as exc:
+        return [_block(n, {**base, "pdb_id": sid, "status": "not available offline",
+                           "detail": str(exc), "via": how}, va)]
+    except FetchError as exc:
+        return [_block(n, {**base, "pdb_id": sid, "status": "fetch failed",
+                           "detail": str(exc), "via": how}, va)]
+    except ValueError as exc:  # the structure does not hold the protein
+        return [_block(n, {**base, "pdb_id": sid, "status": "not covered",
+                           "detail": str(exc), "via": how}, va)]
+    st = a.structure
+    pos = va["position"]
+    useq = a.uniprot_seq
+    if how == "direct":
+        spos = pos
+        via = "direct"
+    else:
+        src = uniprot_record(group[0].accession, fetcher).sequence
+        arr = np.full(len(src) + 2, -1, dtype=np.int64)
+        for p, q in family_map(src, useq).items():
+            arr[p] = q
+        spos = np.where((pos >= 1) & (pos <= len(src)), arr[np.clip(pos, 0, len(src) + 1)], -1)
+        via = f"family alignment {group[0].accession}->{a.accession}"
+    ok_pos = (spos >= 1) & (spos <= len(useq))
+    upos = np.where(ok_pos, spos - 1, len(useq))  # index into the UniProt sequence, or past it
+    useq_arr = np.array(list(useq) + [""], dtype=object)
+    s_ures = useq_arr[upos]
+    const = {**base, "pdb_id": st.id, "structure": a.entry.shows or st.title,
+             "method": st.method, "resolution_A": st.resolution, "via": via,
+             "structure_accession": a.accession, "bfactor_kind": st.bfactor_label,
+             "source_file": st.path}
+    filler = _block(n, const, {})  # every column's constant or empty value, shared by the blocks
+    ref_arr = va["_ref"]
+    expected = ref_arr if how == "direct" else s_ures
+    alt_idx, missense = va["_alt_idx"], va["_missense"]
+    shared = {k: v for k, v in va.items() if not k.startswith("_")}
+    shared["structure_position"] = np.where(ok_pos, spos, -1)
+    shared["structure_uniprot_res"] = _cats("structure_uniprot_res").codes(s_ures.tolist())
+    blocks = []
+    for ch, cd in a.chains.items():
+        num = cd.numbering
+        res = _chain_rows(cd, st)
+        k = np.where(ok_pos, cd.pos_to_k[np.clip(spos, 0, len(cd.pos_to_k) - 1)], -1)
+        have = k >= 0
+        kk = np.where(have, k, res.n)  # the sentinel row holds the 'absent' values
+        file_aa = res.aa[kk]
+        lo, hi = num.construct
+        unobserved = ok_pos & (spos >= lo) & (spos <= hi)
+        differs = have & (file_aa != expected)
+        detail: dict[int, str] = {}
+        family_diff = have & (s_ures != ref_arr) if how != "direct" else differs & False
+        for i in np.flatnonzero(differs | family_diff):
+            detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
+                                                  file_aa, expected, res.ri[kk[i]], how))
+        for i in np.flatnonzero(va["_inframe"] & ok_pos).tolist():
+            note = _inframe_note(group[i], cd, int(spos[i]), int(spos[i] + va["_end"][i] - pos[i]),
+                                 a.uniprot_seq)
+            detail[i] = note + ("; " + detail[i] if i in detail else "")
+        detail_codes = _sparse("detail", n, detail)
+        miss = np.flatnonzero(~have)
+        if len(miss):
+            detail_codes[miss] = res.absent_details(how, group[0].gene, pos[miss], spos[miss],
+                                                    ok_pos[miss], unobserved[miss], a.accession,
+                                                    (lo, hi))
+        status = np.where(have, np.where(differs, 1, 0), np.where(unobserved, 2, 3))
+        chain_cols = {
+            **shared,
+            "model": np.ones(n, dtype=np.int64), "chain": _text("chain", ch, n),
+            "author_num": res.author_num[kk], "icode": res.icode[kk], "res_name": res.res_name[kk],
+            "numbering_method": _text("numbering_method", num.method, n),
+            "status": _status_codes()[status], "detail": detail_codes,
+            "sasa_A2": res.sasa[kk], "rsa": res.rsa[kk],
+            "buried": _Bool(res.buried[kk], ~have), "ss": res.ss[kk],
+            "ss_method": _text("ss_method", cd.ss_method, n),
+            "bfactor": res.bfactor[kk],
+        }
+        assess = have & missense & (alt_idx >= 0) if damage else np.zeros(n, dtype=bool)
+        alt_safe = np.where(assess, alt_idx, 0)
+        if assess.any():
+            chain_cols["context"] = np.where(assess, res.context()[kk, alt_safe], 1)
+        else:
+            chain_cols["context"] = _Const(1, n)
+        for site in cd.sites or [None]:
+            cols = dict(chain_cols)
+            if site is None:
+                cols["site"] = _Const(1, n)  # '': the structure has no site here
+            else:
+                cols.update(_site_cols(res.site(site, st.id), va, have, kk, file_aa, n))
+            dn = de = _Const(1, n)  # '' where not assessed
+            if assess.any():
+                dn, de = np.ones(n, dtype=np.int32), np.ones(n, dtype=np.int32)
+                names, evidence = res.damage(site, kk[assess], st)
+                dn[assess] = names[kk[assess], alt_safe[assess]]
+                de[assess] = evidence[kk[assess], alt_safe[assess]]
+            cols["damage"], cols["damage_evidence"] = dn, de
+            blocks.append({**filler, **cols})
+    return blocks
+
+
+def _inframe_note(v: Variant, cd, first: int, last: int, useq: str) -> str:
+    """The residues an in-frame change affects (structure's UniProt numbering) and the site
+    residues among them in this chain."""
+    what = {"inframe_deletion": "deletes", "duplication": "duplicates", "delins": "replaces",
+            "inframe_insertion": "inserts between"}[v.kind]
+    span = f"{useq[first - 1]}{first}" + (f"-{useq[last - 1]}{last}" if last != first else "")
+    if v.kind == "inframe_insertion":
+        span = f"{useq[first - 1]}{first} and {useq[last - 1]}{last}"
+    note = f"in-frame: {what} {span} ({last - first + 1} aa)" if v.kind != "inframe_insertion" \
+        else f"in-frame: {what} {span}"
+    hits = []
+    for site in cd.sites:
+        ks = cd.pos_to_k[first:last + 1]
+        ks = ks[ks >= 0]
+        inside = [int(k) for k in ks if site.in_site[k]]
+        if inside:
+            res = "/".join(f"{useq[int(cd.numbering.uniprot_pos[k]) - 1]}"
+                           f"{int(cd.numbering.uniprot_pos[k])}" for k in inside)
+            hits.append(f"{res} in {site.name}")
+    return note + ("; site residues affected: " + ", ".join(hits) if hits else
+                   "; no site residue in the range")
+
+
+@cache
+def _status_codes() -> np.ndarray:
+    """Codes of the four statuses a present-or-absent residue can have, in that order."""
+    return _cats("status").codes(["mapped", "reference mismatch", "unobserved", "not covered"])
+
+
+def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri: int,
+                    how) -> list[str]:
+    """Why row ``i`` differs: the family member's residue, or the file's (structure residue ``ri``)."""
+    notes = []
+    ref, alt = va["_ref"], va["_alt"]
+    if how != "direct" and s_ures[i] != ref[i]:
+        notes.append(f"{a.accession} has {s_ures[i]}{spos[i]} where {v.gene} has "
+                     f"{ref[i]}{va['position'][i]}")
+    if file_aa[i] != expected[i]:
+        seqadv = num.lookup(int(spos[i])).difference
+        resname = st.res_resname[ri]
+        if alt[i] and file_aa[i] == alt[i]:
+            carries = "the variant" if how == "direct" else (
+                f"the analogous variant p.{s_ures[i]}{spos[i]}{alt[i]}")
+            notes.append(f"file has {resname} ({file_aa[i]}), not {expected[i]}: the structure "
+                         f"carries {carries}; {seqadv}")
+        else:
+            notes.append(f"file has {resname} ({file_aa[i]}), expected {expected[i]}; {seqadv}")
+    return notes
+
+
+class _ChainRows:
+    """Per-residue column values of one analysed chain, computed once and looked up by row.
+
+    Arrays have one extra row (index ``n``) holding the values of an absent residue; text
+    values are category codes. Damage and context codes are (residue x 20 alts) tables filled
+    the first time a residue is asked for, for all 20 alts at once.
+    """
+
+    def __init__(self, cd, st) -> None:
+        self.n = len(cd.aa)
+        self.cd = cd
+        ri = self.ri = cd.numbering.residue_indices  # no sentinel: only for present residues
+        self.aa = np.r_[cd.aa, np.array([""], dtype=object)]
+        nan = np.array([np.nan])
+        self.author_num = np.r_[st.res_num[ri].astype(np.int64), -1]
+        self.icode = np.r_[_cats("icode").codes(st.res_icode[ri].tolist()), 1].astype(np.int32)
+        self.res_name = np.r_[_cats("res_name").codes(st.res_resname[ri].tolist()), 1].astype(np.int32)
+        self.sasa = np.r_[cd.sasa, nan].round(1)
+        self.rsa = np.r_[cd.rsa, nan].round(3)
+        self.buried = np.r_[cd.rsa < BURIED_RSA, False]
+        self.ss = np.r_[_cats("ss").codes(cd.ss.tolist()), 1].astype(np.int32)
+        self.bfactor = np.r_[cd.bfactor, nan].round(2)
+        self._sites: dict = {}
+        self._context: np.ndarray | None = None
+        self._damage: dict = {}
+        self.absent: dict = {}
+
+    def absent_details(self, how: str, gene: str, pos: np.ndarray, spos: np.ndarray,
+                       inside: np.ndarray, unobserved: np.ndarray, accession: str,
+                       construct: tuple[int, int]) -> np.ndarray:
+        """Detail codes of rows whose residue is absent (depend on the position only)."""
+        table = self.absent.get((how, gene))
+        top = int(pos.max()) + 1
+        if table is None or len(table) < top:
+            grown = np.full(max(top, 1024), -1, dtype=np.int32)
+            if table is not None:
+                grown[:len(table)] = table
+            table = self.absent[how, gene] = grown
+        codes = table[pos]
+        lo, hi = construct
+        for j in np.flatnonzero(codes < 0).tolist():
+            p, sp = int(pos[j]), int(spos[j])
+            if table[p] >= 0:
+                codes[j] = table[p]
+                continue
+            if not inside[j]:
+                text = (f"no residue of {accession} aligned to {gene} {p}" if how != "direct"
+                        else f"position {p} outside the sequence")
+            elif unobserved[j]:
+                text = f"{accession} {sp} lies in the construct ({lo}-{hi}) but has no coordinates"
+            else:
+                text = f"construct covers {accession} {lo}-{hi}"
+            codes[j] = table[p] = _cats("detail").code(text)
+        return codes
+
+    def context(self) -> np.ndarray:
+        if self._context is None:
+            cd = self.cd
+            text = context_matrix(cd.aa, cd.rsa)
+            codes = _cats("context").codes(text.ravel().tolist()).reshape(self.n, 20)
+            self._context = np.vstack([codes, np.ones((1, 20), dtype=np.int32)])
+        return self._context
+
+    def site(self, site, sid: str) -> dict:
+        key = id(site)
+        if key not in self._sites:
+            d = site.dist
+            nan = np.array([np.nan])
+            md = np.r_[d["min_dist"], nan].round(2)
+            within = np.r_[site.in_site, False]
+            cov = np.r_[site.covalent_text, np.array([""], dtype=object)]
+            drug = site.partner.drug or site.partner.name
+            in_site = f"in {site.name} ({sid} chain {site.chain})"
+            anchor = [f"removes the covalent anchor of {drug} ({c}; {sid} chain {site.chain})" if c
+                      else in_site for c in cov]
+            self._sites[key] = {
+                "site": _cats("site").code(site.name),
+                "site_kind": _cats("site_kind").code(site.kind),
+                "partner": _cats("partner").code(site.partner_label),
+                "min_dist_A": md, "within": within,
+                "sidechain_dist_A": np.r_[d["sc_dist"], nan].round(2),
+                "ca_dist_A": np.r_[d["ca_dist"], nan].round(2),
+                "n_contacts": np.r_[d["n_contacts"], -1].astype(np.int64),
+                "nearest_partner_atom": np.r_[_cats("nearest_partner_atom").codes(
+                    site.nearest_label.tolist()), 1].astype(np.int32),
+                "covalent_bond": _cats("covalent_bond").codes(cov.tolist()),
+                "has_cov": cov != "",
+                "effect_in": np.where(within, _cats("effect").code(in_site), 1).astype(np.int32),
+                "effect_cov": np.where(within, _cats("effect").codes(anchor), 1).astype(np.int32),
+                "cutoff_A": site.cutoff,
+            }
+        return self._sites[key]
+
+    def damage(self, site, need: np.ndarray, st) -> tuple[np.ndarray, np.ndarray]:
+        """(names, evidence) code tables with rows ``need`` filled: structural features, plus
+        the site's interface features for residues within reach of the site."""
+        cd = self.cd
+        key = id(site) if site is not None else None
+        if key not in self._damage:
+            near = np.zeros(self.n + 1, dtype=bool)
+            if site is not None:
+                near[:-1] = site.dist["min_dist"] <= site.cutoff  # every interface rule's reach
+            self._damage[key] = (np.full((self.n + 1, 20), -1, dtype=np.int32),
+                                 np.full((self.n + 1, 20), -1, dtype=np.int32), near)
+        names, evidence, near = self._damage[key]
+        missing = names[need, 0] < 0
+        if not missing.any():
+            return names, evidence
+        todo = np.unique(need[missing])
+        far, close = todo[~near[todo]], todo[near[todo]]
+        if site is not None and len(far):  # out of the site's reach: the chain's structural codes
+            s_names, s_evidence = self.damage(None, far, st)
+            names[far], evidence[far] = s_names[far], s_evidence[far]
+        if len(close) or (site is None and len(far)):
+            ks = close if site is not None else far
+            flags = substitution_flags(cd.env, ks, cd.aa[ks], cd.rsa[ks], cd.sasa[ks], cd.ss[ks],
+                                       cd.ss_method)
+            if site is not None:
+                flags = flags + interface_flags(st, site, ks, self.ri[ks], cd.aa[ks])
+            n_text, e_text = flags.render()
+            names[ks] = _cats("damage").codes(n_text.ravel().tolist()).reshape(-1, 20)
+            evidence[ks] = _cats("damage_evidence").codes(e_text.ravel().tolist()).reshape(-1, 20)
+        return names, evidence
+
+
+def _chain_rows(cd, st) -> _ChainRows:
+    if "impact" not in cd.tables:
+        cd.tables["impact"] = _ChainRows(cd, st)
+    return cd.tables["impact"]
+
+
+def _site_cols(sc: dict, va, have, kk, file_aa, n) -> dict:
+    within = sc["within"][kk]
+    cov_rows = within & sc["has_cov"][kk]
+    if cov_rows.any():  # a missense change of a covalently bonded residue removes the anchor
+        i = np.flatnonzero(cov_rows)
+        cov_rows[i] = va["_missense"][i] & (va["_alt"][i] != file_aa[i]) & (va["_alt"][i] != "")
+    return {
+        "site": _Const(sc["site"], n),
+        "site_kind": _Const(sc["site_kind"], n),
+        "partner": _Const(sc["partner"], n),
+        "min_dist_A": sc["min_dist_A"][kk],
+        "sidechain_dist_A": sc["sidechain_dist_A"][kk],
+        "ca_dist_A": sc["ca_dist_A"][kk],
+        "n_contacts": sc["n_contacts"][kk],
+        "nearest_partner_atom": sc["nearest_partner_atom"][kk],
+        "in_site": _Bool(within, ~have),
+        "covalent_bond": sc["covalent_bond"][kk],
+        "effect": np.where(cov_rows, sc["effect_cov"][kk], sc["effect_in"][kk]),
+        "cutoff_A": np.full(n, sc["cutoff_A"]),
+    }
+

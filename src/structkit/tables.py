@@ -1,0 +1,244 @@
+"""Writing tables: CSV/TSV/XLSX/Parquet/Markdown/HTML (``write_table``), the impact table
+streamed in chunks of input rows (``write_impact``), spreadsheet-safe cells
+(``neutralise_cells``) and the provenance sheet. Every file goes through ``files.atomic_write``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from .columns import COLUMNS
+from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .table import _compute
+
+__all__ = ["write_table", "write_impact", "neutralise_cells", "provenance", "STREAM_SUFFIXES"]
+
+_FORMULA = re.compile(r"^[=+@\t\r]|^-(?![0-9.]+$).")  # what spreadsheets may run as a formula
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text_columns(df: pd.DataFrame) -> list[str]:
+    return [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(df[c].dtype)]
+
+
+def neutralise_cells(df: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
+    """A copy whose text cells cannot run in a spreadsheet: a cell starting with ``=``, ``+``,
+    ``@``, a tab or CR, or ``-`` followed by something other than a number, gets a leading
+    apostrophe (OWASP CSV-injection advice); with ``xml`` the characters XML forbids (control
+    characters) are removed. Numbers and other cells are unchanged. Categorical columns are
+    fixed through their categories (one check per distinct value)."""
+
+    def fix(v):
+        if not isinstance(v, str):
+            return v
+        if xml:
+            v = _XML_ILLEGAL.sub("", v)
+        return "'" + v if _FORMULA.match(v) else v
+
+    def bad(v) -> bool:
+        return isinstance(v, str) and (bool(_FORMULA.match(v)) or (xml and bool(_XML_ILLEGAL.search(v))))
+
+    out = df.copy()
+    out.attrs = dict(df.attrs)
+    for c in _text_columns(df):
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = list(s.cat.categories)
+            if any(map(bad, cats)):
+                new = [fix(v) for v in cats]
+                if len(set(new)) == len(new):
+                    out[c] = s.cat.rename_categories(new)
+                else:  # two categories became one: rebuild the column
+                    out[c] = s.astype(object).map(fix)
+            continue
+        vals = s.astype(object).to_numpy()
+        if any(map(bad, vals)):
+            out[c] = [fix(v) for v in vals]
+    return out
+
+
+def _markdown_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells with Markdown/HTML specials escaped (``|``, ``<``, ``>``, ``&``, backticks,
+    newlines), so a label cannot break the table or inject HTML."""
+    out = df.copy()
+    for c in _text_columns(df):
+        out[c] = [(v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                   .replace("|", "\\|").replace("`", "\\`").replace("\r", " ").replace("\n", " "))
+                  if isinstance(v, str) else v for v in df[c].astype(object)]
+    return out
+
+
+STREAM_SUFFIXES = (".parquet", ".csv", ".tsv")
+
+
+def write_impact(variants, path: str | Path, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
+                 metal_cutoff: float = DEFAULT_METAL_CUTOFF, family: bool = True,
+                 damage: bool = True, fetcher=None, progress: bool = False,
+                 chunk_rows: int = 50_000) -> pd.DataFrame:
+    """Compute the impact table and stream it to ``path`` (.parquet, .csv, .tsv) in chunks of
+    ``chunk_rows`` input rows, so memory is bounded by the distinct variants, not by rows x
+    structures; returns the distinct table (``impact_table(..., distinct=True)``) for
+    ``summarize``. The file holds exactly what ``write_table(impact_table(...))`` would (Parquet
+    row groups per chunk; CSV/TSV through pyarrow's writer, cells neutralised), written
+    atomically."""
+    from .files import atomic_write
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in STREAM_SUFFIXES:
+        raise ValueError(f"output {p}: streaming writes {', '.join(STREAM_SUFFIXES)}, not {suffix!r}")
+    parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
+    schema = None
+    with atomic_write(p) as tmp:
+        writer = None
+        try:
+            for chunk in parts.chunks(chunk_rows):
+                if suffix != ".parquet":
+                    chunk = neutralise_cells(chunk)
+                tbl = _arrow(chunk)
+                if writer is None:
+                    schema = tbl.schema
+                    if suffix == ".parquet":
+                        import pyarrow.parquet as pq
+
+                        writer = pq.ParquetWriter(tmp, schema)
+                    else:
+                        import pyarrow.csv as pacsv
+
+                        opts = pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ",",
+                                                  quoting_style="needed")
+                        writer = pacsv.CSVWriter(tmp, schema, write_options=opts)
+                writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
+        finally:
+            if writer is not None:
+                writer.close()
+        if schema is None:  # nothing at all: an empty table with the columns
+            write_table(pd.DataFrame(columns=COLUMNS), tmp)
+    return parts.distinct_frame()
+
+
+def _arrow(df: pd.DataFrame):
+    """A pyarrow table with one type per column whatever the chunk holds: categoricals as
+    dictionary<int32, string> (pyarrow's CSV writer writes their values), nullable ints as
+    int64, booleans."""
+    import pyarrow as pa
+
+    cols, fields = [], []
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.to_numpy().astype(np.int32)
+            cats = pa.array(s.cat.categories.astype(str).tolist(), type=pa.string())
+            arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), cats)
+        elif pd.api.types.is_integer_dtype(s.dtype):
+            arr = pa.array(s.to_numpy(dtype=np.int64, na_value=0), type=pa.int64(),
+                           mask=s.isna().to_numpy())
+        elif pd.api.types.is_bool_dtype(s.dtype):
+            arr = pa.array(s.to_numpy(dtype=bool, na_value=False), type=pa.bool_(),
+                           mask=s.isna().to_numpy())
+        elif pd.api.types.is_float_dtype(s.dtype):
+            arr = pa.array(s.to_numpy(dtype=np.float64), type=pa.float64())
+        else:
+            arr = pa.array([x if isinstance(x, str) else None for x in s.astype(object)],
+                           type=pa.string())
+        cols.append(arr)
+        fields.append(pa.field(c, arr.type))
+    return pa.Table.from_arrays(cols, schema=pa.schema(fields))
+
+
+def provenance(df: pd.DataFrame) -> pd.DataFrame:
+    """Key/value rows saying how a table was made: structkit and package versions, cut-offs,
+    methods, the command line, and every structure file the table used with its SHA-256."""
+    import hashlib
+    import platform
+    import sys
+
+    rows = [("structkit_version", __version__), ("python", platform.python_version()),
+            ("pandas", pd.__version__), ("numpy", np.__version__),
+            ("command", " ".join(sys.argv) if sys.argv and sys.argv[0] else ""),
+            ("positions", "UniProt numbering; author_num as in each structure file"),
+            ("distances", "minimum heavy-atom distances in A; sites from the complexes"),
+            ("secondary structure", "DSSP 8-state (structkit.dssp; Kabsch and Sander 1983)"),
+            ("accessibility", "Shrake-Rupley SASA; RSA on the Tien et al. 2013 scale; buried < 9 %")]
+    rows += [(k, v) for k, v in sorted(df.attrs.items())]
+    if "source_file" in df.columns:
+        files = df[["pdb_id", "source_file"]].dropna().drop_duplicates("source_file")
+        for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
+            try:
+                h = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            except OSError:
+                h = "file no longer readable"
+            rows.append((f"structure {pid}", f"{path} sha256:{h}"))
+    return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["key", "value"])
+
+
+def _dress_sheet(ws, frame: pd.DataFrame) -> None:
+    """Frozen header row, filters, and column widths from the content (at most 60)."""
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "A2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+    for j, c in enumerate(frame.columns, start=1):
+        sample = frame[c].astype(object).head(200).map(lambda x: len(str(x)) if x is not None else 0)
+        width = max([len(str(c))] + sample.tolist()) + 2
+        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width))
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, sheets: dict | None = None,
+                sheet: str = "impact") -> Path:
+    """Write a table by suffix (.csv .tsv .xlsx .parquet .md .html), atomically.
+
+    The file is written to a temporary name in the same directory and renamed, so a failure
+    never leaves a half-written table. CSV/TSV/XLSX text cells that a spreadsheet could run as a
+    formula are neutralised with a leading apostrophe (``neutralise_cells``); Markdown cells are
+    escaped; HTML is escaped. XLSX: the table in sheet ``sheet``, ``sheets`` (name -> frame,
+    e.g. the summary) after it, and a ``provenance`` sheet (versions, cut-offs, methods,
+    command, structure files with SHA-256); every sheet with a frozen header, filters and
+    column widths.
+    """
+    from .files import atomic_write
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    writers = {".csv", ".tsv", ".xlsx", ".parquet", ".md", ".html"}
+    if suffix not in writers:
+        raise ValueError(f"output {p}: unknown suffix {suffix!r}; expected one of "
+                         f"{', '.join(sorted(writers))}")
+    if suffix in (".csv", ".tsv", ".xlsx"):
+        df = neutralise_cells(df, xml=suffix == ".xlsx")
+    with atomic_write(p) as tmp:
+        if suffix in (".csv", ".tsv"):  # pyarrow's writer: several times faster than pandas'
+            import pyarrow.csv as pacsv
+
+            opts = pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ",",
+                                      quoting_style="needed")
+            pacsv.write_csv(_arrow(df), tmp, write_options=opts)
+        elif suffix == ".xlsx":
+            extra = {k: neutralise_cells(v, xml=True) for k, v in (sheets or {}).items()}
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+                for name, frame in {sheet: df, **extra}.items():
+                    frame.to_excel(xl, sheet_name=name[:31], index=False)
+                    _dress_sheet(xl.sheets[name[:31]], frame)
+                prov = provenance(df)
+                prov.to_excel(xl, sheet_name="provenance", index=False)
+                _dress_sheet(xl.sheets["provenance"], prov)
+        elif suffix == ".parquet":
+            out = df.copy()
+            for c in out.columns:
+                if out[c].dtype == object:
+                    out[c] = out[c].astype("string")
+            out.attrs = {}
+            out.to_parquet(tmp, index=False)
+        elif suffix == ".md":
+            tmp.write_text(_markdown_safe(df).to_markdown(index=False) + "\n", encoding="utf-8")
+        elif suffix == ".html":
+            tmp.write_text(df.to_html(index=False, escape=True), encoding="utf-8")
+    return p
+
