@@ -15,7 +15,6 @@ versions, counts by status, rows rejected and why.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 import time
@@ -33,25 +32,22 @@ def main(argv=None) -> int:
     ap.add_argument("--cutoff", type=float, default=4.0, help="contact cut-off, A (default 4.0)")
     ap.add_argument("--metal-cutoff", type=float, default=3.0, help="metal cut-off, A (default 3.0)")
     ap.add_argument("--mirror", help="local mirror directory or URL")
-    ap.add_argument("--offline", action="store_true", help="never use the network")
+    ap.add_argument("--offline", action="store_true", default=None, help="never use the network")
     args = ap.parse_args(argv)
-    if args.mirror:
-        os.environ["STRUCTKIT_MIRROR"] = args.mirror
-    if args.offline:
-        os.environ["STRUCTKIT_OFFLINE"] = "1"
 
     import gemmi
     import pandas as pd
 
     import structkit
-    from structkit.impact import impact_table, summarize, write_table
-    from structkit.variants import parse_variants
+    from structkit.impact import write_table
 
+    # one session from the arguments (environment variables fill what is not given)
+    session = structkit.Session(mirror=args.mirror, offline=args.offline, cutoff=args.cutoff,
+                                metal_cutoff=args.metal_cutoff)
     t0 = time.perf_counter()
-    batch = parse_variants(args.input, genes=args.genes)
-    table = impact_table(batch, structures=args.structures, cutoff=args.cutoff,
-                         metal_cutoff=args.metal_cutoff, progress=True)
-    summary = summarize(table[table.status != "rejected"])
+    batch = session.parse_variants(args.input, genes=args.genes)
+    table = session.impact_table(batch, structures=args.structures, progress=True)
+    summary = session.summarize(table)
     out = Path(args.out)
     write_table(table, out)
     summary_path = out.with_name(out.stem + ".summary" + out.suffix)
@@ -65,8 +61,7 @@ def main(argv=None) -> int:
         f"genes: {', '.join(args.genes) if args.genes else 'all catalog genes'}",
         f"structures: {', '.join(args.structures) if args.structures else 'catalog'}",
         f"cut-off: {args.cutoff} A (metal {args.metal_cutoff} A)",
-        f"mirror: {os.environ.get('STRUCTKIT_MIRROR') or '-'}; "
-        f"offline: {os.environ.get('STRUCTKIT_OFFLINE') == '1'}",
+        f"mirror: {session.mirror or '-'}; offline: {session.offline}; cache: {session.cache_dir}",
         f"versions: structkit {structkit.__version__}, python {platform.python_version()}, "
         f"pandas {pd.__version__}, gemmi {gemmi.__version__}",
         f"variants parsed: {len(batch)}; rows rejected: {len(rejected)}",

@@ -31,7 +31,7 @@ _LAZY = {
     "read_uniprot": "uniprot", "uniprot_record": "uniprot", "ReferenceMismatch": "variants",
     "UnknownGene": "variants", "Variant": "variants", "VariantBatch": "variants",
     "VariantError": "variants", "parse_variant": "variants", "parse_variants": "variants",
-    "report": "dossier",
+    "report": "dossier", "Session": "session",
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
@@ -89,5 +89,5 @@ __all__ = [
     "UniProtRecord", "read_uniprot", "uniprot_record", "ReferenceMismatch", "Variant",
     "VariantBatch", "VariantError", "parse_variant", "parse_variants", "residue_for",
     "secondary_structure", "Alignment", "read_alignment", "therapy_matrix", "cohort_tables",
-    "UnknownGene", "report",
+    "UnknownGene", "report", "Session",
 ]

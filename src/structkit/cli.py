@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -70,9 +69,17 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
 
 
 def _fetcher(args):
-    from .fetch import Fetcher
+    """The session of one command, from its arguments (never written to os.environ)."""
+    from .session import Session
 
-    return Fetcher(cache_dir=args.cache, mirror=args.mirror, offline=args.offline)
+    key = (args.cache, args.mirror, args.offline, getattr(args, "cutoff", None),
+           getattr(args, "metal_cutoff", None))
+    if getattr(args, "_session_key", None) != key:
+        kw = {k: v for k, v in (("cutoff", getattr(args, "cutoff", None)),
+                                ("metal_cutoff", getattr(args, "metal_cutoff", None))) if v}
+        args._session = Session(cache_dir=args.cache, mirror=args.mirror, offline=args.offline, **kw)
+        args._session_key = key
+    return args._session
 
 
 def _distance(text: str) -> float:
@@ -587,15 +594,6 @@ def _left(df: pd.DataFrame) -> str:
         c: fmt(max(len(str(c)), int(df[c].astype(str).str.len().max() or 0))) for c in text_cols})
 
 
-def _apply_env(args) -> None:
-    if args.cache:
-        os.environ["STRUCTKIT_CACHE"] = args.cache
-    if args.mirror:
-        os.environ["STRUCTKIT_MIRROR"] = args.mirror
-    if args.offline:
-        os.environ["STRUCTKIT_OFFLINE"] = "1"
-
-
 def _cmd_sites(args) -> int:
     from .impact import write_table
     from .sites import analyze
@@ -639,33 +637,33 @@ def _cmd_plot(args) -> int:
         print("structkit plot: choose a figure: lollipop or distances", file=sys.stderr)
         return 2
     if args.plot == "lollipop":
-        _apply_env(args)
+        fetcher = _fetcher(args)
         sites = args.sites_from
         if sites is None:  # the gene's complexes that have partners and are at hand
             acc = catalog().target(args.gene).accession
             sites = tuple(s.id for s in catalog().structures_for(acc)
-                          if s.partners and not s.is_alphafold and _available(s))[:2]
-        fig = lollipop(args.input, args.gene, sites_from=tuple(sites))
+                          if s.partners and not s.is_alphafold and _available(s, fetcher))[:3]
+        fig = lollipop(Path(args.input), args.gene, sites_from=tuple(sites), fetcher=fetcher)
     elif args.plot == "therapies":
         from .plots import therapy_heatmap
 
         fig = therapy_heatmap(args.input)
     else:
         fig = distance_profile(args.input)
+    from .files import atomic_write
+
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.part{out.suffix}")
-    fig.savefig(tmp, dpi=200)
-    os.replace(tmp, out)
+    with atomic_write(out) as tmp:
+        fig.savefig(tmp, dpi=200, format=out.suffix.lstrip(".").lower() or "png")
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
-def _available(entry) -> bool:
-    from .fetch import FetchError, default_fetcher
+def _available(entry, fetcher) -> bool:
+    from .fetch import FetchError
 
     try:
-        default_fetcher().pdb(entry.id, assembly=entry.assembly)
+        fetcher.pdb(entry.id, assembly=entry.assembly)
         return True
     except FetchError:
         return False

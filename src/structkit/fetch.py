@@ -319,6 +319,14 @@ class Fetcher:
             self.mirror = scheme + self.mirror[len(scheme):]
             _check_url_scheme(self.mirror)
         self._session: requests.Session | None = None
+        # what this fetcher's users computed from its files (loaded structures, UniProt
+        # records, structure analyses): kept here, not in module globals, so two fetchers
+        # (or Sessions) with different mirrors never share results
+        self.store: dict[str, dict] = {}
+
+    def cache(self, name: str) -> dict:
+        """The store ``name`` of this fetcher (created empty on first use)."""
+        return self.store.setdefault(name, {})
 
     # -- public API -------------------------------------------------------------------------
 
@@ -772,15 +780,16 @@ def _check_url_scheme(url: str) -> None:
     raise ValueError(f"URL {url!r}: only https:// is allowed (http:// only for 127.0.0.1/localhost)")
 
 
-_DEFAULT: Fetcher | None = None
+_DEFAULTS: dict[tuple, Fetcher] = {}  # the default session: one fetcher per environment setting
 
 
 def default_fetcher() -> Fetcher:
-    """The process-wide fetcher configured from the environment (re-read when it changes)."""
-    global _DEFAULT
+    """The default session's fetcher, configured from the environment ($STRUCTKIT_CACHE,
+    $STRUCTKIT_MIRROR, $STRUCTKIT_OFFLINE; one per setting, so switching back finds its
+    results again). Code that wants its own settings passes a ``Fetcher`` or ``Session``."""
     env = (os.environ.get("STRUCTKIT_CACHE"), os.environ.get("STRUCTKIT_MIRROR"),
            os.environ.get("STRUCTKIT_OFFLINE"))
-    if _DEFAULT is None or getattr(_DEFAULT, "_env", None) != env:
-        _DEFAULT = Fetcher()
-        _DEFAULT._env = env  # type: ignore[attr-defined]
-    return _DEFAULT
+    f = _DEFAULTS.get(env)
+    if f is None:
+        f = _DEFAULTS[env] = Fetcher()
+    return f

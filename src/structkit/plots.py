@@ -32,13 +32,13 @@ DOMAIN_COLORS = ["#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#fc9272", "#c7e9c0
 SITE_COLORS = ["#1e90ff", "#8b4513", "#ff8c00", "#2ca02c", "#9467bd", "#e377c2", "#17becf"]
 
 
-def site_positions(structure_ids: list[str] | tuple[str, ...]) -> dict[str, set[int]]:
+def site_positions(structure_ids: list[str] | tuple[str, ...], fetcher=None) -> dict[str, set[int]]:
     """UniProt positions of every computed site in the given catalog structures, by site name."""
     from .sites import analyze
 
     out: dict[str, set[int]] = {}
     for sid in structure_ids:
-        a = analyze(sid)
+        a = analyze(sid, fetcher=fetcher)
         for cd in a.chains.values():
             for s in cd.sites:
                 pos = cd.numbering.uniprot_pos[s.in_site]
@@ -47,7 +47,7 @@ def site_positions(structure_ids: list[str] | tuple[str, ...]) -> dict[str, set[
 
 
 def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 10,
-             title: str | None = None):
+             title: str | None = None, fetcher=None):
     """Lollipop plot of variant counts per position over the domain map of ``gene``.
 
     ``variants``: Variant objects, strings, or a file (MAF/CSV/TSV) read with ``parse_variants``.
@@ -61,11 +61,12 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     """
     target = catalog().target(gene)
     if isinstance(variants, (str, Path)):
-        vs = parse_variants(variants, genes=[target.gene]).variants
+        vs = parse_variants(variants, genes=[target.gene], fetcher=fetcher).variants
     else:
         items = list(variants)
         vs = [v for v in items if isinstance(v, Variant)]
-        vs += parse_variants([v for v in items if isinstance(v, str)], genes=[target.gene]).variants
+        vs += parse_variants([v for v in items if isinstance(v, str)], genes=[target.gene],
+                             fetcher=fetcher).variants
     vs = [v for v in vs if v.gene == target.gene]
     if not vs:
         raise ValueError(f"no {target.gene} variants to plot")
@@ -79,7 +80,7 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
                 seen.add(key)
                 uniq.append(v)
         vs = uniq
-    length = len(uniprot_record(target.accession).sequence)
+    length = len(uniprot_record(target.accession, fetcher).sequence)
     counts = Counter(v.position for v in vs)
     per_class: dict[int, Counter] = {}
     changes: dict[int, Counter] = {}
@@ -112,7 +113,7 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
         ax.text((r["start"] + r["end"]) / 2, -bar_h, r["name"], ha="center", va="center", fontsize=7)
     site_handles = []
     if sites_from:
-        for k, (name, pos) in enumerate(sorted(site_positions(sites_from).items())):
+        for k, (name, pos) in enumerate(sorted(site_positions(sites_from, fetcher).items())):
             y = -bar_h * (2.6 + 0.6 * k)
             site_handles.append(ax.scatter(sorted(pos), [y] * len(pos), marker="^", s=14,
                                            color=SITE_COLORS[k % len(SITE_COLORS)], label=name,

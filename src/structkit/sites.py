@@ -222,28 +222,26 @@ def _auto_entry(st: Structure, accession: str) -> CatalogStructure:
                             shows=st.title, notes="not in the catalog: partners found by content")
 
 
-_ANALYSES: dict[tuple, StructureAnalysis] = {}
-_BY_ID: dict[tuple, StructureAnalysis] = {}
-
 
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
             cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
             fetcher=None) -> StructureAnalysis:
-    """Per-structure precomputation (cached per process by structure, accession and cut-offs).
+    """Per-structure precomputation, kept in the fetcher's store (``fetcher.cache``) by
+    structure, accession and cut-offs: a repeated call costs a lookup.
 
     ``source`` is a catalog entry, a PDB ID / ``AF-<accession>`` (catalog entry used when
     there is one) or a loaded ``Structure``. ``accession`` defaults to the catalog's target.
     """
     cat = catalog()
+    fetcher = fetcher or default_fetcher()
+    analyses, by_id = fetcher.cache("analyses"), fetcher.cache("analyses_by_id")
     fast_key = None
     if isinstance(source, (str, CatalogStructure)):
         # a repeated call costs a dictionary lookup: no file is read or checked again
         sid = source.id if isinstance(source, CatalogStructure) else source.upper()
-        f = fetcher or default_fetcher()
-        fast_key = (sid, accession, float(cutoff), float(metal_cutoff), str(f.cache_dir),
-                    str(f.mirror), f.offline)
-        if fast_key in _BY_ID:
-            return _BY_ID[fast_key]
+        fast_key = (sid, accession, float(cutoff), float(metal_cutoff))
+        if fast_key in by_id:
+            return by_id[fast_key]
     if isinstance(source, Structure):
         st, entry = source, cat.find(source.id)
     else:
@@ -259,10 +257,10 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
     if entry is None or entry.target != accession:
         entry = _auto_entry(st, accession)
     key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff))
-    if key in _ANALYSES:
+    if key in analyses:
         if fast_key is not None:
-            _BY_ID[fast_key] = _ANALYSES[key]
-        return _ANALYSES[key]
+            by_id[fast_key] = analyses[key]
+        return analyses[key]
     useq = uniprot_record(accession, fetcher).sequence
     numbering = number_structure(st, accession, useq, list(entry.target_chains) or None)
     chains: dict[str, ChainData] = {}
@@ -300,9 +298,9 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
         aa = np.array([one_letter(str(n)) for n in st.res_resname[ri]], dtype=object)
         chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa, ss_method, environment(st, ri))
     result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
-    _ANALYSES[key] = result
+    analyses[key] = result
     if fast_key is not None:
-        _BY_ID[fast_key] = result
+        by_id[fast_key] = result
     return result
 
 

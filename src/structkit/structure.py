@@ -488,8 +488,6 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
     )
 
 
-_LOADED: dict[tuple, Structure] = {}
-_BY_ID: dict[tuple, Structure] = {}  # (ID, format, assembly, fetcher settings) -> structure
 
 
 _FILE_SUFFIX = re.compile(r"\.(?:pdb|ent|cif|mmcif|pdb[0-9]+|cif[0-9]*)(?:\.gz)?$", re.IGNORECASE)
@@ -523,13 +521,14 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
     p = Path(s)
     entry_id = None
     f = fetcher or default_fetcher()
-    id_key = (s.upper(), format, assembly, str(f.cache_dir), str(f.mirror), f.offline)
+    loaded, by_id = f.cache("structures"), f.cache("structures_by_id")
+    id_key = (s.upper(), format, assembly)
     as_file = is_path_like(source)
     if as_file and not p.is_file():
         raise FileNotFoundError(f"structure file {s} does not exist" if not p.exists()
                                 else f"structure {s} is not a regular file")
-    if not as_file and id_key in _BY_ID:
-        return _BY_ID[id_key]
+    if not as_file and id_key in by_id:
+        return by_id[id_key]
     if not as_file:
         if s.upper().startswith("AF-"):
             res = f.alphafold(s[3:].split("-F1")[0], format=format)
@@ -542,8 +541,8 @@ def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
         p = Path(res.path)
     rp = p.resolve()
     key = (str(rp), rp.stat().st_mtime_ns, entry_id)
-    if key not in _LOADED:
-        _LOADED[key] = read_structure(rp, entry_id=entry_id)
+    if key not in loaded:
+        loaded[key] = read_structure(rp, entry_id=entry_id)
     if entry_id is not None:
-        _BY_ID[id_key] = _LOADED[key]
-    return _LOADED[key]
+        by_id[id_key] = loaded[key]
+    return loaded[key]

@@ -130,7 +130,6 @@ def read_uniprot(path: str | Path, accession: str | None = None) -> UniProtRecor
     raise UniProtFormatError(f"{p}: unknown UniProt file type {suffix!r}; expected .fasta/.json/.txt")
 
 
-_RECORDS: dict[tuple, UniProtRecord] = {}
 
 
 def _fetch_record(acc: str, fetcher: Fetcher) -> UniProtRecord:
@@ -156,7 +155,7 @@ def uniprot_record(accession: str, fetcher: Fetcher | None = None) -> UniProtRec
     """
     acc = normalize_accession(accession)
     f = fetcher or default_fetcher()
-    key = (acc, str(f.cache_dir), str(f.mirror), f.offline)
-    if key not in _RECORDS:
-        _RECORDS[key] = _fetch_record(acc, f)
-    return _RECORDS[key]
+    records = f.cache("uniprot")
+    if acc not in records:
+        records[acc] = _fetch_record(acc, f)
+    return records[acc]

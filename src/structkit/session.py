@@ -1,0 +1,97 @@
+"""A Session: one set of settings (where files come from, cut-offs) and everything computed
+under them, passed explicitly instead of through environment variables.
+
+    >>> import structkit as sk
+    >>> s = sk.Session(mirror="../shared/data", offline=True, cutoff=5.0)   # doctest: +SKIP
+    >>> t = s.impact_table(["TP53:p.R248Q"])                                 # doctest: +SKIP
+    >>> s.summarize(t).mechanism.item()                                      # doctest: +SKIP
+    'DNA contact'
+
+A Session is a ``Fetcher`` (cache, mirror, offline, network settings) that also carries the
+contact and metal cut-offs; loaded structures, UniProt records and structure analyses are kept
+in its own store, so two sessions with different mirrors or cut-offs work side by side in one
+process. Every function that takes ``fetcher=`` accepts a Session; the methods below pass it
+for you. Module-level functions without one use the default session (``default_fetcher()``,
+configured from ``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``, ``$STRUCTKIT_OFFLINE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .fetch import Fetcher
+
+__all__ = ["Session"]
+
+
+@dataclass
+class Session(Fetcher):
+    """Settings and results of one analysis context (see the module docstring).
+
+    Parameters are those of ``Fetcher`` plus ``cutoff`` (contact cut-off between heavy atoms,
+    A) and ``metal_cutoff`` (metal coordination cut-off, A), the defaults of its methods.
+    """
+
+    cutoff: float = DEFAULT_CUTOFF
+    metal_cutoff: float = DEFAULT_METAL_CUTOFF
+
+    def __post_init__(self) -> None:
+        from .table import check_cutoff
+
+        self.cutoff = check_cutoff(self.cutoff, "cutoff")
+        self.metal_cutoff = check_cutoff(self.metal_cutoff, "metal_cutoff")
+        super().__post_init__()
+
+    def _cuts(self, kw: dict) -> dict:
+        kw.setdefault("cutoff", self.cutoff)
+        kw.setdefault("metal_cutoff", self.metal_cutoff)
+        return kw
+
+    def load(self, source, **kw):
+        """``structkit.load`` with this session's files."""
+        from .structure import load
+
+        return load(source, fetcher=self, **kw)
+
+    def uniprot_record(self, accession: str):
+        """``structkit.uniprot_record`` with this session's files."""
+        from .uniprot import uniprot_record
+
+        return uniprot_record(accession, self)
+
+    def parse_variants(self, items, **kw):
+        """``structkit.parse_variants`` checking references against this session's records."""
+        from .variants import parse_variants
+
+        return parse_variants(items, fetcher=self, **kw)
+
+    def analyze(self, source, accession: str | None = None, **kw):
+        """``structkit.analyze`` with this session's files and cut-offs."""
+        from .sites import analyze
+
+        return analyze(source, accession, fetcher=self, **self._cuts(kw))
+
+    def impact_table(self, variants, structures=None, **kw):
+        """``structkit.impact_table`` with this session's files and cut-offs."""
+        from .table import impact_table
+
+        return impact_table(variants, structures, fetcher=self, **self._cuts(kw))
+
+    def summarize(self, table, **kw):
+        """``structkit.summarize`` (the verdict reads this session's alignments)."""
+        from .summary import summarize
+
+        return summarize(table, fetcher=self, **kw)
+
+    def therapy_matrix(self, variants, structures=None, **kw):
+        """``structkit.therapy_matrix`` with this session's files and cut-offs."""
+        from .therapy import therapy_matrix
+
+        return therapy_matrix(variants, structures, fetcher=self, **self._cuts(kw))
+
+    def report(self, variants, out, **kw):
+        """``structkit.report`` with this session's files and cut-offs."""
+        from .dossier import report
+
+        return report(variants, out, fetcher=self, **self._cuts(kw))
