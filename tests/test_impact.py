@@ -258,3 +258,14 @@ def test_summary_prefers_the_variants_own_structures():
     # EGFR 2JIV/4G5J C797 bonds are 1.83-1.84 A, HER2 7PCD 1.82 A, 3PP0 4.17 A: direct wins either way
     assert s.nearest_protein[0] == "ERBB2" and s.nearest_via[0] == "direct"
     assert s.nearest_pdb_id[0] in {"3PP0", "7PCD"}
+
+
+def test_a_file_that_does_not_hold_the_protein_is_a_not_covered_row(data_dir):
+    """Only 'the protein is not in this structure' becomes 'not covered' (a specific exception,
+    numbering.NotInStructure), never any error: the HER2 file given as p53 says so."""
+    from structkit.structure import load
+
+    her2 = load(data_dir / "pdb" / "1n8z.pdb")
+    t = impact_table(["TP53:p.R248Q"], structures=[(her2, "P04637")])
+    assert len(t) == 1 and t.status.item() == "not covered"
+    assert t.detail.item() == "1N8Z: no chain is P04637 (protein chains A, B, C)"

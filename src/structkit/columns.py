@@ -177,7 +177,8 @@ def _categorical(cats: _Cats, parts: list) -> pd.Categorical:
         used |= np.bincount(x, minlength=len(values)).astype(bool)
     used[0] = False  # None: missing
     n_used = int(used.sum())
-    small = np.int8 if n_used < 127 else np.int16 if n_used < 32767 else np.int32
+    small = (np.int8 if n_used < np.iinfo(np.int8).max else np.int16
+             if n_used < np.iinfo(np.int16).max else np.int32)  # codes fit the smallest type
     remap = np.cumsum(used).astype(small) - 1
     remap[0] = -1
     if not arrays:  # constants only (provenance columns): one repeat
@@ -189,12 +190,13 @@ def _categorical(cats: _Cats, parts: list) -> pd.Categorical:
     key = (id(cats), n_used, np.packbits(used).tobytes())
     dtype = _DTYPES.get(key)
     if dtype is None:
-        if len(_DTYPES) > 512:
+        if len(_DTYPES) > MAX_DTYPES:
             _DTYPES.clear()
         dtype = _DTYPES[key] = _dtype(values[used])
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
+MAX_DTYPES = 512  # category sets remembered; beyond, the memo starts again
 _DTYPES: dict[tuple, pd.CategoricalDtype] = {}  # category sets seen before (dtypes are immutable)
 
 

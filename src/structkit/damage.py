@@ -69,7 +69,7 @@ from scipy.spatial import cKDTree
 
 from .cutoffs import BURIED_RSA
 from .dssp import dihedral
-from .measure import BACKBONE
+from .measure import BACKBONE, PEPTIDE_BOND_MAX_A
 from .structure import Structure, one_letter
 
 __all__ = ["FEATURES", "INTERFACE_FEATURES", "VOLUME", "AA20", "ResidueEnvironment", "environment",
@@ -92,6 +92,9 @@ INTERFACE_FEATURES = (
 BURIED = BURIED_RSA
 CAVITY_DV = 70.0
 CLASH_DIST = 2.5
+CLASH_NEIGHBOURS = 16  # atoms looked at around a pseudo-atom (within CLASH_DIST there are fewer)
+CIS_OMEGA_DEG = 30.0  # |omega| below this: a cis peptide
+HBOND_MIN_DIST = 2.5  # A: donor-acceptor pairs closer than this are not H-bonds (overlap)
 HBOND_DIST = 3.5
 SALT_DIST = 4.0
 SS_DIST = 2.5
@@ -160,7 +163,7 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     bb = _backbone(st, res_idx)  # N CA C O
     N, CA, C = bb[:, 0], bb[:, 1], bb[:, 2]
     linked = np.zeros(n, dtype=bool)  # peptide bond between k-1 and k
-    linked[1:] = np.linalg.norm(C[:-1] - N[1:], axis=1) <= 2.0
+    linked[1:] = np.linalg.norm(C[:-1] - N[1:], axis=1) <= PEPTIDE_BOND_MAX_A
     phi = np.full(n, np.nan)
     psi = np.full(n, np.nan)
     omega = np.full(n, np.nan)
@@ -168,7 +171,7 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
         phi[1:] = np.where(linked[1:], dihedral(C[:-1], N[1:], CA[1:], C[1:]), np.nan)
         psi[:-1] = np.where(linked[1:], dihedral(N[:-1], CA[:-1], C[:-1], N[1:]), np.nan)
         omega[1:] = np.where(linked[1:], dihedral(CA[:-1], C[:-1], N[1:], CA[1:]), np.nan)
-    cis = np.abs(omega) < 30.0
+    cis = np.abs(omega) < CIS_OMEGA_DEG
 
     atoms, owner = st.atoms_of(res_idx)
     names = st.atom_name[atoms]
@@ -195,7 +198,7 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
 
     hbonds: list[list[tuple[str, str]]] = [[] for _ in range(n)]
     i, j, d = pairs(is_donor | is_acc, HBOND_DIST)
-    ok = (owner[i] != owner[j]) & (d >= 2.5) & (
+    ok = (owner[i] != owner[j]) & (d >= HBOND_MIN_DIST) & (
         (is_donor[i] & (is_acc[j] | bb_o[j])) | (is_acc[i] & (is_donor[j] | bb_n[j])))
     for a, b, dist in zip(i[ok].tolist(), j[ok].tolist(), d[ok].tolist(), strict=True):
         hbonds[owner[a]].append((str(names[a]), f"{names[a]}-{_label(st, atoms[b])} {dist:.2f} A"))
@@ -437,7 +440,7 @@ def _clashes(env: ResidueEnvironment, ks: np.ndarray, mask: np.ndarray) -> dict[
     out: dict[int, str] = {}
     if not len(p):
         return out
-    d, j = env.others.query(p, k=16, distance_upper_bound=CLASH_DIST + 1e-6)
+    d, j = env.others.query(p, k=CLASH_NEIGHBOURS, distance_upper_bound=CLASH_DIST + 1e-6)
     owner = np.r_[env.owner, -10**9]  # missing neighbours point one past the end
     ok = (d <= CLASH_DIST) & (np.abs(owner[j] - k[:, None]) > 1)
     for i in np.flatnonzero(ok.any(axis=1)):

@@ -33,7 +33,7 @@ COUPLING = -27.888  # -332 * 0.42 * 0.2, kcal/mol * A
 MIN_ENERGY = -9.9
 MAX_HBOND_ENERGY = -0.5
 MIN_CA_DIST = 9.0
-MAX_PEPTIDE_BOND = 2.5
+MAX_PEPTIDE_BOND = 2.5  # DSSP's own chain-break rule (mkdssp); measure.PEPTIDE_BOND_MAX_A (2.0) is ours
 BEND_ANGLE = 70.0
 PP_PHI, PP_PSI, PP_EPS = -75.0, 145.0, 29.0
 

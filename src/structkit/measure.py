@@ -46,6 +46,7 @@ TIEN2013_THEORETICAL = {
 BONDI_RADII = {"C": 1.70, "N": 1.55, "O": 1.52, "S": 1.80, "SE": 1.90, "H": 1.10}
 _DEFAULT_RADIUS = 1.80
 BACKBONE = frozenset({"N", "CA", "C", "O", "OXT"})
+PEPTIDE_BOND_MAX_A = 2.0  # C(i-1)-N(i) at most this: a peptide bond (for dihedrals and segments)
 
 
 def shrake_rupley(coord: np.ndarray, element: np.ndarray, probe: float = 1.4,
@@ -240,7 +241,7 @@ def _pydssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
                 segments.append(seg)
             seg = []
             continue
-        if seg and np.linalg.norm(bb[seg[-1]][2] - bb[k][0]) > 2.0:
+        if seg and np.linalg.norm(bb[seg[-1]][2] - bb[k][0]) > PEPTIDE_BOND_MAX_A:
             segments.append(seg)
             seg = []
         seg.append(k)

@@ -166,11 +166,16 @@ def _identity(st: Structure, res_idx: np.ndarray, pos: np.ndarray, useq: str) ->
     return float(np.mean(same))
 
 
+class NotInStructure(ValueError):
+    """The structure (or a chain asked for) does not hold the protein: no chain maps onto its
+    UniProt sequence. The impact table reports this as 'not covered'."""
+
+
 def number_chain(st: Structure, chain: str, accession: str, uniprot_seq: str) -> ChainNumbering:
     """Map one chain of ``st`` (model 1) onto the UniProt sequence of ``accession``."""
     res_idx = st.residues_of(chain, model=1, kind="protein")
     if not len(res_idx):
-        raise ValueError(f"{st.id}: chain {chain!r} has no protein residues "
+        raise NotInStructure(f"{st.id}: chain {chain!r} has no protein residues "
                          f"(chains with protein: {', '.join(st.chains(kind='protein')) or 'none'})")
     nums = st.res_num[res_idx]
     ics = st.res_icode[res_idx]
@@ -201,7 +206,7 @@ def number_chain(st: Structure, chain: str, accession: str, uniprot_seq: str) ->
         ok = apos > 0
         ident = _identity(st, res_idx, apos, uniprot_seq)
         if ok.sum() == 0 or ident < MIN_ALIGN_IDENTITY:
-            raise ValueError(f"{st.id} chain {chain}: not {accession} (alignment identity "
+            raise NotInStructure(f"{st.id} chain {chain}: not {accession} (alignment identity "
                              f"{ident:.2f} over {int(ok.sum())} residues)")
         offsets = apos[ok] - nums[ok]
         vals, counts = np.unique(offsets, return_counts=True)
@@ -247,9 +252,12 @@ def number_structure(st: Structure, accession: str, uniprot_seq: str,
         for c in candidates:
             try:
                 out[c] = number_chain(st, c, accession, uniprot_seq)
-            except ValueError:
+            except NotInStructure:
                 if named:
                     raise
+        if not out:
+            raise NotInStructure(f"{st.id}: no chain is {accession} (protein chains "
+                                 f"{', '.join(st.chains(kind='protein')) or 'none'})")
         return out
     for c in chains:
         out[c] = number_chain(st, c, accession, uniprot_seq)

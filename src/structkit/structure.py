@@ -66,10 +66,6 @@ class ChainRef:
     db_begin: int
     db_end: int
 
-    @property
-    def is_uniprot(self) -> bool:
-        return self.database.upper() in {"UNP", "SWS", "UNIPROT", "TREMBL"}
-
 
 @dataclass(frozen=True)
 class SeqDif:

@@ -52,9 +52,9 @@ from .columns import (
 )
 from .damage import AA20, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline
-from .numbering import family_map
+from .numbering import NotInStructure, family_map
 from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
-from .structure import Structure
+from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record
 from .variants import (
     CONSEQUENCE,
@@ -356,6 +356,7 @@ def _site_residues(acc: str, structures, cutoff: float, metal_cutoff: float,
     return out, used
 
 
+ABSENT_TABLE_MIN = 1024  # positions per absent-detail lookup table (grown when needed)
 _SITE_LABEL = {"dna": "DNA contacts", "metal": "zinc ligands"}
 
 
@@ -476,9 +477,12 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     except FetchError as exc:
         return [_block(n, {**base, "pdb_id": sid, "status": "fetch failed",
                            "detail": str(exc), "via": how}, va)]
-    except ValueError as exc:  # the structure does not hold the protein
+    except NotInStructure as exc:  # the structure does not hold the protein
         return [_block(n, {**base, "pdb_id": sid, "status": "not covered",
                            "detail": str(exc), "via": how}, va)]
+    except StructureFormatError as exc:  # a file that cannot be read: said, not hidden
+        return [_block(n, {**base, "pdb_id": sid, "status": "fetch failed",
+                           "detail": f"unreadable structure: {exc}", "via": how}, va)]
     st = a.structure
     pos = va["position"]
     useq = a.uniprot_seq
@@ -652,7 +656,7 @@ class _ChainRows:
         table = self.absent.get((how, gene))
         top = int(pos.max()) + 1
         if table is None or len(table) < top:
-            grown = np.full(max(top, 1024), -1, dtype=np.int32)
+            grown = np.full(max(top, ABSENT_TABLE_MIN), -1, dtype=np.int32)
             if table is not None:
                 grown[:len(table)] = table
             table = self.absent[how, gene] = grown

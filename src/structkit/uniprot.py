@@ -31,14 +31,6 @@ class UniProtRecord:
     gene: str | None = None
     features: tuple[dict, ...] = field(default=(), repr=False)
 
-    def residue(self, position: int) -> str:
-        """One-letter residue at UniProt ``position`` (1-based)."""
-        if not 1 <= position <= len(self.sequence):
-            raise IndexError(
-                f"position {position} is outside {self.accession} (1-{len(self.sequence)})"
-            )
-        return self.sequence[position - 1]
-
 
 def parse_fasta(text: str, name: str = "<fasta>") -> tuple[str, str]:
     """Return (header, sequence) of the first FASTA record."""
