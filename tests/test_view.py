@@ -176,3 +176,34 @@ def test_variant_across_structures_grid():
 
     v = view_variant_across("TP53:p.R248Q", ["1TSR", "2OCJ"])
     assert v.startjs.count("addModel(") == 2 and "viewergrid_UNIQUEID[0][1]" in v.startjs
+
+
+def test_view_png_for_papers_has_legend_and_fits(tmp_path):
+    """structkit view --png: the real browser draws the complex at the asked size, the legend in
+    the top-left corner (title, ligand, variant patches), the variant residue inside the frame,
+    the drug in yellow carbons apart from its teal pocket."""
+    need_browser()
+    from PIL import Image
+
+    from structkit.cli import main
+
+    out = tmp_path / "t798m.png"
+    assert main(["view", "3POZ", "ERBB2:p.T798M", "--title", "T798M and TAK-285", "--width", "640",
+                 "--height", "480", "--png", str(out), "--html", str(tmp_path / "v.html")]) == 0
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert img.shape[:2] == (480, 640)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    yellow = (r > 220) & (g > 220) & (b < 150)
+    teal = (r < 80) & (g > 150) & (b > 160)
+    corner = (slice(0, 130), slice(0, 280))
+    assert yellow[corner].sum() > 300 and _magenta(img[corner]) > 300  # legend patches
+    assert yellow.sum() - yellow[corner].sum() > 100  # the drug itself
+    assert teal.sum() - teal[corner].sum() > 100  # its pocket residues, another colour
+    mag = ((r > 180) & (g < 90) & (b > 180))
+    mag[corner] = False
+    ys, xs = np.nonzero(mag)
+    assert len(ys) > 50  # the variant residue is drawn ...
+    assert 20 < xs.min() and xs.max() < 620 and 20 < ys.min() and ys.max() < 460  # ... inside
+    page = (tmp_path / "v.html").read_text()
+    assert "T798M and TAK-285" in page
+    assert "var $3Dmolpromise = Promise.resolve();" in page  # 3Dmol.js embedded, not fetched

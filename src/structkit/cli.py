@@ -240,6 +240,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cutoff_args(rp)
     _add_source_args(rp)
 
+    vw = sub.add_parser("view", help="a 3D view of variants on a structure (HTML and/or PNG)",
+                        description="The complex with its partners, its sites and the variants "
+                                    "(magenta, labelled in UniProt numbering), with a legend; as a "
+                                    "standalone HTML page (3Dmol.js embedded) and/or a static PNG "
+                                    "rendered by headless Chromium.",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="examples:\n  structkit view 1TSR R248Q R273H --png p53.png\n"
+                               "  structkit view 3POZ ERBB2:p.T798M --title 'T798M and TAK-285' "
+                               "--html t798m.html --png t798m.png --width 1200 --height 900")
+    vw.add_argument("structure", metavar="ID", help="catalog structure (e.g. 1TSR, 3POZ, 1N8Z)")
+    vw.add_argument("variants", nargs="*", metavar="VARIANT", help="variants to show (UniProt numbering)")
+    vw.add_argument("--site", help="show only this site's residues (default: every site)")
+    vw.add_argument("--title", help="title above the legend")
+    vw.add_argument("--width", type=int, default=800, help="pixels (default 800)")
+    vw.add_argument("--height", type=int, default=600, help="pixels (default 600)")
+    vw.add_argument("--html", metavar="FILE", help="standalone HTML page")
+    vw.add_argument("--png", metavar="FILE", help="static PNG (needs Chromium and a local 3Dmol.js)")
+    _add_source_args(vw)
+
     pl = sub.add_parser("plot", help="figures: lollipop over the domain map, distance profile",
                         description="Write a figure; the format follows the --out suffix (.png .svg .pdf).")
     psub = pl.add_subparsers(dest="plot", metavar="FIGURE")
@@ -469,6 +488,24 @@ def _best_status_counts(table: pd.DataFrame, batch) -> dict[str, int]:
     return {STATUSES[i] if i < len(STATUSES) else "other": n for i, n in sorted(counts.items())}
 
 
+def _cmd_view(args) -> int:
+    from .sites import analyze
+    from .view import save_html, save_png, view_variants
+
+    if not args.html and not args.png:
+        raise _Usage("structkit view: give --html FILE and/or --png FILE")
+    a = analyze(args.structure, fetcher=_fetcher(args))
+    v = view_variants(a, args.variants, site=args.site, width=args.width, height=args.height,
+                      title=args.title)
+    if args.html:
+        save_html(v, args.html, embed=True, title=args.title or f"structkit view {a.structure.id}")
+        print(f"wrote {args.html}", file=sys.stderr)
+    if args.png:
+        save_png(v, args.png)
+        print(f"wrote {args.png}", file=sys.stderr)
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .dossier import report
 
@@ -681,6 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
                     "therapies": _cmd_therapies, "cohort": _cmd_cohort, "report": _cmd_report,
+                    "view": _cmd_view,
                     "plot": _cmd_plot}
         return commands[args.command](args)
     except _Usage as exc:

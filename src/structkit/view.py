@@ -33,12 +33,15 @@ from .sites import StructureAnalysis, analyze
 from .structure import Structure
 from .variants import Variant, parse_variant
 
-__all__ = ["SafeView", "view_variants", "view_site", "view_variant_across", "save_html",
+__all__ = ["SafeView", "view_variants", "view_site", "view_variant_across", "save_html", "save_png",
+           "add_legend",
            "js_source", "js_string", "VARIANT_COLOR", "SITE_COLORS"]
 
 DEFAULT_JS = "https://cdn.jsdelivr.net/npm/3dmol@2.5.5/build/3Dmol-min.js"
 VARIANT_COLOR = "#ff00ff"  # magenta sticks for variant residues
-SITE_COLORS = {"epitope": "#ffa500", "ligand": "#00c000", "dna": "#1e90ff", "metal": "#8b4513"}
+SITE_COLORS = {"epitope": "#ffa500", "ligand": "#17becf", "dna": "#1e90ff", "metal": "#8b4513"}
+LIGAND_SCHEME = "yellowCarbon"  # the drug itself: yellow carbons, unlike its pocket residues (teal)
+FIT_MARGIN = 0.8  # zoom factor after fitting the selection: 20 % margin around it
 CHAIN_COLORS = {"target": "#b0c4de", "heavy": "#e07b39", "light": "#f2c14e", "dna": "#87ceeb"}
 
 
@@ -85,6 +88,7 @@ class SafeView(py3Dmol.view):
         width, height = _pixels(width, "width"), _pixels(height, "height")
         self.js_url = js_source(js)
         super().__init__(width=width, height=height, viewergrid=viewergrid, js=self.js_url)
+        self.size_px = (width, height)
 
     def __getattr__(self, name):
         if name.startswith("_") or name == "getdoc":
@@ -150,7 +154,7 @@ def _style_partners(v: SafeView, a: StructureAnalysis, **kw) -> None:
             v.setStyle(_sel(p.light), {"cartoon": {"color": CHAIN_COLORS["light"]}}, **kw)
         elif p.kind == "ligand":
             sel = {"resn": list(p.comp_ids)} if p.comp_ids else {"hetflag": True}
-            v.setStyle(sel, {"stick": {"colorscheme": "greenCarbon", "radius": 0.25}}, **kw)
+            v.setStyle(sel, {"stick": {"colorscheme": LIGAND_SCHEME, "radius": 0.3}}, **kw)
         elif p.kind == "dna":
             for ch in p.chains:
                 v.setStyle(_sel(ch), {"cartoon": {"color": CHAIN_COLORS["dna"]},
@@ -170,14 +174,56 @@ def _pixels(value, name: str) -> int:
     return int(value)
 
 
+def add_legend(v: SafeView, entries: list[tuple[str, str]], title: str | None = None,
+                **kw) -> None:
+    """A legend in the viewer's top-left corner (screen labels: they show in notebooks, saved
+    pages and PNGs alike): one line per (colour, text), the title first."""
+    lines = ([("#ffffff", title)] if title else []) + entries
+    for i, (colour, text) in enumerate(lines):
+        dark = colour.lower() in ("#1e90ff", "#8b4513", "#ff00ff", "#17becf", "#808080")
+        v.addLabel(text, {"useScreen": True, "position": {"x": 8, "y": 8 + 22 * i, "z": 0},
+                          "alignment": "topLeft", "fontSize": 13 if i == 0 and title else 12,
+                          "backgroundColor": colour, "backgroundOpacity": 0.9,
+                          "fontColor": "white" if dark else "black", "borderThickness": 0.5,
+                          "borderColor": "#444444"}, **kw)
+
+
+def _legend_entries(a: StructureAnalysis, site: str | None, n_variants: int) -> list[tuple[str, str]]:
+    out = [(CHAIN_COLORS["target"], f"{catalog().target(a.accession).gene} chain(s) "
+            f"{', '.join(a.chains)} (cartoon)")]
+    for p in a.entry.partners:
+        if p.kind == "antibody":
+            out.append((CHAIN_COLORS["heavy"], f"{p.drug or p.name} heavy chain {p.heavy}"))
+            out.append((CHAIN_COLORS["light"], f"{p.drug or p.name} light chain {p.light}"))
+        elif p.kind == "ligand":
+            out.append(("#ffff66", f"{p.drug or p.name} (ligand, yellow carbons)"))
+        elif p.kind == "dna":
+            out.append((CHAIN_COLORS["dna"], f"DNA chains {', '.join(p.chains)}"))
+        elif p.kind == "metal":
+            out.append(("#808080", f"{p.name} (sphere)"))
+    names: dict[str, list[str]] = {}
+    for cd in a.chains.values():
+        for s in cd.sites:
+            if (site is None or s.name == site) and s.name not in names.setdefault(s.kind, []):
+                names[s.kind].append(s.name)
+    for kind, ns in names.items():
+        out.append((SITE_COLORS.get(kind, "#17becf"), "site residues: " + ", ".join(ns)))
+    if n_variants:
+        out.append((VARIANT_COLOR, "variant residues (labels in UniProt numbering)"))
+    return out
+
+
 def view_variants(structure, variants=(), site: str | None = None, *, width: int = 800,
-                  height: int = 600, js=None, labels: bool = True) -> SafeView:
+                  height: int = 600, js=None, labels: bool = True, title: str | None = None,
+                  legend: bool = True) -> SafeView:
     """The complex with its partners, a site's residues and the variants, in one py3Dmol view.
 
     ``structure``: catalog ID, Structure or StructureAnalysis. ``variants``: Variant objects or
     strings in UniProt numbering. ``site``: name of a site to show (default: every site).
     Variant residues are magenta sticks labelled ``T798M`` (UniProt numbering); site residues
-    are sticks coloured by site kind.
+    are sticks coloured by site kind (a drug's pocket teal, the drug itself yellow carbons).
+    The view is fitted to the variants and sites with a margin (``FIT_MARGIN``); ``legend``
+    draws what each colour means in the top-left corner, with ``title`` above it.
     """
     a = _analysis(structure)
     st = a.structure
@@ -197,6 +243,7 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
                 v.addStyle(sel, {"stick": {"color": SITE_COLORS.get(s.kind, "#00c000"), "radius": 0.2}})
                 focus.append(sel)
     gene = catalog().target(a.accession).gene
+    n_placed = 0
     for var in _as_variants(variants, gene):
         pos, label = _placed(var, a)
         if pos is None:
@@ -211,7 +258,11 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
                 v.addLabel(label, {"fontColor": "black", "backgroundColor": "white",
                                    "backgroundOpacity": 0.8, "fontSize": 14}, sel)
             focus.insert(0, sel)
+            n_placed += 1
     v.zoomTo({"or": focus[:40]} if focus else {})
+    v.zoom(FIT_MARGIN)
+    if legend:
+        add_legend(v, _legend_entries(a, site, n_placed), title)
     return v
 
 
@@ -267,6 +318,35 @@ def view_variant_across(variant, structures, *, width: int = 900, height: int = 
                 v.addLabel(f"{label} ({a.structure.id} {ch})", {"fontSize": 12}, sel, **cell)
                 v.zoomTo(sel, **cell)
     return v
+
+
+def save_png(view: SafeView, path: str | os.PathLike, *, timeout: float = 120) -> Path:
+    """A static PNG of ``view`` for papers: the page (with a local 3Dmol.js embedded) rendered by
+    headless Chromium at the view's size, the network shut off."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from .files import atomic_write
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or \
+        shutil.which("google-chrome")
+    if chromium is None:
+        raise RuntimeError("PNG export needs Chromium (chromium on PATH)")
+    width, height = view.size_px
+    out = Path(path)
+    with tempfile.TemporaryDirectory(prefix="structkit-view-") as tmp, atomic_write(out) as part:
+        page = save_html(view, Path(tmp) / "view.html", embed=True)
+        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
+               "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+               "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={Path(tmp) / 'profile'}",
+               f"--window-size={width},{height}", "--virtual-time-budget=15000",
+               f"--screenshot={part}", page.resolve().as_uri()]
+        subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        if not part.is_file() or part.stat().st_size == 0:
+            raise RuntimeError(f"Chromium wrote no screenshot for {out}")
+    return out
 
 
 def save_html(view: SafeView, path: str | os.PathLike, *, embed: bool = False,
