@@ -109,3 +109,23 @@ def af(accession: str) -> Path:
 
 def uniprot_file(accession: str, fmt: str) -> Path:
     return Path(_mirror_fetcher().uniprot(accession, fmt).path)
+
+
+@pytest.fixture()
+def p53_mirror(tmp_path, data_dir) -> Path:
+    """A temporary mirror holding only the p53 files (symlinks to the real ones)."""
+    from structkit.catalog import catalog
+
+    m = tmp_path / "p53-mirror"
+    for sub in ("pdb", "uniprot", "msa", "alphafold"):
+        (m / sub).mkdir(parents=True)
+    ids = {e.id.lower() for e in catalog().structures_for("P04637") if not e.is_alphafold}
+    for f in (data_dir / "pdb").iterdir():
+        if f.name.split(".")[0] in ids:
+            (m / "pdb" / f.name).symlink_to(f)
+    for f in (data_dir / "uniprot").glob("P04637*"):
+        (m / "uniprot" / f.name).symlink_to(f)
+    (m / "msa" / "P04637.a2m").symlink_to(data_dir / "msa" / "P04637.a2m")
+    for f in (data_dir / "alphafold").glob("*P04637*"):
+        (m / "alphafold" / f.name).symlink_to(f)
+    return m

@@ -136,20 +136,9 @@ def test_cohort_tables_per_sample_gene_position(laml_table, laml_raw):
     assert len(c["unplaced"]) + genes.n_rows.sum() == len(laml_raw)
 
 
-def test_tp53_cohort_needs_no_her2_or_egfr_files(tmp_path, data_dir):
+def test_tp53_cohort_needs_no_her2_or_egfr_files(tmp_path, p53_mirror):
     """A mirror holding only p53 files: a TP53 cohort runs; other genes are reported."""
-    mirror = tmp_path / "mirror"
-    for sub in ("pdb", "uniprot", "msa", "alphafold"):
-        (mirror / sub).mkdir(parents=True)
-    p53_ids = {e.id.lower() for e in catalog().structures_for("P04637") if not e.is_alphafold}
-    for f in (data_dir / "pdb").iterdir():
-        if f.name.split(".")[0] in p53_ids:
-            (mirror / "pdb" / f.name).symlink_to(f)
-    for f in (data_dir / "uniprot").glob("P04637*"):
-        (mirror / "uniprot" / f.name).symlink_to(f)
-    (mirror / "msa" / "P04637.a2m").symlink_to(data_dir / "msa" / "P04637.a2m")
-    for f in (data_dir / "alphafold").glob("*P04637*"):
-        (mirror / "alphafold" / f.name).symlink_to(f)
+    mirror = p53_mirror
     f = Fetcher(cache_dir=tmp_path / "cache", mirror=mirror, offline=True)
     t = impact_table(["TP53:p.R248Q", "TP53:p.R175H", "TP53:p.R248*", "ERBB2:p.S310F"], fetcher=f)
     s = summarize(t, fetcher=f).set_index("variant")

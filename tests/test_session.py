@@ -7,24 +7,7 @@ import os
 import pytest
 
 import structkit as sk
-from structkit.catalog import catalog
 from structkit.cli import main
-
-
-@pytest.fixture()
-def p53_mirror(tmp_path, data_dir):
-    """A mirror holding only the p53 files (symlinks to the real ones)."""
-    m = tmp_path / "p53-mirror"
-    for sub in ("pdb", "uniprot", "msa", "alphafold"):
-        (m / sub).mkdir(parents=True)
-    ids = {e.id.lower() for e in catalog().structures_for("P04637") if not e.is_alphafold}
-    for f in (data_dir / "pdb").iterdir():
-        if f.name.split(".")[0] in ids:
-            (m / "pdb" / f.name).symlink_to(f)
-    for f in (data_dir / "uniprot").glob("P04637*"):
-        (m / "uniprot" / f.name).symlink_to(f)
-    (m / "msa" / "P04637.a2m").symlink_to(data_dir / "msa" / "P04637.a2m")
-    return m
 
 
 def test_two_sessions_side_by_side(tmp_path, data_dir, p53_mirror):

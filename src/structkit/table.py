@@ -53,7 +53,7 @@ from .columns import (
 from .damage import AA20, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import NotInStructure, family_map
-from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, analyze
+from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, _known, analyze
 from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record
 from .variants import (
@@ -116,7 +116,7 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
     for s in structures:
         if isinstance(s, tuple):  # (structure, accession of its target)
             entry, holds = s
-            holds = cat.target(holds).accession if _is_target(holds) else holds
+            holds = cat.target(holds).accession if _known(holds) else holds
             if holds == acc:
                 out.append((entry, "direct"))
             elif holds == target.family_reference:
@@ -133,14 +133,6 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
             continue
         out.append((entry, "direct"))
     return out
-
-
-def _is_target(acc: str) -> bool:
-    try:
-        catalog().target(acc)
-        return True
-    except KeyError:
-        return False
 
 
 
