@@ -207,3 +207,25 @@ def test_view_png_for_papers_has_legend_and_fits(tmp_path):
     page = (tmp_path / "v.html").read_text()
     assert "T798M and TAK-285" in page
     assert "var $3Dmolpromise = Promise.resolve();" in page  # 3Dmol.js embedded, not fetched
+
+
+@pytest.mark.parametrize("structure, variants", [
+    ("1TSR", ["TP53:p.R248Q", "TP53:p.R273H", "TP53:p.P72R", "TP53:p.R175H"]),
+    ("1XKK", ["ERBB2:p.T798M", "ERBB2:p.L755S", "ERBB2:p.C805S", "ERBB2:p.S310F"]),
+    ("1N8Z", ["ERBB2:p.P579L", "ERBB2:p.S310F"]),
+])
+def test_view_and_table_place_alike(structure, variants):
+    """One placement rule: the view's residue and status for each variant and chain are the
+    impact table's (direct, family stand-in, outside the construct)."""
+    from structkit import impact_table
+    from structkit.view import placements
+
+    t = impact_table(variants, structures=[structure], damage=False)
+    t = t.drop_duplicates(["variant", "chain"]).set_index(["variant", "chain"])
+    got = placements(structure, variants)
+    assert got
+    for p in got:
+        row = t.loc[(p["variant"], p["chain"])]
+        assert p["status"] == row.status
+        if p["author_num"] is not None:
+            assert p["author_num"] == row.author_num

@@ -32,6 +32,10 @@ __all__ = [
     "number_structure",
     "align_sequences",
     "family_map",
+    "family_positions",
+    "ChainPlacement",
+    "place_in_chain",
+    "PLACEMENT_STATUSES",
 ]
 
 MIN_DBREF_IDENTITY = 0.90
@@ -262,3 +266,61 @@ def number_structure(st: Structure, accession: str, uniprot_seq: str,
     for c in chains:
         out[c] = number_chain(st, c, accession, uniprot_seq)
     return out
+
+
+# ------------------------------------------------------------------------------- placement
+# Where a variant lands is decided here, once, for the impact table, the 3D views and the
+# report: UniProt positions of the variant's protein -> positions in the structure's protein
+# (the family alignment for a stand-in) -> the residue of each chain and a status.
+
+PLACEMENT_STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered")
+
+
+def family_positions(source_seq: str, target_seq: str, positions) -> np.ndarray:
+    """UniProt positions of one protein (``source_seq``) -> positions of the aligned residues in
+    another family member (``target_seq``), through ``family_map``; -1 where none aligns or the
+    position is outside the source. Vectorised over ``positions``."""
+    arr = np.full(len(source_seq) + 2, -1, dtype=np.int64)
+    for p, q in family_map(source_seq, target_seq).items():
+        arr[p] = q
+    pos = np.asarray(positions, dtype=np.int64)
+    return np.where((pos >= 1) & (pos <= len(source_seq)),
+                    arr[np.clip(pos, 0, len(source_seq) + 1)], -1)
+
+
+@dataclass
+class ChainPlacement:
+    """Positions placed on one chain: ``k`` the residue (index into the chain's numbering
+    arrays, -1 when absent), ``status`` an index into ``PLACEMENT_STATUSES``, ``inside`` whether
+    the position is within the structure protein's sequence, ``unobserved`` whether it lies in
+    the construct without coordinates."""
+
+    k: np.ndarray
+    status: np.ndarray
+    inside: np.ndarray
+    unobserved: np.ndarray
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.k >= 0
+
+
+def place_in_chain(spos, numbering: ChainNumbering, pos_to_k: np.ndarray, n_uniprot: int,
+                   chain_aa: np.ndarray | None = None, expected=None) -> ChainPlacement:
+    """Place positions ``spos`` (UniProt numbering of the structure's protein, ``n_uniprot``
+    residues long) on one chain: ``pos_to_k`` maps a position to the chain's residue index
+    (-1 none). Status: ``mapped`` (present and, when ``chain_aa``/``expected`` are given, the
+    expected residue), ``reference mismatch`` (present, another residue), ``unobserved`` (in the
+    construct without coordinates), ``not covered`` (outside the construct or the sequence)."""
+    spos = np.asarray(spos, dtype=np.int64)
+    inside = (spos >= 1) & (spos <= n_uniprot)
+    k = np.where(inside, pos_to_k[np.clip(spos, 0, len(pos_to_k) - 1)], -1)
+    have = k >= 0
+    lo, hi = numbering.construct
+    unobserved = inside & (spos >= lo) & (spos <= hi)
+    differs = np.zeros(len(spos), dtype=bool)
+    if chain_aa is not None and expected is not None:
+        differs = have & (np.asarray(chain_aa, dtype=object)[np.where(have, k, 0)]
+                          != np.asarray(expected, dtype=object))
+    status = np.where(have, np.where(differs, 1, 0), np.where(unobserved, 2, 3))
+    return ChainPlacement(k, status, inside, unobserved)

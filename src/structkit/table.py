@@ -52,7 +52,7 @@ from .columns import (
 )
 from .damage import AA20, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline
-from .numbering import NotInStructure, family_map
+from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
 from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, _known, analyze
 from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record
@@ -482,11 +482,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         spos = pos
         via = "direct"
     else:
-        src = uniprot_record(group[0].accession, fetcher).sequence
-        arr = np.full(len(src) + 2, -1, dtype=np.int64)
-        for p, q in family_map(src, useq).items():
-            arr[p] = q
-        spos = np.where((pos >= 1) & (pos <= len(src)), arr[np.clip(pos, 0, len(src) + 1)], -1)
+        spos = family_positions(uniprot_record(group[0].accession, fetcher).sequence, useq, pos)
         via = f"family alignment {group[0].accession}->{a.accession}"
     ok_pos = (spos >= 1) & (spos <= len(useq))
     upos = np.where(ok_pos, spos - 1, len(useq))  # index into the UniProt sequence, or past it
@@ -507,13 +503,12 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     for ch, cd in a.chains.items():
         num = cd.numbering
         res = _chain_rows(cd, st)
-        k = np.where(ok_pos, cd.pos_to_k[np.clip(spos, 0, len(cd.pos_to_k) - 1)], -1)
-        have = k >= 0
+        placed = place_in_chain(spos, num, cd.pos_to_k, len(useq), cd.aa, expected)
+        k, have, unobserved = placed.k, placed.present, placed.unobserved
         kk = np.where(have, k, res.n)  # the sentinel row holds the 'absent' values
         file_aa = res.aa[kk]
         lo, hi = num.construct
-        unobserved = ok_pos & (spos >= lo) & (spos <= hi)
-        differs = have & (file_aa != expected)
+        differs = placed.status == 1
         detail: dict[int, str] = {}
         family_diff = have & (s_ures != ref_arr) if how != "direct" else differs & False
         for i in np.flatnonzero(differs | family_diff):
@@ -529,7 +524,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             detail_codes[miss] = res.absent_details(how, group[0].gene, pos[miss], spos[miss],
                                                     ok_pos[miss], unobserved[miss], a.accession,
                                                     (lo, hi))
-        status = np.where(have, np.where(differs, 1, 0), np.where(unobserved, 2, 3))
+        status = placed.status
         chain_cols = {
             **shared,
             "model": np.ones(n, dtype=np.int64), "chain": _text("chain", ch, n),
@@ -590,7 +585,7 @@ def _inframe_note(v: Variant, cd, first: int, last: int, useq: str) -> str:
 @cache
 def _status_codes() -> np.ndarray:
     """Codes of the four statuses a present-or-absent residue can have, in that order."""
-    return _cats("status").codes(["mapped", "reference mismatch", "unobserved", "not covered"])
+    return _cats("status").codes(list(PLACEMENT_STATUSES))
 
 
 def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri: int,

@@ -34,7 +34,7 @@ from .structure import Structure
 from .variants import Variant, parse_variant
 
 __all__ = ["SafeView", "view_variants", "view_site", "view_variant_across", "save_html", "save_png",
-           "add_legend",
+           "add_legend", "placements",
            "js_source", "js_string", "VARIANT_COLOR", "SITE_COLORS"]
 
 DEFAULT_JS = "https://cdn.jsdelivr.net/npm/3dmol@2.5.5/build/3Dmol-min.js"
@@ -242,28 +242,50 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
                 sel = _sel(s.chain, int(st.res_num[ri]), str(st.res_icode[ri]))
                 v.addStyle(sel, {"stick": {"color": SITE_COLORS.get(s.kind, "#00c000"), "radius": 0.2}})
                 focus.append(sel)
-    gene = catalog().target(a.accession).gene
     n_placed = 0
-    for var in _as_variants(variants, gene):
-        pos, label = _placed(var, a)
-        if pos is None:
+    for p in placements(a, variants):
+        if p["status"] not in ("mapped", "reference mismatch"):
             continue
-        for ch, cd in a.chains.items():
-            hit = cd.numbering.lookup(pos)
-            if hit.status != "mapped":
-                continue
-            sel = _sel(ch, hit.author_num, hit.icode)
-            v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}})
-            if labels:
-                v.addLabel(label, {"fontColor": "black", "backgroundColor": "white",
-                                   "backgroundOpacity": 0.8, "fontSize": 14}, sel)
-            focus.insert(0, sel)
-            n_placed += 1
+        sel = _sel(p["chain"], p["author_num"], p["icode"])
+        v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}})
+        if labels:
+            v.addLabel(p["label"], {"fontColor": "black", "backgroundColor": "white",
+                                    "backgroundOpacity": 0.8, "fontSize": 14}, sel)
+        focus.insert(0, sel)
+        n_placed += 1
     v.zoomTo({"or": focus[:40]} if focus else {})
     v.zoom(FIT_MARGIN)
     if legend:
         add_legend(v, _legend_entries(a, site, n_placed), title)
     return v
+
+
+def placements(structure, variants) -> list[dict]:
+    """Where each variant lands in each target chain of a structure: variant, chain, author
+    number and insertion code, status (``numbering.PLACEMENT_STATUSES``) and the label shown.
+    The same rule as the impact table (``numbering.place_in_chain``; family stand-ins through
+    ``numbering.family_positions``), so a view and the table never disagree."""
+    from .numbering import PLACEMENT_STATUSES, place_in_chain
+
+    a = _analysis(structure)
+    st = a.structure
+    out = []
+    gene = catalog().target(a.accession).gene
+    for var in _as_variants(variants, gene):
+        pos, label = _placed(var, a)
+        if pos is None:
+            continue
+        expected = var.ref if var.accession == a.accession else a.uniprot_seq[pos - 1]
+        for ch, cd in a.chains.items():
+            pl = place_in_chain([pos], cd.numbering, cd.pos_to_k, len(a.uniprot_seq), cd.aa,
+                                [expected])
+            k = int(pl.k[0])
+            ri = int(cd.numbering.residue_indices[k]) if k >= 0 else -1
+            out.append({"variant": var.hgvs, "gene": var.gene, "chain": ch,
+                        "author_num": int(st.res_num[ri]) if k >= 0 else None,
+                        "icode": str(st.res_icode[ri]) if k >= 0 else "",
+                        "status": PLACEMENT_STATUSES[int(pl.status[0])], "label": label})
+    return out
 
 
 def _placed(var: Variant, a: StructureAnalysis) -> tuple[int | None, str]:
@@ -274,15 +296,16 @@ def _placed(var: Variant, a: StructureAnalysis) -> tuple[int | None, str]:
     """
     if var.accession == a.accession:
         return var.position, var.short
-    from .numbering import family_map
+    from .numbering import family_positions
     from .uniprot import uniprot_record
 
     fam = catalog().target(var.accession).family_reference
     if fam != a.accession:
         raise ValueError(f"{var.label} cannot be placed on {a.structure.id} ({a.accession}): "
                          "not the same protein nor its family reference")
-    pos = family_map(uniprot_record(var.accession).sequence, a.uniprot_seq).get(var.position)
-    if pos is None:
+    pos = int(family_positions(uniprot_record(var.accession).sequence, a.uniprot_seq,
+                               [var.position])[0])
+    if pos < 1:
         return None, ""
     target = catalog().target(a.accession).gene
     return pos, f"{var.short} ({target} {a.uniprot_seq[pos - 1]}{pos})"
@@ -309,13 +332,12 @@ def view_variant_across(variant, structures, *, width: int = 900, height: int = 
         v.addModel(text, fmt, **cell)
         v.setStyle({}, {}, **cell)
         _style_partners(v, a, **cell)
-        pos, label = _placed(var, a)
-        for ch, cd in a.chains.items():
-            hit = cd.numbering.lookup(pos) if pos else None
-            if hit is not None and hit.status == "mapped":
-                sel = _sel(ch, hit.author_num, hit.icode)
+        for p in placements(a, [var]):
+            if p["status"] in ("mapped", "reference mismatch"):
+                sel = _sel(p["chain"], p["author_num"], p["icode"])
                 v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}}, **cell)
-                v.addLabel(f"{label} ({a.structure.id} {ch})", {"fontSize": 12}, sel, **cell)
+                v.addLabel(f"{p['label']} ({a.structure.id} {p['chain']})", {"fontSize": 12}, sel,
+                           **cell)
                 v.zoomTo(sel, **cell)
     return v
 
