@@ -18,9 +18,6 @@ import base64
 import hashlib
 import io
 import re
-import shutil
-import subprocess
-import tempfile
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -353,22 +350,12 @@ complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy a
 
 def print_pdf(html: str | Path, pdf: str | Path, timeout: float = 180) -> Path:
     """Print an HTML file to PDF with headless Chromium, with the network shut off."""
+    from .browser import render
     from .files import atomic_write
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or \
-        shutil.which("google-chrome")
-    if chromium is None:
-        raise RuntimeError("PDF output needs Chromium (chromium on PATH); the HTML report was written")
     pdf = Path(pdf)
-    with tempfile.TemporaryDirectory(prefix="structkit-chromium-") as profile, \
-            atomic_write(pdf) as tmp:
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-               "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND",
-               f"--user-data-dir={profile}", "--no-pdf-header-footer",
-               "--virtual-time-budget=20000", f"--print-to-pdf={tmp}",
-               Path(html).resolve().as_uri()]
-        subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    with atomic_write(pdf) as tmp:
+        render(html, f"--print-to-pdf={tmp}", timeout=timeout)
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise RuntimeError(f"Chromium wrote no PDF for {html}")
     return pdf

@@ -345,27 +345,16 @@ def view_variant_across(variant, structures, *, width: int = 900, height: int = 
 def save_png(view: SafeView, path: str | os.PathLike, *, timeout: float = 120) -> Path:
     """A static PNG of ``view`` for papers: the page (with a local 3Dmol.js embedded) rendered by
     headless Chromium at the view's size, the network shut off."""
-    import shutil
-    import subprocess
     import tempfile
 
+    from .browser import render
     from .files import atomic_write
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or \
-        shutil.which("google-chrome")
-    if chromium is None:
-        raise RuntimeError("PNG export needs Chromium (chromium on PATH)")
     width, height = view.size_px
     out = Path(path)
     with tempfile.TemporaryDirectory(prefix="structkit-view-") as tmp, atomic_write(out) as part:
         page = save_html(view, Path(tmp) / "view.html", embed=True)
-        cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-               "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--hide-scrollbars",
-               "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={Path(tmp) / 'profile'}",
-               f"--window-size={width},{height}", "--virtual-time-budget=15000",
-               f"--screenshot={part}", page.resolve().as_uri()]
-        subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        render(page, f"--screenshot={part}", window=(width, height), timeout=timeout)
         if not part.is_file() or part.stat().st_size == 0:
             raise RuntimeError(f"Chromium wrote no screenshot for {out}")
     return out
