@@ -21,12 +21,16 @@ import re
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._version import __version__
 from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = ["report", "structure_citation"]
 
@@ -213,7 +217,7 @@ def _view_html(gene: str, variant: str, pdb_id: str, fetcher) -> str:
 
 def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
            cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
-           fetcher=None, pdf: str | Path | None = None, max_cards: int = 30,
+           fetcher: Fetcher | None = None, pdf: str | Path | None = None, max_cards: int = 30,
            max_views: int = 10, command: str | None = None) -> Path:
     """Write the review dossier of ``variants`` (as for ``impact_table``) to ``out`` (.html).
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,9 @@ from .measure import (
 from .numbering import ChainNumbering, number_structure
 from .structure import Structure, load, one_letter
 from .uniprot import uniprot_record
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = [
     "Site",
@@ -225,12 +229,18 @@ def _auto_entry(st: Structure, accession: str) -> CatalogStructure:
 
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
             cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
-            fetcher=None) -> StructureAnalysis:
+            fetcher: Fetcher | None = None) -> StructureAnalysis:
     """Per-structure precomputation, kept in the fetcher's store (``fetcher.cache``) by
     structure, accession and cut-offs: a repeated call costs a lookup.
 
     ``source`` is a catalog entry, a PDB ID / ``AF-<accession>`` (catalog entry used when
     there is one) or a loaded ``Structure``. ``accession`` defaults to the catalog's target.
+
+    Examples
+    --------
+    >>> a = analyze("1TSR")
+    >>> list(a.chains), [s.name for s in a.sites]
+    (['B'], ['DNA interface', 'Zn site'])
     """
     cat = catalog()
     fetcher = fetcher or default_fetcher()

@@ -17,9 +17,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import gemmi
 import numpy as np
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = [
     "Structure",
@@ -499,16 +503,23 @@ def is_path_like(source: str | os.PathLike) -> bool:
     return "/" in s or os.sep in s or bool(_FILE_SUFFIX.search(s))
 
 
-def load(source: str | os.PathLike, *, fetcher=None, format: str | None = None,
+def load(source: str | os.PathLike, *, fetcher: Fetcher | None = None, format: str | None = None,
          assembly: int | None = None) -> Structure:
-    """Load a structure once per process: a file path, a PDB ID, or ``AF-<accession>``.
+    """Load a structure once per session: a file path, a PDB ID, or ``AF-<accession>``.
 
     ``source`` is a file only when it is one explicitly (``is_path_like``: a ``Path``, a ``/``
     or a structure suffix); anything else is an ID, never a file of that name in the working
     directory. IDs go through the fetcher (cache, mirror, network); for a catalog entry the catalog's
     assembly choice is used unless ``assembly`` is given (3KZ8 is curated as assembly 1).
-    The loaded object is cached by resolved path and modification time, and an ID is resolved
-    through the fetcher (which reads and checks the file) once per process.
+    The loaded object is kept in the fetcher's (session's) store by resolved path and
+    modification time, and an ID is resolved through the fetcher (which reads and checks the
+    file) once per session.
+
+    Examples
+    --------
+    >>> st = load("1N8Z")
+    >>> st.id, st.chains(kind="protein")
+    ('1N8Z', ['A', 'B', 'C'])
     """
     from .catalog import catalog
     from .fetch import default_fetcher

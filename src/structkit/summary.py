@@ -4,12 +4,16 @@ all structures and where it was, damage consensus over chains, rows and samples)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .catalog import catalog
 from .table import STATUSES
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = ["summarize", "SUMMARY_COLUMNS"]
 
@@ -21,7 +25,7 @@ SUMMARY_COLUMNS = [
     "unobserved_in", "not_available", "damage", "score_model"]
 
 
-def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
+def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | None = None,
               msa: str | Path | None = None) -> pd.DataFrame:
     """One row per variant: the verdict, the nearest site over all structures and where it was.
 
@@ -37,6 +41,13 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher=None,
     showing it over the chains assessed; interface features over the chains that have that
     partner), score_model. Variants keep their order of first appearance; grouped operations
     only.
+
+    Examples
+    --------
+    >>> s = summarize(impact_table(["TP53:p.R248Q"], structures=["1TSR"]))
+    >>> s[["variant", "impact_score", "mechanism", "nearest_site", "nearest_dist_A"]]
+       variant  impact_score    mechanism   nearest_site  nearest_dist_A
+    0  p.R248Q         0.666  DNA contact  DNA interface            3.38
     """
     cols = SUMMARY_COLUMNS
     table = table[table.kind.notna()]  # rows that gave no variant are not summarised

@@ -33,6 +33,7 @@ from functools import cache
 from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,9 @@ from .variants import (
     VariantBatch,
     parse_variants,
 )
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = ["impact_table", "check_cutoff", "consequence_detail", "STATUSES", "PLACED_KINDS"]
 
@@ -138,7 +142,7 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
 
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
                  cutoff: float = DEFAULT_CUTOFF, *, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
-                 family: bool = True, damage: bool = True, fetcher=None,
+                 family: bool = True, damage: bool = True, fetcher: Fetcher | None = None,
                  progress: bool = False, distinct: bool = False) -> pd.DataFrame:
     """Tidy table: one row per input row x structure x target chain x site.
 
@@ -154,6 +158,14 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     copy per distinct variant instead (``input_row`` its first input row, ``sample`` empty,
     plus ``n_rows`` and ``n_samples``): the table ``summarize`` needs, without the repetition
     of large cohorts (``write_impact`` streams the full table to a file).
+
+    Examples
+    --------
+    >>> t = impact_table(["TP53:p.R248Q"], structures=["1TSR"])
+    >>> t[t.site == "DNA interface"][["variant", "chain", "author_num", "status", "min_dist_A",
+    ...                               "in_site"]]
+       variant chain  author_num  status  min_dist_A  in_site
+    0  p.R248Q     B         248  mapped        3.38     True
     """
     parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
     return parts.distinct_frame() if distinct else parts.frame()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,9 @@ from ._version import __version__
 from .columns import COLUMNS
 from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 from .table import _compute
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = ["write_table", "write_impact", "neutralise_cells", "provenance", "STREAM_SUFFIXES"]
 
@@ -79,7 +83,7 @@ STREAM_SUFFIXES = (".parquet", ".csv", ".tsv")
 
 def write_impact(variants, path: str | Path, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
                  metal_cutoff: float = DEFAULT_METAL_CUTOFF, family: bool = True,
-                 damage: bool = True, fetcher=None, progress: bool = False,
+                 damage: bool = True, fetcher: Fetcher | None = None, progress: bool = False,
                  chunk_rows: int = 50_000) -> pd.DataFrame:
     """Compute the impact table and stream it to ``path`` (.parquet, .csv, .tsv) in chunks of
     ``chunk_rows`` input rows, so memory is bounded by the distinct variants, not by rows x

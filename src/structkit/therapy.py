@@ -25,11 +25,16 @@ complex through the family alignment; ``structure_residue`` then names the EGFR 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from .catalog import catalog
 from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = ["therapy_matrix", "RELATIONS", "SECOND_SHELL_A", "THERAPY_COLUMNS"]
 
@@ -99,16 +104,19 @@ def _not_placed_rows(t: pd.DataFrame, summary: pd.DataFrame, facts: dict) -> lis
 
 def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
                    metal_cutoff: float = DEFAULT_METAL_CUTOFF, table: pd.DataFrame | None = None,
-                   verdict: bool = True, fetcher=None) -> pd.DataFrame:
+                   verdict: bool = True, fetcher: Fetcher | None = None) -> pd.DataFrame:
     """Variant x therapy table (see the module doc for the relations and evidence levels).
 
     ``variants`` as for ``impact_table``; ``table`` reuses an impact table already computed.
     Columns: ``THERAPY_COLUMNS``; distances in A between heavy atoms; positions in UniProt
     numbering, ``structure_residue`` in the structure's author numbering with its protein.
 
-    >>> m = therapy_matrix(["ERBB2:p.T798M"])          # doctest: +SKIP
-    >>> m[m.therapy == "lapatinib"].relation.item()    # doctest: +SKIP
-    'contact'
+    Examples
+    --------
+    >>> m = therapy_matrix(["ERBB2:p.T798M"], verdict=False)
+    >>> m[m.therapy == "lapatinib"][["relation", "min_dist_A", "pdb_id", "evidence_level"]]
+      relation  min_dist_A pdb_id        evidence_level
+    7  contact        3.14   1XKK  EGFR family stand-in
     """
     from .impact import impact_table, summarize
 

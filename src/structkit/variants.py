@@ -18,11 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .catalog import Catalog, catalog
 from .fetch import FetchError, NotAvailableOffline
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = [
     "Variant",
@@ -249,7 +253,8 @@ def _fetch_sequence(acc: str, fetcher=None) -> str:
 
 
 def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
-                  cat: Catalog | None = None, fetcher=None, _seqs: dict | None = None) -> Variant:
+                  cat: Catalog | None = None, fetcher: Fetcher | None = None,
+                  _seqs: dict | None = None) -> Variant:
     """Parse one variant and check its reference residue against UniProt.
 
     ``gene`` may be given separately or as a prefix (``ERBB2:p.T798M``, ``HER2 T798M``); aliases
@@ -537,7 +542,7 @@ def _not_text(x) -> _NotText:
 
 
 def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, validate: bool = True,
-                   genes: Iterable[str] | None = None, fetcher=None,
+                   genes: Iterable[str] | None = None, fetcher: Fetcher | None = None,
                    sample_column: str | None = None) -> VariantBatch:
     """Parse many variants: a file path (CSV/TSV/MAF, optionally .gz) or an iterable of items.
 
@@ -547,6 +552,14 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
     others get status ``gene not selected``). A path that does not exist raises
     ``FileNotFoundError``; MAF ``Variant_Classification`` is read when present (Silent, Splice_Site
     and non-coding classes). UniProt records are read only for the genes that occur.
+
+    Examples
+    --------
+    >>> b = parse_variants(["TP53:p.Arg248Gln", "HER2 T798M", "KRAS:p.G12D"])
+    >>> [v.label for v in b]
+    ['TP53 p.R248Q', 'ERBB2 p.T798M']
+    >>> b.unplaced[["row", "status"]].values.tolist()
+    [[3, 'gene not in catalog']]
     """
     cat = catalog()
     if _is_path(items):
