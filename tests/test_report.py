@@ -115,3 +115,16 @@ def test_report_command(tmp_path, capsys):
     assert f"structkit report TP53:p.R248Q --out {out} --max-views 0" in out.read_text()
     assert main(["report", "TP53:p.R248Q", "--out", str(tmp_path / "r.txt")]) == 2
     assert "the report is an HTML file" in capsys.readouterr().err
+
+
+def test_static_pictures_of_the_views_for_print_and_no_javascript(tmp_path):
+    need_browser()
+    from PIL import Image
+
+    out = report(["TP53:p.R248Q"], tmp_path / "r.html", max_views=1, png_views=True)
+    page = out.read_text()
+    fallback = page.split("<noscript>")[1].split("</noscript>")[0]
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', fallback).group(1)
+    img = Image.open(io.BytesIO(base64.b64decode(data)))
+    assert img.size == (640, 360)
+    assert 'class="printonly"' in page  # the same picture replaces the viewer in print

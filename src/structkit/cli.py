@@ -237,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="variant cards, highest impact score first (default 30)")
     rp.add_argument("--max-views", type=int, default=10, metavar="N",
                     help="cards with a 3D view (default 10)")
+    rp.add_argument("--png-views", action="store_true",
+                    help="also a static picture of each 3D view, for print and no-JavaScript "
+                         "readers (headless Chromium, a few seconds per view)")
     _add_cutoff_args(rp)
     _add_source_args(rp)
 
@@ -515,7 +518,7 @@ def _cmd_report(args) -> int:
     _strict_check(args, batch, "report")
     out = report(batch, args.out, title=args.title, cutoff=args.cutoff,
                  metal_cutoff=args.metal_cutoff, fetcher=_fetcher(args), pdf=args.pdf,
-                 max_cards=args.max_cards, max_views=args.max_views,
+                 max_cards=args.max_cards, max_views=args.max_views, png_views=args.png_views,
                  command="structkit " + " ".join(args.argv))
     print(f"wrote {out}" + (f" and {args.pdf}" if args.pdf else "") + f" ({source})",
           file=sys.stderr)

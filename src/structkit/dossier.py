@@ -18,6 +18,7 @@ import base64
 import hashlib
 import io
 import re
+import tempfile
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -56,7 +57,8 @@ vertical-align:top;text-align:left}th{background:#f3f3f3}th.sort{cursor:pointer}
 .muted{color:#666;font-size:0.85em}.viewer{width:640px;height:360px;position:relative;border:1px solid #eee}
 img.fig{max-width:100%;height:auto;border:1px solid #eee}
 .score{font-weight:bold}
-@media print{.viewer{display:none}.noprint{display:none}}
+.printonly{display:none}
+@media print{.viewer{display:none}.noprint{display:none}.printonly{display:block}}
 """
 
 SORT_JS = """
@@ -207,23 +209,40 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
     return "\n".join(out)
 
 
-def _view_html(gene: str, variant: str, pdb_id: str, fetcher) -> str:
-    from .view import view_variants
+def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False) -> str:
+    """The card's 3D viewer; with ``png`` also a static picture of the same view (rendered by
+    headless Chromium) shown when JavaScript is off and in print."""
+    from .sites import analyze
+    from .view import save_png, view_variants
 
-    v = view_variants(pdb_id, [f"{gene}:{variant}"], width=640, height=360)
+    v = view_variants(analyze(pdb_id, fetcher=fetcher), [f"{gene}:{variant}"], width=640,
+                      height=360, title=f"{gene} {variant} on {pdb_id}")
+    fallback = '<p class="muted">The 3D view needs JavaScript.</p>'
+    if png:
+        with tempfile.TemporaryDirectory(prefix="structkit-card-") as tmp:
+            try:
+                data = save_png(v, Path(tmp) / "v.png").read_bytes()
+                fallback = (f'<img class="fig" alt="3D view of {_e(gene)} {_e(variant)} on '
+                            f'{_e(pdb_id)}" src="data:image/png;base64,'
+                            f'{base64.b64encode(data).decode("ascii")}">')
+            except RuntimeError as exc:
+                fallback = f'<p class="muted">No static picture: {_e(exc)}</p>'
     return (f'<h4>3D view: {_e(pdb_id)}</h4><div class="viewer">{v._make_html()}</div>'
-            '<noscript><p class="muted">The 3D view needs JavaScript.</p></noscript>')
+            f'<noscript>{fallback}</noscript>'
+            + (f'<div class="printonly">{fallback}</div>' if png else ""))
 
 
 def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
            cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
            fetcher: Fetcher | None = None, pdf: str | Path | None = None, max_cards: int = 30,
-           max_views: int = 10, command: str | None = None) -> Path:
+           max_views: int = 10, png_views: bool = False, command: str | None = None) -> Path:
     """Write the review dossier of ``variants`` (as for ``impact_table``) to ``out`` (.html).
 
     ``max_cards`` variant cards (highest impact score first; the summary table lists all),
     ``max_views`` of them with a 3D view (on the structure of the nearest site). ``pdf`` also
-    prints the page to PDF through headless Chromium. ``command`` is recorded in the methods.
+    prints the page to PDF through headless Chromium. ``png_views`` also renders each 3D view
+    as a static picture (headless Chromium, a few seconds per view), shown without JavaScript
+    and in print. ``command`` is recorded in the methods.
     Returns the HTML path.
     """
     import matplotlib
@@ -282,7 +301,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
             if isinstance(r.nearest_pdb_id, str) and r.nearest_pdb_id:
                 try:
                     views[r.gene, r.variant] = _view_html(r.gene, r.variant, r.nearest_pdb_id,
-                                                          fetcher)
+                                                          fetcher, png_views)
                 except (ValueError, KeyError, LookupError) as exc:
                     views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
     # provenance
