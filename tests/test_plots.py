@@ -100,3 +100,15 @@ def test_distance_profile_of_hundreds_of_variants_stays_a_sane_size(data_dir, tm
     fig.savefig(png, dpi=200)  # what 'structkit plot distances' writes
     w, h = Image.open(png).size
     assert w < 4000 and h < 4000
+
+
+def test_lollipop_coloured_by_mechanism(data_dir):
+    from structkit import impact_table, parse_variants, summarize
+
+    batch = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz", genes=["TP53"])
+    summary = summarize(impact_table(batch))
+    ax = lollipop(batch.variants, "TP53", summary=summary).axes[0]
+    labels = {c.get_label() for c in ax.collections if not c.get_label().startswith("_")}
+    # LAML TP53: R248Q and R273C touch DNA, C176Y and H179R coordinate the zinc, frameshifts
+    assert {"DNA contact", "zinc site", "truncating"} <= labels
+    assert labels <= set(summary.mechanism) | {"not scored"}

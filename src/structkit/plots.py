@@ -26,6 +26,11 @@ __all__ = ["lollipop", "distance_profile", "site_positions", "therapy_heatmap"]
 
 CLASS_COLORS = {"missense": "#d62728", "truncating": "#1a1a1a", "in-frame": "#8c564b",
                 "splice": "#ff7f0e", "extension": "#9467bd", "synonymous": "#bdbdbd"}
+MECHANISM_COLORS = {"DNA contact": "#1f77b4", "zinc site": "#8c564b",
+                    "buried core / destabilising": "#d62728", "antibody epitope": "#ff7f0e",
+                    "drug pocket": "#17becf", "covalent anchor": "#9467bd",
+                    "surface / tolerated": "#c7c7c7", "truncating": "#1a1a1a",
+                    "splice site": "#ffbb78"}
 MAX_PROFILE_VARIANTS = 50  # distance profile: more variants are summarised, not drawn
 MAX_FIGURE_IN = 18.0  # inches: at 200 dpi a figure stays under 3,600 px on each side
 DOMAIN_COLORS = ["#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#fc9272", "#c7e9c0"]
@@ -47,7 +52,7 @@ def site_positions(structure_ids: list[str] | tuple[str, ...], fetcher=None) -> 
 
 
 def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 10,
-             title: str | None = None, fetcher=None):
+             title: str | None = None, fetcher=None, summary: pd.DataFrame | None = None):
     """Lollipop plot of variant counts per position over the domain map of ``gene``.
 
     ``variants``: Variant objects, strings, or a file (MAF/CSV/TSV) read with ``parse_variants``.
@@ -57,7 +62,9 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     in-frame, splice, ...). The ``top`` most frequent positions are labelled with their changes,
     placed so that no two labels overlap (a label that cannot be placed is left out). Domain
     tracks come from the catalog's regions, site tracks from the computed sites of the
-    ``sites_from`` structures. Returns the matplotlib Figure.
+    ``sites_from`` structures. With ``summary`` (``structkit.summarize`` of these variants) the
+    heads are coloured by mechanism instead (DNA contact, zinc site, buried core, epitope, drug
+    pocket, truncating, ...). Returns the matplotlib Figure.
     """
     target = catalog().target(gene)
     if isinstance(variants, (str, Path)):
@@ -84,8 +91,13 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     counts = Counter(v.position for v in vs)
     per_class: dict[int, Counter] = {}
     changes: dict[int, Counter] = {}
+    mech = None
+    if summary is not None and len(summary):
+        mech = dict(zip(zip(summary.gene.astype(str), summary.variant.astype(str), strict=True),
+                        summary.mechanism.astype(str), strict=True))
     for v in vs:
-        per_class.setdefault(v.position, Counter())[CONSEQUENCE[v.kind]] += 1
+        key = CONSEQUENCE[v.kind] if mech is None else mech.get((v.gene, v.hgvs), "not scored")
+        per_class.setdefault(v.position, Counter())[key] += 1
         changes.setdefault(v.position, Counter())[v.short] += 1
     if ax is None:
         fig, ax = plt.subplots(figsize=(11, 4.2))
@@ -94,13 +106,16 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     xs = np.array(sorted(counts))
     ys = np.array([counts[x] for x in xs])
     ax.vlines(xs, 0, ys, color="#7f7f7f", linewidth=0.8, zorder=1)
-    classes = [c for c in CLASS_COLORS if any(c in per_class[x] for x in xs)]
+    colors = CLASS_COLORS if mech is None else MECHANISM_COLORS
+    seen = {c for x in xs for c in per_class[x]}
+    classes = [c for c in colors if c in seen] + sorted(seen - set(colors))
     base = np.zeros(len(xs))
     for c in classes:  # stacked heads: each class drawn at its cumulative count
         n = np.array([per_class[x][c] for x in xs], dtype=float)
         has = n > 0
-        ax.scatter(xs[has], (base + n)[has], s=16 + 3 * np.sqrt(n[has]) * 4, color=CLASS_COLORS[c],
-                   edgecolor="black", linewidth=0.4, zorder=2, label=c)
+        ax.scatter(xs[has], (base + n)[has], s=16 + 3 * np.sqrt(n[has]) * 4,
+                   color=colors.get(c, "#cccccc"), edgecolor="black", linewidth=0.4, zorder=2,
+                   label=c)
         base += n
     ymax = max(ys) * 1.45 + 1
     bar_h = ymax * 0.07
