@@ -34,7 +34,7 @@ from .structure import Structure
 from .variants import Variant, parse_variant
 
 __all__ = ["SafeView", "view_variants", "view_site", "view_variant_across", "save_html", "save_png",
-           "add_legend", "placements",
+           "add_legend", "placements", "show",
            "js_source", "js_string", "VARIANT_COLOR", "SITE_COLORS"]
 
 DEFAULT_JS = "https://cdn.jsdelivr.net/npm/3dmol@2.5.5/build/3Dmol-min.js"
@@ -340,6 +340,25 @@ def view_variant_across(variant, structures, *, width: int = 900, height: int = 
                            **cell)
                 v.zoomTo(sel, **cell)
     return v
+
+
+def show(view: SafeView, png: bool = True) -> None:
+    """Display a view in a notebook: the interactive viewer and, with ``png``, a static picture
+    of the same view (``save_png``: needs Chromium and a local 3Dmol.js) that static renders of
+    the notebook (GitHub, nbconvert, PDF) show too; without them a one-line note says why."""
+    import tempfile
+
+    from IPython.display import Image, display
+
+    display(view)
+    if not png:
+        return
+    try:
+        with tempfile.TemporaryDirectory(prefix="structkit-show-") as tmp:
+            data = save_png(view, Path(tmp) / "view.png").read_bytes()
+        display(Image(data=data, format="png"))
+    except (RuntimeError, ValueError) as exc:
+        print(f"(no static picture of the view: {exc})")
 
 
 def save_png(view: SafeView, path: str | os.PathLike, *, timeout: float = 120) -> Path:
