@@ -9,7 +9,7 @@ import pytest
 
 import structkit as sk
 
-MODULES = ["table", "summary", "variants", "sites", "structure", "therapy"]
+MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy"]
 
 
 @pytest.mark.parametrize("name", MODULES)

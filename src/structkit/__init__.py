@@ -25,7 +25,7 @@ _LAZY = {
     "impact_table": "impact", "summarize": "impact", "write_table": "impact",
     "secondary_structure": "measure", "Alignment": "msa", "read_alignment": "msa",
     "ChainNumbering": "numbering", "PositionLookup": "numbering", "family_map": "numbering",
-    "number_structure": "numbering", "StructureAnalysis": "sites", "analyze": "sites",
+    "number_structure": "numbering", "StructureAnalysis": "analysis", "analyze": "analysis",
     "Structure": "structure", "StructureFormatError": "structure", "load": "structure",
     "read_structure": "structure", "therapy_matrix": "therapy", "UniProtRecord": "uniprot",
     "read_uniprot": "uniprot", "uniprot_record": "uniprot", "ReferenceMismatch": "variants",
@@ -35,12 +35,12 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .analysis import StructureAnalysis, analyze  # noqa: F401
     from .catalog import catalog, load_catalog  # noqa: F401
     from .cohort import cohort_tables  # noqa: F401
     from .fetch import Fetcher, FetchError, NoSuchEntry, NotAvailableOffline  # noqa: F401
     from .impact import impact_table, summarize, write_table  # noqa: F401
     from .numbering import PositionLookup, number_structure  # noqa: F401
-    from .sites import StructureAnalysis, analyze  # noqa: F401
     from .structure import Structure, load  # noqa: F401
     from .therapy import therapy_matrix  # noqa: F401
     from .variants import Variant, VariantBatch, parse_variants  # noqa: F401

@@ -492,7 +492,7 @@ def _best_status_counts(table: pd.DataFrame, batch) -> dict[str, int]:
 
 
 def _cmd_view(args) -> int:
-    from .sites import analyze
+    from .analysis import analyze
     from .view import save_html, save_png, view_variants
 
     if not args.html and not args.png:
@@ -635,8 +635,8 @@ def _left(df: pd.DataFrame) -> str:
 
 
 def _cmd_sites(args) -> int:
+    from .analysis import analyze
     from .impact import write_table
-    from .sites import analyze
     from .structure import is_path_like, load
 
     _check_out(args.out)

@@ -212,7 +212,7 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
 def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False) -> str:
     """The card's 3D viewer; with ``png`` also a static picture of the same view (rendered by
     headless Chromium) shown when JavaScript is off and in print."""
-    from .sites import analyze
+    from .analysis import analyze
     from .view import save_png, view_variants
 
     v = view_variants(analyze(pdb_id, fetcher=fetcher), [f"{gene}:{variant}"], width=640,

@@ -39,7 +39,7 @@ SITE_COLORS = ["#1e90ff", "#8b4513", "#ff8c00", "#2ca02c", "#9467bd", "#e377c2",
 
 def site_positions(structure_ids: list[str] | tuple[str, ...], fetcher=None) -> dict[str, set[int]]:
     """UniProt positions of every computed site in the given catalog structures, by site name."""
-    from .sites import analyze
+    from .analysis import analyze
 
     out: dict[str, set[int]] = {}
     for sid in structure_ids:

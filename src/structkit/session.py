@@ -68,7 +68,7 @@ class Session(Fetcher):
 
     def analyze(self, source, accession: str | None = None, **kw):
         """``structkit.analyze`` with this session's files and cut-offs."""
-        from .sites import analyze
+        from .analysis import analyze
 
         return analyze(source, accession, fetcher=self, **self._cuts(kw))
 

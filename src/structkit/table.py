@@ -22,7 +22,7 @@ used and the structkit version. Statuses:
 Every input row is accounted for: ``input_row`` (1-based line of a file or item index) and
 ``sample`` (when the input has a sample column) join the table back to the cohort. Each
 distinct variant is placed and measured once; its rows are then repeated for every input row
-that names it. Per-structure work is done once (``sites.analyze``); rows are built with array
+that names it. Per-structure work is done once (``analysis.analyze``); rows are built with array
 lookups.
 """
 
@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
+from .analysis import _known, analyze
 from .catalog import CatalogStructure, catalog
 from .columns import (
     COLUMNS,
@@ -51,10 +52,10 @@ from .columns import (
     _take,
     _text,
 )
+from .cutoffs import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 from .damage import AA20, context_matrix, interface_flags, substitution_flags
 from .fetch import FetchError, NotAvailableOffline
 from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
-from .sites import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, _known, analyze
 from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record
 from .variants import (

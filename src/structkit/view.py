@@ -28,8 +28,8 @@ from urllib.parse import quote
 import numpy as np
 import py3Dmol
 
+from .analysis import StructureAnalysis, analyze
 from .catalog import catalog
-from .sites import StructureAnalysis, analyze
 from .structure import Structure
 from .variants import Variant, parse_variant
 

@@ -1,0 +1,194 @@
+"""Per-structure analysis: everything computed once for a structure and a target protein.
+
+``analyze(structure_or_id)`` runs the steps, chain by chain: number the chain onto UniProt
+(``numbering``), find each partner's site and the distance of every residue to it (``sites``,
+``measure``), SASA/RSA and secondary structure (``measure``, ``dssp``), B-factor or pLDDT, and
+the damage environment (``damage``). The result (``StructureAnalysis`` with one ``ChainData``
+per target chain) is kept in the fetcher's (session's) store, so a variant then costs a lookup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .catalog import CatalogStructure, catalog
+from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .damage import ResidueEnvironment, environment
+from .fetch import default_fetcher
+from .measure import (
+    relative_sasa,
+    residue_bfactor,
+    residue_distances,
+    residue_sasa,
+    secondary_structure,
+)
+from .numbering import ChainNumbering, number_structure
+from .sites import Site, _auto_entry, _covalent, _site_name, atom_label, partner_atoms
+from .structure import Structure, load, one_letter
+from .uniprot import uniprot_record
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
+
+__all__ = ["ChainData", "StructureAnalysis", "analyze"]
+
+
+@dataclass
+class ChainData:
+    """Per-residue data of one target chain (model 1), in file order."""
+
+    numbering: ChainNumbering
+    sasa: np.ndarray
+    rsa: np.ndarray
+    ss: np.ndarray
+    bfactor: np.ndarray
+    sites: list[Site]
+    pos_to_k: np.ndarray  # UniProt position -> residue k (or -1)
+    aa: np.ndarray = field(default=None, repr=False)  # one-letter code per residue (object)
+    ss_method: str = ""
+    env: ResidueEnvironment | None = field(default=None, repr=False)
+    tables: dict = field(default_factory=dict, repr=False)  # derived lookup tables (impact)
+
+
+@dataclass
+class StructureAnalysis:
+    """Everything computed once per structure."""
+
+    entry: CatalogStructure
+    structure: Structure
+    accession: str
+    uniprot_seq: str
+    chains: dict[str, ChainData]
+    cutoff: float
+    metal_cutoff: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sites(self) -> list[Site]:
+        return [s for c in self.chains.values() for s in c.sites]
+
+    def site_table(self) -> pd.DataFrame:
+        """One row per site residue: UniProt and author numbering, nearest partner atom, distance."""
+        st = self.structure
+        rows = []
+        for ch, cd in self.chains.items():
+            num = cd.numbering
+            for site in cd.sites:
+                for k in np.flatnonzero(site.in_site):
+                    ri = int(num.residue_indices[k])
+                    pa = int(site.dist["nearest_atom"][k])
+                    pos = int(num.uniprot_pos[k])
+                    rows.append({
+                        "pdb_id": st.id, "site": site.name, "site_kind": site.kind,
+                        "partner": site.partner_label, "chain": ch,
+                        "uniprot_pos": pos if pos > 0 else None,
+                        "uniprot_res": self.uniprot_seq[pos - 1] if pos > 0 else None,
+                        "author_num": int(st.res_num[ri]), "icode": str(st.res_icode[ri]),
+                        "res_name": str(st.res_resname[ri]),
+                        "residue_atom": str(st.atom_name[int(site.dist["residue_atom"][k])]),
+                        "nearest_partner_atom": atom_label(st, pa),
+                        "min_dist_A": round(float(site.dist["min_dist"][k]), 2),
+                        "n_contacts": int(site.dist["n_contacts"][k]),
+                        "covalent_bond": site.covalent.get(int(k), ""),
+                        "cutoff_A": site.cutoff, "numbering_method": num.method,
+                    })
+        return pd.DataFrame(rows)
+
+
+def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
+            cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
+            fetcher: Fetcher | None = None) -> StructureAnalysis:
+    """Per-structure precomputation, kept in the fetcher's store (``fetcher.cache``) by
+    structure, accession and cut-offs: a repeated call costs a lookup.
+
+    ``source`` is a catalog entry, a PDB ID / ``AF-<accession>`` (catalog entry used when
+    there is one) or a loaded ``Structure``. ``accession`` defaults to the catalog's target.
+
+    Examples
+    --------
+    >>> a = analyze("1TSR")
+    >>> list(a.chains), [s.name for s in a.sites]
+    (['B'], ['DNA interface', 'Zn site'])
+    """
+    cat = catalog()
+    fetcher = fetcher or default_fetcher()
+    analyses, by_id = fetcher.cache("analyses"), fetcher.cache("analyses_by_id")
+    fast_key = None
+    if isinstance(source, (str, CatalogStructure)):
+        # a repeated call costs a dictionary lookup: no file is read or checked again
+        sid = source.id if isinstance(source, CatalogStructure) else source.upper()
+        fast_key = (sid, accession, float(cutoff), float(metal_cutoff))
+        if fast_key in by_id:
+            return by_id[fast_key]
+    if isinstance(source, Structure):
+        st, entry = source, cat.find(source.id)
+    else:
+        entry = source if isinstance(source, CatalogStructure) else cat.find(source)
+        st = (load(entry.id, fetcher=fetcher, assembly=entry.assembly) if entry is not None
+              else load(str(source), fetcher=fetcher))
+    if accession is None:
+        if entry is None:
+            raise ValueError(f"{st.id} ({st.path}) is not in the catalog: name the UniProt accession "
+                             "of its target (accession=..., or --accession on the command line)")
+        accession = entry.target
+    accession = cat.target(accession).accession if _known(accession) else accession
+    if entry is None or entry.target != accession:
+        entry = _auto_entry(st, accession)
+    key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff))
+    if key in analyses:
+        if fast_key is not None:
+            by_id[fast_key] = analyses[key]
+        return analyses[key]
+    useq = uniprot_record(accession, fetcher).sequence
+    numbering = number_structure(st, accession, useq, list(entry.target_chains) or None)
+    chains: dict[str, ChainData] = {}
+    notes: list[str] = list(st.notes)
+    # DSSP for every target chain together (sheets between chains count), then split per chain
+    ss_all, ss_method = secondary_structure(
+        st, np.concatenate([n.residue_indices for n in numbering.values()]))
+    starts = np.cumsum([0] + [len(n.residue_indices) for n in numbering.values()])
+    for (ch, num), start in zip(numbering.items(), starts.tolist(), strict=False):
+        ri = num.residue_indices
+        sasa = residue_sasa(st, ri)
+        rsa = relative_sasa(st, ri, sasa)
+        ss = ss_all[start:start + len(ri)]
+        bf = residue_bfactor(st, ri)
+        sites = []
+        for p in entry.partners:
+            if p.kind == "antibody" and p.binds and p.binds != ch:
+                continue
+            pa = partner_atoms(st, p)
+            c = metal_cutoff if p.kind == "metal" else cutoff
+            note = "" if len(pa) else f"partner {p.name} not found in {st.id}"
+            if note and note not in notes:
+                notes.append(note)
+            d = residue_distances(st, ri, pa, c)
+            cov = _covalent(st, ri, pa) if p.kind == "ligand" else {}
+            labels = np.array([atom_label(st, int(i)) for i in d["nearest_atom"]], dtype=object)
+            cov_text = np.array([cov.get(k, "") for k in range(len(ri))], dtype=object)
+            sites.append(Site(_site_name(p), "epitope" if p.kind == "antibody" else p.kind,
+                              p, ch, c, pa, d, cov, note, labels, cov_text, st))
+        p2k = np.full(len(useq) + 2, -1, dtype=np.int64)
+        ok = (num.uniprot_pos > 0) & (num.uniprot_pos <= len(useq))
+        # first residue wins if a position occurs twice (should not happen)
+        for k in np.flatnonzero(ok)[::-1]:
+            p2k[num.uniprot_pos[k]] = k
+        aa = np.array([one_letter(str(n)) for n in st.res_resname[ri]], dtype=object)
+        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa, ss_method, environment(st, ri))
+    result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
+    analyses[key] = result
+    if fast_key is not None:
+        by_id[fast_key] = result
+    return result
+
+
+def _known(accession: str) -> bool:
+    try:
+        catalog().target(accession)
+        return True
+    except KeyError:
+        return False
