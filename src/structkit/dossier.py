@@ -15,7 +15,6 @@ local copy; without one the cards say so). ``pdf=`` prints the page through head
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import re
 import tempfile
@@ -29,6 +28,7 @@ import pandas as pd
 
 from ._version import __version__
 from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .files import sha256_file
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -146,14 +146,6 @@ def structure_citation(path: str | Path) -> str:
     doi = " ".join(fields.get("DOI", [])).strip()
     out = ". ".join(x for x in (auth, title, ref) if x)
     return out + (f". doi:{doi}" if doi else "")
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _origin(path: str, fetcher) -> str:
@@ -308,7 +300,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     files = placed[placed.source_file.notna()].drop_duplicates("source_file")
     prov_rows = []
     for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
-        prov_rows.append({"structure": pid, "file": Path(path).name, "sha256": _sha256(path),
+        prov_rows.append({"structure": pid, "file": Path(path).name, "sha256": sha256_file(path),
                           "obtained from": _origin(path, fetcher),
                           "primary citation (from the file)": structure_citation(path)})
     prov = pd.DataFrame(prov_rows)

@@ -747,16 +747,11 @@ def _check_json_list(data: bytes, name: str) -> None:
         raise IntegrityError(f"{name}: expected a JSON list of predictions")
 
 
-def _clean_stale_parts(dest: Path, age_s: float = 0.0) -> None:
+def _clean_stale_parts(dest: Path) -> None:
     """Remove temporary files of ``dest`` left by an interrupted process (e.g. SIGKILL during a
     download). Called under the entry's lock, so no live writer owns them."""
-    now = time.time()
     for p in dest.parent.glob(f".{dest.name}.*.part*"):
-        try:
-            if now - p.stat().st_mtime >= age_s:
-                p.unlink()
-        except OSError:
-            pass
+        p.unlink(missing_ok=True)
 
 
 def _is_loopback(host: str | None) -> bool:

@@ -3,27 +3,42 @@
 Every file structkit writes (tables, figures, HTML pages, cache entries) goes through
 ``atomic_write``: the content is written to a hidden temporary file in the target directory and
 renamed over the target, so a failure or an interruption never leaves a half-written file under
-the target name; the temporary file is removed on failure. ``tempfile.mkstemp`` creates files
-with mode 0600; the final file gets ``0o666 & ~umask`` instead (0644 under umask 022), like a
-file opened with ``open(path, "w")``.
+the target name; the temporary file is removed on failure. The temporary file is created with
+mode 0666 and the kernel applies the process umask (0644 under umask 022), as for a file opened
+with ``open(path, "w")``; ``tempfile.mkstemp`` would give 0600.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write", "umask_mode"]
+__all__ = ["atomic_write", "sha256_file"]
 
 
-def umask_mode() -> int:
-    """``0o666`` with the process umask applied (the mode ``open()`` would give a new file)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (hex digest)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _new_temp(p: Path) -> Path:
+    """A new empty hidden file next to ``p`` (exclusive create, mode 0666 minus the umask)."""
+    for _ in range(100):
+        t = p.with_name(f".{p.name[:200]}.{secrets.token_hex(4)}.part{p.suffix}")
+        try:
+            os.close(os.open(t, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return t
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name next to {p}")
 
 
 @contextmanager
@@ -37,12 +52,9 @@ def atomic_write(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[Pa
     if p.is_dir():
         raise IsADirectoryError(f"output {p} is a directory; give a file name")
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name[:200]}.", suffix=".part" + p.suffix, dir=p.parent)
-    os.close(fd)
-    t = Path(tmp)
+    t = _new_temp(p)
     try:
         yield t
-        os.chmod(t, umask_mode())
         if fsync:
             with open(t, "rb") as fh:
                 os.fsync(fh.fileno())
