@@ -145,9 +145,12 @@ def uniprot_record(accession: str, fetcher: Fetcher | None = None) -> UniProtRec
 
     Tries JSON first (sequence and features), then FASTA, then the flat file.
     """
-    acc = normalize_accession(accession)
     f = fetcher or default_fetcher()
     records = f.cache("uniprot")
-    if acc not in records:
-        records[acc] = _fetch_record(acc, f)
-    return records[acc]
+    rec = records.get(accession)  # a repeated call with the same text: one lookup
+    if rec is None:
+        acc = normalize_accession(accession)
+        if acc not in records:
+            records[acc] = _fetch_record(acc, f)
+        rec = records[accession] = records[acc]
+    return rec

@@ -10,10 +10,8 @@ variants and a table of rejected rows with row numbers and reasons.
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -23,7 +21,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .catalog import Catalog, catalog
-from .fetch import FetchError, NotAvailableOffline
+from .fetch import FetchError, IntegrityError, NotAvailableOffline, default_fetcher, gunzip_if_needed
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -237,24 +235,14 @@ def _check_reference(gene: str, acc: str, seq: str, v: dict, raw: str) -> None:
                 f"{raw!r}: {gene} ({acc}) has {seq[pos - 1]} at {pos}, the variant gives {ref}")
 
 
-def _sequence_of(acc: str, fetcher=None, seqs: dict | None = None) -> str:
-    if seqs is not None and acc in seqs:
-        return seqs[acc]
-    seq = _fetch_sequence(acc, fetcher)
-    if seqs is not None:
-        seqs[acc] = seq
-    return seq
-
-
-def _fetch_sequence(acc: str, fetcher=None) -> str:
+def _sequence_of(acc: str, fetcher=None) -> str:
     from .uniprot import uniprot_record
 
     return uniprot_record(acc, fetcher).sequence
 
 
 def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
-                  cat: Catalog | None = None, fetcher: Fetcher | None = None,
-                  _seqs: dict | None = None) -> Variant:
+                  cat: Catalog | None = None, fetcher: Fetcher | None = None) -> Variant:
     """Parse one variant and check its reference residue against UniProt.
 
     ``gene`` may be given separately or as a prefix (``ERBB2:p.T798M``, ``HER2 T798M``); aliases
@@ -285,7 +273,7 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
             target = cat.target(gene)
         except KeyError as exc:
             raise UnknownGene(f"{raw!r}: {exc.args[0]}") from None
-        seq = _sequence_of(target.accession, fetcher, _seqs) if validate else ""
+        seq = _sequence_of(target.accession, fetcher) if validate else ""
         if validate:
             _check_reference(target.gene, target.accession, seq, v, raw)
         return Variant(target.gene, target.accession, raw=raw, **v)
@@ -293,7 +281,7 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
     fits = []
     for t in cat.targets:
         try:
-            seq = _sequence_of(t.accession, fetcher, _seqs)
+            seq = _sequence_of(t.accession, fetcher)
         except Exception:  # noqa: BLE001 - a target without a reachable sequence cannot fit
             continue
         try:
@@ -390,16 +378,12 @@ def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES) -> str:
         raise FileNotFoundError(f"input file {p} does not exist")
     if not p.is_file():
         raise VariantError(f"input {p} is not a regular file")
-    with open(p, "rb") as fh:
-        gz = fh.read(2) == b"\x1f\x8b"
-    try:
-        with (gzip.open(p, "rb") if gz else open(p, "rb")) as fh:
-            raw = fh.read(limit + 1)
-    except (EOFError, OSError, zlib.error) as exc:
-        raise VariantError(f"input {p}: damaged or truncated gzip ({exc})") from None
-    if len(raw) > limit:
-        raise VariantError(f"input {p}: more than {limit >> 20} MiB of text"
-                           + (" once decompressed" if gz else "") + "; split the file")
+    if p.stat().st_size > limit:
+        raise VariantError(f"input {p}: more than {limit >> 20} MiB; split the file")
+    try:  # the one gzip reader of the package: streamed, capped, damage named
+        raw = gunzip_if_needed(p.read_bytes(), f"input {p}", limit)
+    except IntegrityError as exc:
+        raise VariantError(f"{exc}; split or repair the file") from None
     if b"\x00" in raw[:65536]:
         raise VariantError(f"input {p}: binary content (NUL bytes); expected a MAF, CSV or TSV "
                            "text table, optionally gzipped")
@@ -493,18 +477,6 @@ def _is_path(items) -> bool:
             or bool(re.search(r"\.(?:maf|csv|tsv|txt|tab)(?:\.gz)?$", s, re.IGNORECASE)))
 
 
-def _classify(cls: str | None, change: str) -> str | None:
-    """What a MAF classification says when the change cannot (None: read the change)."""
-    if not cls:
-        return None
-    c = cls.strip().lower()
-    if c in _NONCODING:
-        return "non-coding"
-    if c in ("splice_site", "splice_region") and not change:
-        return "splice"
-    return None
-
-
 def _with_origin(v: Variant, raw: str, row: int, sample: str | None) -> Variant:
     """A copy of ``v`` with its input origin, sharing the cached hgvs and hash (a frozen
     dataclass without slots: copying its ``__dict__`` is the cheap equivalent of ``replace``)."""
@@ -541,6 +513,55 @@ def _not_text(x) -> _NotText:
     return _NotText(repr(x)[:200])
 
 
+class _Unplaced(Exception):
+    """An input row that gives no variant for a reason other than a parse error."""
+
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+_SPLICE = ("splice_site", "splice_region")
+
+
+def _row_variant(g, change: str, cls, keep, cat, fetcher, validate: bool, memo: dict) -> Variant:
+    """The variant of one input row, or the exception that says why there is none."""
+    if isinstance(change, _NotText):
+        raise VariantError(f"item {change or 'None'} is not a variant string"
+                           if change else "empty item (None or NA)")
+    target = None
+    if g is not None:
+        try:
+            target = cat.target(g)
+        except KeyError:
+            raise UnknownGene(f"gene {g} is not in the catalog (targets: "
+                              f"{', '.join(t.gene for t in cat.targets)})") from None
+    kind = cls.strip().lower() if cls else ""
+    if kind in _NONCODING:
+        raise _Unplaced("no protein change", f"{cls}: no protein change")
+    if kind in _SPLICE and not change:
+        raise _Unplaced("splice", f"{cls}: splice-site change without a protein position; the "
+                                  "protein effect (exon skipping, intron retention) is not predicted")
+    if not change:
+        raise VariantError("empty protein change")
+    if keep is not None and target is not None and target.gene not in keep:
+        raise _Unplaced("gene not selected", f"gene {target.gene} not selected")
+    key = (g, change)
+    if key not in memo:
+        try:
+            memo[key] = parse_variant(change, g, validate=validate, cat=cat, fetcher=fetcher)
+        except (VariantError, FetchError) as exc:
+            memo[key] = exc
+    v = memo[key]
+    if isinstance(v, Exception):
+        raise v
+    if keep is not None and v.gene not in keep:
+        raise _Unplaced("gene not selected", f"gene {v.gene} not selected")
+    if kind in _SPLICE and v.kind == "synonymous":  # the codon is unchanged: the splice site acts
+        v = replace(v, kind="splice", alt=None)
+    return v
+
+
 def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, validate: bool = True,
                    genes: Iterable[str] | None = None, fetcher: Fetcher | None = None,
                    sample_column: str | None = None) -> VariantBatch:
@@ -562,6 +583,7 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
     [[3, 'gene not in catalog']]
     """
     cat = catalog()
+    fetcher = fetcher or default_fetcher()  # resolved once: its store caches the records
     if _is_path(items):
         rows = read_variant_file(items, sample_column)
     elif isinstance(items, str):
@@ -571,64 +593,20 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
     keep = {cat.target(g).gene for g in genes} if genes else None
     good: list[Variant] = []
     bad: list[tuple] = []
-    memo: dict[tuple, Variant | VariantError] = {}
-    targets: dict[str, object] = {}
-    seqs: dict[str, str] = {}  # one record lookup per accession, not per row
+    memo: dict[tuple, Variant | Exception] = {}  # each distinct (gene, change) parsed once
     for row, g, change, sample, cls in rows:
         g = g or gene
         text = f"{g}:{change}" if g else change
-        status = "rejected"
         try:
-            if isinstance(change, _NotText):
-                raise VariantError(f"item {change or 'None'} is not a variant string"
-                                   if change else "empty item (None or NA)")
-            if g is not None:
-                target = targets.get(g)
-                if target is None:
-                    try:
-                        target = targets[g] = cat.target(g)
-                    except KeyError:
-                        status = "gene not in catalog"
-                        raise VariantError(f"gene {g} is not in the catalog (targets: "
-                                           f"{', '.join(t.gene for t in cat.targets)})") from None
-            what = _classify(cls, change)
-            if what == "non-coding":
-                status = "no protein change"
-                raise VariantError(f"{cls}: no protein change")
-            if what == "splice":
-                status = "splice"
-                raise VariantError(f"{cls}: splice-site change without a protein position; the "
-                                   "protein effect (exon skipping, intron retention) is not predicted")
-            if not change:
-                raise VariantError("empty protein change")
-            if keep is not None and g is not None and target.gene not in keep:
-                status = "gene not selected"
-                raise VariantError(f"gene {target.gene} not selected")
-            key = (g, change)
-            v = memo.get(key)
-            if v is None:
-                try:
-                    v = memo[key] = parse_variant(change, g, validate=validate, cat=cat,
-                                                  fetcher=fetcher, _seqs=seqs)
-                except (VariantError, FetchError) as exc:
-                    memo[key] = exc
-                    raise
-            elif isinstance(v, (VariantError, FetchError)):
-                raise v
-            if keep is not None and v.gene not in keep:
-                status = "gene not selected"
-                raise VariantError(f"gene {v.gene} not selected")
-            if cls and cls.strip().lower() in ("splice_site", "splice_region") \
-                    and v.kind == "synonymous":
-                # the codon is unchanged: the splice site is the effect
-                v = replace(v, kind="splice", alt=None)
+            v = _row_variant(g, change, cls, keep, cat, fetcher, validate, memo)
             good.append(_with_origin(v, text, row, sample))
+        except _Unplaced as exc:
+            bad.append((row, sample, g, text, exc.status, str(exc)))
+        except UnknownGene as exc:
+            bad.append((row, sample, g, text, "gene not in catalog", str(exc)))
         except VariantError as exc:
-            if isinstance(exc, UnknownGene):
-                status = "gene not in catalog"
-            bad.append((row, sample, g, text, status, str(exc)))
+            bad.append((row, sample, g, text, "rejected", str(exc)))
         except FetchError as exc:  # the protein's UniProt record could not be read
-            memo[(g, change)] = exc
             status = "not available offline" if isinstance(exc, NotAvailableOffline) else "fetch failed"
             bad.append((row, sample, g, text, status, str(exc)))
     return VariantBatch(good, pd.DataFrame(bad, columns=UNPLACED_COLUMNS))

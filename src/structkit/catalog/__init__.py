@@ -7,7 +7,7 @@ of the same shape, so adding a target or a structure is a data change, not a cod
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -70,12 +70,20 @@ class Catalog:
     # drug -> therapies built on it that share its binding site (antibody-drug conjugates)
     shares_site: dict[str, list[str]] = field(default_factory=dict)
 
+    @cached_property
+    def _by_name(self) -> dict[str, Target]:
+        """Every gene, accession and alias (upper case) -> its target; the first target wins."""
+        out: dict[str, Target] = {}
+        for t in self.targets:
+            for name in (t.gene, t.accession, *t.aliases):
+                out.setdefault(name.upper(), t)
+        return out
+
     def target(self, name: str) -> Target:
         """Target by gene, alias or accession (case-insensitive); ``KeyError`` names the choices."""
-        key = name.strip().upper()
-        for t in self.targets:
-            if key in {t.gene.upper(), t.accession.upper(), *(a.upper() for a in t.aliases)}:
-                return t
+        t = self._by_name.get(name.strip().upper())
+        if t is not None:
+            return t
         known = ", ".join(f"{t.gene} ({t.accession})" for t in self.targets)
         raise KeyError(f"unknown gene or accession {name!r}; the catalog knows {known}")
 
