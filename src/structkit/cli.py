@@ -72,13 +72,9 @@ def _fetcher(args):
     """The session of one command, from its arguments (never written to os.environ)."""
     from .session import Session
 
-    key = (args.cache, args.mirror, args.offline, getattr(args, "cutoff", None),
-           getattr(args, "metal_cutoff", None))
-    if getattr(args, "_session_key", None) != key:
-        kw = {k: v for k, v in (("cutoff", getattr(args, "cutoff", None)),
-                                ("metal_cutoff", getattr(args, "metal_cutoff", None))) if v}
+    if not hasattr(args, "_session"):  # one per command: the arguments do not change
+        kw = {k: getattr(args, k) for k in ("cutoff", "metal_cutoff") if hasattr(args, k)}
         args._session = Session(cache_dir=args.cache, mirror=args.mirror, offline=args.offline, **kw)
-        args._session_key = key
     return args._session
 
 
@@ -205,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog="examples:\n  structkit cohort --input tcga_laml.maf.gz --out laml.xlsx\n"
                                "  structkit cohort --input cohort.tsv --out laml.tsv   "
                                "(writes laml.samples.tsv, laml.genes.tsv, ...)")
+    co.set_defaults(variants=[])  # a cohort is a file
     co.add_argument("--input", metavar="FILE", required=True,
                     help="MAF, CSV or TSV (optionally .gz) of variants")
     co.add_argument("--gene", help="gene for rows without one")
@@ -380,13 +377,12 @@ def _check_out(path: str | None) -> None:
     """Refuse an output target before the computation: unknown suffix or a directory."""
     if not path:
         return
-    p = Path(path)
-    ok = {".csv", ".tsv", ".xlsx", ".parquet", ".md", ".html"}
-    if p.suffix.lower() not in ok:
-        raise _Usage(f"output {p}: unknown suffix {p.suffix!r}; expected one of "
-                     f"{', '.join(sorted(ok))}")
-    if p.is_dir():
-        raise _Usage(f"output {p} is a directory; give a file name")
+    from .tables import check_output
+
+    try:
+        check_output(path)
+    except ValueError as exc:
+        raise _Usage(str(exc)) from None
 
 
 def _structures_arg(args) -> list | None:
@@ -532,7 +528,6 @@ def _cmd_cohort(args) -> int:
     if args.out and Path(args.out).suffix.lower() != ".xlsx":
         _check_out(args.out)
     fetcher = _fetcher(args)
-    args.variants = []
     batch, source = _read_batch(args, "cohort")
     table = impact_table(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff,
                          fetcher=fetcher, progress=sys.stderr.isatty())

@@ -8,11 +8,18 @@ structure x target chain x site, statuses and provenance; see its docstring), ``
 from __future__ import annotations
 
 from .columns import COLUMNS
-from .summary import SUMMARY_COLUMNS, _damage_consensus, _joined, _row_counts, summarize
+from .summary import SUMMARY_COLUMNS, summarize
 from .table import PLACED_KINDS, STATUSES, check_cutoff, consequence_detail, impact_table
-from .tables import STREAM_SUFFIXES, neutralise_cells, provenance, write_impact, write_table
+from .tables import (
+    STREAM_SUFFIXES,
+    TABLE_SUFFIXES,
+    check_output,
+    neutralise_cells,
+    provenance,
+    write_impact,
+    write_table,
+)
 
 __all__ = ["impact_table", "summarize", "write_table", "write_impact", "neutralise_cells",
            "provenance", "check_cutoff", "consequence_detail", "COLUMNS", "SUMMARY_COLUMNS",
-           "STATUSES", "PLACED_KINDS", "STREAM_SUFFIXES", "_joined", "_row_counts",
-           "_damage_consensus"]
+           "STATUSES", "PLACED_KINDS", "STREAM_SUFFIXES", "TABLE_SUFFIXES", "check_output"]

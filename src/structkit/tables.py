@@ -159,9 +159,10 @@ def _arrow(df: pd.DataFrame):
 def provenance(df: pd.DataFrame) -> pd.DataFrame:
     """Key/value rows saying how a table was made: structkit and package versions, cut-offs,
     methods, the command line, and every structure file the table used with its SHA-256."""
-    import hashlib
     import platform
     import sys
+
+    from .files import sha256_file
 
     rows = [("structkit_version", __version__), ("python", platform.python_version()),
             ("pandas", pd.__version__), ("numpy", np.__version__),
@@ -175,7 +176,7 @@ def provenance(df: pd.DataFrame) -> pd.DataFrame:
         files = df[["pdb_id", "source_file"]].dropna().drop_duplicates("source_file")
         for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
             try:
-                h = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                h = sha256_file(path)
             except OSError:
                 h = "file no longer readable"
             rows.append((f"structure {pid}", f"{path} sha256:{h}"))
@@ -195,6 +196,22 @@ def _dress_sheet(ws, frame: pd.DataFrame) -> None:
         ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width))
 
 
+TABLE_SUFFIXES = (".csv", ".html", ".md", ".parquet", ".tsv", ".xlsx")
+
+
+def check_output(path: str | Path) -> str:
+    """The suffix of an output table path (``TABLE_SUFFIXES``), or ``ValueError`` naming the
+    path: an unknown suffix or a directory. Called before any work, and by ``write_table``."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"output {p}: unknown suffix {p.suffix!r}; expected one of "
+                         f"{', '.join(TABLE_SUFFIXES)}")
+    if p.is_dir():
+        raise ValueError(f"output {p} is a directory; give a file name")
+    return suffix
+
+
 def write_table(df: pd.DataFrame, path: str | Path, *, sheets: dict | None = None,
                 sheet: str = "impact") -> Path:
     """Write a table by suffix (.csv .tsv .xlsx .parquet .md .html), atomically.
@@ -210,11 +227,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheets: dict | None = Non
     from .files import atomic_write
 
     p = Path(path)
-    suffix = p.suffix.lower()
-    writers = {".csv", ".tsv", ".xlsx", ".parquet", ".md", ".html"}
-    if suffix not in writers:
-        raise ValueError(f"output {p}: unknown suffix {suffix!r}; expected one of "
-                         f"{', '.join(sorted(writers))}")
+    suffix = check_output(p)
     if suffix in (".csv", ".tsv", ".xlsx"):
         df = neutralise_cells(df, xml=suffix == ".xlsx")
     with atomic_write(p) as tmp:

@@ -228,7 +228,7 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     ``rows`` has the impact table's columns plus ``key`` (0..n-1, the variant). Returns one
     row per key with the model features and the numbers the mechanism and evidence need.
     """
-    from .impact import _joined
+    from .summary import _joined
 
     first = rows.drop_duplicates("key").set_index("key").reindex(range(n))
     out = pd.DataFrame(index=range(n))

@@ -180,7 +180,8 @@ def add_legend(v: SafeView, entries: list[tuple[str, str]], title: str | None = 
     pages and PNGs alike): one line per (colour, text), the title first."""
     lines = ([("#ffffff", title)] if title else []) + entries
     for i, (colour, text) in enumerate(lines):
-        dark = colour.lower() in ("#1e90ff", "#8b4513", "#ff00ff", "#17becf", "#808080")
+        r, g, b = (int(colour[k:k + 2], 16) for k in (1, 3, 5))
+        dark = 0.299 * r + 0.587 * g + 0.114 * b < 160  # white text on dark patches
         v.addLabel(text, {"useScreen": True, "position": {"x": 8, "y": 8 + 22 * i, "z": 0},
                           "alignment": "topLeft", "fontSize": 13 if i == 0 and title else 12,
                           "backgroundColor": colour, "backgroundOpacity": 0.9,
