@@ -245,13 +245,16 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     from .impact import impact_table, summarize
     from .plots import distance_profile, lollipop, therapy_heatmap
     from .therapy import therapy_matrix
+    from .variants import Variant, VariantBatch, parse_variants
     from .view import local_3dmol
 
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"report {out}: the report is an HTML file (.html)")
     fetcher = fetcher or default_fetcher()
-    table = impact_table(variants, structures, cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
+    batch = variants if isinstance(variants, VariantBatch) else parse_variants(
+        [variants] if isinstance(variants, Variant) else variants, fetcher=fetcher)
+    table = impact_table(batch, structures, cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
     placed = table[table.kind.notna()]
     summary = summarize(placed, fetcher=fetcher)
     matrix = therapy_matrix(None, cutoff=cutoff, metal_cutoff=metal_cutoff, table=table,
@@ -260,22 +263,22 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     # figures
     figs = []
     for gene in dict.fromkeys(summary.gene):
-        rows = placed[placed.gene.astype(str) == gene].drop_duplicates("input_row")
-        items = [f"{g}:{v}" for g, v in zip(rows.gene.astype(str), rows.variant.astype(str),
-                                            strict=True)]
-        acc = str(rows.accession.iloc[0])
+        mine = [v for v in batch.variants if v.gene == gene]  # parsed once, samples kept
+        acc = mine[0].accession
         direct = placed[(placed.accession.astype(str) == acc) & (placed.via.astype(str) == "direct")
                         & placed.status.isin(["mapped", "reference mismatch"])
                         & (placed.site.astype(str) != "")
                         & ~placed.pdb_id.astype(str).str.startswith("AF-")]
         sites = tuple(dict.fromkeys(direct.pdb_id.astype(str)))[:2]
         try:
-            figs.append((f"{gene}: variants over the domain map", _png(lollipop(
-                items, gene, sites_from=sites))))
+            figs.append((f"{gene}: variants over the domain map (colour: mechanism)", _png(
+                lollipop(mine, gene, sites_from=sites, fetcher=fetcher, summary=summary))))
         except (ValueError, KeyError) as exc:
             figs.append((f"{gene}: lollipop not drawn", f"<p>{_e(exc)}</p>"))
-    top = order.head(30)
-    sub = placed[placed.variant.astype(str).isin(set(top.variant)) & placed.min_dist_A.notna()]
+    top = set(zip(order.gene.head(30), order.variant.head(30), strict=True))
+    pairs = pd.Series(list(zip(placed.gene.astype(str), placed.variant.astype(str), strict=True)),
+                      index=placed.index)
+    sub = placed[pairs.isin(top) & placed.min_dist_A.notna()]
     if len(sub):
         figs.append(("Distance of each variant to each site (top 30 by impact score)",
                      _png(distance_profile(sub))))
