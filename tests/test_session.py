@@ -45,3 +45,59 @@ def test_the_command_line_never_writes_the_environment(tmp_path, data_dir, capsy
                  "--gene", "TP53", "--out", str(tmp_path / "l.png"), "--mirror", str(data_dir),
                  "--offline", "--cache", str(tmp_path / "c")]) == 0
     assert dict(os.environ) == before
+
+
+def _module_state() -> dict:
+    """A fingerprint of every module-level value of structkit that could hold state: containers
+    and objects by the SHA-1 of their pickle, memoised functions by their cache size."""
+    import hashlib
+    import inspect
+    import pickle
+    import sys
+
+    out = {}
+    for name, mod in sorted(sys.modules.items()):
+        if not (name == "structkit" or name.startswith("structkit.")):
+            continue
+        for attr, val in vars(mod).items():
+            if attr.startswith("__") or inspect.ismodule(val) or inspect.isclass(val):
+                continue
+            if hasattr(val, "cache_info"):  # functools.cache / lru_cache
+                out[name, attr] = ("memo", val.cache_info().currsize)
+            elif callable(val):
+                continue
+            else:
+                try:
+                    out[name, attr] = hashlib.sha1(pickle.dumps(val)).hexdigest()
+                except (pickle.PicklingError, TypeError, AttributeError):
+                    out[name, attr] = repr(val)
+    return out
+
+
+def test_a_session_leaves_no_state_at_module_level(tmp_path, data_dir):
+    """Everything a session computes (structures, records, analyses, alignments, family maps,
+    the table's category codes) stays in the session: a second session doing new work changes
+    no module-level value. The first session loads the read-only resources (catalog, shipped
+    model, BLOSUM62) that every session shares."""
+    import pkgutil
+    from importlib import import_module
+
+    from structkit.view import placements
+
+    for m in pkgutil.iter_modules(sk.__path__):
+        import_module(f"structkit.{m.name}")
+
+    def work(session, variants):
+        t = session.impact_table(variants)
+        session.summarize(t)
+        placements(session.analyze("3POZ"), ["ERBB2:p.T798M"], fetcher=session)
+        return t
+
+    first = sk.Session(cache_dir=tmp_path / "a", mirror=data_dir, offline=True)
+    work(first, ["TP53:p.R248Q", "ERBB2:p.L755S"])
+    before = _module_state()
+    second = sk.Session(cache_dir=tmp_path / "b", mirror=data_dir, offline=True, cutoff=5.0)
+    t = work(second, ["TP53:p.R273H", "TP53:p.G245S", "ERBB2:p.T798M", "TP53:p.R213*"])
+    assert set(t.variant) >= {"p.R273H", "p.T798M", "p.R213*"}  # new texts to code
+    assert _module_state() == before
+    assert second.cache("columns") and second.cache("family") and second.cache("alignments")

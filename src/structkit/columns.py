@@ -1,15 +1,18 @@
-"""The column engine of the impact table: text columns as category codes shared by all
-tables of a process, built block by block and turned into a DataFrame once.
+"""The column engine of the impact table: text columns as category codes kept by a
+``Codebook``, built block by block and turned into a DataFrame once.
 
 Why: a cohort table repeats a few thousand distinct texts (structure titles, site names,
-details) over up to millions of rows. Each distinct text gets an integer code once per
-process (``_Cats``); a block of rows holds codes (arrays, or ``_Const`` for a value repeated
-over the block); ``_frame`` makes each column once: a pandas Categorical holding just the
-categories that table uses, without pandas' uniqueness check (the categories are unique by
-construction; ``_dtype`` falls back to the public constructor if the fast path is gone).
+details) over up to millions of rows. Each distinct text gets an integer code once; a block of
+rows holds codes (arrays, or ``_Const`` for a value repeated over the block); ``Codebook.frame``
+makes each column once: a pandas Categorical holding just the categories that table uses.
 Integer columns use -1 for missing and become nullable Int64; booleans carry a missing mask.
-"""
 
+Where the codes live: one ``Codebook`` per session (``codebook(fetcher)``, kept in the
+fetcher's store), because the per-chain row tables (``structkit.rows``) are built once per
+structure analysis, which the session keeps, and hold codes that every later table of that
+session reuses. Codes are meaningless outside their codebook; nothing is shared between
+sessions and nothing is kept at module level.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -31,10 +34,10 @@ COLUMNS = [
 
 
 class _Cats:
-    """Process-wide categories of one text column: each distinct value gets a code once.
+    """Categories of one text column: each distinct value gets a code once.
 
-    Rows carry int32 codes; ``_frame`` keeps the categories a table uses. Code 0 is None
-    (missing), code 1 is ''.
+    Rows carry int32 codes; ``Codebook.frame`` keeps the categories a table uses. Code 0 is
+    None (missing), code 1 is ''.
     """
 
     __slots__ = ("index", "values", "_array")
@@ -70,15 +73,6 @@ class _Cats:
         return self._array
 
 
-_CATS: dict[str, _Cats] = {}
-
-
-def _cats(column: str) -> _Cats:
-    if column not in _CATS:
-        _CATS[column] = _Cats()
-    return _CATS[column]
-
-
 class _Const:
     """A text column block that is one category code repeated ``n`` times."""
 
@@ -89,39 +83,6 @@ class _Const:
 
     def __len__(self) -> int:
         return self.n
-
-
-def _text(column: str, value, n: int) -> _Const:
-    return _Const(_cats(column).code(value), n)
-
-
-def _block(n: int, const: dict, arrays: dict) -> dict:
-    """Columns of ``n`` rows: arrays as given (text columns as codes), constants broadcast."""
-    out = {}
-    for k in COLUMNS:
-        if k in arrays:
-            out[k] = arrays[k]
-            continue
-        v = const.get(k)
-        if k in _BOOL_COLUMNS:
-            out[k] = _Bool(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
-        elif k in _INT_COLUMNS:
-            out[k] = np.full(n, -1 if v is None else v, dtype=np.int64)
-        elif k in _FLOAT_COLUMNS:
-            out[k] = np.full(n, np.nan if v is None else v, dtype=np.float64)
-        else:
-            out[k] = _text(k, v, n)
-    return out
-
-
-def _sparse(column: str, n: int, texts: dict[int, str]) -> np.ndarray:
-    """Codes of a text column that is '' except at a few rows (details, effects)."""
-    codes = np.ones(n, dtype=np.int32)
-    if texts:
-        cats = _cats(column)
-        rows = np.fromiter(texts.keys(), dtype=np.int64, count=len(texts))
-        codes[rows] = cats.codes(list(texts.values()))
-    return codes
 
 
 class _Bool:
@@ -141,77 +102,129 @@ _BOOL_COLUMNS = ("in_site", "buried")
 _INT_COLUMNS = ("input_row", "position", "structure_position", "author_num", "model", "n_contacts")
 _FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
                   "resolution_A", "cutoff_A", "metal_cutoff_A")
+MAX_DTYPES = 512  # category sets a codebook remembers; beyond, the memo starts again
 
 
-def _frame(blocks: list[dict]) -> pd.DataFrame:
-    """One DataFrame from column blocks (one conversion per column, not per value).
+class Codebook:
+    """The category codes of one session's tables (see the module docstring).
 
-    Integer columns use -1 internally for 'none' and become nullable Int64; text columns
-    become categoricals holding just the categories used.
+    ``book[column]`` is the column's categories (created on first use); ``const``, ``block``
+    and ``sparse`` make column blocks; ``frame`` turns blocks into a DataFrame.
     """
-    cols = {}
-    for c in COLUMNS:
-        parts = [b[c] for b in blocks]
-        if c in _INT_COLUMNS:
-            arr = np.concatenate(parts).astype(np.int64, copy=False)
-            cols[c] = pd.arrays.IntegerArray(arr, arr < 0)
-        elif c in _FLOAT_COLUMNS:
-            cols[c] = np.concatenate(parts).astype(np.float64, copy=False)
-        elif c in _BOOL_COLUMNS:
-            cols[c] = pd.arrays.BooleanArray(np.concatenate([x.values for x in parts]),
-                                             np.concatenate([x.missing for x in parts]))
+
+    def __init__(self) -> None:
+        self._cats: dict[str, _Cats] = {}
+        # category sets seen before -> their CategoricalDtype (immutable, so safe to share
+        # between tables): a warm table skips pandas' uniqueness check of its categories
+        self._dtypes: dict[tuple, pd.CategoricalDtype] = {}
+        self._fixed: dict[tuple, np.ndarray] = {}
+
+    def __getitem__(self, column: str) -> _Cats:
+        cats = self._cats.get(column)
+        if cats is None:
+            cats = self._cats[column] = _Cats()
+        return cats
+
+    def fixed(self, column: str, values: tuple) -> np.ndarray:
+        """Codes of a fixed tuple of values (statuses and the like), computed once."""
+        key = (column, values)
+        out = self._fixed.get(key)
+        if out is None:
+            out = self._fixed[key] = self[column].codes(list(values))
+        return out
+
+    def const(self, column: str, value, n: int) -> _Const:
+        """A block of ``n`` rows of one text value."""
+        return _Const(self[column].code(value), n)
+
+    def block(self, n: int, const: dict, arrays: dict) -> dict:
+        """Columns of ``n`` rows: arrays as given (text columns as codes), constants broadcast."""
+        out = {}
+        for k in COLUMNS:
+            if k in arrays:
+                out[k] = arrays[k]
+                continue
+            v = const.get(k)
+            if k in _BOOL_COLUMNS:
+                out[k] = _Bool(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+            elif k in _INT_COLUMNS:
+                out[k] = np.full(n, -1 if v is None else v, dtype=np.int64)
+            elif k in _FLOAT_COLUMNS:
+                out[k] = np.full(n, np.nan if v is None else v, dtype=np.float64)
+            else:
+                out[k] = self.const(k, v, n)
+        return out
+
+    def sparse(self, column: str, n: int, texts: dict[int, str]) -> np.ndarray:
+        """Codes of a text column that is '' except at a few rows (details, effects)."""
+        codes = np.ones(n, dtype=np.int32)
+        if texts:
+            rows = np.fromiter(texts.keys(), dtype=np.int64, count=len(texts))
+            codes[rows] = self[column].codes(list(texts.values()))
+        return codes
+
+    def frame(self, blocks: list[dict]) -> pd.DataFrame:
+        """One DataFrame from column blocks (one conversion per column, not per value).
+
+        Integer columns use -1 internally for 'none' and become nullable Int64; text columns
+        become categoricals holding just the categories used.
+        """
+        cols = {}
+        for c in COLUMNS:
+            parts = [b[c] for b in blocks]
+            if c in _INT_COLUMNS:
+                arr = np.concatenate(parts).astype(np.int64, copy=False)
+                cols[c] = pd.arrays.IntegerArray(arr, arr < 0)
+            elif c in _FLOAT_COLUMNS:
+                cols[c] = np.concatenate(parts).astype(np.float64, copy=False)
+            elif c in _BOOL_COLUMNS:
+                cols[c] = pd.arrays.BooleanArray(np.concatenate([x.values for x in parts]),
+                                                 np.concatenate([x.missing for x in parts]))
+            else:
+                cols[c] = self._categorical(c, parts)
+        return pd.DataFrame(cols, copy=False)
+
+    def _categorical(self, column: str, parts: list) -> pd.Categorical:
+        """A categorical of the parts' codes (constants or arrays, often the same array
+        repeated) keeping just the categories used; per-row work is one count and one lookup."""
+        values = self[column].array()
+        consts = [x.code for x in parts if isinstance(x, _Const)]
+        arrays = {id(x): x for x in parts if not isinstance(x, _Const)}  # this call's parts
+        used = np.zeros(len(values), dtype=bool)
+        used[consts] = True
+        for x in arrays.values():
+            used |= np.bincount(x, minlength=len(values)).astype(bool)
+        used[0] = False  # None: missing
+        n_used = int(used.sum())
+        small = (np.int8 if n_used < np.iinfo(np.int8).max else np.int16
+                 if n_used < np.iinfo(np.int16).max else np.int32)  # codes fit the smallest type
+        remap = np.cumsum(used).astype(small) - 1
+        remap[0] = -1
+        if not arrays:  # constants only (provenance columns): one repeat
+            codes = np.repeat(remap[consts], [x.n for x in parts])
         else:
-            cols[c] = _categorical(_cats(c), parts)
-    return pd.DataFrame(cols, copy=False)
+            mapped = {k: np.take(remap, x) for k, x in arrays.items()}
+            codes = np.concatenate([np.full(x.n, remap[x.code], dtype=small)
+                                    if isinstance(x, _Const) else mapped[id(x)] for x in parts])
+        key = (column, n_used, np.packbits(used).tobytes())
+        dtype = self._dtypes.get(key)
+        if dtype is None:
+            if len(self._dtypes) > MAX_DTYPES:
+                self._dtypes.clear()
+            dtype = self._dtypes[key] = pd.CategoricalDtype(pd.Index(values[used], dtype=object))
+        return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
-def _categorical(cats: _Cats, parts: list) -> pd.Categorical:
-    """A categorical of the parts' codes (constants or arrays, often the same array repeated)
-    keeping just the categories used; per-row work is one count and one lookup."""
-    values = cats.array()
-    consts = [x.code for x in parts if isinstance(x, _Const)]
-    arrays = {id(x): x for x in parts if not isinstance(x, _Const)}
-    used = np.zeros(len(values), dtype=bool)
-    used[consts] = True
-    for x in arrays.values():
-        used |= np.bincount(x, minlength=len(values)).astype(bool)
-    used[0] = False  # None: missing
-    n_used = int(used.sum())
-    small = (np.int8 if n_used < np.iinfo(np.int8).max else np.int16
-             if n_used < np.iinfo(np.int16).max else np.int32)  # codes fit the smallest type
-    remap = np.cumsum(used).astype(small) - 1
-    remap[0] = -1
-    if not arrays:  # constants only (provenance columns): one repeat
-        codes = np.repeat(remap[consts], [x.n for x in parts])
-    else:
-        mapped = {k: np.take(remap, x) for k, x in arrays.items()}
-        codes = np.concatenate([np.full(x.n, remap[x.code], dtype=small) if isinstance(x, _Const)
-                                else mapped[id(x)] for x in parts])
-    key = (id(cats), n_used, np.packbits(used).tobytes())
-    dtype = _DTYPES.get(key)
-    if dtype is None:
-        if len(_DTYPES) > MAX_DTYPES:
-            _DTYPES.clear()
-        dtype = _DTYPES[key] = _dtype(values[used])
-    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+def codebook(fetcher=None) -> Codebook:
+    """The codebook of ``fetcher``'s session (the default session's without one)."""
+    if fetcher is None:
+        from .fetch import default_fetcher
 
-
-MAX_DTYPES = 512  # category sets remembered; beyond, the memo starts again
-_DTYPES: dict[tuple, pd.CategoricalDtype] = {}  # category sets seen before (dtypes are immutable)
-
-
-def _dtype(categories: np.ndarray) -> pd.CategoricalDtype:
-    """CategoricalDtype of categories unique by construction (interned), without pandas'
-    uniqueness check (3 ms for 10,000 strings); the public constructor if the fast path is gone."""
-    index = pd.Index(categories, dtype=object)
-    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
-    if fast is not None:
-        try:
-            return fast(index, False)
-        except TypeError:
-            pass
-    return pd.CategoricalDtype(index)
-
+        fetcher = default_fetcher()
+    book = fetcher.cache("columns").get("codebook")
+    if book is None:
+        book = fetcher.cache("columns")["codebook"] = Codebook()
+    return book
 
 
 def _take(col, take: np.ndarray):

@@ -62,9 +62,19 @@ def align_sequences(target: str, query: str) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=32)
 def family_map(seq_from: str, seq_to: str) -> dict[int, int]:
-    """UniProt position in ``seq_from`` -> aligned position in ``seq_to`` (1-based, aligned pairs only)."""
+    """UniProt position in ``seq_from`` -> aligned position in ``seq_to`` (1-based, aligned pairs
+    only), from a global BLOSUM62 alignment (gap open -10, extend -0.5, free end gaps).
+
+    Examples
+    --------
+    The HER2 gatekeeper T798 and the L755 hotspot align with EGFR T790 and L747:
+
+    >>> her2, egfr = uniprot_record("P04626").sequence, uniprot_record("P00533").sequence
+    >>> m = family_map(her2, egfr)
+    >>> (m[798], egfr[m[798] - 1]), (m[755], egfr[m[755] - 1])
+    ((790, 'T'), (747, 'L'))
+    """
     m = align_sequences(seq_to, seq_from)
     return {i + 1: int(j) + 1 for i, j in enumerate(m) if j >= 0}
 
@@ -245,8 +255,34 @@ def number_structure(st: Structure, accession: str, uniprot_seq: str,
                      chains: list[str] | tuple[str, ...] | None = None) -> dict[str, ChainNumbering]:
     """Number every chain of the target in ``st`` (model 1).
 
-    ``chains=None`` takes chains whose reference records name ``accession``, else every protein
-    chain that aligns to the UniProt sequence with at least 50 % identity.
+    Parameters
+    ----------
+    st : Structure
+        The structure (model 1 is numbered).
+    accession : str
+        The UniProt accession of the target protein.
+    uniprot_seq : str
+        Its canonical sequence (UniProt numbering).
+    chains : sequence of str, optional
+        Author chain IDs. None takes chains whose reference records (DBREF,
+        ``_struct_ref_seq``) name ``accession``, else every protein chain that aligns to the
+        UniProt sequence with at least ``MIN_ALIGN_IDENTITY`` (50 %) identity.
+
+    Returns
+    -------
+    dict of str to ChainNumbering
+        Per chain: UniProt position of each residue, how it was found (``'DBREF'`` when the
+        reference records agree with the sequence, else ``'alignment'``) and the construct.
+
+    Examples
+    --------
+    >>> st = load("1TSR")
+    >>> num = number_structure(st, "P04637", uniprot_record("P04637").sequence)
+    >>> num["B"].method, num["B"].construct
+    ('DBREF', (96, 289))
+    >>> r = num["B"].lookup(248)
+    >>> r.status, r.author_num, r.res_name, r.matches_uniprot
+    ('mapped', 248, 'ARG', True)
     """
     out: dict[str, ChainNumbering] = {}
     if chains is None:
@@ -276,13 +312,27 @@ def number_structure(st: Structure, accession: str, uniprot_seq: str,
 PLACEMENT_STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered")
 
 
-def family_positions(source_seq: str, target_seq: str, positions) -> np.ndarray:
+def family_positions(source_seq: str, target_seq: str, positions,
+                     memo: dict | None = None) -> np.ndarray:
     """UniProt positions of one protein (``source_seq``) -> positions of the aligned residues in
     another family member (``target_seq``), through ``family_map``; -1 where none aligns or the
-    position is outside the source. Vectorised over ``positions``."""
-    arr = np.full(len(source_seq) + 2, -1, dtype=np.int64)
-    for p, q in family_map(source_seq, target_seq).items():
-        arr[p] = q
+    position is outside the source. Vectorised over ``positions``. ``memo``: a dict that keeps
+    the alignment per sequence pair (a session's store, ``fetcher.cache("family")``); the
+    alignment of two kinase-length sequences takes about 0.1 s.
+
+    Examples
+    --------
+    >>> family_positions("MKTAYIAKQR", "MKTAYIAKQR", [1, 10, 11])
+    array([ 1, 10, -1])
+    """
+    key = (source_seq, target_seq)
+    arr = memo.get(key) if memo is not None else None
+    if arr is None:
+        arr = np.full(len(source_seq) + 2, -1, dtype=np.int64)
+        for p, q in family_map(source_seq, target_seq).items():
+            arr[p] = q
+        if memo is not None:
+            memo[key] = arr
     pos = np.asarray(positions, dtype=np.int64)
     return np.where((pos >= 1) & (pos <= len(source_seq)),
                     arr[np.clip(pos, 0, len(source_seq) + 1)], -1)

@@ -29,7 +29,6 @@ lookups.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 from itertools import repeat
 from operator import attrgetter
 from pathlib import Path
@@ -41,21 +40,12 @@ import pandas as pd
 from ._version import __version__
 from .analysis import _known, analyze
 from .catalog import CatalogStructure, catalog
-from .columns import (
-    COLUMNS,
-    _block,
-    _Bool,
-    _cats,
-    _Const,
-    _frame,
-    _sparse,
-    _take,
-    _text,
-)
-from .cutoffs import BURIED_RSA, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
-from .damage import AA20, context_matrix, interface_flags, substitution_flags
-from .fetch import FetchError, NotAvailableOffline
+from .columns import COLUMNS, Codebook, _Bool, _Const, _take, codebook
+from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .damage import AA20
+from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
+from .rows import chain_rows
 from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record
 from .variants import (
@@ -176,33 +166,34 @@ class _Parts:
     """The blocks of distinct variants and the input rows that name them: frames of all rows,
     of a range of input rows, or of the distinct variants, built on demand."""
 
-    def __init__(self, blocks, vi, vs, unplaced, base) -> None:
+    def __init__(self, blocks, vi, vs, unplaced, base, book: Codebook) -> None:
         self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
+        self.book = book
         try:
             self.rows = np.fromiter(map(attrgetter("row"), vs), dtype=np.int64, count=len(vs))
         except TypeError:  # Variant objects made without a row: their position in the list
             self.rows = np.fromiter((v.row if v.row is not None else i + 1
                                      for i, v in enumerate(vs)), dtype=np.int64, count=len(vs))
         samples = list(map(attrgetter("sample"), vs))
-        self.samples = (_cats("sample").codes(samples) if any(samples)
+        self.samples = (book["sample"].codes(samples) if any(samples)
                         else np.zeros(len(vs), dtype=np.int32))
         self.n_variants = len(vs)
 
     def _unplaced_block(self) -> dict:
-        u = self.unplaced
-        return _block(len(u), self.base, {
+        u, book = self.unplaced, self.book
+        return book.block(len(u), self.base, {
             "input_row": u.row.to_numpy(dtype=np.int64),
-            "sample": _cats("sample").codes(_texts(u["sample"])),
-            "gene": _cats("gene").codes(_texts(u["gene"])),
-            "variant": _cats("variant").codes(u.input.astype(str).tolist()),
-            "status": _cats("status").codes(u.status.astype(str).tolist()),
-            "detail": _cats("detail").codes([f"row {r}: {why}" for r, why in
+            "sample": book["sample"].codes(_texts(u["sample"])),
+            "gene": book["gene"].codes(_texts(u["gene"])),
+            "variant": book["variant"].codes(u.input.astype(str).tolist()),
+            "status": book["status"].codes(u.status.astype(str).tolist()),
+            "detail": book["detail"].codes([f"row {r}: {why}" for r, why in
                                              zip(u.row, u.reason, strict=True)])})
 
     def _finish(self, blocks: list[dict]) -> pd.DataFrame:
         if not blocks:
             return pd.DataFrame(columns=COLUMNS)
-        df = _frame(blocks)
+        df = self.book.frame(blocks)
         df.attrs.update({"cutoff_A": self.base["cutoff_A"],
                          "metal_cutoff_A": self.base["metal_cutoff_A"],
                          "structkit_version": __version__})
@@ -256,6 +247,8 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
              progress) -> _Parts:
     cutoff = check_cutoff(cutoff, "cutoff")
     metal_cutoff = check_cutoff(metal_cutoff, "metal_cutoff")
+    fetcher = fetcher or default_fetcher()  # one session for records, analyses and codes
+    book = codebook(fetcher)
     vs, unplaced = _as_variants(variants, fetcher)
     base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}
     # each distinct variant once; input rows are mapped onto the distinct rows at the end
@@ -269,7 +262,7 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
         if v.kind in PLACED_KINDS:
             by_acc.setdefault(v.accession, []).append(v)
             index.setdefault(v.accession, []).append(i)
-    arrays = {acc: _variant_arrays(group, index[acc]) for acc, group in by_acc.items()}
+    arrays = {acc: _variant_arrays(group, index[acc], book) for acc, group in by_acc.items()}
     other = [v for v in dv if v.kind not in PLACED_KINDS]
     jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
     bar = None
@@ -280,15 +273,15 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
     blocks: list[dict] = []
     for acc, entry, how in jobs:
         blocks += _structure_rows(by_acc[acc], arrays[acc], entry, how, cutoff, metal_cutoff,
-                                  fetcher, base, damage)
+                                  fetcher, base, book, damage)
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     if other:
         blocks.append(_unplaced_variant_rows(other, distinct, structures, cutoff, metal_cutoff,
-                                             fetcher, base))
-    return _Parts(blocks, vi, vs, unplaced, base)
+                                             fetcher, base, book))
+    return _Parts(blocks, vi, vs, unplaced, base, book)
 
 
 def _texts(col: pd.Series) -> list:
@@ -361,7 +354,6 @@ def _site_residues(acc: str, structures, cutoff: float, metal_cutoff: float,
     return out, used
 
 
-ABSENT_TABLE_MIN = 1024  # positions per absent-detail lookup table (grown when needed)
 _SITE_LABEL = {"dna": "DNA contacts", "metal": "zinc ligands"}
 
 
@@ -414,7 +406,7 @@ def consequence_detail(v: Variant, length: int, regions, sites: dict[str, dict[i
 
 
 def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cutoff: float,
-                           metal_cutoff: float, fetcher, base: dict) -> dict:
+                           metal_cutoff: float, fetcher, base: dict, book: Codebook) -> dict:
     """One row per distinct variant that is not placed on structures (truncating, splice,
     stop lost, synonymous): status and a detail of what is lost."""
     cat = catalog()
@@ -428,15 +420,15 @@ def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cut
         length = len(uniprot_record(v.accession, fetcher).sequence)
         regions = cat.target(v.accession).regions
         details.append(consequence_detail(v, length, regions, sites, used))
-    va = _variant_arrays(group, [distinct[v] for v in group])
+    va = _variant_arrays(group, [distinct[v] for v in group], book)
     shared = {k: x for k, x in va.items() if not k.startswith("_")}
-    shared["status"] = _cats("status").codes([_UNPLACED_STATUS[CONSEQUENCE[v.kind]]
+    shared["status"] = book["status"].codes([_UNPLACED_STATUS[CONSEQUENCE[v.kind]]
                                               for v in group])
-    shared["detail"] = _cats("detail").codes(details)
-    return _block(len(group), base, shared)
+    shared["detail"] = book["detail"].codes(details)
+    return book.block(len(group), base, shared)
 
 
-def _variant_arrays(group: list[Variant], index: list[int]) -> dict:
+def _variant_arrays(group: list[Variant], index: list[int], book: Codebook) -> dict:
     """Variant-level columns of one gene's distinct variants (text columns as category codes);
     ``input_row`` holds the distinct index until the rows are expanded to input rows."""
     names = ("gene", "accession", "variant", "kind", "ref", "alt")
@@ -445,20 +437,20 @@ def _variant_arrays(group: list[Variant], index: list[int]) -> dict:
     out: dict = {"position": np.fromiter(fields[6], dtype=np.int64, count=len(group)),
                  "input_row": np.asarray(index, dtype=np.int64)}
     for name, values in zip(names, fields, strict=False):
-        out[name] = _cats(name).codes(values)
-    kinds = _cats("kind").array()
-    conseq = np.array([_cats("consequence").code(CONSEQUENCE.get(k, "")) if k else 0
+        out[name] = book[name].codes(values)
+    kinds = book["kind"].array()
+    conseq = np.array([book["consequence"].code(CONSEQUENCE.get(k, "")) if k else 0
                        for k in kinds], dtype=np.int32)
     out["consequence"] = conseq[out["kind"]]
-    alt_cats = _cats("alt").array()
+    alt_cats = book["alt"].array()
     to_aa20 = np.array([AA20.index(x) if isinstance(x, str) and len(x) == 1 and x in AA20 else -1
                         for x in alt_cats], dtype=np.int64)
     out["_alt_idx"] = to_aa20[out["alt"]]
-    out["_missense"] = out["kind"] == _cats("kind").code("missense")
-    out["_ref"] = _cats("ref").array()[out["ref"]]
+    out["_missense"] = out["kind"] == book["kind"].code("missense")
+    out["_ref"] = book["ref"].array()[out["ref"]]
     out["_alt"] = alt_cats[out["alt"]]
-    out["_gene"] = _cats("gene").array()[out["gene"]]
-    out["_inframe"] = out["consequence"] == _cats("consequence").code("in-frame")
+    out["_gene"] = book["gene"].array()[out["gene"]]
+    out["_inframe"] = out["consequence"] == book["consequence"].code("in-frame")
     out["_end"] = out["position"]
     if out["_inframe"].any():  # ranges: the last residue affected
         out["_end"] = np.fromiter((v.end or v.position for v in group), dtype=np.int64,
@@ -467,26 +459,27 @@ def _variant_arrays(group: list[Variant], index: list[int]) -> dict:
 
 
 def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
-                    metal_cutoff: float, fetcher, base: dict, damage: bool = True) -> list[dict]:
+                    metal_cutoff: float, fetcher, base: dict, book: Codebook,
+                    damage: bool = True) -> list[dict]:
     n = len(group)
     sid = entry.id if isinstance(entry, (CatalogStructure, Structure)) else str(entry)
     if how.startswith("other:"):
-        return [_block(n, {**base, "pdb_id": sid, "status": "not covered", "via": "direct",
+        return [book.block(n, {**base, "pdb_id": sid, "status": "not covered", "via": "direct",
                            "detail": f"{sid} holds {how[6:]}, not {group[0].accession}"}, va)]
     try:
         acc_struct = group[0].accession if how == "direct" else how
         a = analyze(entry, acc_struct, cutoff=cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
     except NotAvailableOffline as exc:
-        return [_block(n, {**base, "pdb_id": sid, "status": "not available offline",
+        return [book.block(n, {**base, "pdb_id": sid, "status": "not available offline",
                            "detail": str(exc), "via": how}, va)]
     except FetchError as exc:
-        return [_block(n, {**base, "pdb_id": sid, "status": "fetch failed",
+        return [book.block(n, {**base, "pdb_id": sid, "status": "fetch failed",
                            "detail": str(exc), "via": how}, va)]
     except NotInStructure as exc:  # the structure does not hold the protein
-        return [_block(n, {**base, "pdb_id": sid, "status": "not covered",
+        return [book.block(n, {**base, "pdb_id": sid, "status": "not covered",
                            "detail": str(exc), "via": how}, va)]
     except StructureFormatError as exc:  # a file that cannot be read: said, not hidden
-        return [_block(n, {**base, "pdb_id": sid, "status": "fetch failed",
+        return [book.block(n, {**base, "pdb_id": sid, "status": "fetch failed",
                            "detail": f"unreadable structure: {exc}", "via": how}, va)]
     st = a.structure
     pos = va["position"]
@@ -495,7 +488,8 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         spos = pos
         via = "direct"
     else:
-        spos = family_positions(uniprot_record(group[0].accession, fetcher).sequence, useq, pos)
+        spos = family_positions(uniprot_record(group[0].accession, fetcher).sequence, useq, pos,
+                                memo=fetcher.cache("family"))
         via = f"family alignment {group[0].accession}->{a.accession}"
     ok_pos = (spos >= 1) & (spos <= len(useq))
     upos = np.where(ok_pos, spos - 1, len(useq))  # index into the UniProt sequence, or past it
@@ -505,17 +499,17 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
              "method": st.method, "resolution_A": st.resolution, "via": via,
              "structure_accession": a.accession, "bfactor_kind": st.bfactor_label,
              "source_file": st.path}
-    filler = _block(n, const, {})  # every column's constant or empty value, shared by the blocks
+    filler = book.block(n, const, {})  # every column's constant or empty value, shared by the blocks
     ref_arr = va["_ref"]
     expected = ref_arr if how == "direct" else s_ures
     alt_idx, missense = va["_alt_idx"], va["_missense"]
     shared = {k: v for k, v in va.items() if not k.startswith("_")}
     shared["structure_position"] = np.where(ok_pos, spos, -1)
-    shared["structure_uniprot_res"] = _cats("structure_uniprot_res").codes(s_ures.tolist())
+    shared["structure_uniprot_res"] = book["structure_uniprot_res"].codes(s_ures.tolist())
     blocks = []
     for ch, cd in a.chains.items():
         num = cd.numbering
-        res = _chain_rows(cd, st)
+        res = chain_rows(cd, st, book)
         placed = place_in_chain(spos, num, cd.pos_to_k, len(useq), cd.aa, expected)
         k, have, unobserved = placed.k, placed.present, placed.unobserved
         kk = np.where(have, k, res.n)  # the sentinel row holds the 'absent' values
@@ -531,7 +525,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             note = _inframe_note(group[i], cd, int(spos[i]), int(spos[i] + va["_end"][i] - pos[i]),
                                  a.uniprot_seq)
             detail[i] = note + ("; " + detail[i] if i in detail else "")
-        detail_codes = _sparse("detail", n, detail)
+        detail_codes = book.sparse("detail", n, detail)
         miss = np.flatnonzero(~have)
         if len(miss):
             detail_codes[miss] = res.absent_details(how, group[0].gene, pos[miss], spos[miss],
@@ -540,13 +534,13 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         status = placed.status
         chain_cols = {
             **shared,
-            "model": np.ones(n, dtype=np.int64), "chain": _text("chain", ch, n),
+            "model": np.ones(n, dtype=np.int64), "chain": book.const("chain", ch, n),
             "author_num": res.author_num[kk], "icode": res.icode[kk], "res_name": res.res_name[kk],
-            "numbering_method": _text("numbering_method", num.method, n),
-            "status": _status_codes()[status], "detail": detail_codes,
+            "numbering_method": book.const("numbering_method", num.method, n),
+            "status": book.fixed("status", PLACEMENT_STATUSES)[status], "detail": detail_codes,
             "sasa_A2": res.sasa[kk], "rsa": res.rsa[kk],
             "buried": _Bool(res.buried[kk], ~have), "ss": res.ss[kk],
-            "ss_method": _text("ss_method", cd.ss_method, n),
+            "ss_method": book.const("ss_method", cd.ss_method, n),
             "bfactor": res.bfactor[kk],
         }
         assess = have & missense & (alt_idx >= 0) if damage else np.zeros(n, dtype=bool)
@@ -595,12 +589,6 @@ def _inframe_note(v: Variant, cd, first: int, last: int, useq: str) -> str:
                    "; no site residue in the range")
 
 
-@cache
-def _status_codes() -> np.ndarray:
-    """Codes of the four statuses a present-or-absent residue can have, in that order."""
-    return _cats("status").codes(list(PLACEMENT_STATUSES))
-
-
 def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri: int,
                     how) -> list[str]:
     """Why row ``i`` differs: the family member's residue, or the file's (structure residue ``ri``)."""
@@ -620,137 +608,6 @@ def _mismatch_notes(i, v, va, a, st, num, spos, s_ures, file_aa, expected, ri: i
         else:
             notes.append(f"file has {resname} ({file_aa[i]}), expected {expected[i]}; {seqadv}")
     return notes
-
-
-class _ChainRows:
-    """Per-residue column values of one analysed chain, computed once and looked up by row.
-
-    Arrays have one extra row (index ``n``) holding the values of an absent residue; text
-    values are category codes. Damage and context codes are (residue x 20 alts) tables filled
-    the first time a residue is asked for, for all 20 alts at once.
-    """
-
-    def __init__(self, cd, st) -> None:
-        self.n = len(cd.aa)
-        self.cd = cd
-        ri = self.ri = cd.numbering.residue_indices  # no sentinel: only for present residues
-        self.aa = np.r_[cd.aa, np.array([""], dtype=object)]
-        nan = np.array([np.nan])
-        self.author_num = np.r_[st.res_num[ri].astype(np.int64), -1]
-        self.icode = np.r_[_cats("icode").codes(st.res_icode[ri].tolist()), 1].astype(np.int32)
-        self.res_name = np.r_[_cats("res_name").codes(st.res_resname[ri].tolist()), 1].astype(np.int32)
-        self.sasa = np.r_[cd.sasa, nan].round(1)
-        self.rsa = np.r_[cd.rsa, nan].round(3)
-        self.buried = np.r_[cd.rsa < BURIED_RSA, False]
-        self.ss = np.r_[_cats("ss").codes(cd.ss.tolist()), 1].astype(np.int32)
-        self.bfactor = np.r_[cd.bfactor, nan].round(2)
-        self._sites: dict = {}
-        self._context: np.ndarray | None = None
-        self._damage: dict = {}
-        self.absent: dict = {}
-
-    def absent_details(self, how: str, gene: str, pos: np.ndarray, spos: np.ndarray,
-                       inside: np.ndarray, unobserved: np.ndarray, accession: str,
-                       construct: tuple[int, int]) -> np.ndarray:
-        """Detail codes of rows whose residue is absent (depend on the position only)."""
-        table = self.absent.get((how, gene))
-        top = int(pos.max()) + 1
-        if table is None or len(table) < top:
-            grown = np.full(max(top, ABSENT_TABLE_MIN), -1, dtype=np.int32)
-            if table is not None:
-                grown[:len(table)] = table
-            table = self.absent[how, gene] = grown
-        codes = table[pos]
-        lo, hi = construct
-        for j in np.flatnonzero(codes < 0).tolist():
-            p, sp = int(pos[j]), int(spos[j])
-            if table[p] >= 0:
-                codes[j] = table[p]
-                continue
-            if not inside[j]:
-                text = (f"no residue of {accession} aligned to {gene} {p}" if how != "direct"
-                        else f"position {p} outside the sequence")
-            elif unobserved[j]:
-                text = f"{accession} {sp} lies in the construct ({lo}-{hi}) but has no coordinates"
-            else:
-                text = f"construct covers {accession} {lo}-{hi}"
-            codes[j] = table[p] = _cats("detail").code(text)
-        return codes
-
-    def context(self) -> np.ndarray:
-        if self._context is None:
-            cd = self.cd
-            text = context_matrix(cd.aa, cd.rsa)
-            codes = _cats("context").codes(text.ravel().tolist()).reshape(self.n, 20)
-            self._context = np.vstack([codes, np.ones((1, 20), dtype=np.int32)])
-        return self._context
-
-    def site(self, site, sid: str) -> dict:
-        key = id(site)
-        if key not in self._sites:
-            d = site.dist
-            nan = np.array([np.nan])
-            md = np.r_[d["min_dist"], nan].round(2)
-            within = np.r_[site.in_site, False]
-            cov = np.r_[site.covalent_text, np.array([""], dtype=object)]
-            drug = site.partner.drug or site.partner.name
-            in_site = f"in {site.name} ({sid} chain {site.chain})"
-            anchor = [f"removes the covalent anchor of {drug} ({c}; {sid} chain {site.chain})" if c
-                      else in_site for c in cov]
-            self._sites[key] = {
-                "site": _cats("site").code(site.name),
-                "site_kind": _cats("site_kind").code(site.kind),
-                "partner": _cats("partner").code(site.partner_label),
-                "min_dist_A": md, "within": within,
-                "sidechain_dist_A": np.r_[d["sc_dist"], nan].round(2),
-                "ca_dist_A": np.r_[d["ca_dist"], nan].round(2),
-                "n_contacts": np.r_[d["n_contacts"], -1].astype(np.int64),
-                "nearest_partner_atom": np.r_[_cats("nearest_partner_atom").codes(
-                    site.nearest_label.tolist()), 1].astype(np.int32),
-                "covalent_bond": _cats("covalent_bond").codes(cov.tolist()),
-                "has_cov": cov != "",
-                "effect_in": np.where(within, _cats("effect").code(in_site), 1).astype(np.int32),
-                "effect_cov": np.where(within, _cats("effect").codes(anchor), 1).astype(np.int32),
-                "cutoff_A": site.cutoff,
-            }
-        return self._sites[key]
-
-    def damage(self, site, need: np.ndarray, st) -> tuple[np.ndarray, np.ndarray]:
-        """(names, evidence) code tables with rows ``need`` filled: structural features, plus
-        the site's interface features for residues within reach of the site."""
-        cd = self.cd
-        key = id(site) if site is not None else None
-        if key not in self._damage:
-            near = np.zeros(self.n + 1, dtype=bool)
-            if site is not None:
-                near[:-1] = site.dist["min_dist"] <= site.cutoff  # every interface rule's reach
-            self._damage[key] = (np.full((self.n + 1, 20), -1, dtype=np.int32),
-                                 np.full((self.n + 1, 20), -1, dtype=np.int32), near)
-        names, evidence, near = self._damage[key]
-        missing = names[need, 0] < 0
-        if not missing.any():
-            return names, evidence
-        todo = np.unique(need[missing])
-        far, close = todo[~near[todo]], todo[near[todo]]
-        if site is not None and len(far):  # out of the site's reach: the chain's structural codes
-            s_names, s_evidence = self.damage(None, far, st)
-            names[far], evidence[far] = s_names[far], s_evidence[far]
-        if len(close) or (site is None and len(far)):
-            ks = close if site is not None else far
-            flags = substitution_flags(cd.env, ks, cd.aa[ks], cd.rsa[ks], cd.sasa[ks], cd.ss[ks],
-                                       cd.ss_method)
-            if site is not None:
-                flags = flags + interface_flags(st, site, ks, self.ri[ks], cd.aa[ks])
-            n_text, e_text = flags.render()
-            names[ks] = _cats("damage").codes(n_text.ravel().tolist()).reshape(-1, 20)
-            evidence[ks] = _cats("damage_evidence").codes(e_text.ravel().tolist()).reshape(-1, 20)
-        return names, evidence
-
-
-def _chain_rows(cd, st) -> _ChainRows:
-    if "impact" not in cd.tables:
-        cd.tables["impact"] = _ChainRows(cd, st)
-    return cd.tables["impact"]
 
 
 def _site_cols(sc: dict, va, have, kk, file_aa, n) -> dict:

@@ -168,18 +168,16 @@ def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | 
         return None, "", f"no alignment of {target.gene} homologs in the catalog"
     try:
         src = Path(path) if path else Path(f.msa(spec["name"]).path)
-        aln = _read_alignment_cached(str(src.resolve()), src.stat().st_mtime_ns,
-                                     uniprot_record(target.accession, f).sequence, spec.get("query"))
+        seq = uniprot_record(target.accession, f).sequence
+        key = (str(src.resolve()), src.stat().st_mtime_ns, seq, spec.get("query"))
+        memo = f.cache("alignments")  # one parse (and one weighting) per file version
+        if key not in memo:
+            memo[key] = read_alignment(key[0], seq, query=key[3])
+        aln = memo[key]
     except (FetchError, ValueError, OSError) as exc:
         return None, "", f"no alignment: {exc}"
     kind = spec.get("kind", "homologs")
     return aln, kind, f"{kind} alignment {src} ({aln.n_sequences} sequences, Neff {aln.n_effective:.0f})"
-
-
-@lru_cache(maxsize=8)
-def _read_alignment_cached(path: str, mtime_ns: int, sequence: str, query: str | None) -> Alignment:
-    """One parse (and one weighting) per file version, whatever fetcher found it."""
-    return read_alignment(path, sequence, query=query)
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import numpy as np
@@ -32,6 +33,9 @@ from .analysis import StructureAnalysis, analyze
 from .catalog import catalog
 from .structure import Structure
 from .variants import Variant, parse_variant
+
+if TYPE_CHECKING:
+    from .fetch import Fetcher
 
 __all__ = ["SafeView", "view_variants", "view_site", "view_variant_across", "save_html", "save_png",
            "add_legend", "placements", "show",
@@ -110,16 +114,17 @@ class SafeView(py3Dmol.view):
         return makejs
 
 
-def _analysis(structure) -> StructureAnalysis:
+def _analysis(structure, fetcher=None) -> StructureAnalysis:
     if isinstance(structure, StructureAnalysis):
         return structure
-    return analyze(structure)
+    return analyze(structure, fetcher=fetcher)
 
 
-def _as_variants(variants, gene: str) -> list[Variant]:
+def _as_variants(variants, gene: str, fetcher=None) -> list[Variant]:
     out = []
     for v in variants or []:
-        out.append(v if isinstance(v, Variant) else parse_variant(v, None if ":" in v else gene))
+        out.append(v if isinstance(v, Variant)
+                   else parse_variant(v, None if ":" in v else gene, fetcher=fetcher))
     return out
 
 
@@ -216,7 +221,7 @@ def _legend_entries(a: StructureAnalysis, site: str | None, n_variants: int) -> 
 
 def view_variants(structure, variants=(), site: str | None = None, *, width: int = 800,
                   height: int = 600, js=None, labels: bool = True, title: str | None = None,
-                  legend: bool = True) -> SafeView:
+                  legend: bool = True, fetcher: Fetcher | None = None) -> SafeView:
     """The complex with its partners, a site's residues and the variants, in one py3Dmol view.
 
     ``structure``: catalog ID, Structure or StructureAnalysis. ``variants``: Variant objects or
@@ -225,8 +230,9 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
     are sticks coloured by site kind (a drug's pocket teal, the drug itself yellow carbons).
     The view is fitted to the variants and sites with a margin (``FIT_MARGIN``); ``legend``
     draws what each colour means in the top-left corner, with ``title`` above it.
+    ``fetcher``: the session whose files and records are used (default session without one).
     """
-    a = _analysis(structure)
+    a = _analysis(structure, fetcher)
     st = a.structure
     text, fmt = _model_text(st)
     v = SafeView(width, height, js=js)
@@ -244,7 +250,7 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
                 v.addStyle(sel, {"stick": {"color": SITE_COLORS.get(s.kind, "#00c000"), "radius": 0.2}})
                 focus.append(sel)
     n_placed = 0
-    for p in placements(a, variants):
+    for p in placements(a, variants, fetcher=fetcher):
         if p["status"] not in ("mapped", "reference mismatch"):
             continue
         sel = _sel(p["chain"], p["author_num"], p["icode"])
@@ -261,19 +267,19 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
     return v
 
 
-def placements(structure, variants) -> list[dict]:
+def placements(structure, variants, *, fetcher: Fetcher | None = None) -> list[dict]:
     """Where each variant lands in each target chain of a structure: variant, chain, author
     number and insertion code, status (``numbering.PLACEMENT_STATUSES``) and the label shown.
     The same rule as the impact table (``numbering.place_in_chain``; family stand-ins through
     ``numbering.family_positions``), so a view and the table never disagree."""
     from .numbering import PLACEMENT_STATUSES, place_in_chain
 
-    a = _analysis(structure)
+    a = _analysis(structure, fetcher)
     st = a.structure
     out = []
     gene = catalog().target(a.accession).gene
-    for var in _as_variants(variants, gene):
-        pos, label = _placed(var, a)
+    for var in _as_variants(variants, gene, fetcher):
+        pos, label = _placed(var, a, fetcher)
         if pos is None:
             continue
         expected = var.ref if var.accession == a.accession else a.uniprot_seq[pos - 1]
@@ -289,7 +295,7 @@ def placements(structure, variants) -> list[dict]:
     return out
 
 
-def _placed(var: Variant, a: StructureAnalysis) -> tuple[int | None, str]:
+def _placed(var: Variant, a: StructureAnalysis, fetcher=None) -> tuple[int | None, str]:
     """Position of ``var`` in the structure's protein and its label (UniProt numbering).
 
     A variant of another family member (HER2 on an EGFR complex) is placed through the
@@ -297,6 +303,7 @@ def _placed(var: Variant, a: StructureAnalysis) -> tuple[int | None, str]:
     """
     if var.accession == a.accession:
         return var.position, var.short
+    from .fetch import default_fetcher
     from .numbering import family_positions
     from .uniprot import uniprot_record
 
@@ -304,36 +311,38 @@ def _placed(var: Variant, a: StructureAnalysis) -> tuple[int | None, str]:
     if fam != a.accession:
         raise ValueError(f"{var.label} cannot be placed on {a.structure.id} ({a.accession}): "
                          "not the same protein nor its family reference")
-    pos = int(family_positions(uniprot_record(var.accession).sequence, a.uniprot_seq,
-                               [var.position])[0])
+    f = fetcher or default_fetcher()
+    pos = int(family_positions(uniprot_record(var.accession, f).sequence, a.uniprot_seq,
+                               [var.position], memo=f.cache("family"))[0])
     if pos < 1:
         return None, ""
     target = catalog().target(a.accession).gene
     return pos, f"{var.short} ({target} {a.uniprot_seq[pos - 1]}{pos})"
 
 
-def view_site(structure, site: str, **kw) -> SafeView:
+def view_site(structure, site: str, *, fetcher: Fetcher | None = None, **kw) -> SafeView:
     """One site: partner and site residues, camera on the site."""
-    a = _analysis(structure)
+    a = _analysis(structure, fetcher)
     names = {s.name for s in a.sites}
     if site not in names:
         raise ValueError(f"{a.structure.id} has no site {site!r}; its sites: {', '.join(sorted(names))}")
-    return view_variants(a, (), site=site, **kw)
+    return view_variants(a, (), site=site, fetcher=fetcher, **kw)
 
 
-def view_variant_across(variant, structures, *, width: int = 900, height: int = 400, js=None) -> SafeView:
+def view_variant_across(variant, structures, *, width: int = 900, height: int = 400, js=None,
+                        fetcher: Fetcher | None = None) -> SafeView:
     """One variant shown in several structures side by side (one viewer per structure)."""
     ids = list(structures)
     v = SafeView(width, height, viewergrid=(1, len(ids)), js=js)
     for c, sid in enumerate(ids):
-        a = _analysis(sid)
-        var = variant if isinstance(variant, Variant) else parse_variant(variant)
+        a = _analysis(sid, fetcher)
+        var = variant if isinstance(variant, Variant) else parse_variant(variant, fetcher=fetcher)
         text, fmt = _model_text(a.structure)
         cell = {"viewer": (0, c)}
         v.addModel(text, fmt, **cell)
         v.setStyle({}, {}, **cell)
         _style_partners(v, a, **cell)
-        for p in placements(a, [var]):
+        for p in placements(a, [var], fetcher=fetcher):
             if p["status"] in ("mapped", "reference mismatch"):
                 sel = _sel(p["chain"], p["author_num"], p["icode"])
                 v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}}, **cell)
