@@ -15,7 +15,7 @@ from test_fetch import net_fetcher
 
 from structkit import impact_table, write_table
 from structkit.fetch import Fetcher, FetchError, IntegrityError, NotAvailableOffline, check_structure_bytes
-from structkit.structure import load
+from structkit.resolve import load
 from structkit.variants import parse_variants
 
 

@@ -8,7 +8,7 @@ from conftest import in_mirror
 
 from structkit.catalog import catalog, load_catalog
 from structkit.fetch import Fetcher, NotAvailableOffline
-from structkit.structure import load
+from structkit.resolve import load
 
 CAT = catalog()
 
@@ -56,7 +56,7 @@ def test_curated_entry_against_its_file(entry, data_dir, tmp_path):
 
 
 def test_every_partner_touches_its_target():
-    from structkit.sites import analyze
+    from structkit.analysis import analyze
 
     for entry in CAT.structures:
         if not entry.partners or not in_mirror(entry):

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from structkit import impact_table, summarize, write_table
+from structkit.analysis import analyze
 from structkit.catalog import catalog
 from structkit.cli import main
 from structkit.cohort import cohort_tables
 from structkit.fetch import Fetcher
-from structkit.sites import analyze
 from structkit.variants import VariantError, parse_variants
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from structkit.analysis import analyze
 from structkit.damage import (
     AA20,
     FEATURES,
@@ -12,7 +13,6 @@ from structkit.damage import (
     substitution_damage,
     substitution_flags,
 )
-from structkit.sites import analyze
 
 
 def feats(sid: str, chain: str, change: str) -> dict[str, str]:

@@ -9,14 +9,15 @@ import pytest
 
 import structkit as sk
 
-MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy"]
+MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy", "resolve",
+           "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(f"structkit.{name}")
     names = {n: getattr(sk, n) for n in ("impact_table", "summarize", "parse_variants", "analyze",
-                                         "load", "therapy_matrix")}
+                                         "load", "therapy_matrix", "uniprot_record")}
     result = doctest.testmod(module, extraglobs=names, report=True,
                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

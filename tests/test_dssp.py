@@ -15,7 +15,7 @@ from hypothesis import strategies as st_
 from structkit.catalog import catalog
 from structkit.dssp import assign, hbond_energies
 from structkit.measure import _backbone, _minimal_pdb, _parse_dssp, secondary_structure
-from structkit.structure import load
+from structkit.resolve import load
 
 
 def _need_mkdssp():

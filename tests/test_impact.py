@@ -104,8 +104,8 @@ def test_c805s_on_7pcd_reports_the_covalent_bond():
 def test_3pp0_pocket_is_the_published_residue_set():
     from conftest import in_mirror
 
+    from structkit.analysis import analyze
     from structkit.catalog import catalog
-    from structkit.sites import analyze
 
     if not in_mirror(catalog().structure("3PP0")):
         pytest.skip("3PP0 is not in this mirror")
@@ -263,7 +263,7 @@ def test_summary_prefers_the_variants_own_structures():
 def test_a_file_that_does_not_hold_the_protein_is_a_not_covered_row(data_dir):
     """Only 'the protein is not in this structure' becomes 'not covered' (a specific exception,
     numbering.NotInStructure), never any error: the HER2 file given as p53 says so."""
-    from structkit.structure import load
+    from structkit.resolve import load
 
     her2 = load(data_dir / "pdb" / "1n8z.pdb")
     t = impact_table(["TP53:p.R248Q"], structures=[(her2, "P04637")])

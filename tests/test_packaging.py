@@ -54,3 +54,26 @@ def test_import_and_help_load_no_science_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = out.stdout.split("\n")
     assert lines[0] == "" and lines[1] == "True", out.stdout
+
+
+def test_public_names_stay_what_they_are_after_submodules_load():
+    """Each public name is the same object however the package was entered: ``catalog`` (a
+    function in a subpackage of the same name) stays the function after another module has
+    imported the subpackage, which is how it broke in a notebook (``sk.load`` then
+    ``sk.catalog()`` -> 'module' object is not callable)."""
+    import subprocess
+    import sys
+
+    code = ("import pkgutil, importlib, structkit as sk\n"
+            "first = {n: getattr(sk, n) for n in sk.__all__}\n"
+            "for m in pkgutil.iter_modules(sk.__path__):\n"
+            "    importlib.import_module('structkit.' + m.name)\n"
+            "moved = [n for n in sk.__all__ if getattr(sk, n) is not first[n]]\n"
+            "print(','.join(moved), sk.catalog().target('HER2').gene)")
+    code_late = ("import structkit as sk, structkit.table\n"
+                 "print(sk.catalog().target('HER2').accession)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["ERBB2"], out.stdout
+    out = subprocess.run([sys.executable, "-c", code_late], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "P04626"

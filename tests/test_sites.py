@@ -10,7 +10,7 @@ import pytest
 from Bio.PDB import NeighborSearch, PDBParser
 from conftest import entry, uniprot_file
 
-from structkit.sites import analyze
+from structkit.analysis import analyze
 
 
 def site_positions(sid, site, chain=None):

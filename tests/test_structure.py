@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import af, entry
 
-from structkit.structure import StructureFormatError, load, read_structure
+from structkit.resolve import load
+from structkit.structure import StructureFormatError, read_structure
 
 
 def test_legacy_1tsr_with_ids_in_columns_73_80():

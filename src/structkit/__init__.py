@@ -16,17 +16,24 @@ from typing import TYPE_CHECKING
 
 from ._version import __version__
 
+# ``catalog`` is both a function and the subpackage that defines it. Imported here, the name
+# is bound to the function once and for all; left lazy, the first import of the subpackage by
+# any other module would rebind ``structkit.catalog`` to the subpackage (Python sets a package
+# attribute when it first imports a submodule). The subpackage imports only ``ids`` and the
+# standard library (YAML is read on first use).
+from .catalog import catalog, load_catalog
+
 # public name -> submodule: loaded on first use, so that ``import structkit`` (and the command
 # line's --help) does not load pandas, scipy, gemmi, requests or matplotlib before they are needed
 _LAZY = {
-    "catalog": "catalog", "load_catalog": "catalog", "cohort_tables": "cohort",
+    "cohort_tables": "cohort",
     "Fetcher": "fetch", "FetchError": "fetch", "NoSuchEntry": "fetch",
     "NotAvailableOffline": "fetch", "normalize_accession": "ids", "normalize_pdb_id": "ids",
     "impact_table": "impact", "summarize": "impact", "write_table": "impact",
     "secondary_structure": "measure", "Alignment": "msa", "read_alignment": "msa",
     "ChainNumbering": "numbering", "PositionLookup": "numbering", "family_map": "numbering",
     "number_structure": "numbering", "StructureAnalysis": "analysis", "analyze": "analysis",
-    "Structure": "structure", "StructureFormatError": "structure", "load": "structure",
+    "Structure": "structure", "StructureFormatError": "structure", "load": "resolve",
     "read_structure": "structure", "therapy_matrix": "therapy", "UniProtRecord": "uniprot",
     "read_uniprot": "uniprot", "uniprot_record": "uniprot", "ReferenceMismatch": "variants",
     "UnknownGene": "variants", "Variant": "variants", "VariantBatch": "variants",
@@ -36,12 +43,12 @@ _LAZY = {
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from .analysis import StructureAnalysis, analyze  # noqa: F401
-    from .catalog import catalog, load_catalog  # noqa: F401
     from .cohort import cohort_tables  # noqa: F401
     from .fetch import Fetcher, FetchError, NoSuchEntry, NotAvailableOffline  # noqa: F401
     from .impact import impact_table, summarize, write_table  # noqa: F401
     from .numbering import PositionLookup, number_structure  # noqa: F401
-    from .structure import Structure, load  # noqa: F401
+    from .resolve import load  # noqa: F401
+    from .structure import Structure  # noqa: F401
     from .therapy import therapy_matrix  # noqa: F401
     from .variants import Variant, VariantBatch, parse_variants  # noqa: F401
 
@@ -69,7 +76,8 @@ def residue_for(structure: Structure | str, gene_or_accession: str, position: in
     """
     from .catalog import catalog
     from .numbering import number_structure
-    from .structure import Structure, load
+    from .resolve import load
+    from .structure import Structure
     from .uniprot import uniprot_record
 
     st = structure if isinstance(structure, Structure) else load(structure, fetcher=fetcher)

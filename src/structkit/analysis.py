@@ -27,8 +27,9 @@ from .measure import (
     secondary_structure,
 )
 from .numbering import ChainNumbering, number_structure
+from .resolve import load
 from .sites import Site, _auto_entry, _covalent, _site_name, atom_label, partner_atoms
-from .structure import Structure, load, one_letter
+from .structure import Structure, one_letter
 from .uniprot import uniprot_record
 
 if TYPE_CHECKING:

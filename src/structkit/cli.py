@@ -390,7 +390,7 @@ def _structures_arg(args) -> list | None:
     if not args.structures:
         return None
     from .ids import normalize_pdb_id
-    from .structure import is_path_like, load
+    from .resolve import is_path_like, load
 
     fetcher = _fetcher(args)
     out = []
@@ -632,7 +632,7 @@ def _left(df: pd.DataFrame) -> str:
 def _cmd_sites(args) -> int:
     from .analysis import analyze
     from .impact import write_table
-    from .structure import is_path_like, load
+    from .resolve import is_path_like, load
 
     _check_out(args.out)
     fetcher = _fetcher(args)

@@ -27,6 +27,11 @@ def normalize_pdb_id(value: object) -> str:
     The extended form ``pdb_00001n8z`` is accepted and reduced to its 4-character code
     when the padding is zeros (the only extended IDs issued so far).
     Raises ``ValueError`` for anything else, before any file or network access.
+
+    Examples
+    --------
+    >>> normalize_pdb_id("1tsr"), normalize_pdb_id("pdb_00001n8z")
+    ('1TSR', '1N8Z')
     """
     if not isinstance(value, str):
         raise ValueError(f"PDB ID {value!r} is not a string; expected {PDB_ID_FORM}")
@@ -44,6 +49,11 @@ def normalize_accession(value: object) -> str:
 
     Raises ``ValueError`` naming the value when it does not match UniProt's accession
     pattern; isoform suffixes (``P04626-2``) are not accepted here.
+
+    Examples
+    --------
+    >>> normalize_accession(" p04626 ")
+    'P04626'
     """
     if not isinstance(value, str):
         raise ValueError(f"UniProt accession {value!r} is not a string; expected {ACCESSION_FORM}")

@@ -62,6 +62,13 @@ class Alignment:
     source: str = ""
     notes: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        pos = self.positions[self.positions > 0]
+        span = f" (UniProt {pos.min()}-{pos.max()})" if len(pos) else ""
+        name = Path(self.source).name if self.source else "alignment"
+        return (f"<Alignment {name}: {self.n_sequences} sequences x {self.n_columns} match "
+                f"columns{span}>")
+
     @property
     def n_sequences(self) -> int:
         return len(self.names)
@@ -168,10 +175,36 @@ def _read_stockholm(text: str) -> tuple[list[str], list[str]]:
 def read_alignment(path: str | Path, uniprot_sequence: str, query: str | None = None) -> Alignment:
     """Read an A2M/A3M (``.a2m .a3m .fasta .fa``) or Stockholm (``.sto .stk``) alignment.
 
-    ``uniprot_sequence``: the canonical sequence the query's match columns are numbered in.
-    ``query``: name (or name prefix, e.g. ``ERBB2_HUMAN``) of the query; default the first
-    sequence. Raises ``ValueError`` naming the file if the format is unknown, the match columns
-    differ in number between sequences, or the query's residues are not in the sequence.
+    Parameters
+    ----------
+    path : str or Path
+        The alignment file (plain or gzipped).
+    uniprot_sequence : str
+        The canonical sequence the query's match columns are numbered in.
+    query : str, optional
+        Name (or name prefix, e.g. ``ERBB2_HUMAN``) of the query; default the first sequence.
+
+    Returns
+    -------
+    Alignment
+        Match columns as codes, with the query's UniProt position per column.
+
+    Raises
+    ------
+    ValueError
+        Naming the file if the format is unknown, the match columns differ in number between
+        sequences, or the query's residues are not in the sequence.
+
+    Examples
+    --------
+    >>> from structkit.fetch import default_fetcher
+    >>> from structkit.uniprot import uniprot_record
+    >>> aln = read_alignment(default_fetcher().msa("P04637").path,
+    ...                      uniprot_record("P04637").sequence)
+    >>> aln  # doctest: +ELLIPSIS
+    <Alignment P04637.a2m: 3668 sequences x 329 match columns (UniProt 45-374)>
+    >>> round(aln.n_effective)
+    449
     """
     p = Path(path)
     name = p.name.lower().removesuffix(".gz")

@@ -2,10 +2,7 @@
 under them, passed explicitly instead of through environment variables.
 
     >>> import structkit as sk
-    >>> s = sk.Session(mirror="../shared/data", offline=True, cutoff=5.0)   # doctest: +SKIP
-    >>> t = s.impact_table(["TP53:p.R248Q"])                                 # doctest: +SKIP
-    >>> s.summarize(t).mechanism.item()                                      # doctest: +SKIP
-    'DNA contact'
+    >>> s = sk.Session(mirror="../shared/data", offline=True, cutoff=7.0)   # doctest: +SKIP
 
 A Session is a ``Fetcher`` (cache, mirror, offline, network settings) that also carries the
 contact and metal cut-offs; loaded structures, UniProt records and structure analyses are kept
@@ -29,8 +26,29 @@ __all__ = ["Session"]
 class Session(Fetcher):
     """Settings and results of one analysis context (see the module docstring).
 
-    Parameters are those of ``Fetcher`` plus ``cutoff`` (contact cut-off between heavy atoms,
-    A) and ``metal_cutoff`` (metal coordination cut-off, A), the defaults of its methods.
+    Parameters
+    ----------
+    cache_dir, mirror, offline, endpoints, ...
+        Those of ``Fetcher``: where files are kept and looked for (default: from
+        ``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``, ``$STRUCTKIT_OFFLINE``).
+    cutoff : float
+        Contact cut-off between heavy atoms in A (default 4.0), for site membership.
+    metal_cutoff : float
+        Metal coordination cut-off in A (default 3.0).
+
+    Examples
+    --------
+    p53 R249 lies 6.3 A from the DNA in 1TSR: no contact at the default 4 A, a contact at 7 A.
+    Two sessions keep their own results side by side:
+
+    >>> wide = Session(cutoff=7.0)
+    >>> t = wide.impact_table(["TP53:p.R249S"], structures=["1TSR"])
+    >>> t[t.site == "DNA interface"][["variant", "min_dist_A", "in_site", "cutoff_A"]]
+       variant  min_dist_A  in_site  cutoff_A
+    0  p.R249S        6.31     True       7.0
+    >>> t = Session().impact_table(["TP53:p.R249S"], structures=["1TSR"])
+    >>> bool(t[t.site == "DNA interface"].in_site.item())
+    False
     """
 
     cutoff: float = DEFAULT_CUTOFF
@@ -50,7 +68,7 @@ class Session(Fetcher):
 
     def load(self, source, **kw):
         """``structkit.load`` with this session's files."""
-        from .structure import load
+        from .resolve import load
 
         return load(source, fetcher=self, **kw)
 

@@ -223,6 +223,31 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheets: dict | None = Non
     e.g. the summary) after it, and a ``provenance`` sheet (versions, cut-offs, methods,
     command, structure files with SHA-256); every sheet with a frozen header, filters and
     column widths.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (an impact table, a summary, any frame).
+    path : str or Path
+        The output; its suffix chooses the format.
+    sheets : dict of str to DataFrame, optional
+        Further XLSX sheets.
+    sheet : str
+        The XLSX sheet name of ``df``.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> out = Path(tempfile.mkdtemp()) / "cells.csv"
+    >>> write_table(pd.DataFrame({"variant": ["p.R248Q", "=1+1"]}), out).name
+    'cells.csv'
+    >>> pd.read_csv(out).variant.tolist()  # a formula is written as text
+    ['p.R248Q', "'=1+1"]
     """
     from .files import atomic_write
 

@@ -143,7 +143,27 @@ def _fetch_record(acc: str, fetcher: Fetcher) -> UniProtRecord:
 def uniprot_record(accession: str, fetcher: Fetcher | None = None) -> UniProtRecord:
     """The UniProt record for an accession, through the fetcher (cache, mirror, network).
 
-    Tries JSON first (sequence and features), then FASTA, then the flat file.
+    Tries JSON first (sequence and features), then FASTA, then the flat file. Kept in the
+    fetcher's (session's) store: one read per accession and session.
+
+    Parameters
+    ----------
+    accession : str
+        A UniProt accession (any case; isoforms are not accepted).
+    fetcher : Fetcher or Session, optional
+        Where files come from (default: the default session).
+
+    Returns
+    -------
+    UniProtRecord
+        ``accession``, ``sequence`` (UniProt numbering: position p is ``sequence[p - 1]``),
+        ``gene`` and ``source`` (the file read).
+
+    Examples
+    --------
+    >>> r = uniprot_record("p04637")
+    >>> r.accession, r.gene, len(r.sequence), r.sequence[248 - 1]
+    ('P04637', 'TP53', 393, 'R')
     """
     f = fetcher or default_fetcher()
     records = f.cache("uniprot")

@@ -250,6 +250,38 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
     catalog target has the reference residue at that position; otherwise ``VariantError`` asks
     for the gene. With ``validate`` the reference residue must match UniProt
     (``ReferenceMismatch`` names gene, position, UniProt's residue and the given one).
+
+    Parameters
+    ----------
+    text : str
+        One change in UniProt numbering: ``T798M``, ``p.T798M``, ``p.Thr798Met``, ``R213*``,
+        ``E746_A750del``, ``A775_G776insYVMA``, ``P72fs``, optionally after ``GENE:``.
+    gene : str, optional
+        Gene symbol, alias or accession when ``text`` has none.
+    validate : bool
+        Check the reference residue against the UniProt record (default True).
+    cat : Catalog, optional
+        The catalog of targets (default: the built-in one).
+    fetcher : Fetcher or Session, optional
+        Where the UniProt records come from (default: the default session).
+
+    Returns
+    -------
+    Variant
+        ``gene``, ``accession``, ``kind`` (missense, nonsense, frameshift, ...), ``position``
+        (UniProt numbering), ``ref``, ``alt`` and the HGVS text ``hgvs``.
+
+    Examples
+    --------
+    >>> v = parse_variant("HER2 p.Thr798Met")
+    >>> v.gene, v.accession, v.hgvs, v.kind, v.position
+    ('ERBB2', 'P04626', 'p.T798M', 'missense', 798)
+    >>> parse_variant("R248Q").gene            # the only catalog target with R at 248
+    'TP53'
+    >>> parse_variant("TP53:G248Q")
+    Traceback (most recent call last):
+    ...
+    structkit.variants.ReferenceMismatch: 'TP53:G248Q': TP53 (P04637) has R at 248, the variant gives G
     """
     if not isinstance(text, str):
         raise VariantError(f"variant {text!r} is not a string")

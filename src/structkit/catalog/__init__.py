@@ -11,8 +11,6 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from ..ids import normalize_accession, normalize_pdb_id
 
 __all__ = ["Catalog", "Target", "Partner", "CatalogStructure", "load_catalog", "catalog"]
@@ -132,6 +130,8 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     else:
         text = Path(path).read_text(encoding="utf-8")
         where = str(path)
+    import yaml  # here, not at module level: `import structkit` stays light
+
     raw = yaml.safe_load(text)
     targets = [Target(gene=t["gene"], accession=normalize_accession(t["accession"]),
                       aliases=tuple(t.get("aliases") or ()), name=t.get("name", ""),
@@ -161,5 +161,18 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
 
 @lru_cache(maxsize=1)
 def catalog() -> Catalog:
-    """The built-in catalog (read once per process)."""
+    """The built-in catalog (``catalog.yaml`` shipped with structkit, read once per process; it
+    is read-only data, the same for every session).
+
+    Examples
+    --------
+    >>> cat = catalog()
+    >>> t = cat.target("HER2")
+    >>> t.gene, t.accession, t.family_reference
+    ('ERBB2', 'P04626', 'P00533')
+    >>> [s.id for s in cat.structures_for("P04637")]
+    ['1TSR', '1TUP', '3KMD', '2OCJ', '3KZ8', 'AF-P04637']
+    >>> cat.structure("3KZ8").assembly
+    1
+    """
     return load_catalog()
