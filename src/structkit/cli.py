@@ -426,9 +426,9 @@ def _cmd_impact(args) -> int:
           "progress": args.progress or sys.stderr.isatty()}
     if args.out and Path(args.out).suffix.lower() in STREAM_SUFFIXES:
         # streamed in chunks of input rows: memory follows the distinct variants, not the rows
-        table = write_impact(batch, args.out, **kw)
+        # (the summary is computed from the distinct table while the file is written)
+        table, summary = write_impact(batch, args.out, summary=True, msa=args.msa, **kw)
         print(f"wrote the table of {batch.n_rows} input items to {args.out}", file=sys.stderr)
-        summary = summarize(table, msa=args.msa, fetcher=fetcher)
     else:
         full = impact_table(batch, **kw)
         table = full[full.kind.notna()]

@@ -169,11 +169,12 @@ class _Parts:
     def __init__(self, blocks, vi, vs, unplaced, base, book: Codebook) -> None:
         self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
         self.book = book
-        try:
-            self.rows = np.fromiter(map(attrgetter("row"), vs), dtype=np.int64, count=len(vs))
-        except TypeError:  # Variant objects made without a row: their position in the list
-            self.rows = np.fromiter((v.row if v.row is not None else i + 1
-                                     for i, v in enumerate(vs)), dtype=np.int64, count=len(vs))
+        rows = list(map(attrgetter("row"), vs))
+        if None not in rows:
+            self.rows = np.array(rows, dtype=np.int64)
+        else:  # Variant objects made without a row: their position in the list
+            self.rows = np.fromiter((r if r is not None else i + 1 for i, r in enumerate(rows)),
+                                    dtype=np.int64, count=len(vs))
         samples = list(map(attrgetter("sample"), vs))
         self.samples = (book["sample"].codes(samples) if any(samples)
                         else np.zeros(len(vs), dtype=np.int32))
@@ -207,6 +208,30 @@ class _Parts:
         if unplaced and len(self.unplaced):
             blocks.append(self._unplaced_block())
         return self._finish(blocks)
+
+    def expanded_index(self, lo: int = 0, hi: int | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For the variants ``lo:hi``, per row of ``frame(lo, hi, unplaced=False)`` (same
+        order): its input row, its sample code and the row of ``distinct_frame()`` it repeats.
+        Lets a writer render each distinct row once and repeat the text."""
+        sel = slice(lo, self.n_variants if hi is None else hi)
+        vi, rows, samples = self.vi[sel], self.rows[sel], self.samples[sel]
+        out_rows, out_samples, out_d = [], [], []
+        off = 0
+        for b, (take, src) in zip(self.blocks, _expansion(self.blocks, vi), strict=True):
+            out_d.append(off + (np.arange(len(src)) if take is None else take))
+            out_rows.append(rows[src])
+            out_samples.append(samples[src])
+            off += len(b["input_row"])
+        if not out_d:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty.astype(np.int32), empty
+        return np.concatenate(out_rows), np.concatenate(out_samples), np.concatenate(out_d)
+
+    def unplaced_frame(self) -> pd.DataFrame:
+        """The rows of input rows that gave no variant (as at the end of ``frame()``)."""
+        return self._finish([self._unplaced_block()]) if len(self.unplaced) else \
+            pd.DataFrame(columns=COLUMNS)
 
     def chunks(self, size: int):
         """Frames of about ``size`` input rows each, the unplaced rows with the last."""
@@ -252,18 +277,27 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
     vs, unplaced = _as_variants(variants, fetcher)
     base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}
     # each distinct variant once; input rows are mapped onto the distinct rows at the end
-    distinct: dict[Variant, int] = {}
-    vi = np.fromiter((distinct.setdefault(v, len(distinct)) for v in vs), dtype=np.int64,
-                     count=len(vs))
+    distinct: dict[Variant, int] = dict.fromkeys(vs)  # first occurrences, in input order
+    if len(distinct) == len(vs):  # no repeats (saturation scans): the index is the position
+        vi = np.arange(len(vs), dtype=np.int64)
+        distinct = dict(zip(vs, range(len(vs)), strict=True))
+    else:
+        distinct = {v: i for i, v in enumerate(distinct)}
+        vi = np.fromiter(map(distinct.__getitem__, vs), dtype=np.int64, count=len(vs))
     dv = list(distinct)
     by_acc: dict[str, list[Variant]] = {}
     index: dict[str, list[int]] = {}
-    for i, v in enumerate(dv):
-        if v.kind in PLACED_KINDS:
-            by_acc.setdefault(v.accession, []).append(v)
-            index.setdefault(v.accession, []).append(i)
+    kinds = list(map(attrgetter("kind"), dv))
+    accs = list(map(attrgetter("accession"), dv))
+    if len(set(accs)) == 1 and PLACED_KINDS.issuperset(kinds):  # one protein, all placed
+        by_acc[accs[0]], index[accs[0]] = dv, list(range(len(dv)))
+    else:
+        for i, (acc, kind) in enumerate(zip(accs, kinds, strict=True)):
+            if kind in PLACED_KINDS:
+                by_acc.setdefault(acc, []).append(dv[i])
+                index.setdefault(acc, []).append(i)
     arrays = {acc: _variant_arrays(group, index[acc], book) for acc, group in by_acc.items()}
-    other = [v for v in dv if v.kind not in PLACED_KINDS]
+    other = [v for v, k in zip(dv, kinds, strict=True) if k not in PLACED_KINDS]
     jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
     bar = None
     if progress:
@@ -289,33 +323,40 @@ def _texts(col: pd.Series) -> list:
     return [x if isinstance(x, str) else None for x in col.tolist()]
 
 
-def _expand(blocks: list[dict], vi: np.ndarray, rows: np.ndarray,
-            samples: np.ndarray) -> list[dict]:
-    """Blocks of distinct variants (``input_row`` holding the distinct index) repeated for each
-    input row (``vi`` its distinct index, ``rows`` its number, ``samples`` its sample code);
-    distinct rows no input row names are left out."""
+def _expansion(blocks: list[dict], vi: np.ndarray) -> list[tuple[np.ndarray | None, np.ndarray]]:
+    """How blocks of distinct variants (``input_row`` holding the distinct index) are repeated
+    for input rows whose distinct index is ``vi``: per block, ``take`` (the block's row for each
+    output row; None when every block row is used once, in order) and ``src`` (the input row's
+    position in ``vi``). Distinct rows no input row names are left out. The one ordering rule of
+    the expanded table: each block in turn, its rows in order, each repeated for the input rows
+    that name its variant, in input order."""
     n_distinct = max((int(b["input_row"].max()) + 1 for b in blocks if len(b["input_row"])),
                      default=0)
     counts = np.bincount(vi, minlength=n_distinct)
     order = np.argsort(vi, kind="stable")
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     simple = bool((counts == 1).all())
-    no_samples = not samples.any()
-    out = []
+    out: list[tuple[np.ndarray | None, np.ndarray]] = []
     for b in blocks:
         d = b["input_row"]
         if simple:
-            src = order[d]
-            nb = dict(b)
-            nb["input_row"] = rows[src]
-            nb["sample"] = _Const(0, len(d)) if no_samples else samples[src]
-            out.append(nb)
+            out.append((None, order[d]))
             continue
         c = counts[d]
         take = np.repeat(np.arange(len(d)), c)
         offs = np.arange(len(take)) - np.repeat(np.cumsum(c) - c, c)
-        src = order[starts[d[take]] + offs]
-        nb = {k: _take(v, take) for k, v in b.items()}
+        out.append((take, order[starts[d[take]] + offs]))
+    return out
+
+
+def _expand(blocks: list[dict], vi: np.ndarray, rows: np.ndarray,
+            samples: np.ndarray) -> list[dict]:
+    """Blocks of distinct variants repeated for each input row (``vi`` its distinct index,
+    ``rows`` its number, ``samples`` its sample code), by ``_expansion``."""
+    no_samples = not samples.any()
+    out = []
+    for b, (take, src) in zip(blocks, _expansion(blocks, vi), strict=True):
+        nb = dict(b) if take is None else {k: _take(v, take) for k, v in b.items()}
         nb["input_row"] = rows[src]
         nb["sample"] = _Const(0, len(src)) if no_samples else samples[src]
         out.append(nb)
@@ -431,13 +472,13 @@ def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cut
 def _variant_arrays(group: list[Variant], index: list[int], book: Codebook) -> dict:
     """Variant-level columns of one gene's distinct variants (text columns as category codes);
     ``input_row`` holds the distinct index until the rows are expanded to input rows."""
-    names = ("gene", "accession", "variant", "kind", "ref", "alt")
-    fields = list(zip(*map(attrgetter("gene", "accession", "hgvs", "kind", "ref", "alt", "position"),
-                           group), strict=True))
-    out: dict = {"position": np.fromiter(fields[6], dtype=np.int64, count=len(group)),
+    out: dict = {"position": np.fromiter(map(attrgetter("position"), group), dtype=np.int64,
+                                         count=len(group)),
                  "input_row": np.asarray(index, dtype=np.int64)}
-    for name, values in zip(names, fields, strict=False):
-        out[name] = book[name].codes(values)
+    for name, attr in (("gene", "gene"), ("accession", "accession"), ("variant", "hgvs"),
+                       ("kind", "kind"), ("ref", "ref"), ("alt", "alt")):
+        # one attribute at a time: no tuple per variant (allocations that wake the collector)
+        out[name] = book[name].codes(list(map(attrgetter(attr), group)))
     kinds = book["kind"].array()
     conseq = np.array([book["consequence"].code(CONSEQUENCE.get(k, "")) if k else 0
                        for k in kinds], dtype=np.int32)
@@ -448,6 +489,7 @@ def _variant_arrays(group: list[Variant], index: list[int], book: Codebook) -> d
     out["_alt_idx"] = to_aa20[out["alt"]]
     out["_missense"] = out["kind"] == book["kind"].code("missense")
     out["_ref"] = book["ref"].array()[out["ref"]]
+    out["_ref_text"] = out["_ref"].astype(str)
     out["_alt"] = alt_cats[out["alt"]]
     out["_gene"] = book["gene"].array()[out["gene"]]
     out["_inframe"] = out["consequence"] == book["consequence"].code("in-frame")
@@ -502,6 +544,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     filler = book.block(n, const, {})  # every column's constant or empty value, shared by the blocks
     ref_arr = va["_ref"]
     expected = ref_arr if how == "direct" else s_ures
+    expected_text = va["_ref_text"] if how == "direct" else s_ures.astype(str)
     alt_idx, missense = va["_alt_idx"], va["_missense"]
     shared = {k: v for k, v in va.items() if not k.startswith("_")}
     shared["structure_position"] = np.where(ok_pos, spos, -1)
@@ -510,7 +553,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     for ch, cd in a.chains.items():
         num = cd.numbering
         res = chain_rows(cd, st, book)
-        placed = place_in_chain(spos, num, cd.pos_to_k, len(useq), cd.aa, expected)
+        placed = place_in_chain(spos, num, cd.pos_to_k, len(useq), res.aa_text, expected_text)
         k, have, unobserved = placed.k, placed.present, placed.unobserved
         kk = np.where(have, k, res.n)  # the sentinel row holds the 'absent' values
         file_aa = res.aa[kk]

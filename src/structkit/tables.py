@@ -31,6 +31,11 @@ def _text_columns(df: pd.DataFrame) -> list[str]:
             or pd.api.types.is_string_dtype(df[c].dtype)]
 
 
+def _neutral(v: str) -> str:
+    """``v`` with a leading apostrophe when a spreadsheet could run it as a formula."""
+    return "'" + v if _FORMULA.match(v) else v
+
+
 def neutralise_cells(df: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
     """A copy whose text cells cannot run in a spreadsheet: a cell starting with ``=``, ``+``,
     ``@``, a tab or CR, or ``-`` followed by something other than a number, gets a leading
@@ -43,7 +48,7 @@ def neutralise_cells(df: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
             return v
         if xml:
             v = _XML_ILLEGAL.sub("", v)
-        return "'" + v if _FORMULA.match(v) else v
+        return _neutral(v)
 
     def bad(v) -> bool:
         return isinstance(v, str) and (bool(_FORMULA.match(v)) or (xml and bool(_XML_ILLEGAL.search(v))))
@@ -84,13 +89,36 @@ STREAM_SUFFIXES = (".parquet", ".csv", ".tsv")
 def write_impact(variants, path: str | Path, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
                  metal_cutoff: float = DEFAULT_METAL_CUTOFF, family: bool = True,
                  damage: bool = True, fetcher: Fetcher | None = None, progress: bool = False,
-                 chunk_rows: int = 50_000) -> pd.DataFrame:
-    """Compute the impact table and stream it to ``path`` (.parquet, .csv, .tsv) in chunks of
-    ``chunk_rows`` input rows, so memory is bounded by the distinct variants, not by rows x
-    structures; returns the distinct table (``impact_table(..., distinct=True)``) for
-    ``summarize``. The file holds exactly what ``write_table(impact_table(...))`` would (Parquet
-    row groups per chunk; CSV/TSV through pyarrow's writer, cells neutralised), written
-    atomically."""
+                 chunk_rows: int = 50_000, summary: bool = False, msa=None):
+    """Compute the impact table and stream it to a file, in chunks of input rows.
+
+    Memory is bounded by the distinct variants, not by rows x structures. The file holds
+    exactly what ``write_table(impact_table(...))`` would, written atomically: Parquet as one
+    row group per ``chunk_rows`` input rows; CSV/TSV byte for byte as pyarrow's writer renders
+    the neutralised table, each distinct row rendered once and repeated per input row.
+
+    Parameters
+    ----------
+    variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress
+        As for ``impact_table``.
+    path : str or Path
+        The output: ``.parquet``, ``.csv`` or ``.tsv``.
+    chunk_rows : int
+        Input rows per chunk.
+    summary : bool
+        Also return ``summarize(distinct, msa=msa, fetcher=fetcher)``, computed while the
+        file is being written (the writing runs in a second thread, mostly outside the GIL).
+    msa : str or Path, optional
+        For the summary, as in ``summarize``.
+
+    Returns
+    -------
+    pandas.DataFrame or (DataFrame, DataFrame)
+        The distinct table (``impact_table(..., distinct=True)``, what ``summarize`` needs),
+        and with ``summary=True`` the summary too.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from .files import atomic_write
 
     p = Path(path)
@@ -98,33 +126,162 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float = DE
     if suffix not in STREAM_SUFFIXES:
         raise ValueError(f"output {p}: streaming writes {', '.join(STREAM_SUFFIXES)}, not {suffix!r}")
     parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
-    schema = None
-    with atomic_write(p) as tmp:
-        writer = None
-        try:
-            for chunk in parts.chunks(chunk_rows):
-                if suffix != ".parquet":
-                    chunk = neutralise_cells(chunk)
-                tbl = _arrow(chunk)
-                if writer is None:
-                    schema = tbl.schema
-                    if suffix == ".parquet":
-                        import pyarrow.parquet as pq
+    distinct = parts.distinct_frame()
+    if suffix == ".parquet":
+        job = (_write_parquet_rows, parts, chunk_rows)
+    else:  # everything that touches the session's codebook is done here, in this thread
+        job = (_write_text_rows, _TextRows(parts, distinct, "\t" if suffix == ".tsv" else ","),
+               chunk_rows)
+    result = None
+    with atomic_write(p) as tmp, ThreadPoolExecutor(1, thread_name_prefix="structkit") as pool:
+        done = pool.submit(job[0], job[1], tmp, job[2])
+        if summary:
+            from .summary import summarize
 
-                        writer = pq.ParquetWriter(tmp, schema)
-                    else:
-                        import pyarrow.csv as pacsv
+            result = summarize(distinct, msa=msa, fetcher=fetcher)
+        done.result()
+    return (distinct, result) if summary else distinct
 
-                        opts = pacsv.WriteOptions(delimiter="\t" if suffix == ".tsv" else ",",
-                                                  quoting_style="needed")
-                        writer = pacsv.CSVWriter(tmp, schema, write_options=opts)
-                writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
-        finally:
-            if writer is not None:
-                writer.close()
-        if schema is None:  # nothing at all: an empty table with the columns
-            write_table(pd.DataFrame(columns=COLUMNS), tmp)
-    return parts.distinct_frame()
+
+def _write_parquet_rows(parts, path, chunk_rows: int) -> None:
+    """Parquet: one row group per chunk of input rows (the unplaced rows with the last)."""
+    import pyarrow.parquet as pq
+
+    writer = schema = None
+    try:
+        for chunk in parts.chunks(chunk_rows):
+            tbl = _arrow(chunk)
+            if writer is None:
+                schema = tbl.schema
+                writer = pq.ParquetWriter(path, schema)
+            writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
+    finally:
+        if writer is not None:
+            writer.close()
+    if schema is None:  # nothing at all: an empty table with the columns
+        write_table(pd.DataFrame(columns=COLUMNS), path)
+
+
+TEXT_BATCH_LINES = 1 << 18  # lines rendered per write (about 100 MB of impact-table text)
+
+
+class _TextRows:
+    """What CSV/TSV streaming needs, rendered once: the header, the text of each distinct row
+    after ``input_row`` and ``sample`` (``rest``), each sample's cell, the unplaced rows'
+    lines, and the expansion of ``parts`` (input row, sample code, distinct row per line)."""
+
+    def __init__(self, parts, distinct: pd.DataFrame, delimiter: str) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        assert COLUMNS[:2] == ["input_row", "sample"]
+        self.parts, self.delimiter = parts, delimiter
+        head = pa.BufferOutputStream()
+        pacsv.write_csv(pa.schema([pa.field(c, pa.string()) for c in COLUMNS]).empty_table(),
+                        head, write_options=pacsv.WriteOptions(delimiter=delimiter))
+        self.header = head.getvalue()
+        self.rest = self.samples = None
+        if len(distinct):
+            self.rest = _csv_lines(_arrow(neutralise_cells(distinct[COLUMNS[2:]])), delimiter)
+            self.samples = _csv_cells(pa.array([v if v is None else _neutral(v)
+                                                for v in parts.book["sample"].values],
+                                               type=pa.string()))
+        unplaced = parts.unplaced_frame()
+        self.unplaced = _csv_lines(_arrow(neutralise_cells(unplaced)), delimiter) \
+            if len(unplaced) else None
+
+
+def _write_text_rows(rows: _TextRows, path, chunk_rows: int) -> None:
+    """Write the expanded table as CSV/TSV, byte for byte what pyarrow's CSV writer
+    (``quoting_style='needed'``) writes for ``neutralise_cells(parts.frame())``, without building
+    the frame: each line is its input row, its sample and its distinct row's text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = rows.parts
+    with open(path, "wb") as raw, _BackgroundWriter(raw) as fh:
+        fh.write(rows.header)
+        if rows.rest is not None:
+            n = parts.n_variants
+            for lo in range(0, n, max(chunk_rows, 1)):
+                input_rows, codes, d = parts.expanded_index(lo, min(lo + chunk_rows, n))
+                for a in range(0, len(input_rows), TEXT_BATCH_LINES):
+                    z = slice(a, a + TEXT_BATCH_LINES)
+                    _write_values(fh, pc.binary_join_element_wise(
+                        pc.cast(pa.array(input_rows[z]), pa.string()),
+                        rows.samples.take(pa.array(codes[z])), rows.rest.take(pa.array(d[z])),
+                        rows.delimiter))
+        if rows.unplaced is not None:
+            _write_values(fh, rows.unplaced)
+
+
+class _BackgroundWriter:
+    """Writes buffers to ``fh`` in a second thread, so that rendering the next batch (pyarrow,
+    outside the GIL) overlaps writing this one (a system call, outside the GIL too); at most
+    ``depth`` buffers wait. An error in the writer is raised in the caller."""
+
+    def __init__(self, fh, depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self.fh, self.error = fh, None
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.thread = threading.Thread(target=self._run, name="structkit-writer", daemon=True)
+
+    def _run(self) -> None:
+        while (buf := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.fh.write(buf)
+                except BaseException as exc:  # kept for the caller
+                    self.error = exc
+
+    def write(self, buf) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(buf)
+
+    def __enter__(self) -> _BackgroundWriter:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+
+def _csv_cells(arr):
+    """Each value as pyarrow's CSV writer renders it: text quoted with doubled quotes, numbers
+    and booleans as pyarrow casts them to text, missing values empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    typ = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
+    text = pc.cast(arr, pa.string())
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        text = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.fill_null(text, "")
+
+
+def _csv_lines(tbl, delimiter: str):
+    """One text per row of ``tbl``: its cells joined by ``delimiter``, and a newline."""
+    import pyarrow.compute as pc
+
+    cells = [_csv_cells(c.combine_chunks()) for c in tbl.columns]
+    return pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, delimiter), "\n", "")
+
+
+def _write_values(fh, arr) -> None:
+    """Write the values of a string array without nulls, one after the other (a slice of its
+    data buffer: no copy per value)."""
+    import pyarrow as pa
+
+    assert arr.type == pa.string() and arr.null_count == 0
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
+    start, stop = offsets[arr.offset], offsets[arr.offset + len(arr)]
+    fh.write(memoryview(arr.buffers()[2])[start:stop])  # the view keeps the array alive
 
 
 def _arrow(df: pd.DataFrame):
