@@ -369,8 +369,7 @@ def place_in_chain(spos, numbering: ChainNumbering, pos_to_k: np.ndarray, n_unip
     lo, hi = numbering.construct
     unobserved = inside & (spos >= lo) & (spos <= hi)
     differs = np.zeros(len(spos), dtype=bool)
-    if chain_aa is not None and expected is not None:
-        differs = have & (np.asarray(chain_aa, dtype=object)[np.where(have, k, 0)]
-                          != np.asarray(expected, dtype=object))
+    if chain_aa is not None and expected is not None:  # (text arrays compare in C)
+        differs = have & (np.asarray(chain_aa)[np.where(have, k, 0)] != np.asarray(expected))
     status = np.where(have, np.where(differs, 1, 0), np.where(unobserved, 2, 3))
     return ChainPlacement(k, status, inside, unobserved)
