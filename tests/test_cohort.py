@@ -136,6 +136,23 @@ def test_cohort_tables_per_sample_gene_position(laml_table, laml_raw):
     assert len(c["unplaced"]) + genes.n_rows.sum() == len(laml_raw)
 
 
+def test_cohort_tables_from_the_batch_equal_those_from_the_full_table(laml_table, laml_path):
+    """A large cohort never builds rows x structures: cohort_tables(batch, summary of the
+    distinct table) gives the same four tables as cohort_tables(full table)."""
+    batch = parse_variants(laml_path)
+    assert {"splice", "gene not in catalog"} <= set(batch.unplaced.status)
+    distinct = impact_table(batch, distinct=True)
+    assert len(distinct) < len(laml_table)
+    a = cohort_tables(batch, summarize(distinct))
+    b = cohort_tables(laml_table)
+    for name in ("samples", "genes", "positions", "unplaced"):
+        pd.testing.assert_frame_equal(a[name].reset_index(drop=True),
+                                      b[name].reset_index(drop=True), check_dtype=False,
+                                      obj=name)
+    with pytest.raises(ValueError, match="distinct=True"):
+        cohort_tables(batch)
+
+
 def test_tp53_cohort_needs_no_her2_or_egfr_files(tmp_path, p53_mirror):
     """A mirror holding only p53 files: a TP53 cohort runs; other genes are reported."""
     mirror = p53_mirror

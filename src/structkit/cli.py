@@ -529,10 +529,11 @@ def _cmd_cohort(args) -> int:
         _check_out(args.out)
     fetcher = _fetcher(args)
     batch, source = _read_batch(args, "cohort")
-    table = impact_table(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff,
-                         fetcher=fetcher, progress=sys.stderr.isatty())
-    summary = summarize(table, fetcher=fetcher)
-    tables = cohort_tables(table, summary)
+    # the distinct variants' table is enough: the input rows come from the batch
+    distinct = impact_table(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff,
+                            fetcher=fetcher, progress=sys.stderr.isatty(), distinct=True)
+    summary = summarize(distinct, fetcher=fetcher)
+    tables = cohort_tables(batch, summary)
     tables["variants"] = summary
     if args.out:
         out = Path(args.out)

@@ -30,9 +30,41 @@ CLASS_ORDER = ["dna_contact", "zinc_site", "structural", "epitope", "drug_pocket
                "splice"]
 
 
-def _rows(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per input row that gave a variant: input_row, sample, gene, variant, position,
-    consequence, mechanism, impact_score, class."""
+def _input_rows(source) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per input row that gave a variant or is a splice-site row: input_row, sample,
+    gene, variant, position, consequence, _splice; the other input rows: input_row, sample,
+    gene, input, status, detail), from an impact table or, without building one, a batch."""
+    from .variants import CONSEQUENCE, VariantBatch
+
+    if isinstance(source, VariantBatch):
+        vs, u = source.variants, source.unplaced
+        rows = pd.DataFrame({
+            "input_row": np.array([v.row if v.row is not None else i + 1
+                                   for i, v in enumerate(vs)], dtype=np.int64),
+            "sample": np.array([v.sample for v in vs], dtype=object),
+            "gene": np.array([v.gene for v in vs], dtype=object),
+            "variant": np.array([v.hgvs for v in vs], dtype=object),
+            "position": np.array([v.position for v in vs], dtype=np.int64),
+            "consequence": np.array([CONSEQUENCE.get(v.kind) for v in vs], dtype=object),
+            "_splice": np.array([v.kind == "splice" for v in vs], dtype=bool)})
+        splice = (u.status == "splice").to_numpy()
+        s = u[splice]
+        rows = pd.concat([rows, pd.DataFrame({
+            "input_row": s.row.to_numpy(dtype=np.int64), "sample": s["sample"].to_numpy(object),
+            "gene": s.gene.to_numpy(object), "variant": s.input.astype(str).to_numpy(object),
+            "position": np.full(len(s), -1, dtype=np.int64),
+            "consequence": np.full(len(s), None, dtype=object),
+            "_splice": np.ones(len(s), dtype=bool)})], ignore_index=True)
+        o = u[~splice]
+        other = pd.DataFrame({
+            "input_row": o.row.to_numpy(dtype=np.int64), "sample": o["sample"].to_numpy(object),
+            "gene": o.gene.to_numpy(object), "input": o.input.astype(str).to_numpy(object),
+            "status": o.status.astype(str).to_numpy(object),
+            "detail": np.array([f"row {r}: {why}" for r, why in zip(o.row, o.reason, strict=True)],
+                               dtype=object)})
+        return rows.sort_values("input_row", kind="stable"), other.sort_values("input_row",
+                                                                               kind="stable")
+    table = source
     # variants, and splice-site rows of catalog genes that give no protein position
     splice = (table.status == "splice").to_numpy()
     t = table[table.kind.notna().to_numpy() | splice]
@@ -45,6 +77,19 @@ def _rows(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
         "consequence": t["consequence"].astype(object).to_numpy(),
         "_splice": (t.status == "splice").to_numpy(),
     }).drop_duplicates("input_row")
+    o = table[table.kind.isna() & (table.status != "splice")]
+    other = pd.DataFrame({
+        "input_row": o["input_row"].to_numpy(dtype=np.int64, na_value=-1),
+        "sample": o["sample"].astype(object).to_numpy(),
+        "gene": o["gene"].astype(object).to_numpy(),
+        "input": o["variant"].astype(object).to_numpy(),
+        "status": o["status"].astype(object).to_numpy(),
+        "detail": o["detail"].astype(object).to_numpy()})
+    return rows, other
+
+
+def _rows(rows: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The input rows with their variant's mechanism, impact_score and class."""
     keys = summary[["gene", "variant", "mechanism", "impact_score"]]
     rows = rows.merge(keys, on=["gene", "variant"], how="left", validate="many_to_one")
     rows.loc[rows._splice, ["consequence", "mechanism"]] = ["splice", "splice site"]
@@ -53,11 +98,15 @@ def _rows(table: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values("input_row", kind="stable").reset_index(drop=True)
 
 
-def cohort_tables(table: pd.DataFrame, summary: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def cohort_tables(table, summary: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Per-sample, per-gene and per-position tables of a cohort.
 
-    ``table`` is an impact table (``structkit.impact_table``), ``summary`` its ``summarize``
-    (computed when not given). Returns a dict of DataFrames:
+    ``table`` is an impact table (``structkit.impact_table``) or, for large cohorts, the
+    ``VariantBatch`` it was made from (``parse_variants``): then the input rows come from the
+    batch and ``summary`` is required, made from the distinct table
+    (``summarize(impact_table(batch, distinct=True))``), so no table of rows x structures is
+    ever built. ``summary`` is the table's ``summarize`` (computed when not given). Returns a
+    dict of DataFrames:
 
     - ``samples``: one row per sample: ``n_rows`` (input rows), ``n_variants``, ``genes``, one
       boolean column per mechanism class (``dna_contact``, ``zinc_site``, ``structural``,
@@ -70,11 +119,17 @@ def cohort_tables(table: pd.DataFrame, summary: pd.DataFrame | None = None) -> d
     - ``unplaced``: input rows that gave no variant, with status and reason (splice-site rows
       of catalog genes without a protein position are counted as ``splice`` instead).
     """
+    from .variants import VariantBatch
+
     if summary is None:
+        if isinstance(table, VariantBatch):
+            raise ValueError("cohort_tables(batch): give the summary of "
+                             "impact_table(batch, distinct=True)")
         from .impact import summarize
 
         summary = summarize(table)
-    rows = _rows(table, summary)
+    inputs, unplaced = _input_rows(table)
+    rows = _rows(inputs, summary)
     has_samples = rows["sample"].notna().any()
     unit = "sample" if has_samples else "input_row"
     for c in CLASS_ORDER:
@@ -117,12 +172,5 @@ def cohort_tables(table: pd.DataFrame, summary: pd.DataFrame | None = None) -> d
                                        "gene", "position"],
                                       ascending=[False, False, True, True], kind="stable")
     positions = positions.reset_index(drop=True)
-    unplaced = table[table.kind.isna() & (table.status != "splice")]
-    unplaced = pd.DataFrame({
-        "input_row": unplaced["input_row"].to_numpy(dtype=np.int64, na_value=-1),
-        "sample": unplaced["sample"].astype(object).to_numpy(),
-        "gene": unplaced["gene"].astype(object).to_numpy(),
-        "input": unplaced["variant"].astype(object).to_numpy(),
-        "status": unplaced["status"].astype(object).to_numpy(),
-        "detail": unplaced["detail"].astype(object).to_numpy()})
+    unplaced = unplaced.reset_index(drop=True)
     return {"samples": samples, "genes": genes, "positions": positions, "unplaced": unplaced}
