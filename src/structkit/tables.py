@@ -128,7 +128,7 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float = DE
     parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
     distinct = parts.distinct_frame()
     if suffix == ".parquet":
-        job = (_write_parquet_rows, parts, chunk_rows)
+        job = (_write_parquet_rows, _ArrowRows(parts, distinct), chunk_rows)
     else:  # everything that touches the session's codebook is done here, in this thread
         job = (_write_text_rows, _TextRows(parts, distinct, "\t" if suffix == ".tsv" else ","),
                chunk_rows)
@@ -143,23 +143,68 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float = DE
     return (distinct, result) if summary else distinct
 
 
-def _write_parquet_rows(parts, path, chunk_rows: int) -> None:
-    """Parquet: one row group per chunk of input rows (the unplaced rows with the last)."""
+STAT_COLUMNS = ("gene", "pdb_id", "chain", "status", "site_kind")
+
+
+class _ArrowRows:
+    """What Parquet streaming needs, built once: the distinct rows as a pyarrow table (types as
+    ``_arrow`` gives them for the full table), the samples as a dictionary, the unplaced rows."""
+
+    def __init__(self, parts, distinct: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        self.parts = parts
+        self.distinct = _arrow(distinct[COLUMNS]) if len(distinct) else None
+        # code 0 (None) becomes a missing value, code c >= 1 index c - 1 of unique values
+        self.sample_values = pa.array(parts.book["sample"].values[1:], type=pa.string())
+        unplaced = parts.unplaced_frame()
+        self.unplaced = _arrow(unplaced) if len(unplaced) else None
+
+    def expand(self, lo: int, hi: int):
+        """The table of the variants ``lo:hi``: distinct rows taken per output row."""
+        import pyarrow as pa
+
+        rows, codes, d = self.parts.expanded_index(lo, hi)
+        take = pa.array(d)
+        cols = []
+        for f in self.distinct.schema:
+            if f.name == "input_row":
+                cols.append(pa.array(rows, type=pa.int64()))
+            elif f.name == "sample":  # the chunk's own samples: a dictionary Parquet keeps
+                used = np.bincount(codes, minlength=len(self.sample_values) + 1) > 0
+                used[0] = False
+                remap = (np.cumsum(used) - 1).astype(np.int32)
+                cols.append(pa.DictionaryArray.from_arrays(
+                    pa.array(remap[codes], type=pa.int32(), mask=codes == 0),
+                    self.sample_values.take(pa.array(np.flatnonzero(used[1:])))))
+            else:
+                cols.append(self.distinct.column(f.name).take(take))
+        return pa.Table.from_arrays(cols, schema=self.distinct.schema)
+
+
+def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int) -> None:
+    """Parquet: one row group per chunk of input rows, then the unplaced rows; each chunk is
+    the distinct rows taken per input row (pyarrow), never a pandas frame."""
     import pyarrow.parquet as pq
 
-    writer = schema = None
-    try:
-        for chunk in parts.chunks(chunk_rows):
-            tbl = _arrow(chunk)
-            if writer is None:
-                schema = tbl.schema
-                writer = pq.ParquetWriter(path, schema)
-            writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
-    finally:
-        if writer is not None:
-            writer.close()
-    if schema is None:  # nothing at all: an empty table with the columns
+    first = rows.distinct if rows.distinct is not None else rows.unplaced
+    if first is None:  # nothing at all: an empty table with the columns
         write_table(pd.DataFrame(columns=COLUMNS), path)
+        return
+    import pyarrow as pa
+
+    schema = first.schema
+    # min/max statistics (what DuckDB or Polars use to skip row groups) for the numbers and
+    # the key columns a query filters on; on every text column they would double the time
+    stats = [f.name for f in schema if not pa.types.is_dictionary(f.type)] + list(STAT_COLUMNS)
+    with pq.ParquetWriter(path, schema, write_statistics=stats) as writer:
+        if rows.distinct is not None:
+            n = rows.parts.n_variants
+            for lo in range(0, n, max(chunk_rows, 1)):
+                writer.write_table(rows.expand(lo, min(lo + chunk_rows, n)))
+        if rows.unplaced is not None:
+            tbl = rows.unplaced
+            writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
 
 
 TEXT_BATCH_LINES = 1 << 18  # lines rendered per write (about 100 MB of impact-table text)
