@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -176,3 +178,22 @@ def test_rows_keep_line_numbers_through_quoted_newlines(tmp_path):
     assert [(v.row, v.sample, v.hgvs) for v in b] == [
         (2, "s1", "p.R175H"), (4, "s2", "p.R248Q"), (6, "s3", "p.R273H")]
     assert list(b.unplaced.row) == [5] and b.unplaced.status.item() == "rejected"
+
+
+def test_parsing_pauses_the_collector_and_restores_its_state():
+    """parse_variants pauses the cyclic collector (millions of small objects in a large
+    cohort) and leaves it as it found it, also when the input is bad."""
+    import gc
+
+    assert gc.isenabled()
+    parse_variants(["TP53:p.R248Q", "TP53:X1Y"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_variants(["TP53:p.R248Q"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(FileNotFoundError):
+        parse_variants(Path("/nonexistent/cohort.maf"))
+    assert gc.isenabled()

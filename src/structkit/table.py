@@ -163,8 +163,8 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
 
 
 class _Parts:
-    """The blocks of distinct variants and the input rows that name them: frames of all rows,
-    of a range of input rows, or of the distinct variants, built on demand."""
+    """The blocks of distinct variants and the input rows that name them: the frame of all
+    rows or of the distinct variants, or (for writers) the expansion of a range of input rows."""
 
     def __init__(self, blocks, vi, vs, unplaced, base, book: Codebook) -> None:
         self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
@@ -200,20 +200,18 @@ class _Parts:
                          "structkit_version": __version__})
         return df
 
-    def frame(self, lo: int = 0, hi: int | None = None, unplaced: bool = True) -> pd.DataFrame:
-        """All rows of the variants ``lo:hi`` (input order), and the unplaced rows."""
-        sel = slice(lo, self.n_variants if hi is None else hi)
-        blocks = _expand(self.blocks, self.vi[sel], self.rows[sel], self.samples[sel]) \
-            if self.blocks else []
-        if unplaced and len(self.unplaced):
+    def frame(self) -> pd.DataFrame:
+        """All rows: each distinct variant's rows repeated per input row, then the unplaced rows."""
+        blocks = _expand(self.blocks, self.vi, self.rows, self.samples) if self.blocks else []
+        if len(self.unplaced):
             blocks.append(self._unplaced_block())
         return self._finish(blocks)
 
     def expanded_index(self, lo: int = 0, hi: int | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the variants ``lo:hi``, per row of ``frame(lo, hi, unplaced=False)`` (same
-        order): its input row, its sample code and the row of ``distinct_frame()`` it repeats.
-        Lets a writer render each distinct row once and repeat the text."""
+        """For the variants ``lo:hi`` (input order), per output row in the order ``frame()``
+        uses (``_expansion``): its input row, its sample code and the row of
+        ``distinct_frame()`` it repeats. Lets a writer render each distinct row once."""
         sel = slice(lo, self.n_variants if hi is None else hi)
         vi, rows, samples = self.vi[sel], self.rows[sel], self.samples[sel]
         out_rows, out_samples, out_d = [], [], []
@@ -232,14 +230,6 @@ class _Parts:
         """The rows of input rows that gave no variant (as at the end of ``frame()``)."""
         return self._finish([self._unplaced_block()]) if len(self.unplaced) else \
             pd.DataFrame(columns=COLUMNS)
-
-    def chunks(self, size: int):
-        """Frames of about ``size`` input rows each, the unplaced rows with the last."""
-        n = self.n_variants
-        starts = list(range(0, n, max(size, 1))) or [0]
-        for k, lo in enumerate(starts):
-            last = k == len(starts) - 1
-            yield self.frame(lo, min(lo + size, n), unplaced=last)
 
     def distinct_frame(self) -> pd.DataFrame:
         """One copy of each distinct variant's rows, with its first input row, n_rows, n_samples."""

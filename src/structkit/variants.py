@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .catalog import Catalog, catalog
+from ._gc import gc_paused
+from .catalog import Catalog, Target, catalog
 from .fetch import FetchError, IntegrityError, NotAvailableOffline, default_fetcher, gunzip_if_needed
 
 if TYPE_CHECKING:
@@ -106,13 +107,24 @@ class Variant:
     row: int | None = field(default=None, compare=False)
     sample: str | None = field(default=None, compare=False)
 
-    @cached_property
-    def _hash(self) -> int:
-        return hash((self.gene, self.accession, self.kind, self.position, self.ref, self.alt,
-                     self.end, self.ref_end))
+    def _key(self) -> tuple:
+        """The fields that make two variants the same, as a tuple kept in the instance (a
+        batch compares each row's variant with the others: one tuple per variant, not per
+        comparison; not a cached_property, whose lookup takes a lock per access on 3.11)."""
+        d = self.__dict__
+        key = d.get("_k")
+        if key is None:
+            key = d["_k"] = (self.gene, self.accession, self.kind, self.position, self.ref,
+                             self.alt, self.end, self.ref_end)
+        return key
 
-    def __hash__(self) -> int:  # computed once: a batch hashes each variant to find duplicates
-        return self._hash
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __eq__(self, other) -> bool:
+        if other.__class__ is not Variant:
+            return NotImplemented
+        return self is other or self._key() == other._key()
 
     @cached_property
     def hgvs(self) -> str:
@@ -490,11 +502,13 @@ def read_variant_file(path: str | Path, sample_column: str | None = None) -> lis
     else:
         body = rows[1:]
 
-    def cell(r: list[str], j: int | None) -> str | None:
-        return (r[j].strip() or None) if j is not None and len(r) > j else None
+    def column(j: int | None) -> list:  # stripped cells, None for empty or missing
+        if j is None:
+            return [None] * len(body)
+        return [(r[j].strip() or None) if len(r) > j else None for _, r in body]
 
-    return [InputRow(i, cell(r, gcol), cell(r, ccol) or "", cell(r, scol), cell(r, kcol))
-            for i, r in body]
+    return [InputRow(i, g, c or "", s, k) for (i, _), g, c, s, k in
+            zip(body, column(gcol), column(ccol), column(scol), column(kcol), strict=True)]
 
 
 def _is_path(items) -> bool:
@@ -563,11 +577,16 @@ def _row_variant(g, change: str, cls, keep, cat, fetcher, validate: bool, memo: 
                            if change else "empty item (None or NA)")
     target = None
     if g is not None:
-        try:
-            target = cat.target(g)
-        except KeyError:
-            raise UnknownGene(f"gene {g} is not in the catalog (targets: "
-                              f"{', '.join(t.gene for t in cat.targets)})") from None
+        target = memo.get(("target", g))
+        if target is None:
+            try:
+                target = memo["target", g] = cat.target(g)
+            except KeyError:
+                target = memo["target", g] = UnknownGene(
+                    f"gene {g} is not in the catalog (targets: "
+                    f"{', '.join(t.gene for t in cat.targets)})")
+        if isinstance(target, UnknownGene):  # (a fresh traceback: raising a kept exception
+            raise target.with_traceback(None)  # again would grow its traceback every row)
     kind = cls.strip().lower() if cls else ""
     if kind in _NONCODING:
         raise _Unplaced("no protein change", f"{cls}: no protein change")
@@ -581,12 +600,14 @@ def _row_variant(g, change: str, cls, keep, cat, fetcher, validate: bool, memo: 
     key = (g, change)
     if key not in memo:
         try:
-            memo[key] = parse_variant(change, g, validate=validate, cat=cat, fetcher=fetcher)
+            v = parse_variant(change, g, validate=validate, cat=cat, fetcher=fetcher)
+            v._key(), v.hgvs  # noqa: B018 - computed on the template, shared by its copies
+            memo[key] = v
         except (VariantError, FetchError) as exc:
             memo[key] = exc
     v = memo[key]
     if isinstance(v, Exception):
-        raise v
+        raise v.with_traceback(None)
     if keep is not None and v.gene not in keep:
         raise _Unplaced("gene not selected", f"gene {v.gene} not selected")
     if kind in _SPLICE and v.kind == "synonymous":  # the codon is unchanged: the splice site acts
@@ -614,6 +635,11 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
     >>> b.unplaced[["row", "status"]].values.tolist()
     [[3, 'gene not in catalog']]
     """
+    with gc_paused():  # millions of small acyclic objects for a large cohort (see _gc)
+        return _parse_variants(items, gene, validate, genes, fetcher, sample_column)
+
+
+def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> VariantBatch:
     cat = catalog()
     fetcher = fetcher or default_fetcher()  # resolved once: its store caches the records
     if _is_path(items):
@@ -625,7 +651,8 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
     keep = {cat.target(g).gene for g in genes} if genes else None
     good: list[Variant] = []
     bad: list[tuple] = []
-    memo: dict[tuple, Variant | Exception] = {}  # each distinct (gene, change) parsed once
+    # each distinct (gene, change) parsed once, each gene looked up once ('target', gene)
+    memo: dict[tuple, Variant | Target | Exception] = {}
     for row, g, change, sample, cls in rows:
         g = g or gene
         text = f"{g}:{change}" if g else change
