@@ -101,3 +101,21 @@ def test_a_session_leaves_no_state_at_module_level(tmp_path, data_dir):
     assert set(t.variant) >= {"p.R273H", "p.T798M", "p.R213*"}  # new texts to code
     assert _module_state() == before
     assert second.cache("columns") and second.cache("family") and second.cache("alignments")
+
+
+def test_a_session_parses_each_item_once_but_retries_missing_records(tmp_path, data_dir,
+                                                                      p53_mirror):
+    """Re-running a cell parses nothing again (the session keeps parsed items, checked against
+    its own records); an item whose UniProt record was missing is tried again next time."""
+    s = sk.Session(cache_dir=tmp_path / "c", mirror=p53_mirror, offline=True)
+    first = s.parse_variants(["TP53:p.R248Q", "ERBB2:p.T798M", "TP53:G248Q"])
+    assert [v.hgvs for v in first.variants] == ["p.R248Q"]
+    assert list(first.unplaced.status) == ["not available offline", "rejected"]
+    template = s.cache("parsed")[None, "TP53:p.R248Q", True]
+    again = s.parse_variants(["TP53:p.R248Q"])
+    assert again.variants[0] == template and again.variants[0] is not template  # a copy, row 1
+    assert s.cache("parsed")[None, "TP53:p.R248Q", True] is template
+    for f in (data_dir / "uniprot").glob("P04626*"):  # the record arrives in the mirror
+        (p53_mirror / "uniprot" / f.name).symlink_to(f)
+    later = s.parse_variants(["ERBB2:p.T798M"])
+    assert [v.label for v in later.variants] == ["ERBB2 p.T798M"]

@@ -568,6 +568,7 @@ class _Unplaced(Exception):
 
 
 _SPLICE = ("splice_site", "splice_region")
+PARSED_MAX = 200_000  # parsed (gene, change) items a session keeps
 
 
 def _row_variant(g, change: str, cls, keep, cat, fetcher, validate: bool, memo: dict) -> Variant:
@@ -597,15 +598,16 @@ def _row_variant(g, change: str, cls, keep, cat, fetcher, validate: bool, memo: 
         raise VariantError("empty protein change")
     if keep is not None and target is not None and target.gene not in keep:
         raise _Unplaced("gene not selected", f"gene {target.gene} not selected")
-    key = (g, change)
-    if key not in memo:
+    key = (g, change, validate)
+    v = memo.get(key)
+    if v is None:
         try:
             v = parse_variant(change, g, validate=validate, cat=cat, fetcher=fetcher)
             v._key(), v.hgvs  # noqa: B018 - computed on the template, shared by its copies
-            memo[key] = v
         except (VariantError, FetchError) as exc:
-            memo[key] = exc
-    v = memo[key]
+            v = exc
+        if not isinstance(v, FetchError):  # (a record missing now may be there next time)
+            memo[key] = v
     if isinstance(v, Exception):
         raise v.with_traceback(None)
     if keep is not None and v.gene not in keep:
@@ -651,8 +653,12 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
     keep = {cat.target(g).gene for g in genes} if genes else None
     good: list[Variant] = []
     bad: list[tuple] = []
-    # each distinct (gene, change) parsed once, each gene looked up once ('target', gene)
-    memo: dict[tuple, Variant | Target | Exception] = {}
+    # each distinct (gene, change) parsed once per session, each gene looked up once
+    # ('target', gene): kept in the session's store (checked against its records), so a
+    # notebook that re-runs a cell parses nothing again; emptied beyond PARSED_MAX entries
+    memo: dict[tuple, Variant | Target | Exception] = fetcher.cache("parsed")
+    if len(memo) > PARSED_MAX:
+        memo.clear()
     for row, g, change, sample, cls in rows:
         g = g or gene
         text = f"{g}:{change}" if g else change
