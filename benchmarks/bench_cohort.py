@@ -7,8 +7,9 @@ table and of the TCGA LAML MAF in the mirror (so duplicates recur as in real coh
 given a sample drawn from the LAML Tumor_Sample_Barcodes (suffixed so that larger cohorts have
 more samples, about 5 rows per sample). The files go to a temporary directory, never into the
 project. Each size runs `structkit impact --input FILE --out OUT.parquet` (and, for sizes up to
-100k, `--out OUT.csv`) in a fresh process, offline on the mirror with a warm cache; the script
-reports wall and CPU seconds and the peak RSS of that process (os.wait4), with package versions.
+100k, `--out OUT.csv`; at 1M, `structkit cohort --input FILE --out OUT.parquet` too) in a fresh
+process, offline on the mirror with a warm cache; the script reports wall and CPU seconds and the
+peak RSS of that process (os.wait4), with package versions.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def main() -> int:
     ap.add_argument("--mirror", default=str(HERE.parent.parent / "shared" / "data"))
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000, 1_000_000])
     ap.add_argument("--csv-up-to", type=int, default=100_000)
+    ap.add_argument("--cohort-at", type=int, nargs="*", default=[1_000_000],
+                    help="sizes at which `structkit cohort` (per-sample/gene/position tables, "
+                         "Parquet) is timed too")
     args = ap.parse_args()
     mirror = Path(args.mirror).resolve()
     import numpy
@@ -109,6 +113,16 @@ def main() -> int:
                 flag = "" if code == 0 else f"  (exit {code})"
                 print(f"{n:>9,} {suffix:>8} {wall:>8.1f} {cpu:>8.1f} {rss:>9.0f} {size:>8.1f}{flag}")
                 out.unlink(missing_ok=True)
+            if n in args.cohort_at:
+                out = tmp / f"cohort_{n}.parquet"
+                wall, cpu, rss, code = run(exe + ["cohort", "--input", str(src), "--out", str(out)],
+                                           env)
+                files = list(tmp.glob(f"cohort_{n}.*.parquet"))
+                size = sum(f.stat().st_size for f in files) / 2**20
+                flag = "" if code == 0 else f"  (exit {code})"
+                print(f"{n:>9,} {'cohort':>8} {wall:>8.1f} {cpu:>8.1f} {rss:>9.0f} {size:>8.1f}{flag}")
+                for f in files:
+                    f.unlink()
             src.unlink()
     return 0
 
