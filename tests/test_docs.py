@@ -10,14 +10,15 @@ import pytest
 import structkit as sk
 
 MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy", "resolve",
-           "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables"]
+           "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables", "cohort", "fetch"]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(f"structkit.{name}")
     names = {n: getattr(sk, n) for n in ("impact_table", "summarize", "parse_variants", "analyze",
-                                         "load", "therapy_matrix", "uniprot_record")}
+                                         "load", "therapy_matrix", "uniprot_record",
+                                         "cohort_tables")}
     result = doctest.testmod(module, extraglobs=names, report=True,
                              optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

@@ -73,7 +73,21 @@ class StructureAnalysis:
         return [s for c in self.chains.values() for s in c.sites]
 
     def site_table(self) -> pd.DataFrame:
-        """One row per site residue: UniProt and author numbering, nearest partner atom, distance."""
+        """One row per site residue: UniProt and author numbering, nearest partner atom, distance.
+
+        Examples
+        --------
+        p53 K120 reaches into the major groove (Cho et al. 1994); C176, H179, C238 and C242
+        hold the zinc ion:
+
+        >>> t = analyze("1TSR").site_table()
+        >>> t[t.uniprot_pos == 120][["site", "author_num", "residue_atom",
+        ...                          "nearest_partner_atom", "min_dist_A"]]
+                    site  author_num residue_atom nearest_partner_atom  min_dist_A
+        1  DNA interface         120           NZ             F:G 8 O6        2.41
+        >>> t[t.site_kind == "metal"].uniprot_pos.tolist()
+        [176, 179, 238, 242]
+        """
         st = self.structure
         rows = []
         for ch, cd in self.chains.items():

@@ -287,6 +287,17 @@ class Fetcher:
         cannot keep it alive past this).
     max_redirects : redirects followed per request, each only to https (http for loopback)
         on a host of the endpoints or the mirror.
+
+    Examples
+    --------
+    >>> f = Fetcher(offline=True)  # cache and mirror from $STRUCTKIT_CACHE, $STRUCTKIT_MIRROR
+    >>> r = f.pdb("1tsr")
+    >>> r.key, r.kind, r.source in ("cache", "mirror")
+    ('1TSR', 'pdb', True)
+    >>> f.pdb("9ZZZ")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    structkit.fetch.NotAvailableOffline: ...9ZZZ...
     """
 
     cache_dir: Path | str | None = None
