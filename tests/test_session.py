@@ -119,3 +119,14 @@ def test_a_session_parses_each_item_once_but_retries_missing_records(tmp_path, d
         (p53_mirror / "uniprot" / f.name).symlink_to(f)
     later = s.parse_variants(["ERBB2:p.T798M"])
     assert [v.label for v in later.variants] == ["ERBB2 p.T798M"]
+
+
+def test_a_session_draws_views_from_its_own_files(tmp_path, data_dir, p53_mirror):
+    """A view uses the session's files and records: a p53-only session shows 1TSR with the
+    variant where the UniProt numbering puts it, and cannot show a HER2 structure."""
+    p53 = sk.Session(cache_dir=tmp_path / "c", mirror=p53_mirror, offline=True)
+    v = p53.view_variants("1TSR", ["R248Q"])
+    assert '"R248Q"' in v.startjs and '"chain": "B", "resi": 248' in v.startjs
+    assert p53.cache("analyses")
+    with pytest.raises(sk.NotAvailableOffline):
+        p53.view_variants("1N8Z", ["ERBB2:p.P579L"])

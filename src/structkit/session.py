@@ -108,6 +108,12 @@ class Session(Fetcher):
 
         return therapy_matrix(variants, structures, fetcher=self, **self._cuts(kw))
 
+    def view_variants(self, structure, variants=(), **kw):
+        """``structkit.view.view_variants`` with this session's files and records."""
+        from .view import view_variants
+
+        return view_variants(structure, variants, fetcher=self, **kw)
+
     def report(self, variants, out, **kw):
         """``structkit.report`` with this session's files and cut-offs."""
         from .dossier import report
