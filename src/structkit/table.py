@@ -267,12 +267,11 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
     vs, unplaced = _as_variants(variants, fetcher)
     base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}
     # each distinct variant once; input rows are mapped onto the distinct rows at the end
-    distinct: dict[Variant, int] = dict.fromkeys(vs)  # first occurrences, in input order
+    distinct: dict[Variant, int] = dict(zip(vs, range(len(vs)), strict=True))
     if len(distinct) == len(vs):  # no repeats (saturation scans): the index is the position
         vi = np.arange(len(vs), dtype=np.int64)
-        distinct = dict(zip(vs, range(len(vs)), strict=True))
-    else:
-        distinct = {v: i for i, v in enumerate(distinct)}
+    else:  # first occurrences, in input order
+        distinct = {v: i for i, v in enumerate(dict.fromkeys(vs))}
         vi = np.fromiter(map(distinct.__getitem__, vs), dtype=np.int64, count=len(vs))
     dv = list(distinct)
     by_acc: dict[str, list[Variant]] = {}

@@ -119,7 +119,10 @@ class Variant:
         return key
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        h = self.__dict__.get("_h")
+        if h is None:
+            h = self.__dict__["_h"] = hash(self._key())
+        return h
 
     def __eq__(self, other) -> bool:
         if other.__class__ is not Variant:
@@ -603,7 +606,7 @@ def _row_variant(g, change: str, cls, keep, cat, fetcher, validate: bool, memo: 
     if v is None:
         try:
             v = parse_variant(change, g, validate=validate, cat=cat, fetcher=fetcher)
-            v._key(), v.hgvs  # noqa: B018 - computed on the template, shared by its copies
+            hash(v), v.hgvs  # computed on the template (key, hash), shared by its copies
         except (VariantError, FetchError) as exc:
             v = exc
         if not isinstance(v, FetchError):  # (a record missing now may be there next time)
