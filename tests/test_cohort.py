@@ -296,3 +296,26 @@ def test_streamed_text_is_byte_for_byte_the_table_writers(tmp_path, data_dir, su
     write_impact(cohort, tmp_path / f"chunks{suffix}", damage=False, chunk_rows=3)
     assert sorted((tmp_path / f"chunks{suffix}").read_bytes().split(b"\n")) == \
         sorted(ref.split(b"\n"))
+
+
+def test_streaming_stops_and_leaves_nothing_when_the_caller_fails(tmp_path, laml_path):
+    """When the summary computed during the writing fails (here a bad msa argument), the
+    writer thread is told to stop and neither the table nor a temporary file is left; a
+    writer told to stop writes nothing past the header."""
+    import threading
+
+    from structkit.table import _compute
+    from structkit.tables import _Stopped, _TextRows, _write_text_rows, write_impact
+
+    out = tmp_path / "out" / "table.csv"
+    out.parent.mkdir()
+    with pytest.raises(TypeError):
+        write_impact(laml_path, out, summary=True, msa=123)
+    assert list(out.parent.iterdir()) == []
+    parts = _compute(parse_variants(laml_path), None, 4.0, 3.0, True, False, None, False)
+    rows = _TextRows(parts, parts.distinct_frame(), ",")
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(_Stopped):
+        _write_text_rows(rows, tmp_path / "stopped.csv", 50_000, stop)
+    assert (tmp_path / "stopped.csv").read_bytes() == rows.header

@@ -6,6 +6,7 @@ streamed in chunks of input rows (``write_impact``), spreadsheet-safe cells
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -133,14 +134,28 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float = DE
         job = (_write_text_rows, _TextRows(parts, distinct, "\t" if suffix == ".tsv" else ","),
                chunk_rows)
     result = None
+    stop = threading.Event()  # set when this thread fails or is interrupted: the writer stops
     with atomic_write(p) as tmp, ThreadPoolExecutor(1, thread_name_prefix="structkit") as pool:
-        done = pool.submit(job[0], job[1], tmp, job[2])
-        if summary:
-            from .summary import summarize
+        done = pool.submit(job[0], job[1], tmp, job[2], stop)
+        try:
+            if summary:
+                from .summary import summarize
 
-            result = summarize(distinct, msa=msa, fetcher=fetcher)
-        done.result()
+                result = summarize(distinct, msa=msa, fetcher=fetcher)
+            done.result()
+        except BaseException:
+            stop.set()  # the writer ends at its next chunk; the temporary file is removed
+            raise
     return (distinct, result) if summary else distinct
+
+
+class _Stopped(Exception):
+    """The writer was told to stop (the caller failed or was interrupted)."""
+
+
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise _Stopped("stopped")
 
 
 STAT_COLUMNS = ("gene", "pdb_id", "chain", "status", "site_kind")
@@ -182,7 +197,8 @@ class _ArrowRows:
         return pa.Table.from_arrays(cols, schema=self.distinct.schema)
 
 
-def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int) -> None:
+def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int,
+                        stop: threading.Event | None = None) -> None:
     """Parquet: one row group per chunk of input rows, then the unplaced rows; each chunk is
     the distinct rows taken per input row (pyarrow), never a pandas frame."""
     import pyarrow.parquet as pq
@@ -201,6 +217,7 @@ def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int) -> None:
         if rows.distinct is not None:
             n = rows.parts.n_variants
             for lo in range(0, n, max(chunk_rows, 1)):
+                _check(stop)
                 writer.write_table(rows.expand(lo, min(lo + chunk_rows, n)))
         if rows.unplaced is not None:
             tbl = rows.unplaced
@@ -236,7 +253,8 @@ class _TextRows:
             if len(unplaced) else None
 
 
-def _write_text_rows(rows: _TextRows, path, chunk_rows: int) -> None:
+def _write_text_rows(rows: _TextRows, path, chunk_rows: int,
+                     stop: threading.Event | None = None) -> None:
     """Write the expanded table as CSV/TSV, byte for byte what pyarrow's CSV writer
     (``quoting_style='needed'``) writes for ``neutralise_cells(parts.frame())``, without building
     the frame: each line is its input row, its sample and its distinct row's text."""
@@ -251,6 +269,7 @@ def _write_text_rows(rows: _TextRows, path, chunk_rows: int) -> None:
             for lo in range(0, n, max(chunk_rows, 1)):
                 input_rows, codes, d = parts.expanded_index(lo, min(lo + chunk_rows, n))
                 for a in range(0, len(input_rows), TEXT_BATCH_LINES):
+                    _check(stop)
                     z = slice(a, a + TEXT_BATCH_LINES)
                     _write_values(fh, pc.binary_join_element_wise(
                         pc.cast(pa.array(input_rows[z]), pa.string()),
