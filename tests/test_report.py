@@ -4,6 +4,7 @@ headless Chromium with the network shut off."""
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import re
@@ -15,7 +16,7 @@ from test_view import need_browser
 from structkit import report
 from structkit.catalog import catalog
 from structkit.cli import main
-from structkit.dossier import structure_citation
+from structkit.structure import read_structure
 from structkit.variants import parse_variants
 
 
@@ -49,20 +50,27 @@ def test_report_has_the_summary_cards_figures_and_provenance(seed_report):
 def test_report_lists_each_file_with_its_checksum(seed_report, data_dir):
     page = seed_report.read_text()
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([0-9a-f]{64})</td>"
-                      r"<td>([^<]+)</td>", page)
+                      r"<td>([^<]+)</td><td>([^<]*)</td>", page)
     assert rows
-    for _pid, name, sha, origin in rows:
+    for _pid, name, sha, origin, cite in rows:
         src = data_dir / ("alphafold" if name.startswith("AF-") else "pdb") / name
         assert hashlib.sha256(src.read_bytes()).hexdigest() == sha
         assert origin == "mirror"
+        # the citation column is the file's own JRNL records, as read with the structure
+        raw = src.read_bytes()
+        text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        assert (cite != "") == (b"\nJRNL " in text), name
 
 
 def test_primary_citation_comes_from_the_file(data_dir):
-    cite = structure_citation(data_dir / "pdb" / "1n8z.pdb")
+    cite = read_structure(data_dir / "pdb" / "1n8z.pdb").citation
     # Cho et al. (2003) Nature 421:756, as the JRNL records of the file give it
     assert cite.startswith("H.-S.CHO, K.MASON") and "HERCEPTIN FAB" in cite
     assert "NATURE V. 421 756 2003" in cite and cite.endswith("doi:10.1038/NATURE01392")
-    assert structure_citation(data_dir / "pdb" / "1tup.pdb") == ""  # header-stripped file
+    assert read_structure(data_dir / "pdb" / "1tup.pdb").citation == ""  # header-stripped file
+    cif = data_dir / "pdb" / "7pcd.cif"  # mmCIF: the _citation row with id 'primary', if any
+    has_primary = b"_citation." in cif.read_bytes()
+    assert bool(read_structure(cif).citation) == has_primary
 
 
 def test_everything_a_user_reads_is_escaped(seed_report):

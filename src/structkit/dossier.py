@@ -33,7 +33,7 @@ from .files import sha256_file
 if TYPE_CHECKING:
     from .fetch import Fetcher
 
-__all__ = ["report", "structure_citation"]
+__all__ = ["report"]
 
 METHOD_REFERENCES = [
     ("Secondary structure", "DSSP: Kabsch W, Sander C (1983) Biopolymers 22:2577-2637; computed "
@@ -109,43 +109,16 @@ def _png(fig, dpi: int = 110) -> str:
     return f'<img class="fig" alt="figure" src="data:image/png;base64,{data}">'
 
 
-def structure_citation(path: str | Path) -> str:
-    """The primary citation a structure file carries (PDB JRNL records, or mmCIF ``_citation``
-    with id ``primary``): 'authors (year) title. journal. doi' as far as the file has it; ''."""
-    p = Path(path)
-    from .structure import _read_text
+def _citation(pdb_id: str, path: str, fetcher) -> str:
+    """The primary citation of a structure the table used, from the structure as the session
+    loaded it (``Structure.citation``): the file is not read again."""
+    from .catalog import catalog
+    from .resolve import load
 
-    try:
-        text = _read_text(p)
-    except (OSError, ValueError):
-        return ""
-    if text.lstrip().startswith("data_"):
-        import gemmi
-
-        try:
-            block = gemmi.cif.read_string(text).sole_block()
-        except (RuntimeError, ValueError):
-            return ""
-        t = block.find("_citation.", ["id", "title", "journal_abbrev", "year",
-                                      "pdbx_database_id_DOI"])
-        for row in t:
-            if row[0] == "primary":
-                parts = [gemmi.cif.as_string(row[i]) for i in range(1, 5)]
-                return ". ".join(x for x in parts if x and x not in ("?", "."))
-        return ""
-    fields: dict[str, list[str]] = {}
-    for ln in text.splitlines():
-        if ln.startswith("JRNL"):
-            key = ln[12:16].strip()
-            fields.setdefault(key, []).append(ln[19:79].strip())
-    if not fields:
-        return ""
-    auth = re.sub(r",(?=\S)", ", ", "".join(fields.get("AUTH", [])))
-    title = re.sub(r"\s+", " ", " ".join(fields.get("TITL", []))).strip()
-    ref = re.sub(r"\s+", " ", " ".join(fields.get("REF", []))).strip()
-    doi = " ".join(fields.get("DOI", [])).strip()
-    out = ". ".join(x for x in (auth, title, ref) if x)
-    return out + (f". doi:{doi}" if doi else "")
+    entry = catalog().find(pdb_id)
+    st = (load(entry.id, fetcher=fetcher, assembly=entry.assembly) if entry is not None
+          else load(Path(path), fetcher=fetcher))
+    return st.citation
 
 
 def _origin(path: str, fetcher) -> str:
@@ -305,7 +278,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
         prov_rows.append({"structure": pid, "file": Path(path).name, "sha256": sha256_file(path),
                           "obtained from": _origin(path, fetcher),
-                          "primary citation (from the file)": structure_citation(path)})
+                          "primary citation (from the file)": _citation(pid, path, fetcher)})
     prov = pd.DataFrame(prov_rows)
     numbering = placed[placed.numbering_method.notna()].astype(
         {"pdb_id": object, "chain": object, "numbering_method": object}).drop_duplicates(

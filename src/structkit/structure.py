@@ -125,6 +125,7 @@ class Structure:
     refs: list[ChainRef] = field(default_factory=list)
     seqdifs: list[SeqDif] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    citation: str = ""  # the primary citation the file carries (JRNL, _citation 'primary')
 
     @property
     def n_atoms(self) -> int:
@@ -232,6 +233,7 @@ def _pdb_header_records(text: str, path: Path) -> tuple[list[ChainRef], list[Seq
     refs: list[ChainRef] = []
     difs: list[SeqDif] = []
     info: dict = {"title": [], "id": None, "method": None}
+    jrnl: dict[str, list[str]] = {}
     pending_dbref1: dict[str, tuple] = {}
 
     def num(s: str, lineno: int, what: str) -> int:
@@ -250,6 +252,8 @@ def _pdb_header_records(text: str, path: Path) -> tuple[list[ChainRef], list[Seq
             info["title"].append(line[10:72].rstrip() if len(line) > 72 else line[10:].rstrip())
         elif rec == "EXPDTA":
             info["method"] = (line[10:72] if len(line) > 72 else line[10:]).strip() or None
+        elif rec == "JRNL  ":
+            jrnl.setdefault(line[12:16].strip(), []).append(line[19:79].strip())
         elif rec == "DBREF ":
             refs.append(ChainRef(
                 chain=line[12].strip(), database=line[26:32].strip(),
@@ -279,7 +283,30 @@ def _pdb_header_records(text: str, path: Path) -> tuple[list[ChainRef], list[Seq
                 accession=line[29:38].strip(), db_res_name=line[39:42].strip(),
                 db_seq=int(dbs) if dbs.lstrip("-").isdigit() else None,
                 details=line[49:70].strip()))
+    info["citation"] = _jrnl_citation(jrnl)
     return refs, difs, info
+
+
+def _jrnl_citation(fields: dict[str, list[str]]) -> str:
+    """'authors. title. reference. doi:...' from the PDB JRNL records ('' without them)."""
+    if not fields:
+        return ""
+    auth = re.sub(r",(?=\S)", ", ", "".join(fields.get("AUTH", [])))
+    title = re.sub(r"\s+", " ", " ".join(fields.get("TITL", []))).strip()
+    ref = re.sub(r"\s+", " ", " ".join(fields.get("REF", []))).strip()
+    doi = " ".join(fields.get("DOI", [])).strip()
+    out = ". ".join(x for x in (auth, title, ref) if x)
+    return out + (f". doi:{doi}" if doi else "")
+
+
+def _cif_citation(block: gemmi.cif.Block) -> str:
+    """'title. journal. year. doi' of the mmCIF ``_citation`` row with id 'primary' ('' if none)."""
+    t = block.find("_citation.", ["id", "title", "journal_abbrev", "year", "pdbx_database_id_DOI"])
+    for row in t:
+        if row[0] == "primary":
+            parts = [gemmi.cif.as_string(row[i]) for i in range(1, 5)]
+            return ". ".join(x for x in parts if x and x not in ("?", "."))
+    return ""
 
 
 def _cif_header_records(block: gemmi.cif.Block) -> tuple[list[ChainRef], list[SeqDif], dict]:
@@ -321,7 +348,8 @@ def _cif_header_records(block: gemmi.cif.Block) -> tuple[list[ChainRef], list[Se
                            to_int(r["pdbx_seq_db_seq_num"]), clean(r["details"]).upper()))
     title = clean(block.find_value("_struct.title"))
     method = clean(block.find_value("_exptl.method"))
-    return refs, difs, {"title": [title] if title else [], "id": block.name, "method": method or None}
+    return refs, difs, {"title": [title] if title else [], "id": block.name,
+                        "method": method or None, "citation": _cif_citation(block)}
 
 
 # ------------------------------------------------------------------------------------ loader
@@ -486,7 +514,7 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
     return Structure(
         id=name, path=str(p), title=" ".join(t.strip() for t in info["title"]).strip(),
         method=info.get("method"), resolution=st.resolution or None, n_models=len(st),
-        is_assembly=assembly, is_alphafold=bool(is_alphafold),
+        is_assembly=assembly, is_alphafold=bool(is_alphafold), citation=info.get("citation", ""),
         coord=xyz,
         model=np.asarray(cols["model"], dtype=np.int32),
         chain=np.asarray(cols["chain"], dtype="U4"),
