@@ -79,15 +79,13 @@ def _fetcher(args):
 
 
 def _distance(text: str) -> float:
-    """argparse type: a positive, finite distance in A."""
+    """argparse type: a positive, finite distance in A (``cutoffs.check_cutoff``)."""
+    from .cutoffs import check_cutoff
+
     try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (a distance in A)") from None
-    if not (v > 0 and v < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r}: a cut-off must be a positive, finite "
-                                         "distance in A")
-    return v
+        return check_cutoff(text, "a cut-off")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_cutoff_args(p: argparse.ArgumentParser) -> None:

@@ -8,3 +8,14 @@ DEFAULT_CUTOFF = 4.0  # A, heavy atom to partner heavy atom: a contact / site me
 DEFAULT_METAL_CUTOFF = 3.0  # A, residue heavy atom to metal ion: coordination
 COVALENT_CUTOFF = 2.1  # A, ligand heavy atom to residue heavy atom: a covalent bond
 BURIED_RSA = 0.09  # Missense3D: buried if relative solvent accessibility < 9 %
+
+
+def check_cutoff(value, name: str = "cutoff") -> float:
+    """``value`` as a positive finite distance in A, or ``ValueError`` naming the parameter."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a distance in A, got {value!r}") from None
+    if not (0 < v < float("inf")):  # (also refuses nan)
+        raise ValueError(f"{name} must be a positive, finite distance in A, got {value!r}")
+    return v

@@ -8,8 +8,9 @@ structure x target chain x site, statuses and provenance; see its docstring), ``
 from __future__ import annotations
 
 from .columns import COLUMNS
+from .cutoffs import check_cutoff
 from .summary import SUMMARY_COLUMNS, summarize
-from .table import PLACED_KINDS, STATUSES, check_cutoff, consequence_detail, impact_table
+from .table import PLACED_KINDS, STATUSES, consequence_detail, impact_table
 from .tables import (
     STREAM_SUFFIXES,
     TABLE_SUFFIXES,

@@ -55,7 +55,7 @@ class Session(Fetcher):
     metal_cutoff: float = DEFAULT_METAL_CUTOFF
 
     def __post_init__(self) -> None:
-        from .table import check_cutoff
+        from .cutoffs import check_cutoff
 
         self.cutoff = check_cutoff(self.cutoff, "cutoff")
         self.metal_cutoff = check_cutoff(self.metal_cutoff, "metal_cutoff")

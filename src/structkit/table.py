@@ -41,7 +41,7 @@ from ._version import __version__
 from .analysis import _known, analyze
 from .catalog import CatalogStructure, catalog
 from .columns import COLUMNS, Codebook, _Bool, _Const, _take, codebook
-from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, check_cutoff
 from .damage import AA20
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
@@ -60,7 +60,7 @@ from .variants import (
 if TYPE_CHECKING:
     from .fetch import Fetcher
 
-__all__ = ["impact_table", "check_cutoff", "consequence_detail", "STATUSES", "PLACED_KINDS"]
+__all__ = ["impact_table", "consequence_detail", "STATUSES", "PLACED_KINDS"]
 
 STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered",
             "not available offline", "fetch failed", "truncating", "extension") + UNPLACED_STATUSES
@@ -82,17 +82,6 @@ def _as_variants(variants, fetcher=None) -> tuple[list[Variant], pd.DataFrame]:
         return items, pd.DataFrame(columns=UNPLACED_COLUMNS)
     b = parse_variants(items, fetcher=fetcher)
     return b.variants, b.unplaced
-
-
-def check_cutoff(value, name: str = "cutoff") -> float:
-    """``value`` as a positive finite distance in A, or ``ValueError`` naming the parameter."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a distance in A, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive, finite distance in A, got {value!r}")
-    return v
 
 
 def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStructure | str, str]]:
