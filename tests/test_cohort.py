@@ -221,9 +221,21 @@ def test_cohort_command_writes_sheets(tmp_path, capsys, laml_path):
     code = main(["cohort", "--input", str(laml_path), "--out", str(out)])
     assert code == 0
     sheets = pd.read_excel(out, sheet_name=None)
-    assert set(sheets) == {"samples", "genes", "positions", "unplaced", "variants"}
+    assert set(sheets) == {"samples", "genes", "positions", "unplaced", "variants", "provenance"}
     assert f", {len(sheets['samples'])} samples;" in capsys.readouterr().out
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_umask()
+
+
+def test_cohort_sheets_cannot_run_as_formulas(tmp_path, laml_path):
+    """A sample name a spreadsheet would run is written as text in every cohort sheet."""
+    v = parse_variants(laml_path).variants[0]
+    cohort = tmp_path / "cohort.tsv"
+    cohort.write_text("Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\n"
+                      f"{v.gene}\t{v.hgvs}\t=HYPERLINK(\"http://127.0.0.1/x\")\n")
+    out = tmp_path / "c.xlsx"
+    assert main(["cohort", "--input", str(cohort), "--out", str(out)]) == 0
+    samples = pd.read_excel(out, sheet_name="samples")
+    assert samples["sample"].tolist() == ["'=HYPERLINK(\"http://127.0.0.1/x\")"]
 
 
 def _umask() -> int:

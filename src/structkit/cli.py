@@ -535,8 +535,9 @@ def _cmd_cohort(args) -> int:
     tables["variants"] = summary
     if args.out:
         out = Path(args.out)
-        if out.suffix.lower() == ".xlsx":
-            _write_sheets(tables, out)
+        if out.suffix.lower() == ".xlsx":  # the same writer as every table: cells neutralised
+            first, *rest = tables
+            write_table(tables[first], out, sheet=first, sheets={k: tables[k] for k in rest})
             print(f"wrote {out} (sheets: {', '.join(tables)})", file=sys.stderr)
         else:
             for name, df in tables.items():
@@ -552,16 +553,6 @@ def _cmd_cohort(args) -> int:
     print("\nmost recurrent positions (UniProt numbering):")
     print(tables["positions"].head(10).to_string(index=False, max_colwidth=50))
     return 0
-
-
-def _write_sheets(tables: dict, out: Path) -> None:
-    import pandas as pd
-
-    from .files import atomic_write
-
-    with atomic_write(out) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-        for name, df in tables.items():
-            df.to_excel(xl, sheet_name=name[:31], index=False)
 
 
 def _cmd_therapies(args) -> int:
