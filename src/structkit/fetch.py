@@ -294,10 +294,12 @@ class Fetcher:
     >>> r = f.pdb("1tsr")
     >>> r.key, r.kind, r.source in ("cache", "mirror")
     ('1TSR', 'pdb', True)
-    >>> f.pdb("9ZZZ")  # doctest: +ELLIPSIS
+    >>> import tempfile
+    >>> empty = Fetcher(offline=True, mirror=tempfile.mkdtemp(), cache_dir=tempfile.mkdtemp())
+    >>> empty.pdb("1TSR")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    structkit.fetch.NotAvailableOffline: ...9ZZZ...
+    structkit.fetch.NotAvailableOffline: ...1TSR...
     """
 
     cache_dir: Path | str | None = None

@@ -33,8 +33,7 @@ class ChainRows:
         self.n = len(cd.aa)
         self.cd = cd
         ri = self.ri = cd.numbering.residue_indices  # no sentinel: only for present residues
-        self.aa = np.r_[cd.aa, np.array([""], dtype=object)]
-        self.aa_text = np.asarray(cd.aa).astype(str)  # for vectorised comparisons
+        self.aa = np.r_[np.asarray(cd.aa).astype(str), [""]]  # text: compared in C
         nan = np.array([np.nan])
         self.author_num = np.r_[st.res_num[ri].astype(np.int64), -1]
         self.icode = np.r_[book["icode"].codes(st.res_icode[ri].tolist()), 1].astype(np.int32)

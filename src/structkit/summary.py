@@ -117,8 +117,7 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
             detail = table["detail"].astype(object).to_numpy()[first]
             out.loc[told, "mechanism_evidence"] = detail[told]
     else:
-        for c in ("impact_score",):
-            out[c] = np.nan
+        out["impact_score"] = np.nan
         for c in ("mechanism", "mechanism_evidence", "agreement", "evolution", "score_model"):
             out[c] = ""
     return out[cols]

@@ -70,18 +70,14 @@ _UNPLACED_STATUS = {"truncating": "truncating", "splice": "splice", "extension":
 
 
 def _as_variants(variants, fetcher=None) -> tuple[list[Variant], pd.DataFrame]:
-    if isinstance(variants, VariantBatch):
-        return list(variants.variants), variants.unplaced
     if isinstance(variants, Variant):
-        return [variants], pd.DataFrame(columns=UNPLACED_COLUMNS)
-    if isinstance(variants, (str, Path)):
-        b = parse_variants(variants, fetcher=fetcher)
-        return b.variants, b.unplaced
-    items = list(variants)
-    if all(map(isinstance, items, repeat(Variant))):
-        return items, pd.DataFrame(columns=UNPLACED_COLUMNS)
-    b = parse_variants(items, fetcher=fetcher)
-    return b.variants, b.unplaced
+        variants = [variants]
+    elif not isinstance(variants, (str, Path, VariantBatch)):
+        variants = list(variants)
+    if isinstance(variants, list) and all(map(isinstance, variants, repeat(Variant))):
+        return variants, pd.DataFrame(columns=UNPLACED_COLUMNS)
+    b = variants if isinstance(variants, VariantBatch) else parse_variants(variants, fetcher=fetcher)
+    return list(b.variants), b.unplaced
 
 
 def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStructure | str, str]]:
@@ -469,7 +465,6 @@ def _variant_arrays(group: list[Variant], index: list[int], book: Codebook) -> d
     out["_ref"] = book["ref"].array()[out["ref"]]
     out["_ref_text"] = out["_ref"].astype(str)
     out["_alt"] = alt_cats[out["alt"]]
-    out["_gene"] = book["gene"].array()[out["gene"]]
     out["_inframe"] = out["consequence"] == book["consequence"].code("in-frame")
     out["_end"] = out["position"]
     if out["_inframe"].any():  # ranges: the last residue affected
@@ -531,7 +526,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     for ch, cd in a.chains.items():
         num = cd.numbering
         res = chain_rows(cd, st, book)
-        placed = place_in_chain(spos, num, cd.pos_to_k, len(useq), res.aa_text, expected_text)
+        placed = place_in_chain(spos, num, cd.pos_to_k, len(useq), res.aa, expected_text)
         k, have, unobserved = placed.k, placed.present, placed.unobserved
         kk = np.where(have, k, res.n)  # the sentinel row holds the 'absent' values
         file_aa = res.aa[kk]

@@ -450,8 +450,8 @@ def read_variant_file(path: str | Path, sample_column: str | None = None) -> lis
     """
     p = Path(path)
     text = read_text(p)
-    first = next((ln for ln in re.split(r"\r\n|\r|\n", text) if ln.strip() and not ln.startswith("#")),
-                 None)
+    lines = (m.group() for m in re.finditer(r"[^\r\n]+", text))  # lazily: only the first is needed
+    first = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), None)
     if first is None:
         return []
     delim = "\t" if "\t" in first else ","
