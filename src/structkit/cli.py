@@ -172,6 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--out", metavar="FILE", help="write the matrix (.csv .tsv .xlsx .parquet .md .html)")
     _add_source_args(th)
 
+    ev = sub.add_parser("evidence", help="known evidence (CIViC) for variants, apart from the structures",
+                        description="One row per variant x CIViC evidence item (release "
+                                    "2024-08-01 from evidence/ of the cache or mirror): items "
+                                    "that name the variant (match 'variant') and, unless "
+                                    "--variant-only, broader mutation profiles of its gene "
+                                    "(match 'broader profile: ...'). The structural verdict never "
+                                    "reads this layer.",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="example:\n  structkit evidence ERBB2:p.L755S ERBB2:p.T798M --out civic.tsv")
+    ev.add_argument("variants", nargs="*", metavar="VARIANT", help="ERBB2:p.L755S, TP53:p.R175H, ...")
+    _add_input_args(ev)
+    ev.add_argument("--variant-only", action="store_true",
+                    help="leave out the items of broader profiles (Mutation, Kinase Domain Mutation ...)")
+    ev.add_argument("--out", metavar="FILE", help="write the table (.csv .tsv .xlsx .parquet .md .html)")
+    _add_source_args(ev)
+
     s = sub.add_parser("sites", help="binding sites of a structure, computed from the complex",
                        description="List the residues of each site (UniProt and author numbering, "
                                    "nearest partner atom, distance).",
@@ -442,7 +458,9 @@ def _cmd_impact(args) -> int:
           f"({len(batch)} variants, {len(set(batch.variants))} distinct)")
     print(f"# cut-off {args.cutoff:g} A (metal {args.metal_cutoff:g} A); positions in UniProt "
           "numbering, 'nearest' in the structure's author numbering")
-    print("# impact_score: probability of damage (>= 0.5 likely damaging), see README 'The verdict'")
+    print("# score by the gene's role (README 'The verdict'): tumour suppressor (TP53): probability of "
+          "loss of function;\n# oncogene (ERBB2): probability of an activating/resistance change "
+          "(even prior); class says which reading")
     if len(summary):
         print(_summary_text(summary, wide=args.wide))
     print(textwrap.fill("input items by best status: " + ", ".join(
@@ -578,6 +596,31 @@ def _cmd_therapies(args) -> int:
     return 0
 
 
+def _cmd_evidence(args) -> int:
+    from .evidence import known_evidence
+    from .impact import write_table
+
+    _check_out(args.out)
+    fetcher = _fetcher(args)
+    batch, _ = _read_batch(args, "evidence")
+    _strict_check(args, batch, "evidence")
+    for r in batch.unplaced.head(20).itertuples():
+        print(f"structkit evidence: row {r.row}: {r.status}: {r.reason}", file=sys.stderr)
+    if not len(batch):
+        print("structkit evidence: no input item gives a variant", file=sys.stderr)
+        return 2
+    e = known_evidence(batch, fetcher, broader=not args.variant_only)
+    if args.out:
+        write_table(e, args.out)
+        print(f"wrote {len(e)} rows to {args.out}", file=sys.stderr)
+    print(f"# CIViC release {e.attrs['civic_release']} ({e.attrs['civic_file']}); known evidence, "
+          "not read by the structural verdict")
+    shown = e[["gene", "variant", "match", "therapies", "significance", "evidence_level", "eid",
+               "pmid", "disease"]]
+    print(shown.to_string(index=False, max_colwidth=40))
+    return 0
+
+
 def _clip(text, width: int) -> str:
     text = "" if text is None or (isinstance(text, float) and text != text) else str(text)
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -599,10 +642,12 @@ def _summary_text(summary: pd.DataFrame, wide: bool = False) -> str:
                     f"({r.nearest_pdb_id} {r.nearest_chain}{num})")  # the residue is never clipped
         score = "" if pd.isna(r.impact_score) else f"{r.impact_score:.2f}"
         row = {"gene": r.gene, "variant": _clip(r.variant, 16), "score": score,
-               "mechanism": _clip(r.mechanism, 28), "nearest site": near}
+               "class": _clip(r.effect_class, 20), "mechanism": _clip(r.mechanism, 26),
+               "nearest site": near}
         if wide:  # everything, unclipped: agreement over chains and the evidence too
             row.update(variant=r.variant, mechanism=r.mechanism, agreement=r.agreement,
-                       **{"nearest site": near, "evidence": r.mechanism_evidence})
+                       **{"nearest site": near, "evidence": r.mechanism_evidence,
+                          "known evidence": r.known_evidence})
         if (summary.n_rows > 1).any():
             row = {"rows": r.n_rows, **row}
         rows.append(row)
@@ -705,7 +750,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
-                    "therapies": _cmd_therapies, "cohort": _cmd_cohort, "report": _cmd_report,
+                    "therapies": _cmd_therapies, "evidence": _cmd_evidence,
+                    "cohort": _cmd_cohort, "report": _cmd_report,
                     "view": _cmd_view,
                     "plot": _cmd_plot}
         return commands[args.command](args)

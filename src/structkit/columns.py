@@ -20,7 +20,7 @@ import pandas as pd
 
 COLUMNS = [
     "input_row", "sample", "gene", "accession", "variant", "kind", "consequence", "position",
-    "ref", "alt",
+    "ref", "alt", "region", "hotspot_tumours", "hotspot_allele_tumours",
     "pdb_id", "structure", "method", "resolution_A", "model", "chain", "via", "structure_accession",
     "structure_position", "structure_uniprot_res", "author_num", "icode", "res_name",
     "numbering_method", "status", "detail",
@@ -99,7 +99,8 @@ class _Bool:
 
 
 _BOOL_COLUMNS = ("in_site", "buried")
-_INT_COLUMNS = ("input_row", "position", "structure_position", "author_num", "model", "n_contacts")
+_INT_COLUMNS = ("input_row", "position", "structure_position", "author_num", "model", "n_contacts",
+                "hotspot_tumours", "hotspot_allele_tumours")
 _FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
                   "resolution_A", "cutoff_A", "metal_cutoff_A")
 _NOT_TEXT = frozenset(_BOOL_COLUMNS + _INT_COLUMNS + _FLOAT_COLUMNS)

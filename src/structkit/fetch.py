@@ -447,6 +447,25 @@ class Fetcher:
                 "downloaded: build one (jackhmmer/ColabFold MMseqs2) and pass its path")
         return hit
 
+    def dataset(self, folder: str, name: str, header: str) -> FetchResult:
+        """A tab-separated data file ``<folder>/<name>`` (``evidence/``: CIViC releases;
+        ``variants/``: the Cancer Hotspots tables) from the cache or the mirror; like alignments,
+        never downloaded. ``header`` is the start its first line must have."""
+        if folder not in ("evidence", "variants"):
+            raise ValueError(f"data folder {folder!r}: expected 'evidence' or 'variants'")
+        if not name or any(c in name for c in "/\\\0") or name.startswith("."):
+            raise ValueError(f"data file name {name!r}: expected a plain file name")
+
+        def check(data: bytes, where: str) -> None:
+            if not gunzip_if_needed(data, where)[:len(header)].decode("utf-8", "replace") == header:
+                raise IntegrityError(f"{where}: does not start with the expected header {header!r}")
+
+        t = _Target("data", name, (f"{folder}/{name}",), check)
+        hit = self._lookup_local(t)
+        if hit is None:
+            raise NotAvailableOffline(f"{folder} file {name} not available offline: {self._looked_in(t)}")
+        return hit
+
     def search_rcsb(self, accession: str, max_results: int = 1000) -> list[dict]:
         """All PDB entries RCSB lists for a UniProt accession, with method and resolution (A).
 

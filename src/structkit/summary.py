@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["summarize", "SUMMARY_COLUMNS"]
 
 SUMMARY_COLUMNS = [
-    "gene", "variant", "consequence", "n_rows", "n_samples", "status", "impact_score", "mechanism",
-    "mechanism_evidence", "agreement",
+    "gene", "variant", "consequence", "n_rows", "n_samples", "status", "role", "impact_score",
+    "effect_class", "mechanism", "mechanism_evidence", "agreement", "region", "hotspot_tumours",
+    "hotspot_allele_tumours", "known_evidence",
     "evolution", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
     "nearest_author_num", "nearest_protein", "nearest_via", "sites_within_cutoff", "effects", "covered_by",
     "unobserved_in", "not_available", "damage", "score_model"]
@@ -104,12 +105,21 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
     lost = t[t.status.isin(["not available offline", "fetch failed"])]
     out["not_available"] = _joined(lost.key, lost.pdb_id, ", ", len(out))
     out["damage"] = _damage_consensus(present, len(out))
+    out["region"] = (table["region"].astype(object).fillna("").to_numpy()[first]
+                     if "region" in table else "")
+    for c in ("hotspot_tumours", "hotspot_allele_tumours"):
+        out[c] = (pd.array(table[c].to_numpy()[first], dtype="Int64") if c in table
+                  else pd.array([pd.NA] * len(out), dtype="Int64"))
+    roles = {t_.gene: t_.role_kind for t_ in catalog().targets}
+    out["role"] = [roles.get(g, "") for g in out.gene]
+    out["known_evidence"] = _known_evidence(out, fetcher)
     if verdict:
         from .verdict import variant_features
         from .verdict import verdict as judge
 
         v = judge(variant_features(table.assign(key=key), len(out), fetcher, msa))
-        for c in ("impact_score", "mechanism", "mechanism_evidence", "agreement", "evolution"):
+        for c in ("impact_score", "effect_class", "mechanism", "mechanism_evidence", "agreement",
+                  "evolution"):
             out[c] = v[c].to_numpy()
         out["score_model"] = v["model"].to_numpy()
         told = out.status.isin(["truncating", "splice", "extension", "no protein change"]).to_numpy()
@@ -118,9 +128,24 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
             out.loc[told, "mechanism_evidence"] = detail[told]
     else:
         out["impact_score"] = np.nan
-        for c in ("mechanism", "mechanism_evidence", "agreement", "evolution", "score_model"):
+        for c in ("effect_class", "mechanism", "mechanism_evidence", "agreement", "evolution",
+                  "score_model"):
             out[c] = ""
     return out[cols]
+
+
+def _known_evidence(out: pd.DataFrame, fetcher) -> list[str]:
+    """Per summary row, the CIViC text (``structkit.evidence``): never read by the verdict."""
+    from .evidence import evidence_text, known_evidence
+    from .fetch import NotAvailableOffline
+
+    texts = [f"{g}:{v}" for g, v in zip(out.gene, out.variant, strict=True)]
+    try:
+        ev = known_evidence(texts, fetcher)
+    except NotAvailableOffline as exc:
+        return [f"CIViC release not available offline ({exc})"] * len(out)
+    by = evidence_text(ev)
+    return [by.get((g, v), "") for g, v in zip(out.gene, out.variant, strict=True)]
 
 
 def _row_counts(table: pd.DataFrame, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,10 +39,12 @@ import pandas as pd
 
 from ._version import __version__
 from .analysis import _known, analyze
+from .anatomy import Anatomy, anatomy
 from .catalog import CatalogStructure, catalog
 from .columns import COLUMNS, Codebook, _Bool, _Const, _take, codebook
 from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, check_cutoff
 from .damage import AA20
+from .evidence import hotspots
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
 from .rows import chain_rows
@@ -270,7 +272,8 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
             if kind in PLACED_KINDS:
                 by_acc.setdefault(acc, []).append(dv[i])
                 index.setdefault(acc, []).append(i)
-    arrays = {acc: _variant_arrays(group, index[acc], book) for acc, group in by_acc.items()}
+    arrays = {acc: _variant_arrays(group, index[acc], book, fetcher)
+              for acc, group in by_acc.items()}
     other = [v for v, k in zip(dv, kinds, strict=True) if k not in PLACED_KINDS]
     jobs = [(acc, e, how) for acc in by_acc for e, how in _entries_for(acc, structures, family)]
     bar = None
@@ -435,7 +438,7 @@ def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cut
         length = len(uniprot_record(v.accession, fetcher).sequence)
         regions = cat.target(v.accession).regions
         details.append(consequence_detail(v, length, regions, sites, used))
-    va = _variant_arrays(group, [distinct[v] for v in group], book)
+    va = _variant_arrays(group, [distinct[v] for v in group], book, fetcher)
     shared = {k: x for k, x in va.items() if not k.startswith("_")}
     shared["status"] = book["status"].codes([_UNPLACED_STATUS[CONSEQUENCE[v.kind]]
                                               for v in group])
@@ -443,9 +446,10 @@ def _unplaced_variant_rows(group: list[Variant], distinct: dict, structures, cut
     return book.block(len(group), base, shared)
 
 
-def _variant_arrays(group: list[Variant], index: list[int], book: Codebook) -> dict:
+def _variant_arrays(group: list[Variant], index: list[int], book: Codebook, fetcher) -> dict:
     """Variant-level columns of one gene's distinct variants (text columns as category codes);
-    ``input_row`` holds the distinct index until the rows are expanded to input rows."""
+    ``input_row`` holds the distinct index until the rows are expanded to input rows. The
+    anatomy (``region``) and the hotspot counts are per distinct variant, from the session."""
     out: dict = {"position": np.fromiter(map(attrgetter("position"), group), dtype=np.int64,
                                          count=len(group)),
                  "input_row": np.asarray(index, dtype=np.int64)}
@@ -466,11 +470,33 @@ def _variant_arrays(group: list[Variant], index: list[int], book: Codebook) -> d
     out["_ref_text"] = out["_ref"].astype(str)
     out["_alt"] = alt_cats[out["alt"]]
     out["_inframe"] = out["consequence"] == book["consequence"].code("in-frame")
+    out.update(_known_columns(group, book, fetcher))
     out["_end"] = out["position"]
     if out["_inframe"].any():  # ranges: the last residue affected
         out["_end"] = np.fromiter((v.end or v.position for v in group), dtype=np.int64,
                                   count=len(group))
     return out
+
+
+def _known_columns(group: list[Variant], book: Codebook, fetcher) -> dict:
+    """``region`` (structkit.anatomy, per gene) and the Cancer Hotspots counts (-1: file missing)."""
+    regions, res, allele = [], [], []
+    hot = hotspots(fetcher)
+    anat: dict[str, Anatomy | None] = {}
+    for v in group:
+        if v.accession not in anat:
+            try:
+                anat[v.accession] = anatomy(v.accession, fetcher)
+            except (KeyError, FetchError):
+                anat[v.accession] = None
+        a = anat[v.accession]
+        regions.append(a.region(v.position) if a is not None else "")
+        r, al = hot.counts(v.gene, v.position, v.alt, v.kind, v.short)
+        res.append(-1 if r is None else r)
+        allele.append(-1 if al is None else al)
+    return {"region": book["region"].codes(regions),
+            "hotspot_tumours": np.asarray(res, dtype=np.int64),
+            "hotspot_allele_tumours": np.asarray(allele, dtype=np.int64)}
 
 
 def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,

@@ -64,16 +64,24 @@ from .msa import Alignment, read_alignment
 
 __all__ = ["Model", "models", "fit_model", "variant_features", "table_features", "variant_keys",
            "verdict", "alignment_for",
-           "EVOLUTION_FEATURES", "STRUCTURE_FEATURES", "MECHANISMS", "KYTE_DOOLITTLE"]
+           "EVOLUTION_FEATURES", "STRUCTURE_FEATURES", "ONCOGENE_FEATURES", "MECHANISMS",
+           "EFFECT_CLASSES", "KYTE_DOOLITTLE"]
 
 STRUCTURE_FEATURES = ["bur", "plddt", "has_exp", "dna", "zn", "blosum", "dv", "dh", "topro",
                       "fromgly", "bur_dv"]
 EVOLUTION_FEATURES = ["lo", "cons", *STRUCTURE_FEATURES, "bur_lo"]
+# oncogene model: recurrence, anatomy, family conservation, burial, substitution
+ONCOGENE_FEATURES = ["hot", "reg", "pocket", "epi", "fcons", "flo", "bur", "blosum", "dv"]
+EFFECT_CLASSES = ("loss of function", "loss of function (truncating)", "uncertain",
+                  "likely neutral", "activating", "resistance candidate", "catalytically dead",
+                  "not assessed")
 MECHANISMS = ("DNA contact", "zinc site", "buried core / destabilising", "antibody epitope",
-              "drug pocket", "covalent anchor", "protein interface", "surface / tolerated",
+              "drug pocket", "covalent anchor", "protein interface", "buried core / uncertain",
+              "buried, tolerated substitution", "surface / tolerated",
               "outside structures", "low-confidence model only", "truncating",
               "no protein change", "not scored")
 DAMAGING = 0.5
+NEUTRAL = 0.2  # below: 'likely neutral' (the development set's base rate of damage is 0.21)
 SITE_DECAY_A = 3.0  # distance scale of the dna / zn features
 PLDDT_CONFIDENT = 70.0
 MAJORITY = 0.5  # a site mechanism needs the contact in more than half the chains with the partner
@@ -122,9 +130,11 @@ class Model:
 
 
 def fit_model(frame: pd.DataFrame, y: np.ndarray, features: list[str], name: str,
-              c: float = 0.02, meta: dict | None = None) -> Model:
+              c: float = 0.02, meta: dict | None = None, balanced: bool = False) -> Model:
     """L2-regularised logistic regression (L-BFGS): minimises the log-loss summed over rows
-    plus ``||w||^2 / (2 c)`` on standardised features (the intercept is not penalised)."""
+    plus ``||w||^2 / (2 c)`` on standardised features (the intercept is not penalised).
+    ``balanced``: each class weighs half of the rows (the fitted probability is then that of
+    an even prior between the classes)."""
     from scipy.optimize import minimize
 
     x = frame[features].to_numpy(dtype=float)
@@ -132,12 +142,15 @@ def fit_model(frame: pd.DataFrame, y: np.ndarray, features: list[str], name: str
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
     y = np.asarray(y, dtype=float)
+    wt = np.ones(len(y))
+    if balanced and 0 < y.sum() < len(y):
+        wt = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
 
     def loss(w):
         s = z @ w[1:] + w[0]
         p = 1.0 / (1.0 + np.exp(-s))
-        nll = np.sum(np.logaddexp(0.0, s) - y * s)
-        g = p - y
+        nll = np.sum(wt * (np.logaddexp(0.0, s) - y * s))
+        g = wt * (p - y)
         grad = np.r_[g.sum(), z.T @ g + w[1:] / c]
         return nll + 0.5 * np.dot(w[1:], w[1:]) / c, grad
 
@@ -147,9 +160,13 @@ def fit_model(frame: pd.DataFrame, y: np.ndarray, features: list[str], name: str
 
 @lru_cache(maxsize=1)
 def models() -> dict[str, Model]:
-    """The shipped models (``verdict_model.json``): ``evolution`` and ``structure``."""
-    text = resources.files(__package__).joinpath("verdict_model.json").read_text(encoding="utf-8")
-    return {d["name"]: Model.from_dict(d) for d in json.loads(text)["models"]}
+    """The shipped models: ``evolution`` and ``structure`` (``verdict_model.json``, tumour
+    suppressor: loss of function) and ``oncogene`` (``oncogene_model.json``)."""
+    out = {}
+    for name in ("verdict_model.json", "oncogene_model.json"):
+        text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+        out.update({d["name"]: Model.from_dict(d) for d in json.loads(text)["models"]})
+    return out
 
 
 def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | None, str, str]:
@@ -313,29 +330,73 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
         out.loc[idx, "lo"], out.loc[idx, "cons"] = lo, cv
         out.loc[idx, "evo_kind"] = kind
     out["bur_lo"] = out.bur * out.lo
+    _role_features(out, first, fetcher)
     return out
+
+
+def _role_features(out: pd.DataFrame, first: pd.DataFrame, fetcher) -> None:
+    """The gene's role (catalog), anatomy and recurrence: the oncogene model's inputs."""
+    from .anatomy import REGULATORY, anatomy
+    from .catalog import catalog
+
+    cat = catalog()
+    region = (first["region"].astype(object).fillna("").astype(str).to_numpy()
+              if "region" in first else np.full(len(out), "", dtype=object))
+    out["region"] = region
+    for c, src in (("hot_n", "hotspot_tumours"), ("hot_allele_n", "hotspot_allele_tumours")):
+        out[c] = (pd.to_numeric(first[src], errors="coerce").to_numpy(dtype=float)
+                  if src in first else np.nan)
+    roles, catalytic = [], []
+    for acc, pos in zip(out.accession, out.position, strict=True):
+        try:
+            t = cat.target(acc) if isinstance(acc, str) and acc else None
+        except KeyError:
+            t = None
+        roles.append(t.role_kind if t is not None else "")
+        cat_res = ""
+        if t is not None and t.role_kind == "oncogene" and pos == pos:
+            cat_res = anatomy(t.accession, fetcher).catalytic(int(pos))
+        catalytic.append(cat_res)
+    out["role"] = roles
+    out["catalytic"] = catalytic
+    parts = pd.Series(region).str.split("; ")
+    out["hot"] = np.log1p(np.nan_to_num(out.hot_n.to_numpy(dtype=float), nan=0.0))
+    out["reg"] = parts.map(lambda p: any(x in REGULATORY for x in p)).to_numpy(dtype=float)
+    out["pocket"] = parts.map(lambda p: "ATP pocket" in p).to_numpy(dtype=float)
+    out["epi"] = parts.map(lambda p: any(x.endswith(" epitope") for x in p)).to_numpy(dtype=float)
+    out["fcons"] = out.cons.fillna(0.0)
+    out["flo"] = out.lo.fillna(0.0)
 
 
 def verdict(feat: pd.DataFrame) -> pd.DataFrame:
     """impact_score, mechanism, mechanism_evidence, agreement and evolution per variant."""
     ms = models()
     n = len(feat)
-    use_evo = feat.scorable & feat.lo.notna() & (feat.evo_kind == "homologs")
+    onc = (feat.role == "oncogene").to_numpy() if "role" in feat else np.zeros(n, dtype=bool)
+    use_evo = feat.scorable & feat.lo.notna() & (feat.evo_kind == "homologs") & ~onc
     score = np.full(n, np.nan)
     f = feat.assign(lo=feat.lo.fillna(0.0), cons=feat.cons.fillna(0.0),
                     bur_lo=feat.bur_lo.fillna(0.0))
     sel = use_evo.to_numpy()
     if sel.any():
         score[sel] = ms["evolution"].predict(f[sel])
-    rest = feat.scorable.to_numpy() & ~sel
+    og = feat.scorable.to_numpy() & onc
+    if og.any():
+        score[og] = ms["oncogene"].predict(f[og])
+    rest = feat.scorable.to_numpy() & ~sel & ~og
     if rest.any():
         score[rest] = ms["structure"].predict(f[rest])
-    mech, evid, agree = [], [], []
+    mech, evid, agree, klass = [], [], [], []
     for i, r in enumerate(feat.itertuples(index=False)):
-        m, e, a = _mechanism(r, score[i])
+        if onc[i]:
+            m, e, a, k = _oncogene_mechanism(r, score[i])
+        else:
+            m, e, a = _mechanism(r, score[i])
+            k = _suppressor_class(r, score[i])
         mech.append(m)
         evid.append(e)
         agree.append(a)
+        klass.append(k)
     note = feat.evo_note.astype(str)
     family = (feat.evo_kind == "family").to_numpy()
     evo = np.select([sel, family, note != ""],
@@ -344,10 +405,11 @@ def verdict(feat: pd.DataFrame) -> pd.DataFrame:
     lo_txt = ("log-odds " + feat.lo.round(2).astype(str) + ", conservation "
               + feat.cons.round(2).astype(str) + " (")
     evo = np.where(feat.lo.notna(), lo_txt + evo + ")", evo)
-    return pd.DataFrame({"impact_score": np.round(score, 3), "mechanism": mech,
-                         "mechanism_evidence": evid, "agreement": agree,
-                         "evolution": evo, "model": np.where(sel, "evolution", np.where(
-                             rest, "structure", ""))})
+    evo = np.where(og & family, "family (paralogs), in the oncogene score: " + note, evo)
+    return pd.DataFrame({"impact_score": np.round(score, 3), "effect_class": klass,
+                         "mechanism": mech, "mechanism_evidence": evid, "agreement": agree,
+                         "evolution": evo, "model": np.select(
+                             [sel, og, rest], ["evolution", "oncogene", "structure"], "")})
 
 
 def _fmt(d: float) -> str:
@@ -404,4 +466,83 @@ def _mechanism(r, score: float) -> tuple[str, str, str]:
     agree = f"buried (RSA < 25 %) in {int(r.n_buried)}/{n_exp} chains" if n_exp else ""
     if score >= DAMAGING:
         return "buried core / destabilising", f"{rsa_txt}{evo}; score {score:.2f}", agree
+    if n_exp and r.n_buried / n_exp > MAJORITY:  # never 'surface' for a buried residue
+        m = "buried, tolerated substitution" if score < NEUTRAL else "buried core / uncertain"
+        return m, f"{rsa_txt}{evo}; score {score:.2f}", agree
     return "surface / tolerated", f"{rsa_txt}{evo}; score {score:.2f}", agree
+
+
+def _suppressor_class(r, score: float) -> str:
+    """effect_class of a tumour suppressor's variant: the loss-of-function reading."""
+    kind = str(r.kind)
+    if kind in TRUNCATING:
+        return "loss of function (truncating)"
+    if score != score:
+        return "not assessed"
+    if score >= DAMAGING:
+        return "loss of function"
+    return "likely neutral" if score < NEUTRAL else "uncertain"
+
+
+# the mechanisms of an oncogene's variant, read from the anatomy (structkit.anatomy), in order
+ONCOGENE_ELEMENTS = ("alphaC-beta4 loop", "alphaC helix", "activation loop", "DFG motif",
+                     "glycine-rich P-loop", "hinge and linker", "catalytic loop",
+                     "dimerisation arm", "Transmembrane", "juxtamembrane")
+
+
+def _oncogene_mechanism(r, score: float) -> tuple[str, str, str, str]:
+    """(mechanism, evidence, agreement, effect_class) of an oncogene's variant (see module doc)."""
+    kind = str(r.kind)
+    parts = [p for p in str(r.region).split("; ") if p]
+    hot = (f"; {int(r.hot_n)} tumours at this residue in Cancer Hotspots v2"
+           if r.hot_n == r.hot_n and r.hot_n > 0 else "")
+    where = f"region: {'; '.join(parts) or 'none'}{hot}"
+    if not r.scorable:
+        m, e, a = _mechanism(r, score)
+        el = next((x for x in ONCOGENE_ELEMENTS if x in parts), "")
+        if kind in TRUNCATING:
+            return m, e, a, "not assessed (truncating)"
+        return (el or m), f"{e}; {where}", a, f"not assessed ({kind})"
+    n_exp = int(r.n_exp) or int(r.n_fam)
+    agree = f"buried (RSA < 25 %) in {int(r.n_buried)}/{n_exp} chains" if n_exp else ""
+    rsa = f"RSA {100 * (1 - r.bur):.0f} %; " if n_exp else ""
+    txt = f"{rsa}{where}; score {score:.2f}"
+    resistance = "gatekeeper" in parts or "ATP pocket" in parts or bool(r.covalent)
+    if r.catalytic:
+        klass = "catalytically dead"
+    elif r.covalent:  # the drug's anchor is lost: resistance to that covalent drug, whatever else
+        klass = "resistance candidate"
+    elif score >= DAMAGING:
+        klass = "resistance candidate" if resistance else "activating"
+    elif (r.hot_n == r.hot_n and r.hot_n > 0) or any(x in ONCOGENE_ELEMENTS for x in parts):
+        klass = "uncertain"
+    else:
+        klass = "likely neutral" if score < NEUTRAL else "uncertain"
+    if r.covalent:
+        return "covalent anchor", f"covalent bond {r.covalent}; {txt}", agree, klass
+    if r.catalytic:
+        return f"catalytic residue ({r.catalytic})", txt, agree, klass
+    if "gatekeeper" in parts:
+        return "gatekeeper", txt, agree, klass
+    if r.lig_in:
+        return ("ATP pocket", f"within the cut-off of {r.lig_where} (HER2 structures); {txt}",
+                f"{int(r.lig_in)}/{int(r.lig_n)} chains with a ligand", klass)
+    el = next((x for x in ONCOGENE_ELEMENTS if x in parts), "")
+    if el and el not in ("dimerisation arm", "Transmembrane", "juxtamembrane"):
+        return el, txt, agree, klass
+    if r.famlig_in:
+        return ("ATP pocket (EGFR stand-ins)", f"via the family alignment, within the cut-off of "
+                f"{r.famlig_where}; {txt}", f"{int(r.famlig_in)}/{int(r.famlig_n)} EGFR chains "
+                "with a ligand", klass)
+    epi = [x for x in parts if x.endswith(" epitope")]
+    if epi:
+        dom = next((x for x in parts if x.startswith("ECD domain")), "")
+        return (" and ".join(epi) + (f" ({dom})" if dom else ""), txt,
+                f"{int(r.ab_in)}/{int(r.ab_n)} chains with an antibody" if r.ab_n else "", klass)
+    if el:
+        return el.lower() if el == "Transmembrane" else el, txt, agree, klass
+    if not n_exp and not parts:
+        return "outside structures", txt, agree, klass
+    last = parts[-1] if parts else "kinase"
+    buried = n_exp and r.n_buried / n_exp > MAJORITY
+    return f"{last}, {'buried' if buried else 'no functional element'}", txt, agree, klass

@@ -27,6 +27,13 @@ class Target:
     family_reference: str | None = None
     regions: tuple[dict, ...] = ()
     msa: dict | None = None  # {name, query, kind: homologs|family}: the alignment under msa/
+    role: dict | None = None  # {kind: oncogene | tumour suppressor, class, questions, citation}
+    anatomy: dict | None = None  # {kinase_domain, elements: [{name, start, end, ref, family}]}
+
+    @property
+    def role_kind(self) -> str:
+        """'oncogene', 'tumour suppressor' or '' (no role in the catalog)."""
+        return str((self.role or {}).get("kind", ""))
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,17 @@ def _partner(d: dict, where: str) -> Partner:
                    element=d.get("element"))
 
 
+ROLE_KINDS = ("oncogene", "tumour suppressor")
+
+
+def _role(role: dict | None, where: str) -> dict | None:
+    if role is None:
+        return None
+    if role.get("kind") not in ROLE_KINDS:
+        raise ValueError(f"{where}: role kind {role.get('kind')!r}, expected one of {ROLE_KINDS}")
+    return dict(role)
+
+
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Read and validate a catalog YAML file (default: the one shipped with structkit)."""
     if path is None:
@@ -136,7 +154,9 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     targets = [Target(gene=t["gene"], accession=normalize_accession(t["accession"]),
                       aliases=tuple(t.get("aliases") or ()), name=t.get("name", ""),
                       family_reference=t.get("family_reference"),
-                      regions=tuple(t.get("regions") or ()), msa=t.get("msa"))
+                      regions=tuple(t.get("regions") or ()), msa=t.get("msa"),
+                      role=_role(t.get("role"), f"{where}: target {t.get('gene')}"),
+                      anatomy=t.get("anatomy"))
                for t in raw.get("targets", [])]
     known = {t.accession for t in targets}
     structures = []
