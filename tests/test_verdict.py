@@ -65,14 +65,16 @@ def test_every_variant_gets_a_verdict_her2_included():
     s = summarize(impact_table(["ERBB2:p.T798M", "ERBB2:p.C805S", "ERBB2:p.S310F",
                                 "ERBB2:p.L755S", "TP53:p.R213*", "TP53:p.T125="]))
     s = s.set_index("variant")
-    assert set(s.mechanism) <= set(MECHANISMS)
+    assert set(s[s.gene == "TP53"].mechanism) <= set(MECHANISMS)
     her2 = s[s.gene == "ERBB2"]
     assert her2.impact_score.between(0, 1).all()
-    assert (her2.score_model == "structure").all()  # no ortholog alignment of HER2 offline
+    assert (her2.score_model == "oncogene").all()  # judged by the gene's role (catalog)
     assert her2.evolution.str.contains("family").all()
-    assert s.loc["p.T798M", "mechanism"] == "drug pocket"
+    assert s.loc["p.T798M", "mechanism"] == "gatekeeper"
+    assert s.loc["p.T798M", "effect_class"] == "resistance candidate"
     assert s.loc["p.C805S", "mechanism"] == "covalent anchor"
-    assert s.loc["p.S310F", "mechanism"] == "antibody epitope"
+    assert s.loc["p.C805S", "effect_class"] == "resistance candidate"
+    assert s.loc["p.S310F", "mechanism"] == "pertuzumab epitope (ECD domain II)"
     assert s.loc["p.R213*", "mechanism"] == "truncating" and np.isnan(s.loc["p.R213*", "impact_score"])
     assert s.loc["p.T125=", "mechanism"] == "no protein change"
 

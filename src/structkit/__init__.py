@@ -38,7 +38,8 @@ _LAZY = {
     "read_uniprot": "uniprot", "uniprot_record": "uniprot", "ReferenceMismatch": "variants",
     "UnknownGene": "variants", "Variant": "variants", "VariantBatch": "variants",
     "VariantError": "variants", "parse_variant": "variants", "parse_variants": "variants",
-    "report": "dossier", "Session": "session",
+    "report": "dossier", "Session": "session", "target_anatomy": "anatomy",
+    "known_evidence": "evidence", "hotspots": "evidence",
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
@@ -97,5 +98,5 @@ __all__ = [
     "UniProtRecord", "read_uniprot", "uniprot_record", "ReferenceMismatch", "Variant",
     "VariantBatch", "VariantError", "parse_variant", "parse_variants", "residue_for",
     "secondary_structure", "Alignment", "read_alignment", "therapy_matrix", "cohort_tables",
-    "UnknownGene", "report", "Session",
+    "UnknownGene", "report", "Session", "target_anatomy", "known_evidence", "hotspots",
 ]

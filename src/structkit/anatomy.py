@@ -42,7 +42,7 @@ from .uniprot import uniprot_record
 if TYPE_CHECKING:
     from .fetch import Fetcher
 
-__all__ = ["Element", "Anatomy", "anatomy", "CATALYTIC", "REGULATORY", "HINGE_HBOND_A"]
+__all__ = ["Element", "Anatomy", "anatomy", "target_anatomy", "CATALYTIC", "REGULATORY", "HINGE_HBOND_A"]
 
 HINGE_HBOND_A = 3.5  # backbone N to ligand N/O: the hinge hydrogen bond
 MIN_HELIX = 5  # residues of a DSSP helix run that counts as the alphaC helix
@@ -352,3 +352,6 @@ def _atom(st, cd, pos: np.ndarray, position: int, name: str) -> np.ndarray | Non
     a0, a1 = int(st.res_start[ri]), int(st.res_stop[ri])
     hit = np.flatnonzero(st.atom_name[a0:a1] == name)
     return st.coord[a0 + hit[0]] if len(hit) else None
+
+
+target_anatomy = anatomy  # the public name (``structkit.anatomy`` is this module)

@@ -114,7 +114,7 @@ def _read_hotspots(fetcher) -> Hotspots:
         if "-" in pos:  # an in-frame indel row: '772-775'
             lo, _, hi = pos.partition("-")
             out.indels.setdefault(g, []).append((int(lo), int(hi), counts))
-        elif pos.isdigit():
+        elif pos.isdigit() and not res.startswith("X"):  # 'X126': splice-site counts, not a residue
             ref = res[0] if res else ""
             counts.pop(ref, None)  # 'S:1' at S310: a synonymous or silent count, not an allele
             out.residues[(g, int(pos))] = (int(count), counts)
