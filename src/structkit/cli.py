@@ -573,18 +573,27 @@ def _cmd_cohort(args) -> int:
     return 0
 
 
+def _variant_command(args, name: str):
+    """(session, batch) of a command over variants, after the output and strict checks; batch
+    None (exit 2) when no input item gives a variant. Rows that give none are said on stderr."""
+    _check_out(args.out)
+    fetcher = _fetcher(args)
+    batch, _ = _read_batch(args, name)
+    _strict_check(args, batch, name)
+    for r in batch.unplaced.head(20).itertuples():
+        print(f"structkit {name}: row {r.row}: {r.status}: {r.reason}", file=sys.stderr)
+    if not len(batch):
+        print(f"structkit {name}: no input item gives a variant", file=sys.stderr)
+        return fetcher, None
+    return fetcher, batch
+
+
 def _cmd_therapies(args) -> int:
     from .impact import write_table
     from .therapy import therapy_matrix
 
-    _check_out(args.out)
-    fetcher = _fetcher(args)
-    batch, _ = _read_batch(args, "therapies")
-    _strict_check(args, batch, "therapies")
-    for r in batch.unplaced.head(20).itertuples():
-        print(f"structkit therapies: row {r.row}: {r.status}: {r.reason}", file=sys.stderr)
-    if not len(batch):
-        print("structkit therapies: no input item gives a variant", file=sys.stderr)
+    fetcher, batch = _variant_command(args, "therapies")
+    if batch is None:
         return 2
     m = therapy_matrix(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff, fetcher=fetcher)
     if args.out:
@@ -600,14 +609,8 @@ def _cmd_evidence(args) -> int:
     from .evidence import known_evidence
     from .impact import write_table
 
-    _check_out(args.out)
-    fetcher = _fetcher(args)
-    batch, _ = _read_batch(args, "evidence")
-    _strict_check(args, batch, "evidence")
-    for r in batch.unplaced.head(20).itertuples():
-        print(f"structkit evidence: row {r.row}: {r.status}: {r.reason}", file=sys.stderr)
-    if not len(batch):
-        print("structkit evidence: no input item gives a variant", file=sys.stderr)
+    fetcher, batch = _variant_command(args, "evidence")
+    if batch is None:
         return 2
     e = known_evidence(batch, fetcher, broader=not args.variant_only)
     if args.out:
