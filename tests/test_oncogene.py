@@ -191,3 +191,38 @@ def test_cli_evidence_lists_eids(capsys, tmp_path):
     text = capsys.readouterr().out
     assert "283" in text and "241" in text and "2024-08-01" in text
     assert set(pd.read_csv(out, sep="\t", dtype=str).eid) == {"241", "283", "1176", "3004", "4955"}
+
+
+def test_verdict_never_reads_civic(data_dir, tmp_path):
+    """The same variants judged with and without the CIViC release in the mirror: identical
+    scores, classes and mechanisms; only known_evidence says the release is missing."""
+    from structkit import Session
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for d in data_dir.iterdir():
+        if d.name != "evidence":
+            (mirror / d.name).symlink_to(d)
+    variants = ["ERBB2:p.T798M", "ERBB2:p.L755S", "ERBB2:p.S310F", "TP53:p.R175H"]
+    cols = ["impact_score", "effect_class", "mechanism", "mechanism_evidence"]
+    with_civic = Session(mirror=data_dir, offline=True, cache_dir=tmp_path / "a")
+    without = Session(mirror=mirror, offline=True, cache_dir=tmp_path / "b")
+    a = with_civic.summarize(with_civic.impact_table(variants))
+    b = without.summarize(without.impact_table(variants))
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert a.known_evidence.str.startswith("CIViC:").all()
+    assert b.known_evidence.str.startswith("CIViC release not available offline").all()
+
+
+def test_civic_compound_profiles(data_dir):
+    """'A OR B' profiles cover either alternative (as a broader profile, never the variant's
+    own); 'A AND B' profiles need several changes and are never listed for one variant."""
+    with open(data_dir / "evidence" / "civic_01-Aug-2024-ClinicalEvidenceSummaries.tsv") as fh:
+        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["evidence_status"] == "accepted"]
+    or_l858r = {r["evidence_id"] for r in rows
+                if r["molecular_profile"] == "EGFR L858R OR EGFR Exon 19 Deletion"}
+    and_eids = {r["evidence_id"] for r in rows if " AND " in r["molecular_profile"]}
+    e = known_evidence(["EGFR:p.L858R", "TP53:p.R175H", "ERBB2:p.L755S"])
+    l858r = e[e.variant == "p.L858R"]
+    assert or_l858r and or_l858r <= set(l858r[l858r.match.str.startswith("broader")].eid)
+    assert and_eids and not (and_eids & set(e.eid))

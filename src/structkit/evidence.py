@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .catalog import catalog
-from .fetch import NotAvailableOffline, default_fetcher
+from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .files import sha256_file
 from .variants import Variant, VariantBatch, VariantError, parse_variant, parse_variants
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from .fetch import Fetcher
 
 __all__ = ["CIVIC_RELEASE", "HOTSPOTS_FILE", "Hotspots", "hotspots", "civic_items",
-           "known_evidence", "evidence_text", "EVIDENCE_COLUMNS", "NO_ITEM"]
+           "known_evidence", "evidence_summary", "EVIDENCE_COLUMNS", "NO_ITEM"]
 
 CIVIC_RELEASE = "2024-08-01"
 CIVIC_FILE = "civic_01-Aug-2024-ClinicalEvidenceSummaries.tsv"
@@ -88,6 +89,26 @@ class Hotspots:
         return n, alleles.get(alt or "", 0)
 
 
+    def counts_array(self, gene: str, variants: list[Variant]) -> tuple[np.ndarray, np.ndarray]:
+        """``counts`` of one gene's variants as two int64 arrays, -1 where the file is missing."""
+        n = len(variants)
+        if not self.available:
+            return np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
+        res = np.zeros(n, dtype=np.int64)
+        allele = np.zeros(n, dtype=np.int64)
+        table = self.residues
+        for i, v in enumerate(variants):
+            if v.kind == "missense":
+                hit = table.get((gene, v.position))
+                if hit is not None:
+                    res[i], allele[i] = hit[0], hit[1].get(v.alt, 0)
+            elif v.kind in _INS_KINDS or v.kind == "inframe_deletion":
+                res[i], allele[i] = self.counts(gene, v.position, v.alt, v.kind, v.short)
+            else:
+                res[i] = table.get((gene, v.position), (0,))[0]
+        return res, allele
+
+
 def hotspots(fetcher: Fetcher | None = None) -> Hotspots:
     """The Cancer Hotspots v2 residue table of the session's cache or mirror (read once)."""
     fetcher = fetcher or default_fetcher()
@@ -136,13 +157,19 @@ def civic_items(fetcher: Fetcher | None = None) -> pd.DataFrame:
         df = df[df.evidence_status == "accepted"].reset_index(drop=True)
         split = df.molecular_profile.str.split(" ", n=1, expand=True)
         df["profile_gene"], df["profile_name"] = split[0], split[1].fillna("")
+        df["_eid"] = pd.to_numeric(df.evidence_id, errors="coerce").fillna(-1).astype(np.int64)
+        df["_short"] = [_item_text(*r) for r in zip(
+            df.therapies, df.significance, df.evidence_direction, df.evidence_level,
+            df.evidence_id, strict=True)]
         df.attrs.update({"path": str(r.path), "sha256": sha256_file(r.path)})
         memo["civic"] = df
     return memo["civic"]
 
 
 def _profile_changes(gene: str, name: str, fetcher) -> list:
-    """The protein changes a single-variant profile names ([] for broader profiles)."""
+    """The protein changes a single-variant profile names ([] for broader profiles). Checked
+    against UniProt when the record is at hand; a change CIViC names with another reference
+    residue is left out (it cannot be this protein's change)."""
     if " " in name.strip() or _EXPRESSION.search(name):
         return []
     name = re.sub(r"(DUP|DEL|INS|DELINS)", lambda m: m.group(1).lower(), name)
@@ -151,40 +178,109 @@ def _profile_changes(gene: str, name: str, fetcher) -> list:
     out = []
     for n in names:
         try:
-            out.append(parse_variant(f"{gene}:p.{n}", fetcher=fetcher))
+            try:
+                out.append(parse_variant(f"{gene}:p.{n}", fetcher=fetcher))
+            except FetchError:  # no UniProt record offline: the change as CIViC writes it
+                out.append(parse_variant(f"{gene}:p.{n}", validate=False, fetcher=fetcher))
         except (VariantError, KeyError):
             return []
     return out
 
 
-def _broader_applies(name: str, v, fetcher) -> str:
-    """'' if the broader profile ``name`` does not cover variant ``v``, else the match text."""
-    if _EXPRESSION.search(name) or not (_BROAD_WORDS.search(name) or re.fullmatch(
-            r"[A-Z]\d+(INS|ins)", name)):
-        return ""
+def _broad_rule(gene: str, name: str, regions, symbols: set, fetcher) -> tuple | None:
+    """How a broader profile covers variants, read once per name: (alternatives, match text);
+    an alternative is ('any' | 'truncating' | 'insertion' | 'deletion' | 'region' | 'insertion
+    at' | 'named', parameter). ``A OR B`` profiles cover what either covers (alternatives of
+    another gene, among the release's gene ``symbols``, are dropped); ``A AND B`` profiles need
+    several changes at once and cover no single variant (None), nor do expression profiles."""
+    if " AND " in name:
+        return None
+    alts = []
+    for alt in name.split(" OR "):
+        first, _, rest = alt.strip().partition(" ")
+        if rest and first in symbols:  # 'EGFR Exon 19 Deletion', 'ERBB3 Mutation'
+            if first != gene:
+                continue
+            alt = rest
+        rule = _alt_rule(gene, alt.strip(), regions, fetcher)
+        if rule is not None:
+            alts.append(rule)
+    if not alts:
+        return None
+    where = next((f" (position in the {a[1][2]} region)" for a in alts if a[0] == "region"), "")
+    where = where or next((f" (insertions at {a[1]})" for a in alts if a[0] == "insertion at"), "")
+    note = " (exon not checked)" if "exon" in name.lower() else ""
+    return tuple(alts), f"broader profile: {name}{where}{note}"
+
+
+def _alt_rule(gene: str, name: str, regions, fetcher) -> tuple | None:
     low = name.lower()
+    if _EXPRESSION.search(name):
+        return None
     if re.fullmatch(r"[a-z]\d+ins", low):  # P780INS: an unnamed insertion at that residue
-        pos = int(re.sub(r"\D", "", low))
-        ok = v.kind in _INS_KINDS and v.position <= pos <= (v.end or v.position) + 1
-        return f"broader profile: {name} (insertions at {pos})" if ok else ""
+        return ("insertion at", int(re.sub(r"\D", "", low)))
+    named = _profile_changes(gene, name, fetcher)
+    if named:
+        return ("named", frozenset(named))
+    if not _BROAD_WORDS.search(name):
+        return None
     if "truncating" in low:
-        ok = v.kind in ("nonsense", "frameshift", "start_lost")
-        return f"broader profile: {name}" if ok else ""
+        return ("truncating", None)
     dom = re.search(r"(.+?) domain mutation", low)
     if dom:  # 'Kinase Domain Mutation': the catalog region of that name holds the position
         key = re.sub("[^a-z]", "", dom.group(1))
-        regs = [r for r in catalog().target(v.accession).regions
-                if key in re.sub("[^a-z]", "", r["name"].lower())]
-        ok = any(r["start"] <= v.position <= r["end"] for r in regs)
-        where = regs[0]["name"] if regs else ""
-        return f"broader profile: {name} (position in the {where} region)" if ok else ""
+        regs = [r for r in regions if key in re.sub("[^a-z]", "", r["name"].lower())]
+        return ("region", (int(regs[0]["start"]), int(regs[0]["end"]), regs[0]["name"])) \
+            if regs else None
     if "insertion" in low or "duplication" in low:
-        ok = v.kind in _INS_KINDS
-        note = " (exon not checked)" if "exon" in low else ""
-        return f"broader profile: {name}{note}" if ok else ""
+        return ("insertion", None)
     if "deletion" in low:
-        return f"broader profile: {name}" if v.kind in ("inframe_deletion", "delins") else ""
-    return f"broader profile: {name}"
+        return ("deletion", None)
+    return ("any", None)
+
+
+def _covers(rule: tuple, v: Variant) -> bool:
+    return any(_alt_covers(kind, arg, v) for kind, arg in rule[0])
+
+
+def _alt_covers(kind: str, arg, v: Variant) -> bool:
+    if kind == "any":
+        return True
+    if kind == "named":
+        return v in arg
+    if kind == "truncating":
+        return v.kind in ("nonsense", "frameshift", "start_lost")
+    if kind == "insertion":
+        return v.kind in _INS_KINDS
+    if kind == "deletion":
+        return v.kind in ("inframe_deletion", "delins")
+    if kind == "region":
+        return arg[0] <= v.position <= arg[1]
+    return v.kind in _INS_KINDS and v.position <= arg <= (v.end or v.position) + 1
+
+
+def _as_list(variants, fetcher) -> list[Variant]:
+    if isinstance(variants, Variant):
+        return [variants]
+    if isinstance(variants, VariantBatch):
+        return list(variants.variants)
+    items = variants if isinstance(variants, (str, Path)) else list(variants)
+    if isinstance(items, list) and all(isinstance(v, Variant) for v in items):
+        return items
+    return list(parse_variants(items, fetcher=fetcher).variants)
+
+
+def _matches(vs: list[Variant], fetcher, broader: bool) -> list[tuple[list[int], list]]:
+    """Per variant: (rows of the items that name it, [(rule, rows)] of the broader profiles
+    that cover it); rows in EID order."""
+    items = civic_items(fetcher)
+    named_at, broad_at = _civic_index(items, fetcher)
+    out = []
+    for v in vs:
+        rules = ([(rule, rows) for rule, rows in broad_at.get(v.gene, ()) if _covers(rule, v)]
+                 if broader else [])
+        out.append((named_at.get((v.gene, v), []), rules))
+    return out
 
 
 def known_evidence(variants, fetcher: Fetcher | None = None, *, broader: bool = True) -> pd.DataFrame:
@@ -200,56 +296,76 @@ def known_evidence(variants, fetcher: Fetcher | None = None, *, broader: bool = 
     0  p.T798M  Lapatinib   Resistance  3006
     """
     fetcher = fetcher or default_fetcher()
-    if isinstance(variants, Variant):
-        vs = [variants]
-    elif isinstance(variants, VariantBatch):
-        vs = list(variants.variants)
-    else:
-        items_in = variants if isinstance(variants, (str, Path)) else list(variants)
-        vs = (items_in if isinstance(items_in, list) and all(isinstance(v, Variant) for v in items_in)
-              else list(parse_variants(items_in, fetcher=fetcher).variants))
+    vs = list(dict.fromkeys(_as_list(variants, fetcher)))
     items = civic_items(fetcher)
-    named_at, broad_at = _civic_index(items, fetcher)
-    rows = []
-    for v in dict.fromkeys(vs):
-        base = {"gene": v.gene, "variant": v.hgvs, "civic_release": CIVIC_RELEASE}
-        hits = [("variant", i) for i in named_at.get((v.gene, v), ())]
-        if broader:
-            for i in broad_at.get(v.gene, ()):
-                match = _broader_applies(items.profile_name.iat[i], v, fetcher)
-                if match:
-                    hits.append((match, i))
-        hits.sort(key=lambda x: (x[0] != "variant", int(items.evidence_id.iat[x[1]])))
-        for match, i in hits:
-            r = items.iloc[i]
-            rows.append({**base, "match": match, "molecular_profile": r.molecular_profile,
-                         "evidence_type": r.evidence_type, "evidence_direction": r.evidence_direction,
-                         "significance": r.significance, "therapies": r.therapies,
-                         "disease": r.disease, "evidence_level": r.evidence_level,
-                         "rating": r.rating, "eid": r.evidence_id, "pmid": r.citation_id,
-                         "citation": r.citation, "evidence_url": r.evidence_civic_url})
-        if not hits:
-            rows.append({**base, "match": NO_ITEM})
-    out = pd.DataFrame(rows, columns=EVIDENCE_COLUMNS).fillna("")
+    genes, names, match, rows = [], [], [], []
+    eid = items["_eid"].to_numpy()
+    for v, (own, rules) in zip(vs, _matches(vs, fetcher, broader), strict=True):
+        hits = [("variant", i) for i in own] + sorted(
+            ((rule[1], i) for rule, rows in rules for i in rows), key=lambda x: eid[x[1]])
+        for m, i in hits or [(NO_ITEM, -1)]:
+            genes.append(v.gene)
+            names.append(v.hgvs)
+            match.append(m)
+            rows.append(i)
+    rows_a = np.asarray(rows, dtype=np.int64)
+    src = {"molecular_profile": "molecular_profile", "evidence_type": "evidence_type",
+           "evidence_direction": "evidence_direction", "significance": "significance",
+           "therapies": "therapies", "disease": "disease", "evidence_level": "evidence_level",
+           "rating": "rating", "eid": "evidence_id", "pmid": "citation_id", "citation": "citation",
+           "evidence_url": "evidence_civic_url"}
+    out = pd.DataFrame({"gene": genes, "variant": names, "match": match})
+    for col, c in src.items():
+        out[col] = np.where(rows_a >= 0, items[c].to_numpy(dtype=object)[np.maximum(rows_a, 0)], "")
+    out["civic_release"] = CIVIC_RELEASE
+    out = out[EVIDENCE_COLUMNS]
     out.attrs.update({"civic_release": CIVIC_RELEASE, "civic_file": items.attrs.get("path", ""),
                       "civic_sha256": items.attrs.get("sha256", "")})
     return out
 
 
+def evidence_summary(variants, fetcher: Fetcher | None = None) -> list[str]:
+    """Per variant (in order), one line: 'CIViC: lapatinib resistance (D, EID3006); ...' from
+    the items that name it, with the number of broader-profile items; ``NO_ITEM`` if none."""
+    fetcher = fetcher or default_fetcher()
+    vs = _as_list(variants, fetcher)
+    items = civic_items(fetcher)
+    short = items["_short"].to_numpy()
+    profile = items.molecular_profile.to_numpy()
+    out = []
+    for own, rules in _matches(vs, fetcher, broader=True):
+        text = ("CIViC: " + "; ".join(dict.fromkeys(short[i] for i in own))) if own else NO_ITEM
+        if rules:
+            n = sum(len(rows) for _, rows in rules)
+            names = ", ".join(dict.fromkeys(profile[rows[0]] for _, rows in rules))
+            text += f"; {n} item(s) of broader profiles ({names})"
+        out.append(text)
+    return out
+
+
 def _civic_index(items: pd.DataFrame, fetcher) -> tuple[dict, dict]:
-    """({(gene, Variant): item rows naming it}, {gene: rows of other profiles}), once per session."""
+    """({(gene, Variant): rows naming it}, {gene: [(rule, rows)] of broader profiles}), once per
+    session."""
     memo = fetcher.cache("evidence")
     if "civic_index" not in memo:
         changes = _civic_changes(items, fetcher)
+        targets = {t.gene: t for t in catalog().targets}
         named: dict = {}
-        broad: dict = {}
-        for i, g in enumerate(items.profile_gene):
+        broad: dict[str, dict[str, list[int]]] = {}
+        for i, (g, n) in enumerate(zip(items.profile_gene, items.profile_name, strict=True)):
             if i in changes:
                 for v in changes[i]:
                     named.setdefault((g, v), []).append(i)
-            else:
-                broad.setdefault(g, []).append(i)
-        memo["civic_index"] = (named, broad)
+            elif g in targets:
+                broad.setdefault(g, {}).setdefault(n, []).append(i)
+        eid = items["_eid"].to_numpy()
+        symbols = set(items.profile_gene)
+        for rows in named.values():
+            rows.sort(key=eid.__getitem__)
+        rules = {g: [(r, sorted(rows, key=eid.__getitem__)) for n, rows in by.items()
+                     if (r := _broad_rule(g, n, targets[g].regions, symbols, fetcher)) is not None]
+                 for g, by in broad.items()}
+        memo["civic_index"] = (named, rules)
     return memo["civic_index"]
 
 
@@ -270,27 +386,11 @@ def _civic_changes(items: pd.DataFrame, fetcher) -> dict[int, list]:
     return memo["civic_changes"]
 
 
-def _short_significance(sig: str, direction: str) -> str:
+def _item_text(therapies: str, sig: str, direction: str, level: str, eid: str) -> str:
+    """'lapatinib resistance (D, EID3006)': one item in the summary's words."""
     s = {"Sensitivity/Response": "sensitivity", "Resistance": "resistance",
          "Reduced Sensitivity": "reduced sensitivity"}.get(sig, sig.lower())
-    return f"{s}, does not support" if direction == "Does Not Support" else s
-
-
-def evidence_text(ev: pd.DataFrame) -> dict[tuple[str, str], str]:
-    """Per (gene, variant): 'CIViC: lapatinib resistance (D, EID3006); ...' from the
-    variant-specific items, with the number of broader-profile items; ``NO_ITEM`` if none."""
-    out: dict[tuple[str, str], str] = {}
-    for (g, v), grp in ev.groupby(["gene", "variant"], sort=False):
-        own = grp[grp.match == "variant"]
-        broad = grp[grp.match.str.startswith("broader")]
-        parts = []
-        for r in own.itertuples(index=False):
-            what = (r.therapies.replace(",", " + ").lower() + " " if r.therapies else "")
-            what += _short_significance(r.significance, r.evidence_direction)
-            parts.append(f"{what} ({r.evidence_level}, EID{r.eid})")
-        text = ("CIViC: " + "; ".join(dict.fromkeys(parts))) if parts else NO_ITEM
-        if len(broad):
-            profiles = ", ".join(dict.fromkeys(broad.molecular_profile))
-            text += f"; {len(broad)} item(s) of broader profiles ({profiles})"
-        out[g, v] = text
-    return out
+    if direction == "Does Not Support":
+        s += ", does not support"
+    what = (therapies.replace(",", " + ").lower() + " " if therapies else "") + s
+    return f"{what} ({level}, EID{eid})"
