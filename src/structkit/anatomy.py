@@ -80,6 +80,7 @@ class Anatomy:
     gene: str
     elements: list[Element]
     notes: list[str] = field(default_factory=list)
+    _table: np.ndarray | None = field(default=None, repr=False)  # region text per position
 
     def names(self, position: int) -> list[str]:
         """Element names holding ``position``, from the most general to the most specific."""
@@ -94,6 +95,16 @@ class Anatomy:
     def region(self, position: int) -> str:
         """``'; '``-joined element names at ``position`` (general to specific); '' if none."""
         return "; ".join(self.names(position))
+
+    def regions(self, positions: np.ndarray) -> np.ndarray:
+        """``region`` of each position (an object array; '' outside 1..max element position),
+        from a table of every position made once."""
+        if self._table is None:
+            top = max((max(e.positions) for e in self.elements if e.positions), default=0)
+            self._table = np.array([""] + [self.region(p) for p in range(1, top + 2)], dtype=object)
+        pos = np.asarray(positions, dtype=np.int64)
+        ok = (pos > 0) & (pos < len(self._table))
+        return np.where(ok, self._table[np.where(ok, pos, 0)], "")
 
     def catalytic(self, position: int) -> str:
         """The catalytic role of ``position`` ('beta3 Lys', ...) or ''."""
@@ -172,44 +183,46 @@ def _build(target, fetcher) -> Anatomy:
     return out
 
 
+MAJORITY_KINDS = ("dna", "metal")  # surfaces of every copy: more than half of the chains
+
+
+def _site_name(s, kinase: bool) -> str:
+    if s.kind == "ligand":
+        return "ATP pocket" if kinase else "ligand pocket"
+    if s.kind == "epitope":
+        return f"{s.partner.drug or s.partner.name} epitope"
+    return "DNA-contact surface" if s.kind == "dna" else f"{s.partner.name} site"
+
+
 def _sites(out: Anatomy, chains, kinase: bool, kinase_span: frozenset | None = None) -> None:
-    """Site elements; a kinase's ligand pocket is kept inside the kinase domain (a tail residue
-    of a neighbouring copy can lie within the cut-off of a ligand in the crystal)."""
-    union: dict[str, set] = {}
-    count: dict[str, dict[int, int]] = {}
-    n_with: dict[str, int] = {}
-    ids: dict[str, set] = {}
+    """Site elements: DNA and metal sites where more than half of the chains with the partner
+    have the residue within the cut-off, ligand pockets and epitopes in any chain. A kinase's
+    ligand pocket is kept inside the kinase domain (a tail residue of a neighbouring copy can
+    lie within the cut-off of a ligand in the crystal)."""
+    count: dict[tuple[str, str], dict[int, int]] = {}  # (name, kind) -> position -> chains
+    n_with: dict[tuple[str, str], int] = {}
+    ids: dict[tuple[str, str], set] = {}
     for a, _ch, cd in chains:
         pos = cd.numbering.uniprot_pos
         for s in cd.sites:
             if not len(s.partner_atoms):
                 continue
-            if s.kind == "ligand":
-                name = "ATP pocket" if kinase else "ligand pocket"
-            elif s.kind == "epitope":
-                name = f"{s.partner.drug or s.partner.name} epitope"
-            elif s.kind == "dna":
-                name = "DNA-contact surface"
-            else:
-                name = f"{s.partner.name} site"
-            hit = [int(p) for p in pos[s.in_site] if p > 0 and (
-                s.kind != "ligand" or kinase_span is None or int(p) in kinase_span)]
-            union.setdefault(name, set()).update(hit)
-            c = count.setdefault(name, {})
-            for p in set(hit):
-                c[p] = c.get(p, 0) + 1
-            n_with[name] = n_with.get(name, 0) + 1
-            ids.setdefault(name, set()).add(a.structure.id)
-    for name in union:
-        where = ", ".join(sorted(ids[name]))
-        if name in ("DNA-contact surface",) or name.endswith(" site"):
-            n = n_with[name]
-            pos = frozenset(p for p, c in count[name].items() if c / n > 0.5)
+            key = (_site_name(s, kinase), s.kind)
+            c = count.setdefault(key, {})
+            for p in set(pos[s.in_site].tolist()):
+                if p > 0 and (s.kind != "ligand" or kinase_span is None or p in kinase_span):
+                    c[p] = c.get(p, 0) + 1
+            n_with[key] = n_with.get(key, 0) + 1
+            ids.setdefault(key, set()).add(a.structure.id)
+    for (name, kind), c in count.items():
+        where, n = ", ".join(sorted(ids[name, kind])), n_with[name, kind]
+        if kind in MAJORITY_KINDS:
+            pos = frozenset(p for p, k in c.items() if k / n > 0.5)
             how = (f"within {DEFAULT_CUTOFF:g} A (metal {DEFAULT_METAL_CUTOFF:g} A) in more than "
                    f"half of {n} chains ({where})")
         else:
-            pos = frozenset(union[name])
-            how = f"within {DEFAULT_CUTOFF:g} A of the partner in any chain ({where})"
+            pos = frozenset(c)
+            how = f"within {DEFAULT_CUTOFF:g} A of the partner in any of {n} chains ({where})"
         out.elements.append(Element(name, pos, how, "site"))
 
 

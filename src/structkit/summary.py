@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .catalog import catalog
+from .evidence import evidence_summary
+from .fetch import NotAvailableOffline
 from .table import STATUSES
 
 if TYPE_CHECKING:
@@ -30,9 +32,11 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
               msa: str | Path | None = None) -> pd.DataFrame:
     """One row per variant: the verdict, the nearest site over all structures and where it was.
 
-    Columns: gene, variant, status (best over structures); ``impact_score`` (0..1, >= 0.5 likely
-    damaging), ``mechanism``, ``mechanism_evidence``, ``agreement`` (over the chains that have
-    the partner) and ``evolution`` from ``structkit.verdict`` (``verdict=False`` leaves them
+    Columns: gene, variant, status (best over structures), ``role`` (catalog); ``impact_score``
+    (0..1, the question of the gene's role: loss of function for a tumour suppressor, activating
+    or resistance for an oncogene), ``effect_class`` (that reading in words), ``mechanism``,
+    ``mechanism_evidence``, ``agreement`` (over the chains that have the partner) and
+    ``evolution`` from ``structkit.verdict`` (``verdict=False`` leaves them
     empty; ``msa`` a path to a homolog alignment replacing the catalog's); nearest_site,
     nearest_dist_A, nearest_pdb_id, nearest_chain, nearest_author_num, nearest_via (direct
     structures of the variant's own protein are preferred to family stand-ins, whose author
@@ -40,7 +44,9 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
     covered_by (structures where the residue is present), unobserved_in, not_available
     (structures that could not be obtained), damage (each feature with the number of chains
     showing it over the chains assessed; interface features over the chains that have that
-    partner), score_model. Variants keep their order of first appearance; grouped operations
+    partner), score_model; ``region`` (structkit.anatomy), ``hotspot_tumours`` and
+    ``hotspot_allele_tumours`` (Cancer Hotspots v2), ``known_evidence`` (CIViC, never read by
+    the verdict). Variants keep their order of first appearance; grouped operations
     only.
 
     Examples
@@ -135,17 +141,12 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
 
 
 def _known_evidence(out: pd.DataFrame, fetcher) -> list[str]:
-    """Per summary row, the CIViC text (``structkit.evidence``): never read by the verdict."""
-    from .evidence import evidence_text, known_evidence
-    from .fetch import NotAvailableOffline
-
+    """Per summary row, the CIViC line (``structkit.evidence``): never read by the verdict."""
     texts = [f"{g}:{v}" for g, v in zip(out.gene, out.variant, strict=True)]
     try:
-        ev = known_evidence(texts, fetcher)
+        return evidence_summary(texts, fetcher)
     except NotAvailableOffline as exc:
         return [f"CIViC release not available offline ({exc})"] * len(out)
-    by = evidence_text(ev)
-    return [by.get((g, v), "") for g, v in zip(out.gene, out.variant, strict=True)]
 
 
 def _row_counts(table: pd.DataFrame, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

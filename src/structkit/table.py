@@ -39,7 +39,7 @@ import pandas as pd
 
 from ._version import __version__
 from .analysis import _known, analyze
-from .anatomy import Anatomy, anatomy
+from .anatomy import anatomy
 from .catalog import CatalogStructure, catalog
 from .columns import COLUMNS, Codebook, _Bool, _Const, _take, codebook
 from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, check_cutoff
@@ -470,7 +470,7 @@ def _variant_arrays(group: list[Variant], index: list[int], book: Codebook, fetc
     out["_ref_text"] = out["_ref"].astype(str)
     out["_alt"] = alt_cats[out["alt"]]
     out["_inframe"] = out["consequence"] == book["consequence"].code("in-frame")
-    out.update(_known_columns(group, book, fetcher))
+    out.update(_known_columns(group, out, book, fetcher))
     out["_end"] = out["position"]
     if out["_inframe"].any():  # ranges: the last residue affected
         out["_end"] = np.fromiter((v.end or v.position for v in group), dtype=np.int64,
@@ -478,25 +478,25 @@ def _variant_arrays(group: list[Variant], index: list[int], book: Codebook, fetc
     return out
 
 
-def _known_columns(group: list[Variant], book: Codebook, fetcher) -> dict:
-    """``region`` (structkit.anatomy, per gene) and the Cancer Hotspots counts (-1: file missing)."""
-    regions, res, allele = [], [], []
+def _known_columns(group: list[Variant], va: dict, book: Codebook, fetcher) -> dict:
+    """``region`` (structkit.anatomy) and the Cancer Hotspots counts (-1: file missing), per
+    gene of ``group`` (the unplaced variants mix genes)."""
+    n = len(group)
+    region = np.ones(n, dtype=np.int32)  # code 1: ''
+    res = np.full(n, -1, dtype=np.int64)
+    allele = np.full(n, -1, dtype=np.int64)
     hot = hotspots(fetcher)
-    anat: dict[str, Anatomy | None] = {}
-    for v in group:
-        if v.accession not in anat:
-            try:
-                anat[v.accession] = anatomy(v.accession, fetcher)
-            except (KeyError, FetchError):
-                anat[v.accession] = None
-        a = anat[v.accession]
-        regions.append(a.region(v.position) if a is not None else "")
-        r, al = hot.counts(v.gene, v.position, v.alt, v.kind, v.short)
-        res.append(-1 if r is None else r)
-        allele.append(-1 if al is None else al)
-    return {"region": book["region"].codes(regions),
-            "hotspot_tumours": np.asarray(res, dtype=np.int64),
-            "hotspot_allele_tumours": np.asarray(allele, dtype=np.int64)}
+    codes = va["accession"]
+    for code in np.unique(codes).tolist():
+        idx = np.flatnonzero(codes == code)
+        members = [group[i] for i in idx.tolist()] if len(idx) < n else group
+        try:
+            a = anatomy(members[0].accession, fetcher)
+            region[idx] = book["region"].codes(a.regions(va["position"][idx]).tolist())
+        except (KeyError, FetchError):  # not a catalog target, or no UniProt record
+            pass
+        res[idx], allele[idx] = hot.counts_array(members[0].gene, members)
+    return {"region": region, "hotspot_tumours": res, "hotspot_allele_tumours": allele}
 
 
 def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
