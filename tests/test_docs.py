@@ -10,7 +10,8 @@ import pytest
 import structkit as sk
 
 MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy", "resolve",
-           "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables", "cohort", "fetch"]
+           "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables", "cohort", "fetch",
+           "anatomy", "evidence"]
 
 
 @pytest.mark.parametrize("name", MODULES)

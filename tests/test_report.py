@@ -47,6 +47,22 @@ def test_report_has_the_summary_cards_figures_and_provenance(seed_report):
     assert "Tien MZ et al. (2013)" in page and "Kabsch W, Sander C (1983)" in page
 
 
+def test_report_cards_read_the_score_by_the_genes_role(seed_report):
+    """Each card says the role and the effect class; the methods give both models' numbers
+    from their shipped provenance, not a loss-of-function reading for every gene."""
+    from structkit.verdict import models
+
+    page = seed_report.read_text()
+    cards = page.split('<section class="card">')[1:]
+    her2 = [c for c in cards if "ERBB2" in c.split("</h3>")[0]]
+    p53 = [c for c in cards if "TP53" in c.split("</h3>")[0]]
+    assert her2 and all("(oncogene: <b>" in c for c in her2)
+    assert p53 and all("(tumour suppressor: <b>" in c for c in p53)
+    meta = models()["oncogene"].meta
+    assert f"ROC AUC {meta['cv_auc_grouped_by_position']:.3f}" in page
+    assert f"ROC AUC {models()['evolution'].meta['cv_auc_grouped_by_codon']:.3f}" in page
+
+
 def test_report_lists_each_file_with_its_checksum(seed_report, data_dir):
     page = seed_report.read_text()
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([0-9a-f]{64})</td>"

@@ -458,9 +458,7 @@ def _cmd_impact(args) -> int:
           f"({len(batch)} variants, {len(set(batch.variants))} distinct)")
     print(f"# cut-off {args.cutoff:g} A (metal {args.metal_cutoff:g} A); positions in UniProt "
           "numbering, 'nearest' in the structure's author numbering")
-    print("# score by the gene's role (README 'The verdict'): tumour suppressor (TP53): probability of "
-          "loss of function;\n# oncogene (ERBB2): probability of an activating/resistance change "
-          "(even prior); class says which reading")
+    print(_role_header(summary))
     if len(summary):
         print(_summary_text(summary, wide=args.wide))
     print(textwrap.fill("input items by best status: " + ", ".join(
@@ -627,6 +625,21 @@ def _cmd_evidence(args) -> int:
 def _clip(text, width: int) -> str:
     text = "" if text is None or (isinstance(text, float) and text != text) else str(text)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+ROLE_READING = {"tumour suppressor": "probability of loss of function",
+                "oncogene": "probability of an activating/resistance change (even prior)"}
+
+
+def _role_header(summary: pd.DataFrame) -> str:
+    """What the score means for each role among the summary's genes (the catalog's roles)."""
+    by_role: dict[str, list[str]] = {}
+    for g, r in zip(summary.gene, summary.role, strict=True):
+        if r and g not in by_role.setdefault(r, []):
+            by_role[r].append(g)
+    lines = [f"# {r} ({', '.join(gs)}): score = {ROLE_READING.get(r, r)}" for r, gs in by_role.items()]
+    return "\n".join(["# score by the gene's role, see README 'The verdict'; class says the reading",
+                      *lines])
 
 
 def _summary_text(summary: pd.DataFrame, wide: bool = False) -> str:

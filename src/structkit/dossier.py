@@ -143,8 +143,9 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
         head = (f'<h3 id="v{i}">{_e(r.gene)} {_e(r.variant)} '
                 f'<span class="muted">({_e(r.consequence)}; {_e(r.status)})</span></h3>')
         score = "" if pd.isna(r.impact_score) else f"{r.impact_score:.2f}"
-        verdict = (f'<p><span class="score">impact score {_e(score) or "n/a"}</span>, mechanism '
-                   f'<b>{_e(r.mechanism)}</b>: {_e(r.mechanism_evidence)}'
+        verdict = (f'<p><span class="score">impact score {_e(score) or "n/a"}</span> '
+                   f'({_e(r.role) or "no role"}: <b>{_e(r.effect_class) or "not assessed"}</b>), '
+                   f'mechanism <b>{_e(r.mechanism)}</b>: {_e(r.mechanism_evidence)}'
                    + (f"; agreement {_e(r.agreement)}" if r.agreement else "")
                    + (f"; evolution {_e(r.evolution)}" if r.evolution else "") + "</p>")
         placed = rows[rows.pdb_id.notna() & (rows.pdb_id != "")]
@@ -283,7 +284,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     numbering = placed[placed.numbering_method.notna()].astype(
         {"pdb_id": object, "chain": object, "numbering_method": object}).drop_duplicates(
         ["pdb_id", "chain"])[["pdb_id", "chain", "numbering_method"]]
-    from .verdict import VALIDATION_NOTE
+    from .verdict import validation_note
 
     shown = summary[["gene", "variant", "consequence", "n_rows", "impact_score", "mechanism",
                      "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
@@ -321,7 +322,7 @@ sequence alignment; HER2 variants also onto EGFR kinase-drug complexes through t
 alignment, marked 'via'); the reference residue is checked. Sites are computed from the
 complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy atoms (metal
 {metal_cutoff:g} A). Distances are between heavy atoms, in A.</p>
-<p>Scoring: {_e(VALIDATION_NOTE)}</p>
+<p>Scoring: {_e(validation_note())}</p>
 <h3>Structure files</h3>
 {_table(prov) if len(prov) else "<p>No structure was read.</p>"}
 <h3>Numbering of each chain</h3>

@@ -1,14 +1,30 @@
-"""The per-variant verdict: one calibrated impact score and a mechanism, with the evidence.
+"""The per-variant verdict: one calibrated impact score, an effect class and a mechanism, with
+the evidence, answering the question of the gene's role (the catalog's ``role``).
 
-``impact_score`` (0..1) is the probability that a missense change is damaging (loss of
-function), from a logistic regression over a few features of structure, evolution and the
-substitution itself. ``>= 0.5`` reads "likely damaging". The weights were fitted on the
+**Tumour suppressor** (TP53): ``impact_score`` (0..1) is the probability that a missense change
+is damaging (loss of function), from a logistic regression over a few features of structure,
+evolution and the substitution itself. ``>= 0.5`` reads "loss of function", ``< NEUTRAL``
+"likely neutral", between them "uncertain" (``effect_class``). The weights were fitted on the
 development set shipped with the mirror (yeast transactivation of TP53 mutants at **even**
 codons, Kato et al. 2003; label non-functional = median of the 8 promoters < 20 % of wild type)
 by ``benchmarks/validity.py --write-model``, which also reports the out-of-sample AUC
 (cross-validation grouped by codon). The fitted numbers, their provenance and the CV AUC are in
 ``verdict_model.json`` beside this module. No feature names a variant, and no variant is
 treated by name.
+
+**Oncogene** (ERBB2): ``impact_score`` is the probability that the change is activating or
+resistance-conferring, under an even prior between the CIViC-named ERBB2 drivers and all other
+substitutions (balanced class weights), from ``ONCOGENE_FEATURES``: recurrence at the residue
+(``hot``: log1p of the Cancer Hotspots tumour count), anatomy (``reg``: a regulatory kinase or
+receptor element, ``pocket``: the ATP pocket, ``epi``: an antibody epitope; ``structkit.anatomy``),
+Pfam family conservation and log-odds (``fcons``, ``flo``), burial, BLOSUM62 and volume change.
+Fitted by ``benchmarks/her2_validity.py --write-model`` (``oncogene_model.json``, with its
+cross-validated AUC). ``effect_class``: ``catalytically dead`` (beta3 Lys, alphaC Glu, HRD Asp,
+DFG Asp), ``resistance candidate`` (a lost covalent anchor; or >= 0.5 at the gatekeeper or in
+the ATP pocket), ``activating`` (>= 0.5 elsewhere), ``uncertain`` (below 0.5 but recurrent or
+in a regulatory element, or between ``NEUTRAL`` and 0.5), ``likely neutral``. The mechanism
+names the anatomical element (``ONCOGENE_ELEMENTS``, the gatekeeper, the ATP pocket, an
+epitope with its ECD domain); it never reads "tolerated" or "surface". CIViC never enters.
 
 Features (one value per variant, pooled over the structures of the impact table):
 
@@ -59,11 +75,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .anatomy import REGULATORY, anatomy
+from .catalog import catalog
 from .damage import AA20, VOLUME, same_chemistry
 from .msa import Alignment, read_alignment
 
 __all__ = ["Model", "models", "fit_model", "variant_features", "table_features", "variant_keys",
-           "verdict", "alignment_for",
+           "verdict", "alignment_for", "validation_note",
            "EVOLUTION_FEATURES", "STRUCTURE_FEATURES", "ONCOGENE_FEATURES", "MECHANISMS",
            "EFFECT_CLASSES", "KYTE_DOOLITTLE"]
 
@@ -89,14 +107,32 @@ MAJORITY = 0.5  # a site mechanism needs the contact in more than half the chain
 KYTE_DOOLITTLE = {"A": 1.8, "R": -4.5, "N": -3.5, "D": -3.5, "C": 2.5, "Q": -3.5, "E": -3.5,
                   "G": -0.4, "H": -3.2, "I": 4.5, "L": 3.8, "K": -3.9, "M": 1.9, "F": 2.8,
                   "P": -1.6, "S": -0.8, "T": -0.7, "W": -0.9, "Y": -1.3, "V": 4.2}
-VALIDATION_NOTE = (
-    "impact_score is a logistic model of structure features (burial, distances to DNA and "
-    "zinc, substitution chemistry) and, for TP53, evolution (log-odds and conservation from "
-    "the EVE homolog alignment with sequence weights), fitted on the yeast transactivation "
-    "data of Kato et al. 2003 at even codons only (1,157 mutants, 242 non-functional: median "
-    "of 8 promoters < 20 % of wild type); ROC AUC 0.896 in 5-fold cross-validation grouped by "
-    "codon (benchmarks/validity.py). >= 0.5 reads as likely damaging. Truncating, splice and "
-    "synonymous changes are not scored; HER2 evolution is kinase-family conservation only.")
+
+
+def validation_note() -> str:
+    """How the scores were made and measured, for methods sections; the numbers come from the
+    shipped models' provenance."""
+    ms = models()
+    evo, onc = ms["evolution"].meta, ms["oncogene"].meta
+    return (
+        "impact_score answers the question of the gene's role. Tumour suppressor (TP53): the "
+        "probability of loss of function, a logistic model of structure features (burial, "
+        "distances to DNA and zinc, substitution chemistry) and evolution (log-odds and "
+        "conservation from the EVE homolog alignment with sequence weights), fitted on the yeast "
+        f"transactivation data of Kato et al. 2003 at even codons only ({evo.get('n', 0):,} "
+        f"mutants, {evo.get('n_nonfunctional', 0)} non-functional: median of 8 promoters < 20 % "
+        f"of wild type); ROC AUC {evo.get('cv_auc_grouped_by_codon', float('nan')):.3f} in "
+        "5-fold cross-validation grouped by codon (benchmarks/validity.py). Oncogene (ERBB2): "
+        "the probability of an activating or resistance-conferring change under an even prior, "
+        "from recurrence (Cancer Hotspots v2), anatomy (kinase elements, ATP pocket, epitopes), "
+        "Pfam family conservation and substitution chemistry, fitted on the "
+        f"{onc.get('n_positive', 0)} ERBB2 missense changes named by CIViC 2024-08-01 against "
+        f"{onc.get('n', 0) - onc.get('n_positive', 0):,} other substitutions; ROC AUC "
+        f"{onc.get('cv_auc_grouped_by_position', float('nan')):.3f} in 5-fold cross-validation "
+        f"grouped by position ({onc.get('cv_auc_structure_only', float('nan')):.3f} without "
+        "recurrence; benchmarks/her2_validity.py). Truncating, splice and synonymous changes are "
+        "not scored. Known evidence (CIViC) is shown beside the score and never enters it.")
+
 
 TRUNCATING = {"nonsense", "frameshift", "start_lost"}
 
@@ -174,7 +210,6 @@ def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | 
 
     ``path`` overrides the catalog's alignment (a user's own file; query = first sequence).
     """
-    from .catalog import catalog
     from .fetch import FetchError, default_fetcher
     from .uniprot import uniprot_record
 
@@ -336,9 +371,6 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
 
 def _role_features(out: pd.DataFrame, first: pd.DataFrame, fetcher) -> None:
     """The gene's role (catalog), anatomy and recurrence: the oncogene model's inputs."""
-    from .anatomy import REGULATORY, anatomy
-    from .catalog import catalog
-
     cat = catalog()
     region = (first["region"].astype(object).fillna("").astype(str).to_numpy()
               if "region" in first else np.full(len(out), "", dtype=object))
@@ -369,7 +401,8 @@ def _role_features(out: pd.DataFrame, first: pd.DataFrame, fetcher) -> None:
 
 
 def verdict(feat: pd.DataFrame) -> pd.DataFrame:
-    """impact_score, mechanism, mechanism_evidence, agreement and evolution per variant."""
+    """impact_score, effect_class, mechanism, mechanism_evidence, agreement, evolution and model
+    per variant, each by its gene's role (module docstring)."""
     ms = models()
     n = len(feat)
     onc = (feat.role == "oncogene").to_numpy() if "role" in feat else np.zeros(n, dtype=bool)
