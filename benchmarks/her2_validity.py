@@ -25,9 +25,7 @@ sources, but the variants CIViC curates are the recurrent ones: the structure-on
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -35,7 +33,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from validity import auc  # the same ROC AUC as the TP53 benchmark (benchmarks/ is on the path)
+
+# the TP53 benchmark's helpers (benchmarks/ is on the path when a script there runs)
+from validity import auc, bench_args, grouped_folds, print_versions
 
 C = 0.05  # inverse L2 strength on standardised features
 FOLDS = 5
@@ -68,10 +68,7 @@ def development_set(session):
 def predict_cv(feat, y, groups, features, seed: int) -> np.ndarray:
     from structkit.verdict import fit_model
 
-    rng = np.random.default_rng(seed)
-    pos = np.unique(groups)
-    fold_of = dict(zip(pos, rng.permutation(len(pos)) % FOLDS, strict=True))
-    fold = np.array([fold_of[g] for g in groups])
+    fold = grouped_folds(groups, seed, FOLDS)
     p = np.full(len(y), np.nan)
     for f in range(FOLDS):
         tr, te = fold != f, fold == f
@@ -81,10 +78,7 @@ def predict_cv(feat, y, groups, features, seed: int) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    ap.add_argument("--write-model", action="store_true")
-    args = ap.parse_args(argv)
+    args = bench_args(__doc__, argv)
     mirror = Path(args.mirror).resolve()
     t0 = time.perf_counter()
     import structkit as sk
@@ -102,10 +96,7 @@ def main(argv=None) -> int:
     cv_s = [predict_cv(feat, y, groups, struct_only, seed) for seed in range(SHUFFLES)]
     a_cv = [auc(y, p) for p in cv]
     a_s = [auc(y, p) for p in cv_s]
-    from importlib.metadata import version
-
-    print("versions: python " + sys.version.split()[0] + ", " + ", ".join(
-        f"{m} {version(m)}" for m in ("numpy", "pandas", "scipy", "structkit")))
+    print_versions()
     print(f"development set: {len(d)} HER2 missense changes at {SPAN[0]}-{SPAN[1]}, "
           f"{y.sum()} named by CIViC {sk.evidence.CIVIC_RELEASE} (positives), "
           f"{d.hotspot_only.sum()} further Cancer Hotspots alleles (check set); "
@@ -161,5 +152,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     sys.exit(main())

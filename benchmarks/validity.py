@@ -46,6 +46,30 @@ def auc(y: np.ndarray, s: np.ndarray) -> float:
     return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)) if n1 and n0 else float("nan")
 
 
+def grouped_folds(groups: np.ndarray, seed: int, k: int = 5) -> np.ndarray:
+    """Fold (0..k-1) of each row, whole groups (codons, positions) in one fold, shuffled."""
+    rng = np.random.default_rng(seed)
+    uniq = np.unique(groups)
+    fold_of = dict(zip(uniq, rng.permutation(len(uniq)) % k, strict=True))
+    return np.array([fold_of[g] for g in groups])
+
+
+def bench_args(doc: str, argv=None) -> argparse.Namespace:
+    """--mirror (default ../shared/data beside the repository) and --write-model."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    ap.add_argument("--write-model", action="store_true")
+    return ap.parse_args(argv)
+
+
+def print_versions() -> None:
+    """The versions the numbers were made with."""
+    from importlib.metadata import version
+
+    print("versions: python " + sys.version.split()[0] + ", " + ", ".join(
+        f"{m} {version(m)}" for m in ("numpy", "pandas", "scipy", "structkit")))
+
+
 def load_set(mirror: Path) -> pd.DataFrame:
     k = pd.read_csv(mirror / "validation" / "tp53_kato2003_even_codons.csv", encoding="latin-1")
     k["label"] = (k[PROMOTERS].median(axis=1) < 20).astype(int)
@@ -67,10 +91,7 @@ def predict_cv(feat, y, groups, seed: int) -> np.ndarray:
     from structkit.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model
 
     evo = (feat.lo.notna() & feat.scorable).to_numpy()
-    rng = np.random.default_rng(seed)
-    codons = np.unique(groups)
-    fold_of = dict(zip(codons, rng.permutation(len(codons)) % 5, strict=True))
-    fold = np.array([fold_of[g] for g in groups])
+    fold = grouped_folds(groups, seed)
     p = np.full(len(y), np.nan)
     for f in range(5):
         tr, te = fold != f, fold == f
@@ -84,10 +105,7 @@ def predict_cv(feat, y, groups, seed: int) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
-    ap.add_argument("--write-model", action="store_true")
-    args = ap.parse_args(argv)
+    args = bench_args(__doc__, argv)
     mirror = Path(args.mirror).resolve()
     os.environ.update({"STRUCTKIT_MIRROR": str(mirror), "STRUCTKIT_OFFLINE": "1",
                        "STRUCTKIT_CACHE": tempfile.mkdtemp(prefix="structkit-validity-")})
@@ -102,10 +120,7 @@ def main(argv=None) -> int:
     t_feat = time.perf_counter() - t0
     evo = (feat.lo.notna() & feat.scorable).to_numpy()
     cv = [auc(y, predict_cv(feat, y, groups, seed)) for seed in range(5)]
-    from importlib.metadata import version
-
-    print("versions: python " + sys.version.split()[0] + ", " + ", ".join(
-        f"{m} {version(m)}" for m in ("numpy", "pandas", "scipy", "structkit")))
+    print_versions()
     print(f"development set: {len(k)} missense mutants at even codons, {y.sum()} non-functional "
           f"({100 * y.mean():.0f} %); {evo.sum()} in alignment match columns")
     print(f"impact_score, 5-fold CV grouped by codon (5 shufflings): AUC {np.mean(cv):.3f} "
