@@ -226,3 +226,22 @@ def test_civic_compound_profiles(data_dir):
     l858r = e[e.variant == "p.L858R"]
     assert or_l858r and or_l858r <= set(l858r[l858r.match.str.startswith("broader")].eid)
     assert and_eids and not (and_eids & set(e.eid))
+
+
+def test_provenance_names_the_data_releases(data_dir, tmp_path, capsys):
+    """The XLSX provenance sheet carries the Cancer Hotspots and CIViC files with their SHA-256,
+    checked against the mirror's files."""
+    import hashlib
+
+    from openpyxl import load_workbook
+
+    from structkit.cli import main
+
+    out = tmp_path / "t.xlsx"
+    assert main(["impact", "ERBB2:p.S310F", "--structures", "6OGE", "--out", str(out)]) == 0
+    capsys.readouterr()
+    prov = dict(load_workbook(out)["provenance"].iter_rows(min_row=2, values_only=True))
+    for key, path in (("hotspots", data_dir / "variants" / "cancerhotspots_v2_multi_type_residue.txt"),
+                      ("civic", data_dir / "evidence" / "civic_01-Aug-2024-ClinicalEvidenceSummaries.tsv")):
+        assert f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}" in prov[key], (key, prov[key])
+    assert prov["civic"].startswith("CIViC 2024-08-01")

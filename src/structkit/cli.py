@@ -614,8 +614,7 @@ def _cmd_evidence(args) -> int:
     if args.out:
         write_table(e, args.out)
         print(f"wrote {len(e)} rows to {args.out}", file=sys.stderr)
-    print(f"# CIViC release {e.attrs['civic_release']} ({e.attrs['civic_file']}); known evidence, "
-          "not read by the structural verdict")
+    print(f"# {e.attrs['civic']}; known evidence, not read by the structural verdict")
     shown = e[["gene", "variant", "match", "therapies", "significance", "evidence_level", "eid",
                "pmid", "disease"]]
     print(shown.to_string(index=False, max_colwidth=40))

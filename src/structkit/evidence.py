@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .fetch import Fetcher
 
 __all__ = ["CIVIC_RELEASE", "HOTSPOTS_FILE", "Hotspots", "hotspots", "civic_items",
-           "known_evidence", "evidence_summary", "EVIDENCE_COLUMNS", "NO_ITEM"]
+           "known_evidence", "evidence_summary", "civic_provenance", "EVIDENCE_COLUMNS", "NO_ITEM"]
 
 CIVIC_RELEASE = "2024-08-01"
 CIVIC_FILE = "civic_01-Aug-2024-ClinicalEvidenceSummaries.tsv"
@@ -88,6 +88,11 @@ class Hotspots:
         n, alleles = self.residues.get((gene, int(position)), (0, {}))
         return n, alleles.get(alt or "", 0)
 
+    @property
+    def provenance(self) -> str:
+        """The release, file and SHA-256, or why the counts are missing."""
+        return (f"{HOTSPOTS_RELEASE}; {self.path} sha256:{self.sha256}" if self.available
+                else self.error)
 
     def counts_array(self, gene: str, variants: list[Variant]) -> tuple[np.ndarray, np.ndarray]:
         """``counts`` of one gene's variants as two int64 arrays, -1 where the file is missing."""
@@ -319,9 +324,17 @@ def known_evidence(variants, fetcher: Fetcher | None = None, *, broader: bool = 
         out[col] = np.where(rows_a >= 0, items[c].to_numpy(dtype=object)[np.maximum(rows_a, 0)], "")
     out["civic_release"] = CIVIC_RELEASE
     out = out[EVIDENCE_COLUMNS]
-    out.attrs.update({"civic_release": CIVIC_RELEASE, "civic_file": items.attrs.get("path", ""),
-                      "civic_sha256": items.attrs.get("sha256", "")})
+    out.attrs.update({"civic": civic_provenance(fetcher)})
     return out
+
+
+def civic_provenance(fetcher: Fetcher | None = None) -> str:
+    """'CIViC 2024-08-01; <file> sha256:<hash>', or why the release is missing."""
+    try:
+        items = civic_items(fetcher)
+    except NotAvailableOffline as exc:
+        return str(exc)
+    return f"CIViC {CIVIC_RELEASE}; {items.attrs['path']} sha256:{items.attrs['sha256']}"
 
 
 def evidence_summary(variants, fetcher: Fetcher | None = None) -> list[str]:

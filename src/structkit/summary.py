@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import catalog
-from .evidence import evidence_summary
+from .evidence import civic_provenance, evidence_summary, hotspots
 from .fetch import NotAvailableOffline
 from .table import STATUSES
 
@@ -119,6 +119,7 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
     roles = {t_.gene: t_.role_kind for t_ in catalog().targets}
     out["role"] = [roles.get(g, "") for g in out.gene]
     out["known_evidence"] = _known_evidence(out, fetcher)
+    out.attrs.update({"civic": civic_provenance(fetcher), "hotspots": hotspots(fetcher).provenance})
     if verdict:
         from .verdict import variant_features
         from .verdict import verdict as judge

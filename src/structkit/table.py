@@ -156,6 +156,7 @@ class _Parts:
     def __init__(self, blocks, vi, vs, unplaced, base, book: Codebook) -> None:
         self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
         self.book = book
+        self.hotspots = ""  # provenance of the Cancer Hotspots counts (set by _compute)
         rows = list(map(attrgetter("row"), vs))
         if None not in rows:
             self.rows = np.array(rows, dtype=np.int64)
@@ -182,7 +183,7 @@ class _Parts:
         if not blocks:
             return pd.DataFrame(columns=COLUMNS)
         df = self.book.frame(blocks)
-        df.attrs.update({"cutoff_A": self.base["cutoff_A"],
+        df.attrs.update({"hotspots": self.hotspots, "cutoff_A": self.base["cutoff_A"],
                          "metal_cutoff_A": self.base["metal_cutoff_A"],
                          "structkit_version": __version__})
         return df
@@ -292,7 +293,9 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
     if other:
         blocks.append(_unplaced_variant_rows(other, distinct, structures, cutoff, metal_cutoff,
                                              fetcher, base, book))
-    return _Parts(blocks, vi, vs, unplaced, base, book)
+    parts = _Parts(blocks, vi, vs, unplaced, base, book)
+    parts.hotspots = hotspots(fetcher).provenance
+    return parts
 
 
 def _texts(col: pd.Series) -> list:

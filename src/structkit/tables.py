@@ -377,9 +377,11 @@ def _arrow(df: pd.DataFrame):
     return pa.Table.from_arrays(cols, schema=pa.schema(fields))
 
 
-def provenance(df: pd.DataFrame) -> pd.DataFrame:
+def provenance(df: pd.DataFrame, *others: pd.DataFrame) -> pd.DataFrame:
     """Key/value rows saying how a table was made: structkit and package versions, cut-offs,
-    methods, the command line, and every structure file the table used with its SHA-256."""
+    methods, the command line, the data releases (``attrs`` of ``df`` and of the ``others``
+    written beside it: Cancer Hotspots, CIViC) and every structure file the table used with its
+    SHA-256."""
     import platform
     import sys
 
@@ -392,7 +394,9 @@ def provenance(df: pd.DataFrame) -> pd.DataFrame:
             ("distances", "minimum heavy-atom distances in A; sites from the complexes"),
             ("secondary structure", "DSSP 8-state (structkit.dssp; Kabsch and Sander 1983)"),
             ("accessibility", "Shrake-Rupley SASA; RSA on the Tien et al. 2013 scale; buried < 9 %")]
-    rows += [(k, v) for k, v in sorted(df.attrs.items())]
+    attrs = {k: v for o in others for k, v in o.attrs.items()}
+    attrs.update(df.attrs)
+    rows += [(k, v) for k, v in sorted(attrs.items())]
     if "source_file" in df.columns:
         files = df[["pdb_id", "source_file"]].dropna().drop_duplicates("source_file")
         for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
@@ -489,7 +493,7 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheets: dict | None = Non
                 for name, frame in {sheet: df, **extra}.items():
                     frame.to_excel(xl, sheet_name=name[:31], index=False)
                     _dress_sheet(xl.sheets[name[:31]], frame)
-                prov = provenance(df)
+                prov = provenance(df, *(sheets or {}).values())
                 prov.to_excel(xl, sheet_name="provenance", index=False)
                 _dress_sheet(xl.sheets["provenance"], prov)
         elif suffix == ".parquet":
