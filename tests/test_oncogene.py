@@ -94,6 +94,24 @@ def test_hotspot_counts_match_the_file(data_dir):
     assert h.counts("ERBB2", 800, "A", "missense") == (0, 0)  # not a hotspot: 0, said
 
 
+def test_table_hotspot_columns_match_the_file(data_dir):
+    """The impact table's columns (the vectorised path) against the file, substitutions and
+    stops of both genes."""
+    expected = {}
+    for gene in ("ERBB2", "TP53"):
+        for r in _hotspot_rows(data_dir, gene):
+            if not r["Amino_Acid_Position"].isdigit() or r["Residue"].startswith("X"):
+                continue
+            for part in r["Variant_Amino_Acid"].split("|"):
+                alt, n = part.split(":")
+                if alt != r["Residue"][0]:
+                    expected[f"{gene}:p.{r['Residue']}{alt}"] = (int(r["Tumor_Count"]), int(n))
+    t = impact_table(sorted(expected), damage=False).drop_duplicates(["gene", "variant"])
+    got = {f"{g}:{v}": (int(a), int(b)) for g, v, a, b in zip(
+        t.gene, t.variant, t.hotspot_tumours, t.hotspot_allele_tumours, strict=True)}
+    assert any("*" in k for k in expected) and got == expected
+
+
 def test_missing_hotspot_file_is_not_a_zero(tmp_path):
     f = Fetcher(cache_dir=tmp_path / "c", mirror=tmp_path / "empty", offline=True)
     h = hotspots(f)

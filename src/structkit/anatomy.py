@@ -81,6 +81,7 @@ class Anatomy:
     elements: list[Element]
     notes: list[str] = field(default_factory=list)
     _table: np.ndarray | None = field(default=None, repr=False)  # region text per position
+    _codes: tuple | None = field(default=None, repr=False)  # (categories, code per position)
 
     def names(self, position: int) -> list[str]:
         """Element names holding ``position``, from the most general to the most specific."""
@@ -99,12 +100,24 @@ class Anatomy:
     def regions(self, positions: np.ndarray) -> np.ndarray:
         """``region`` of each position (an object array; '' outside 1..max element position),
         from a table of every position made once."""
+        return self._region_table()[self._index(positions)]
+
+    def region_codes(self, positions: np.ndarray, cats) -> np.ndarray:
+        """Category codes (of ``cats``, a table's text categories) of each position's region,
+        the table of codes made once per categories object."""
+        if self._codes is None or self._codes[0] is not cats:
+            self._codes = (cats, cats.codes(self._region_table().tolist()))
+        return self._codes[1][self._index(positions)]
+
+    def _region_table(self) -> np.ndarray:
         if self._table is None:
             top = max((max(e.positions) for e in self.elements if e.positions), default=0)
             self._table = np.array([""] + [self.region(p) for p in range(1, top + 2)], dtype=object)
+        return self._table
+
+    def _index(self, positions: np.ndarray) -> np.ndarray:
         pos = np.asarray(positions, dtype=np.int64)
-        ok = (pos > 0) & (pos < len(self._table))
-        return np.where(ok, self._table[np.where(ok, pos, 0)], "")
+        return np.where((pos > 0) & (pos < len(self._region_table())), pos, 0)  # 0 holds ''
 
     def catalytic(self, position: int) -> str:
         """The catalytic role of ``position`` ('beta3 Lys', ...) or ''."""

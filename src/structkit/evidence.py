@@ -67,6 +67,7 @@ class Hotspots:
     path: str = ""
     sha256: str = ""
     error: str = ""  # why the file is missing: counts are then None
+    _arrays: dict = field(default_factory=dict, repr=False)  # gene -> per-position arrays
 
     @property
     def available(self) -> bool:
@@ -94,24 +95,39 @@ class Hotspots:
         return (f"{HOTSPOTS_RELEASE}; {self.path} sha256:{self.sha256}" if self.available
                 else self.error)
 
-    def counts_array(self, gene: str, variants: list[Variant]) -> tuple[np.ndarray, np.ndarray]:
-        """``counts`` of one gene's variants as two int64 arrays, -1 where the file is missing."""
+    def counts_array(self, gene: str, variants: list[Variant], positions: np.ndarray,
+                     alt_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``counts`` of one gene's variants as two int64 arrays (-1 where the file is missing);
+        ``alt_idx`` is each alt's index in ``AA20`` (-1 for other changes)."""
         n = len(variants)
         if not self.available:
             return np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-        res = np.zeros(n, dtype=np.int64)
-        allele = np.zeros(n, dtype=np.int64)
-        table = self.residues
-        for i, v in enumerate(variants):
-            if v.kind == "missense":
-                hit = table.get((gene, v.position))
-                if hit is not None:
-                    res[i], allele[i] = hit[0], hit[1].get(v.alt, 0)
-            elif v.kind in _INS_KINDS or v.kind == "inframe_deletion":
-                res[i], allele[i] = self.counts(gene, v.position, v.alt, v.kind, v.short)
-            else:
-                res[i] = table.get((gene, v.position), (0,))[0]
-        return res, allele
+        res_at, allele_at = self._gene_arrays(gene)
+        pos = np.clip(positions, 0, len(res_at) - 1)
+        res = np.where(positions < len(res_at), res_at[pos], 0)
+        allele = np.where((alt_idx >= 0) & (positions < len(res_at)),
+                          allele_at[pos, np.maximum(alt_idx, 0)], 0)
+        for i in np.flatnonzero(alt_idx < 0).tolist():  # not a substitution: the slow path
+            v = variants[i]
+            res[i], allele[i] = self.counts(gene, v.position, v.alt, v.kind, v.short)
+        return res.astype(np.int64), allele.astype(np.int64)
+
+    def _gene_arrays(self, gene: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per position: tumours at the residue, and per alt (AA20 order) with that allele."""
+        from .damage import AA20
+
+        if gene not in self._arrays:
+            top = max((p for g, p in self.residues if g == gene), default=0) + 1
+            res = np.zeros(top, dtype=np.int64)
+            allele = np.zeros((top, len(AA20)), dtype=np.int64)
+            for (g, p), (n, alleles) in self.residues.items():
+                if g == gene:
+                    res[p] = n
+                    for a, k in alleles.items():
+                        if a in AA20:
+                            allele[p, AA20.index(a)] = k
+            self._arrays[gene] = (res, allele)
+        return self._arrays[gene]
 
 
 def hotspots(fetcher: Fetcher | None = None) -> Hotspots:

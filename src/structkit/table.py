@@ -493,12 +493,13 @@ def _known_columns(group: list[Variant], va: dict, book: Codebook, fetcher) -> d
     for code in np.unique(codes).tolist():
         idx = np.flatnonzero(codes == code)
         members = [group[i] for i in idx.tolist()] if len(idx) < n else group
+        pos = va["position"][idx]
         try:
-            a = anatomy(members[0].accession, fetcher)
-            region[idx] = book["region"].codes(a.regions(va["position"][idx]).tolist())
+            region[idx] = anatomy(members[0].accession, fetcher).region_codes(pos, book["region"])
         except (KeyError, FetchError):  # not a catalog target, or no UniProt record
             pass
-        res[idx], allele[idx] = hot.counts_array(members[0].gene, members)
+        subst = np.where(va["_missense"][idx], va["_alt_idx"][idx], -1)
+        res[idx], allele[idx] = hot.counts_array(members[0].gene, members, pos, subst)
     return {"region": region, "hotspot_tumours": res, "hotspot_allele_tumours": allele}
 
 
