@@ -67,7 +67,7 @@ class Hotspots:
     path: str = ""
     sha256: str = ""
     error: str = ""  # why the file is missing: counts are then None
-    _arrays: dict = field(default_factory=dict, repr=False)  # gene -> per-position arrays
+    _arrays: dict = field(default_factory=dict, repr=False)  # (gene, alphabet) -> arrays
 
     @property
     def available(self) -> bool:
@@ -96,13 +96,14 @@ class Hotspots:
                 else self.error)
 
     def counts_array(self, gene: str, variants: list[Variant], positions: np.ndarray,
-                     alt_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                     alt_idx: np.ndarray, alphabet: str) -> tuple[np.ndarray, np.ndarray]:
         """``counts`` of one gene's variants as two int64 arrays (-1 where the file is missing);
-        ``alt_idx`` is each alt's index in ``AA20`` (-1 for other changes)."""
+        ``alt_idx`` is each substitution's alt as an index into ``alphabet`` (-1 for other
+        changes, which take the per-variant path)."""
         n = len(variants)
         if not self.available:
             return np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-        res_at, allele_at = self._gene_arrays(gene)
+        res_at, allele_at = self._gene_arrays(gene, alphabet)
         pos = np.clip(positions, 0, len(res_at) - 1)
         res = np.where(positions < len(res_at), res_at[pos], 0)
         allele = np.where((alt_idx >= 0) & (positions < len(res_at)),
@@ -112,22 +113,20 @@ class Hotspots:
             res[i], allele[i] = self.counts(gene, v.position, v.alt, v.kind, v.short)
         return res.astype(np.int64), allele.astype(np.int64)
 
-    def _gene_arrays(self, gene: str) -> tuple[np.ndarray, np.ndarray]:
-        """Per position: tumours at the residue, and per alt (AA20 order) with that allele."""
-        from .damage import AA20
-
-        if gene not in self._arrays:
+    def _gene_arrays(self, gene: str, alphabet: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per position: tumours at the residue, and per alt (``alphabet`` order) with it."""
+        if (gene, alphabet) not in self._arrays:
             top = max((p for g, p in self.residues if g == gene), default=0) + 1
             res = np.zeros(top, dtype=np.int64)
-            allele = np.zeros((top, len(AA20)), dtype=np.int64)
+            allele = np.zeros((top, len(alphabet)), dtype=np.int64)
             for (g, p), (n, alleles) in self.residues.items():
                 if g == gene:
                     res[p] = n
                     for a, k in alleles.items():
-                        if a in AA20:
-                            allele[p, AA20.index(a)] = k
-            self._arrays[gene] = (res, allele)
-        return self._arrays[gene]
+                        if len(a) == 1 and a in alphabet:
+                            allele[p, alphabet.index(a)] = k
+            self._arrays[gene, alphabet] = (res, allele)
+        return self._arrays[gene, alphabet]
 
 
 def hotspots(fetcher: Fetcher | None = None) -> Hotspots:

@@ -499,7 +499,7 @@ def _known_columns(group: list[Variant], va: dict, book: Codebook, fetcher) -> d
         except (KeyError, FetchError):  # not a catalog target, or no UniProt record
             pass
         subst = np.where(va["_missense"][idx], va["_alt_idx"][idx], -1)
-        res[idx], allele[idx] = hot.counts_array(members[0].gene, members, pos, subst)
+        res[idx], allele[idx] = hot.counts_array(members[0].gene, members, pos, subst, AA20)
     return {"region": region, "hotspot_tumours": res, "hotspot_allele_tumours": allele}
 
 
