@@ -108,7 +108,32 @@ def test_lollipop_coloured_by_mechanism(data_dir):
     batch = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz", genes=["TP53"])
     summary = summarize(impact_table(batch))
     ax = lollipop(batch.variants, "TP53", summary=summary).axes[0]
-    labels = {c.get_label() for c in ax.collections if not c.get_label().startswith("_")}
+    labels = {c.get_label() for c in ax.collections
+              if not c.get_label().startswith(("_", "Cancer Hotspots"))}
     # LAML TP53: R248Q and R273C touch DNA, C176Y and H179R coordinate the zinc, frameshifts
     assert {"DNA contact", "zinc site", "truncating"} <= labels
     assert labels <= set(summary.mechanism) | {"not scored"}
+
+
+def test_lollipop_shows_anatomy_and_hotspots_and_oncogene_classes(data_dir):
+    """The anatomy track names the ECD domains (Cho et al. 2003), the hotspot track has one
+    diamond per Cancer Hotspots residue of the gene (counted in the file), and an oncogene's
+    heads are coloured by effect class."""
+    import csv
+
+    from structkit import impact_table, parse_variants, summarize
+
+    batch = parse_variants(["ERBB2:p.S310F", "ERBB2:p.T798M", "ERBB2:p.K753M", "ERBB2:p.V777L"])
+    summary = summarize(impact_table(batch))
+    ax = lollipop(batch.variants, "ERBB2", summary=summary).axes[0]
+    texts = {t.get_text() for t in ax.texts}
+    assert {"ECD domain I", "ECD domain II", "ECD domain III", "ECD domain IV"} <= texts
+    with open(data_dir / "variants" / "cancerhotspots_v2_multi_type_residue.txt") as fh:
+        residues = {r["Amino_Acid_Position"] for r in csv.DictReader(fh, delimiter="\t")
+                    if r["Hugo_Symbol"] == "ERBB2" and r["Amino_Acid_Position"].isdigit()}
+    hot = next(c for c in ax.collections if c.get_label().startswith("Cancer Hotspots"))
+    assert len(hot.get_offsets()) == len(residues)
+    labels = {c.get_label() for c in ax.collections if not c.get_label().startswith("_")}
+    heads = labels - {hot.get_label()}
+    assert heads == set(summary.effect_class)
+    assert {"activating", "resistance candidate", "catalytically dead"} <= heads

@@ -63,6 +63,24 @@ def test_report_cards_read_the_score_by_the_genes_role(seed_report):
     assert f"ROC AUC {models()['evolution'].meta['cv_auc_grouped_by_codon']:.3f}" in page
 
 
+def test_report_cards_carry_region_hotspots_and_civic_links(seed_report, data_dir):
+    """T798M's card: its region, and the CIViC item EID3006 (lapatinib resistance) linked to
+    the evidence item and to PubMed as the release file gives them; the data releases with
+    their SHA-256 in the methods."""
+    import csv
+
+    page = seed_report.read_text()
+    card = next(c for c in page.split('<section class="card">')[1:]
+                if "ERBB2 p.T798M" in c.split("</h3>")[0])
+    assert "Region: <b>Protein kinase; N-lobe; ATP pocket; gatekeeper</b>" in card
+    with open(data_dir / "evidence" / "civic_01-Aug-2024-ClinicalEvidenceSummaries.tsv") as fh:
+        item = next(r for r in csv.DictReader(fh, delimiter="\t") if r["evidence_id"] == "3006")
+    assert f'<a href="{item["evidence_civic_url"]}">EID3006</a>' in card
+    assert f'https://pubmed.ncbi.nlm.nih.gov/{item["citation_id"]}/' in card
+    hot = data_dir / "variants" / "cancerhotspots_v2_multi_type_residue.txt"
+    assert hashlib.sha256(hot.read_bytes()).hexdigest() in page
+
+
 def test_report_lists_each_file_with_its_checksum(seed_report, data_dir):
     page = seed_report.read_text()
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([0-9a-f]{64})</td>"
@@ -96,8 +114,11 @@ def test_everything_a_user_reads_is_escaped(seed_report):
     page = seed_report.read_text()
     assert '<script>alert("x")</script>' not in page
     assert "Seed &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in page
-    # nothing is loaded from elsewhere: no external src= or link href
-    assert not re.search(r'(?:src|href)\s*=\s*["\']?(?:https?:)?//', page)
+    # nothing is loaded from elsewhere: no external src= or <link href>; the only links that
+    # leave the page are the CIViC evidence items and their PubMed sources, followed by a reader
+    assert not re.search(r'(?:src\s*=|<link[^>]*href\s*=)\s*["\']?(?:https?:)?//', page)
+    hosts = set(re.findall(r'<a href="https?://([^/"]+)', page))
+    assert hosts and hosts <= {"civicdb.org", "pubmed.ncbi.nlm.nih.gov"}
 
 
 def test_report_renders_offline_in_chromium(seed_report, tmp_path):

@@ -133,7 +133,35 @@ def _origin(path: str, fetcher) -> str:
     return "user file"
 
 
-def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, views: dict) -> str:
+def _known_html(r, evidence: pd.DataFrame) -> str:
+    """The card's anatomy, recurrence and known-evidence lines; CIViC items with links to the
+    evidence item (its CIViC URL from the release) and to PubMed."""
+    hot = ("Cancer Hotspots v2 not available offline" if pd.isna(r.hotspot_tumours) else
+           f"Cancer Hotspots v2: {int(r.hotspot_tumours)} tumours at this residue, "
+           f"{int(r.hotspot_allele_tumours)} with this change")
+    lines = (f'<p>Region: <b>{_e(r.region) or "no element"}</b>. {_e(hot)}.</p>'
+             f'<p class="muted">Known evidence (beside the score, never in it): '
+             f"{_e(r.known_evidence)}</p>")
+    mine = evidence[(evidence.gene == r.gene) & (evidence.variant == r.variant)]
+    if not len(mine):
+        return lines
+    rows = []
+    for e in mine.itertuples(index=False):
+        eid = f'<a href="{_e(e.evidence_url)}">EID{_e(e.eid)}</a>' if e.evidence_url else _e(e.eid)
+        pmid = (f'<a href="https://pubmed.ncbi.nlm.nih.gov/{_e(e.pmid)}/">PMID {_e(e.pmid)}</a>'
+                if str(e.pmid).isdigit() else _e(e.pmid))
+        rows.append(f"<tr><td>{_e(e.therapies)}</td><td>{_e(e.evidence_type)}</td>"
+                    f"<td>{_e(e.significance)}</td><td>{_e(e.evidence_direction)}</td>"
+                    f"<td>{_e(e.evidence_level)}</td><td>{_e(e.disease)}</td><td>{eid}</td>"
+                    f"<td>{pmid}</td></tr>")
+    head = "".join(f"<th>{h}</th>" for h in ("therapies", "type", "significance", "direction",
+                                             "level", "disease", "evidence item", "source"))
+    return lines + (f"<h4>CIViC items that name this variant</h4><table><tr>{head}</tr>"
+                    + "".join(rows) + "</table>")
+
+
+def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, views: dict,
+           evidence: pd.DataFrame) -> str:
     out = []
     t = table.astype({c: object for c in ("gene", "variant", "pdb_id", "chain", "site", "status",
                                           "numbering_method", "via", "icode", "res_name",
@@ -169,7 +197,7 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
                           "structure_residue", "evidence_level", "note"]])
                 if len(m) else "")
         view = views.get((r.gene, r.variant), "")
-        out.append(f'<section class="card">{head}{verdict}'
+        out.append(f'<section class="card">{head}{verdict}{_known_html(r, evidence)}'
                    f"<h4>Residue in each structure (UniProt and author numbering)</h4>{where}"
                    + (f"<h4>Therapies</h4>{ther}" if ther else "") + view + "</section>")
     return "\n".join(out)
@@ -214,7 +242,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     import matplotlib
 
     matplotlib.use("Agg")  # figures go into the file
-    from .fetch import default_fetcher
+    from .evidence import EVIDENCE_COLUMNS, known_evidence
+    from .fetch import NotAvailableOffline, default_fetcher
     from .files import atomic_write
     from .impact import impact_table, summarize
     from .plots import distance_profile, lollipop, therapy_heatmap
@@ -233,6 +262,11 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     summary = summarize(placed, fetcher=fetcher)
     matrix = therapy_matrix(None, cutoff=cutoff, metal_cutoff=metal_cutoff, table=table,
                             verdict=False, fetcher=fetcher) if len(placed) else pd.DataFrame()
+    try:  # the known-evidence layer: shown on the cards, never read by the score
+        evidence = known_evidence(batch, fetcher, broader=False)
+        evidence = evidence[evidence.match == "variant"]
+    except NotAvailableOffline:
+        evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
     order = summary.sort_values("impact_score", ascending=False, kind="stable", na_position="last")
     # figures
     figs = []
@@ -286,7 +320,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         ["pdb_id", "chain"])[["pdb_id", "chain", "numbering_method"]]
     from .verdict import validation_note
 
-    shown = summary[["gene", "variant", "consequence", "n_rows", "impact_score", "mechanism",
+    shown = summary[["gene", "variant", "consequence", "n_rows", "impact_score", "effect_class",
+                     "mechanism",
                      "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
                      "nearest_author_num", "covered_by", "status"]]
     links = "".join(f'<li><a href="#v{i}">{_e(g)} {_e(v)}</a></li>'
@@ -314,7 +349,7 @@ metal {metal_cutoff:g} A.</p>
 <p class="muted">{len(shown_cards)} of {len(summary)} variants, highest impact score first.
 {_e(view_note)}</p>
 <ul class="noprint">{links}</ul>
-{_cards(placed, shown_cards, matrix, views)}
+{_cards(placed, shown_cards, matrix, views, evidence)}
 <h2>Methods and provenance</h2>
 <p>Command: <code>{_e(command or "structkit.report(...)")}</code></p>
 <p>Each variant is placed from UniProt numbering onto each structure's residues (DBREF or
@@ -323,6 +358,7 @@ alignment, marked 'via'); the reference residue is checked. Sites are computed f
 complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy atoms (metal
 {metal_cutoff:g} A). Distances are between heavy atoms, in A.</p>
 <p>Scoring: {_e(validation_note())}</p>
+<p>Data releases: {_e(summary.attrs.get("hotspots", ""))}; {_e(summary.attrs.get("civic", ""))}.</p>
 <h3>Structure files</h3>
 {_table(prov) if len(prov) else "<p>No structure was read.</p>"}
 <h3>Numbering of each chain</h3>

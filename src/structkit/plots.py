@@ -18,7 +18,9 @@ import numpy as np  # Agg without a display); the command line picks Agg itself
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
+from .anatomy import anatomy
 from .catalog import catalog
+from .evidence import hotspots
 from .uniprot import uniprot_record
 from .variants import CONSEQUENCE, Variant, parse_variants
 
@@ -31,6 +33,14 @@ MECHANISM_COLORS = {"DNA contact": "#1f77b4", "zinc site": "#8c564b",
                     "drug pocket": "#17becf", "covalent anchor": "#9467bd",
                     "surface / tolerated": "#c7c7c7", "truncating": "#1a1a1a",
                     "splice site": "#ffbb78"}
+EFFECT_COLORS = {"activating": "#d62728", "resistance candidate": "#9467bd",
+                 "catalytically dead": "#1f77b4", "uncertain": "#ffbb78", "likely neutral": "#c7c7c7",
+                 "loss of function": "#d62728", "loss of function (truncating)": "#1a1a1a",
+                 "not assessed (truncating)": "#1a1a1a"}
+ELEMENT_COLORS = ["#6baed6", "#74c476", "#fd8d3c", "#9e9ac8", "#fb6a4a", "#bdbdbd", "#e7ba52"]
+HIDDEN_ELEMENTS = ("N-lobe", "C-lobe")  # they cover the whole kinase domain: no information
+LABEL_MIN_FRACTION = 0.03  # an element is labelled on the track when it spans this much
+MAX_HOTSPOT_LABELS = 3
 MAX_PROFILE_VARIANTS = 50  # distance profile: more variants are summarised, not drawn
 MAX_FIGURE_IN = 18.0  # inches: at 200 dpi a figure stays under 3,600 px on each side
 DOMAIN_COLORS = ["#9ecae1", "#a1d99b", "#fdae6b", "#bcbddc", "#fc9272", "#c7e9c0"]
@@ -62,9 +72,14 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     in-frame, splice, ...). The ``top`` most frequent positions are labelled with their changes,
     placed so that no two labels overlap (a label that cannot be placed is left out). Domain
     tracks come from the catalog's regions, site tracks from the computed sites of the
-    ``sites_from`` structures. With ``summary`` (``structkit.summarize`` of these variants) the
-    heads are coloured by mechanism instead (DNA contact, zinc site, buried core, epitope, drug
-    pocket, truncating, ...). Returns the matplotlib Figure.
+    ``sites_from`` structures; under the domain bar, a track of the anatomy's elements
+    (``structkit.anatomy``: ECD domains, loops, kinase elements; those under 3 % of the length
+    unlabelled) and one of the Cancer Hotspots v2 residues (diamonds sized by tumour count, the
+    top three labelled). With ``summary`` (``structkit.summarize`` of these variants) the heads
+    are coloured by mechanism for a tumour suppressor (DNA contact, zinc site, buried core,
+    truncating, ...) and by effect class for an oncogene (activating, resistance candidate,
+    catalytically dead, ...), whose mechanisms are its many anatomical elements. Returns the
+    matplotlib Figure.
     """
     target = catalog().target(gene)
     if isinstance(variants, (str, Path)):
@@ -92,9 +107,11 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     per_class: dict[int, Counter] = {}
     changes: dict[int, Counter] = {}
     mech = None
+    by_effect = target.role_kind == "oncogene"  # an oncogene's mechanisms are its many elements
     if summary is not None and len(summary):
+        col = summary.effect_class if by_effect else summary.mechanism
         mech = dict(zip(zip(summary.gene.astype(str), summary.variant.astype(str), strict=True),
-                        summary.mechanism.astype(str), strict=True))
+                        col.astype(str), strict=True))
     for v in vs:
         key = CONSEQUENCE[v.kind] if mech is None else mech.get((v.gene, v.hgvs), "not scored")
         per_class.setdefault(v.position, Counter())[key] += 1
@@ -106,7 +123,7 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     xs = np.array(sorted(counts))
     ys = np.array([counts[x] for x in xs])
     ax.vlines(xs, 0, ys, color="#7f7f7f", linewidth=0.8, zorder=1)
-    colors = CLASS_COLORS if mech is None else MECHANISM_COLORS
+    colors = CLASS_COLORS if mech is None else EFFECT_COLORS if by_effect else MECHANISM_COLORS
     seen = {c for x in xs for c in per_class[x]}
     classes = [c for c in colors if c in seen] + sorted(seen - set(colors))
     base = np.zeros(len(xs))
@@ -126,15 +143,23 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
         ax.add_patch(plt.Rectangle((r["start"], -bar_h * 1.9), r["end"] - r["start"], bar_h * 1.8,
                                    color=DOMAIN_COLORS[i % len(DOMAIN_COLORS)], zorder=1))
         ax.text((r["start"] + r["end"]) / 2, -bar_h, r["name"], ha="center", va="center", fontsize=7)
+    def row_y(i: int) -> float:  # the rows under the domain bar: anatomy, hotspots, sites
+        return -bar_h * (2.7 + 0.8 * i)
+
+    rows = 0
+    if _anatomy_track(ax, target, length, row_y(rows), bar_h * 0.55, fetcher):
+        rows += 1
+    if _hotspot_track(ax, target, row_y(rows), fetcher):
+        rows += 1
     site_handles = []
     if sites_from:
         for k, (name, pos) in enumerate(sorted(site_positions(sites_from, fetcher).items())):
-            y = -bar_h * (2.6 + 0.6 * k)
+            y = row_y(rows + k)
             site_handles.append(ax.scatter(sorted(pos), [y] * len(pos), marker="^", s=14,
                                            color=SITE_COLORS[k % len(SITE_COLORS)], label=name,
                                            zorder=3))
     ax.set_xlim(0, length + 1)
-    ax.set_ylim(-bar_h * (3.2 + 0.6 * len(site_handles)), ymax)
+    ax.set_ylim(row_y(len(site_handles) + rows) + bar_h * 0.3, ymax)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= max(ys) * 1.2 + 0.5])
     ax.set_xlabel(f"{target.gene} residue (UniProt {target.accession} numbering, {length} aa)")
@@ -147,6 +172,46 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     _place_labels(ax, [(x, counts[x], "/".join(c for c, _ in changes[x].most_common(3)))
                        for x in sorted(counts, key=lambda p: (-counts[p], p))[:top]])
     return fig
+
+
+def _anatomy_track(ax, target, length: int, y: float, h: float, fetcher) -> bool:
+    """The anatomy's elements (structkit.anatomy: ECD domains, loops, kinase elements) as one
+    row of boxes, larger first; those wide enough carry their name. False if there are none."""
+    try:
+        elements = [e for e in anatomy(target.accession, fetcher).elements
+                    if e.kind == "element" and e.name not in HIDDEN_ELEMENTS and e.positions]
+    except (KeyError, ValueError):
+        return False
+    elements.sort(key=lambda e: -len(e.positions))
+    for i, e in enumerate(elements):
+        lo, hi = min(e.positions), max(e.positions)
+        ax.add_patch(plt.Rectangle((lo, y - h / 2), hi - lo + 1, h, zorder=2, linewidth=0.3,
+                                   facecolor=ELEMENT_COLORS[i % len(ELEMENT_COLORS)],
+                                   edgecolor="white"))
+        if (hi - lo + 1) / length >= LABEL_MIN_FRACTION:
+            ax.text((lo + hi) / 2, y, e.name, ha="center", va="center", fontsize=5.5, zorder=3)
+    ax.text(0, y, "anatomy ", ha="right", va="center", fontsize=6, color="#555555")
+    return bool(elements)
+
+
+def _hotspot_track(ax, target, y: float, fetcher) -> bool:
+    """Cancer Hotspots v2 residues of the gene as diamonds sized by tumour count, the most
+    recurrent few labelled with their count. False if the table has none or is missing."""
+    h = hotspots(fetcher)
+    pts = sorted((p, n) for (g, p), (n, _) in h.residues.items() if g == target.gene)
+    if not pts:
+        return False
+    xs = np.array([p for p, _ in pts])
+    ns = np.array([n for _, n in pts], dtype=float)
+    ax.scatter(xs, np.full(len(xs), y), marker="D", s=3 + 20 * np.log1p(ns) / np.log1p(ns.max()),
+               color="#555555", linewidth=0, zorder=3,
+               label="Cancer Hotspots v2 residue (size: tumours)")
+    for p, n in sorted(pts, key=lambda t: -t[1])[:MAX_HOTSPOT_LABELS]:
+        ax.annotate(f"{n}", (p, y), xytext=(0, -5), textcoords="offset points", ha="center",
+                    va="top", fontsize=5.5, color="#333333", zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3})
+    ax.text(0, y, "hotspots ", ha="right", va="center", fontsize=6, color="#555555")
+    return True
 
 
 def _place_labels(ax, labels: list[tuple[float, float, str]]) -> list:
