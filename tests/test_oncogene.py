@@ -79,6 +79,23 @@ def test_p53_anatomy():
     assert a.has(120, "DNA-contact surface") and a.has(120, "L1 loop")
 
 
+def test_p53_dssp_elements_agree_with_the_files_helix_records(data_dir):
+    """H2 (the last helix of the DNA-binding domain, DSSP over 14 chains) lies inside the HELIX
+    record of 3KMD that covers residue 280 and overlaps it for most of its length; the LSH motif
+    is L1 + S2-S2' + H2."""
+    a = anatomy("TP53")
+    el = {e.name: e.positions for e in a.elements}
+    rec = []
+    for line in (data_dir / "pdb" / "3kmd.pdb").read_text().splitlines():
+        if line.startswith("HELIX") and line[19] == "A":
+            rec.append((int(line[21:25]), int(line[33:37])))
+    start, end = next(h for h in rec if h[0] <= 280 <= h[1])
+    h2 = el["H2 helix"]
+    assert h2 <= set(range(start, end + 1)) and len(h2) >= 0.8 * (end - start + 1)
+    assert el["LSH motif"] == el["L1 loop"] | el["S2-S2' hairpin"] | el["H2 helix"]
+    assert min(el["S2-S2' hairpin"]) == max(el["L1 loop"]) + 1
+
+
 def test_hotspot_counts_match_the_file(data_dir):
     h = hotspots()
     for gene in ("ERBB2", "TP53"):

@@ -6,6 +6,10 @@ Each element is a set of UniProt positions with a note saying how it was found:
   the catalog: HER2 ECD domains I-IV after Cho et al. 2003, the p53 L1/L2/L3 loops after Cho
   et al. 1994), each with its reference; an element given for a family member (the EGFR
   dimerisation arm) is placed through the family alignment;
+- **DSSP elements** the catalog defines by a rule (``anatomy.derived``), on the state most
+  chains give each residue: the p53 S2-S2' hairpin (the two strands after L1), helix H2 (the
+  last helix of the DNA-binding domain), the LSH motif (L1 + S2-S2' + H2) and the strands of
+  the beta-sandwich;
 - **kinase elements**, for a target whose catalog anatomy names a ``kinase_domain``, inside
   that region: sequence motifs (glycine-rich P-loop ``GxGxxG`` plus the two residues after it,
   the beta3 Lys of ``[AV]x[IV]K``, the catalytic loop ``HRDxxxxN``, ``DFG``, the end of the
@@ -188,6 +192,8 @@ def _build(target, fetcher) -> Anatomy:
             out.notes.append(f"{entry.id}: {exc}")
             continue
         chains += [(a, ch, cd) for ch, cd in a.chains.items()]
+    if spec.get("derived"):
+        _derived(out, spec["derived"], regions, chains)
     kdom = spec.get("kinase_domain")
     if kdom and kdom in regions:
         _kinase(out, seq, regions[kdom], regions, chains)
@@ -237,6 +243,62 @@ def _sites(out: Anatomy, chains, kinase: bool, kinase_span: frozenset | None = N
             pos = frozenset(c)
             how = f"within {DEFAULT_CUTOFF:g} A of the partner in any of {n} chains ({where})"
         out.elements.append(Element(name, pos, how, "site"))
+
+
+HELIX, STRAND = ("H", "G", "I"), ("E",)
+
+
+def _majority_ss(chains) -> dict[int, str]:
+    """Per UniProt position, the DSSP state most chains give it (ties: the first seen)."""
+    votes: dict[int, dict[str, int]] = {}
+    for _a, _ch, cd in chains:
+        for p, s in zip(cd.numbering.uniprot_pos.tolist(), np.asarray(cd.ss).astype(str).tolist(),
+                        strict=True):
+            if p > 0:
+                v = votes.setdefault(p, {})
+                v[s] = v.get(s, 0) + 1
+    return {p: max(v, key=v.get) for p, v in votes.items()}
+
+
+def _ss_runs(ss: dict[int, str], states: tuple, lo: int, hi: int, min_len: int) -> list[tuple]:
+    """(first, last) UniProt positions of the runs of ``states`` in lo..hi."""
+    flags = np.array([ss.get(p, "") in states for p in range(lo, hi + 1)])
+    return [(lo + a, lo + b - 1) for a, b in _runs(flags) if b - a >= min_len]
+
+
+def _derived(out: Anatomy, rules, regions: dict, chains) -> None:
+    """Elements the catalog defines by a DSSP rule (see the catalog's header): ``strands
+    after`` (the ``count`` strands after an element, as one span), ``last helix`` (within a
+    region), ``strands`` (every strand residue within a region), ``union`` (of elements)."""
+    if not chains:
+        out.notes.append("no structure of the target: DSSP elements not found")
+        return
+    ss = _majority_ss(chains)
+    by_name = {e.name: e for e in out.elements}
+    for r in rules:
+        rule, ref = r["rule"], r.get("ref", "")
+        within = regions.get(r.get("within", ""), {})
+        lo, hi = int(within.get("start", min(ss))), int(within.get("end", max(ss)))
+        pos: frozenset = frozenset()
+        if rule == "strands after" and r.get("after") in by_name:
+            start = max(by_name[r["after"]].positions) + 1
+            runs = _ss_runs(ss, STRAND, start, max(ss), MIN_STRAND)[:int(r.get("count", 1))]
+            pos = _span(runs[0][0], runs[-1][1]) if runs else frozenset()
+        elif rule == "last helix":
+            runs = _ss_runs(ss, HELIX, lo, hi, MIN_HELIX)
+            pos = _span(*runs[-1]) if runs else frozenset()
+        elif rule == "strands":
+            pos = frozenset(p for a, b in _ss_runs(ss, STRAND, lo, hi, MIN_STRAND)
+                            for p in range(a, b + 1))
+        elif rule == "union":
+            pos = frozenset().union(*(by_name[n].positions for n in r.get("of", ()) if n in by_name))
+        if not pos:
+            out.notes.append(f"{r['name']}: rule {rule!r} found no residue")
+            continue
+        how = (f"DSSP, state of most of {len(chains)} chains: {rule}" if rule != "union"
+               else "union of " + ", ".join(r.get("of", ()))) + (f" ({ref})" if ref else "")
+        by_name[r["name"]] = Element(r["name"], pos, how)
+        out.elements.append(by_name[r["name"]])
 
 
 def _motif(seq: str, pattern: str, lo: int, hi: int) -> int | None:

@@ -242,6 +242,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     import matplotlib
 
     matplotlib.use("Agg")  # figures go into the file
+    from .catalog import catalog
     from .evidence import EVIDENCE_COLUMNS, known_evidence
     from .fetch import NotAvailableOffline, default_fetcher
     from .files import atomic_write
@@ -279,7 +280,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
                         & ~placed.pdb_id.astype(str).str.startswith("AF-")]
         sites = tuple(dict.fromkeys(direct.pdb_id.astype(str)))[:2]
         try:
-            figs.append((f"{gene}: variants over the domain map (colour: mechanism)", _png(
+            colour = "effect class" if catalog().target(gene).role_kind == "oncogene" else "mechanism"
+            figs.append((f"{gene}: variants over the domain map and anatomy (colour: {colour})", _png(
                 lollipop(mine, gene, sites_from=sites, fetcher=fetcher, summary=summary))))
         except (ValueError, KeyError) as exc:
             figs.append((f"{gene}: lollipop not drawn", f"<p>{_e(exc)}</p>"))

@@ -182,14 +182,22 @@ def _anatomy_track(ax, target, length: int, y: float, h: float, fetcher) -> bool
                     if e.kind == "element" and e.name not in HIDDEN_ELEMENTS and e.positions]
     except (KeyError, ValueError):
         return False
-    elements.sort(key=lambda e: -len(e.positions))
+    elements.sort(key=lambda e: -len(e.positions))  # larger first: smaller ones drawn on top
+    pieces = []
     for i, e in enumerate(elements):
-        lo, hi = min(e.positions), max(e.positions)
-        ax.add_patch(plt.Rectangle((lo, y - h / 2), hi - lo + 1, h, zorder=2, linewidth=0.3,
-                                   facecolor=ELEMENT_COLORS[i % len(ELEMENT_COLORS)],
-                                   edgecolor="white"))
-        if (hi - lo + 1) / length >= LABEL_MIN_FRACTION:
-            ax.text((lo + hi) / 2, y, e.name, ha="center", va="center", fontsize=5.5, zorder=3)
+        pos = np.array(sorted(e.positions))
+        breaks = np.flatnonzero(np.diff(pos) > 1)  # an element in pieces: one box per piece
+        for lo, hi in zip(pos[np.r_[0, breaks + 1]], pos[np.r_[breaks, len(pos) - 1]], strict=True):
+            ax.add_patch(plt.Rectangle((lo, y - h / 2), hi - lo + 1, h, zorder=2, linewidth=0.3,
+                                       facecolor=ELEMENT_COLORS[i % len(ELEMENT_COLORS)],
+                                       edgecolor="white"))
+            pieces.append((int(lo), int(hi), e.name))
+    labelled: list[tuple[int, int]] = []  # the most specific names first, never two on one span
+    for lo, hi, name in sorted(pieces, key=lambda t: t[1] - t[0]):
+        if (hi - lo + 1) / length >= LABEL_MIN_FRACTION and not any(
+                lo <= b and a <= hi for a, b in labelled):
+            ax.text((lo + hi) / 2, y, name, ha="center", va="center", fontsize=5.5, zorder=3)
+            labelled.append((lo, hi))
     ax.text(0, y, "anatomy ", ha="right", va="center", fontsize=6, color="#555555")
     return bool(elements)
 

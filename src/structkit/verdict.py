@@ -578,4 +578,5 @@ def _oncogene_mechanism(r, score: float) -> tuple[str, str, str, str]:
         return "outside structures", txt, agree, klass
     last = parts[-1] if parts else "kinase"
     buried = n_exp and r.n_buried / n_exp > MAJORITY
-    return f"{last}, {'buried' if buried else 'no functional element'}", txt, agree, klass
+    # no named element holds the residue: say where it is, not that it does nothing
+    return f"{last}{', buried' if buried else ''}, no named element", txt, agree, klass
