@@ -65,6 +65,16 @@ def development_set(session):
     return df
 
 
+def features(session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The development set and its verdict features (one row per change, in the set's order)."""
+    from structkit.verdict import table_features
+
+    d = development_set(session)
+    table = session.impact_table(["ERBB2:p." + c for c in d.change], damage=False)
+    feat = table_features(table, fetcher=session).set_index("variant").loc["p." + d.change]
+    return d, feat.reset_index()
+
+
 def predict_cv(feat, y, groups, features, seed: int) -> np.ndarray:
     from structkit.verdict import fit_model
 
@@ -82,13 +92,11 @@ def main(argv=None) -> int:
     mirror = Path(args.mirror).resolve()
     t0 = time.perf_counter()
     import structkit as sk
-    from structkit.verdict import ONCOGENE_FEATURES, fit_model, table_features
+    from structkit.verdict import ONCOGENE_FEATURES, fit_model
 
     s = sk.Session(mirror=str(mirror), offline=True,
                    cache_dir=tempfile.mkdtemp(prefix="structkit-her2-"))
-    d = development_set(s)
-    table = s.impact_table(["ERBB2:p." + c for c in d.change], damage=False)
-    feat = table_features(table, fetcher=s).set_index("variant").loc["p." + d.change].reset_index()
+    d, feat = features(s)
     y = d.label.to_numpy()
     groups = d.position.to_numpy()
     struct_only = [f for f in ONCOGENE_FEATURES if f != "hot"]

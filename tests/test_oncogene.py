@@ -166,7 +166,6 @@ def her2_summary(data_dir):
             pos = int(r["Amino_Acid_Position"])
             changes |= {f"{seq[pos - 1]}{pos}{p.split(':')[0]}" for p in r["Variant_Amino_Acid"].split("|")
                         if p.split(":")[0] not in (seq[pos - 1], "*") and len(p.split(":")[0]) == 1}
-    civic = known_evidence([f"ERBB2:p.{c}" for c in sorted(changes)], broader=False)
     with open(data_dir / "evidence" / "civic_01-Aug-2024-ClinicalEvidenceSummaries.tsv") as fh:
         for r in csv.DictReader(fh, delimiter="\t"):
             m = re.fullmatch(r"ERBB2 ([A-Z])(\d+)([A-Z])", r["molecular_profile"])
@@ -174,11 +173,11 @@ def her2_summary(data_dir):
                 changes.add(m.group(0)[6:])
     catalytic = ["K753M", "K753R", "D845N", "D863N", "D863A", "E770Q"]
     table = impact_table([f"ERBB2:p.{c}" for c in sorted(changes) + catalytic])
-    return summarize(table).set_index("variant"), table, civic
+    return summarize(table).set_index("variant"), table
 
 
 def test_her2_drivers_never_read_tolerated_or_surface(her2_summary):
-    s, table, _ = her2_summary
+    s, table = her2_summary
     for v, r in s.iterrows():
         assert r.role == "oncogene" and r.score_model == "oncogene"
         assert "tolerated" not in r.mechanism and "surface" not in r.mechanism, (v, r.mechanism)
@@ -188,14 +187,14 @@ def test_her2_drivers_never_read_tolerated_or_surface(her2_summary):
 
 
 def test_catalytic_residues_read_catalytically_dead(her2_summary):
-    s, _, _ = her2_summary
+    s, _ = her2_summary
     for v in ("p.K753M", "p.K753R", "p.D845N", "p.D863N", "p.D863A", "p.E770Q"):
         assert s.loc[v, "effect_class"] == "catalytically dead", (v, s.loc[v, "mechanism"])
         assert s.loc[v, "mechanism"].startswith("catalytic residue")
 
 
 def test_summary_carries_known_evidence_apart(her2_summary):
-    s, _, _ = her2_summary
+    s, _ = her2_summary
     assert "EID3006" in s.loc["p.T798M", "known_evidence"]
     assert "EID3006" not in s.loc["p.T798M", "mechanism_evidence"]  # the verdict never reads CIViC
     assert s.loc["p.S310F", "hotspot_tumours"] == 113 and s.loc["p.S310F", "hotspot_allele_tumours"] == 95

@@ -102,3 +102,25 @@ def test_shipped_model_is_what_the_benchmark_fits(data_dir):
         assert np.allclose(shipped[name].coef, m.coef, atol=2e-3), name
         assert shipped[name].meta["n"] == len(y)
     assert shipped["evolution"].meta["cv_auc_grouped_by_codon"] >= 0.88
+
+
+def test_shipped_oncogene_model_is_what_the_benchmark_fits(data_dir, tmp_path):
+    """oncogene_model.json holds the fit of benchmarks/her2_validity.py (CIViC-named ERBB2
+    changes against the rest, balanced): refit here and compare."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import her2_validity
+
+    from structkit import Session
+    from structkit.verdict import ONCOGENE_FEATURES, fit_model
+
+    d, feat = her2_validity.features(Session(mirror=data_dir, offline=True, cache_dir=tmp_path))
+    y = d.label.to_numpy()
+    m = fit_model(feat, y, ONCOGENE_FEATURES, "oncogene", her2_validity.C, balanced=True)
+    shipped = models()["oncogene"]
+    assert shipped.features == ONCOGENE_FEATURES
+    assert np.allclose(shipped.coef, m.coef, atol=2e-3)
+    assert shipped.meta["n"] == len(y) and shipped.meta["n_positive"] == int(y.sum()) == 20
+    assert shipped.meta["cv_auc_grouped_by_position"] >= 0.8
