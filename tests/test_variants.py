@@ -47,7 +47,9 @@ def test_reference_checked_against_uniprot():
     ("TP53:R213*", "nonsense", 213, None, "*"),
     ("TP53:p.Arg213Ter", "nonsense", 213, None, "*"),
     ("TP53:p.R213X", "nonsense", 213, None, "*"),
-    ("ERBB2:A775_G776insYVMA", "inframe_insertion", 775, 776, "YVMA"),
+    ("ERBB2:A775_G776insYVMA", "duplication", 772, 775, None),  # YVMA repeats 772-775: HGVS dup
+    ("ERBB2:G776_V777insVC", "inframe_insertion", 777, 778, "CV"),  # V777 repeats: shifted 3'
+    ("ERBB2:p.P780_Y781insGSP", "duplication", 778, 780, None),  # GSP = 778-780
     ("ERBB2:p.Tyr772_Ala775dup", "duplication", 772, 775, None),
     ("EGFR:p.E746_A750del", "inframe_deletion", 746, 750, None),
     ("TP53:p.I255del", "inframe_deletion", 255, None, None),
@@ -60,6 +62,48 @@ def test_reference_checked_against_uniprot():
 def test_non_missense_kept_with_kind_and_positions(text, kind, pos, end, alt):
     v = parse_variant(text)
     assert (v.kind, v.position, v.end, v.alt) == (kind, pos, end, alt)
+
+
+def _apply(seq: str, v) -> str:
+    """The protein a parsed in-frame change makes of ``seq`` (written here, independently of
+    the parser's shifting)."""
+    a, b = v.position, v.end or v.position
+    if v.kind == "inframe_insertion":
+        return seq[:a] + v.alt + seq[a:]
+    if v.kind == "duplication":
+        return seq[:b] + seq[a - 1:b] + seq[b:]
+    return seq[:a - 1] + seq[b:]  # inframe_deletion
+
+
+@settings(max_examples=150, deadline=None)
+@given(pos=st.integers(100, 300), ins=st.text("RGSPV", min_size=1, max_size=5),
+       dele=st.integers(1, 4), which=st.sampled_from(["ins", "del", "dup"]))
+def test_indels_written_in_their_hgvs_3prime_form(pos, ins, dele, which):
+    """Any in-frame insertion, deletion or duplication of p53 (an alphabet of residues common
+    around 100-300, so that repeats happen): the parsed form makes the same protein, lies at
+    its most 3' position (the residue after it differs), and parsing its own text gives it
+    back; an insertion that repeats the residues before it is a duplication."""
+    from structkit.uniprot import uniprot_record
+
+    seq = uniprot_record("P04637").sequence
+    end = pos + dele - 1
+    if which == "ins":
+        text, protein = f"TP53:p.{seq[pos - 1]}{pos}_{seq[pos]}{pos + 1}ins{ins}", seq[:pos] + ins + seq[pos:]
+    elif which == "del":
+        text = f"TP53:p.{seq[pos - 1]}{pos}_{seq[end - 1]}{end}del"
+        protein = seq[:pos - 1] + seq[end:]
+    else:
+        text = f"TP53:p.{seq[pos - 1]}{pos}_{seq[end - 1]}{end}dup"
+        protein = seq[:end] + seq[pos - 1:end] + seq[end:]
+    v = parse_variant(text)
+    assert _apply(seq, v) == protein
+    assert parse_variant(f"TP53:{v.hgvs}") == v
+    a, b = v.position, v.end or v.position
+    if v.kind == "inframe_insertion":
+        assert seq[a] != v.alt[0]  # shifting on would give the same protein
+        assert seq[a - len(v.alt):a] != v.alt  # not a duplication
+    else:
+        assert seq[b] != seq[a - 1]
 
 
 def test_batch_reports_bad_rows_and_goes_on():

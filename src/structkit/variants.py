@@ -250,6 +250,41 @@ def _check_reference(gene: str, acc: str, seq: str, v: dict, raw: str) -> None:
                 f"{raw!r}: {gene} ({acc}) has {seq[pos - 1]} at {pos}, the variant gives {ref}")
 
 
+def _shift_3prime(v: dict, seq: str) -> dict:
+    """The HGVS form of an in-frame deletion, duplication or insertion: shifted to its most 3'
+    position in ``seq`` (the UniProt sequence), and an insertion that repeats the residues just
+    before it written as their duplication (``A775_G776insYVMA`` -> ``Y772_A775dup``). Other
+    changes, and ranges that do not fit ``seq``, are returned unchanged."""
+    kind, n = v["kind"], len(seq)
+    if kind in ("inframe_deletion", "duplication"):
+        a = v["position"]
+        b = v["end"] or a
+        if not 1 <= a <= b <= n:
+            return v
+        while b < n and seq[b] == seq[a - 1]:  # the residue after the block repeats its first
+            a, b = a + 1, b + 1
+        return _span_dict(v, kind, a, b, None, seq)
+    if kind != "inframe_insertion" or not v.get("alt") or v.get("end") != v["position"] + 1:
+        return v
+    p, ins = v["position"], v["alt"]
+    if not 1 <= p < n:
+        return v
+    while p < n and seq[p] == ins[0]:  # residue p+1 equals the first inserted: shift right
+        ins, p = ins[1:] + seq[p], p + 1
+    k = len(ins)
+    if k <= p and seq[p - k:p] == ins:
+        return _span_dict(v, "duplication", p - k + 1, p, None, seq)
+    if p >= n:
+        return v
+    return {**v, "kind": kind, "position": p, "ref": seq[p - 1], "end": p + 1,
+            "ref_end": seq[p], "alt": ins}
+
+
+def _span_dict(v: dict, kind: str, a: int, b: int, alt, seq: str) -> dict:
+    return {**v, "kind": kind, "position": a, "ref": seq[a - 1], "end": b if b != a else None,
+            "ref_end": seq[b - 1] if b != a else None, "alt": alt}
+
+
 def _sequence_of(acc: str, fetcher=None) -> str:
     from .uniprot import uniprot_record
 
@@ -264,7 +299,10 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
     are normalised through the catalog. Without a gene, the gene is inferred when exactly one
     catalog target has the reference residue at that position; otherwise ``VariantError`` asks
     for the gene. With ``validate`` the reference residue must match UniProt
-    (``ReferenceMismatch`` names gene, position, UniProt's residue and the given one).
+    (``ReferenceMismatch`` names gene, position, UniProt's residue and the given one), and
+    in-frame deletions, duplications and insertions are written in their HGVS form (shifted
+    3', an insertion that repeats the residues before it as a duplication: ``raw`` keeps the
+    text as given).
 
     Parameters
     ----------
@@ -323,6 +361,7 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
         seq = _sequence_of(target.accession, fetcher) if validate else ""
         if validate:
             _check_reference(target.gene, target.accession, seq, v, raw)
+            v = _shift_3prime(v, seq)
         return Variant(target.gene, target.accession, raw=raw, **v)
     # infer the gene from the reference residue
     fits = []
@@ -337,6 +376,7 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
             continue
         fits.append(t)
     if len(fits) == 1:
+        v = _shift_3prime(v, _sequence_of(fits[0].accession, fetcher))
         return Variant(fits[0].gene, fits[0].accession, raw=raw, **v)
     if not fits:
         raise VariantError(f"{raw!r}: the reference residue fits none of "
