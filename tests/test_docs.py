@@ -11,7 +11,7 @@ import structkit as sk
 
 MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy", "resolve",
            "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables", "cohort", "fetch",
-           "anatomy", "evidence"]
+           "anatomy", "evidence", "conformation"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -47,6 +47,25 @@ def test_report_has_the_summary_cards_figures_and_provenance(seed_report):
     assert "Tien MZ et al. (2013)" in page and "Kabsch W, Sander C (1983)" in page
 
 
+def test_report_therapies_show_known_response_beside_the_relation(seed_report):
+    """Each HER2 card's therapy table has CIViC's known response and the structural relation
+    in separate columns; the methods list the drug table with its approvals."""
+    from structkit.therapy import drug_table
+
+    page = seed_report.read_text()
+    cards = page.split('<section class="card">')[1:]
+    t798m = next(c for c in cards if "p.T798M" in c.split("</h3>")[0])
+    table = t798m.split("<h4>Therapies</h4>")[1].split("</table>")[0]
+    assert "<th>known response (CIViC)</th><th>structural relation</th>" in table
+    row = next(r for r in table.split("<tr>") if "<td>lapatinib</td>" in r)
+    assert "<td>resistance</td><td>contact</td>" in row  # EID3006 beside the 1XKK contact
+    drugs = page.split("<h3>Drugs</h3>")[1].split("</table>")[0]
+    approved = drug_table("ERBB2")
+    for d in approved[approved.status == "approved"].drug:
+        assert f"<td>{d}</td>" in drugs
+    assert "Therapies (approved drugs): structural relation (colour) and known response" in page
+
+
 def test_report_cards_read_the_score_by_the_genes_role(seed_report):
     """Each card says the role and the effect class; the methods give both models' numbers
     from their shipped provenance, not a loss-of-function reading for every gene."""

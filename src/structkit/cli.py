@@ -159,17 +159,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the summary without clipping (default: fits 120 columns)")
     _add_source_args(i)
 
-    th = sub.add_parser("therapies", help="variant x therapy matrix (antibodies, inhibitors, DNA/zinc)",
-                        description="One row per variant x therapy: contact (<= cut-off), second shell "
-                                    "(cut-off..8 A), covalent anchor lost, distant or not covered, from "
-                                    "the variant's own structures first, else the EGFR family stand-ins "
-                                    "(evidence_level says which).",
-                        formatter_class=argparse.RawDescriptionHelpFormatter,
-                        epilog="example:\n  structkit therapies ERBB2:p.T798M ERBB2:p.C805S --out m.tsv")
+    th = sub.add_parser(
+        "therapies", help="variant x therapy matrix: structural relation beside CIViC's known response",
+        description="One row per variant x drug of the catalog's drug table (every approved HER2 "
+                    "drug; p53: its DNA and zinc sites). Two kinds of columns, never merged:\n"
+                    "  known_response   what CIViC (release 2024-08-01) says for this variant and "
+                    "drug: sensitivity,\n                   resistance, 'does not support', with "
+                    "level, EID, PMID and disease (known_evidence)\n"
+                    "  relation         what the structures show: covalent anchor lost, contact / "
+                    "epitope contact,\n                   conformational (alphaC helix, alphaC-beta4 "
+                    "loop, activation loop), second shell\n                   (cut-off..8 A), "
+                    "distant, outside the drug's domain, in-frame indel: structure cannot\n"
+                    "                   judge, unobserved in the structure, no structure of the drug\n"
+                    "The structure that speaks is the best-resolved complex of the variant's own "
+                    "protein, then\nthe EGFR family stand-ins; conformation (alphaC-in/out, "
+                    "DFG-in/out) is computed from it and\nany mutation it carries is in the note. "
+                    "A relation is not a drug response.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  structkit therapies ERBB2:p.L755S ERBB2:p.T798M --out m.xlsx\n"
+               "  structkit therapies ERBB2:p.C805S --drug neratinib --drug lapatinib\n"
+               "  structkit therapies ERBB2:p.T798M --approved-only\n"
+               "  structkit plot therapies --input m.tsv --out heat.png")
     th.add_argument("variants", nargs="*", metavar="VARIANT", help="ERBB2:p.T798M, TP53:p.R248Q, ...")
     _add_input_args(th)
     _add_cutoff_args(th)
-    th.add_argument("--out", metavar="FILE", help="write the matrix (.csv .tsv .xlsx .parquet .md .html)")
+    th.add_argument("--drug", action="append", metavar="NAME",
+                    help="only this drug (name or synonym, e.g. Tykerb); repeat for several")
+    th.add_argument("--approved-only", action="store_true",
+                    help="only drugs with an approval (default: approved and investigational)")
+    th.add_argument("--include-research", action="store_true",
+                    help="add the research compounds of the structures (03Q, 70I, TAK-285, "
+                         "compound 20a)")
+    th.add_argument("--out", metavar="FILE",
+                    help="write the matrix (.csv .tsv .xlsx .parquet .md .html); XLSX adds the "
+                         "drug table and the provenance (CIViC release, cut-offs)")
     _add_source_args(th)
 
     ev = sub.add_parser("evidence", help="known evidence (CIViC) for variants, apart from the structures",
@@ -289,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     tp = psub.add_parser("therapies", help="heat map of a therapy matrix (variants x therapies)")
     tp.add_argument("--input", required=True, help="a matrix written by 'structkit therapies --out'")
     tp.add_argument("--out", required=True, help="output figure (.png .svg .pdf)")
+    tp.add_argument("--all-drugs", action="store_true",
+                    help="draw every therapy of the matrix (default: approved drugs only, "
+                         "plus the functional sites of a target without drugs)")
     return parser
 
 
@@ -587,19 +613,31 @@ def _variant_command(args, name: str):
 
 
 def _cmd_therapies(args) -> int:
+    from .catalog import catalog
     from .impact import write_table
-    from .therapy import therapy_matrix
+    from .therapy import drug_table, therapy_matrix
 
+    for name in args.drug or ():
+        try:
+            catalog().drug(name)
+        except KeyError as exc:
+            print(f"error: --drug: {exc.args[0]}", file=sys.stderr)
+            return 2
     fetcher, batch = _variant_command(args, "therapies")
     if batch is None:
         return 2
-    m = therapy_matrix(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff, fetcher=fetcher)
+    m = therapy_matrix(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff, fetcher=fetcher,
+                       drugs=args.drug, approved_only=args.approved_only,
+                       include_research=args.include_research)
     if args.out:
-        write_table(m, args.out)
+        drugs = drug_table()
+        drugs = drugs[drugs.drug.isin(set(m.therapy))]
+        write_table(m, args.out, sheet="therapies", sheets={"drugs": drugs})
         print(f"wrote {len(m)} rows to {args.out}", file=sys.stderr)
-    shown = m[["variant", "therapy", "relation", "min_dist_A", "pdb_id", "structure_residue",
-               "evidence_level"]]
-    print(shown.to_string(index=False, max_colwidth=32))
+    shown = m[["variant", "therapy", "relation", "min_dist_A", "pdb_id", "known_response"]]
+    print(shown.to_string(index=False, max_colwidth=40))
+    print("relation: what the structures show; known_response: CIViC "
+          f"({m.attrs.get('civic', '').split(';')[0]}); see --help", file=sys.stderr)
     return 0
 
 
@@ -732,7 +770,7 @@ def _cmd_plot(args) -> int:
     elif args.plot == "therapies":
         from .plots import therapy_heatmap
 
-        fig = therapy_heatmap(args.input)
+        fig = therapy_heatmap(args.input, approved_only=not args.all_drugs)
     else:
         fig = distance_profile(args.input)
     from .files import atomic_write

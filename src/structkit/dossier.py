@@ -193,8 +193,11 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
             detail = rows.detail.iloc[0] if len(rows) else ""
             where = f"<p>Not placed on structures: {_e(detail)}</p>"
         m = matrix[(matrix.gene == r.gene) & (matrix.variant == r.variant)] if len(matrix) else matrix
-        ther = (_table(m[["therapy", "modality", "relation", "min_dist_A", "pdb_id",
-                          "structure_residue", "evidence_level", "note"]])
+        ther = (_table(m[["therapy", "status", "modality", "known_response", "relation",
+                          "min_dist_A", "pdb_id", "conformation", "structure_residue",
+                          "evidence_level", "note"]].rename(columns={
+                              "known_response": "known response (CIViC)",
+                              "relation": "structural relation"}))
                 if len(m) else "")
         view = views.get((r.gene, r.variant), "")
         out.append(f'<section class="card">{head}{verdict}{_known_html(r, evidence)}'
@@ -248,7 +251,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     from .files import atomic_write
     from .impact import impact_table, summarize
     from .plots import distance_profile, lollipop, therapy_heatmap
-    from .therapy import therapy_matrix
+    from .therapy import drug_table, therapy_matrix
     from .variants import Variant, VariantBatch, parse_variants
     from .view import local_3dmol
 
@@ -293,7 +296,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         figs.append(("Distance of each variant to each site (top 30 by impact score)",
                      _png(distance_profile(sub))))
     if len(matrix) and matrix.min_dist_A.notna().any():
-        figs.append(("Therapy relations", _png(therapy_heatmap(matrix))))
+        figs.append(("Therapies (approved drugs): structural relation (colour) and known response "
+                     "from CIViC (marks), side by side, never merged", _png(therapy_heatmap(matrix))))
     # 3D views: on the structure of the nearest site, for the first max_views cards
     js = local_3dmol()
     views = {}
@@ -317,6 +321,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
                           "obtained from": _origin(path, fetcher),
                           "primary citation (from the file)": _citation(pid, path, fetcher)})
     prov = pd.DataFrame(prov_rows)
+    drugs = drug_table()
+    drugs = drugs[drugs.drug.isin(set(matrix.therapy))] if len(matrix) else drugs.iloc[:0]
     numbering = placed[placed.numbering_method.notna()].astype(
         {"pdb_id": object, "chain": object, "numbering_method": object}).drop_duplicates(
         ["pdb_id", "chain"])[["pdb_id", "chain", "numbering_method"]]
@@ -361,6 +367,10 @@ complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy a
 {metal_cutoff:g} A). Distances are between heavy atoms, in A.</p>
 <p>Scoring: {_e(validation_note())}</p>
 <p>Data releases: {_e(summary.attrs.get("hotspots", ""))}; {_e(summary.attrs.get("civic", ""))}.</p>
+<h3>Drugs</h3>
+<p>The catalog's drug table: status, approval, modality, the domain each binds and the structures
+that show it. A structural relation is not a drug response; the known response is CIViC's.</p>
+{_table(drugs) if len(drugs) else ""}
 <h3>Structure files</h3>
 {_table(prov) if len(prov) else "<p>No structure was read.</p>"}
 <h3>Numbering of each chain</h3>

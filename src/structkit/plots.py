@@ -300,42 +300,92 @@ def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float
     return fig
 
 
-RELATION_COLORS = {"covalent anchor lost": "#b2182b", "contact": "#ef8a62", "second shell": "#fddbc7",
-                   "distant": "#d1e5f0", "not covered": "#f0f0f0"}
+RELATION_COLORS = {
+    "covalent anchor lost": "#67001f", "contact": "#d6604d", "epitope contact": "#d6604d",
+    "conformational": "#8073ac", "second shell": "#f4a582", "distant": "#d1e5f0",
+    "outside the drug's domain": "#ffffff", "in-frame indel: structure cannot judge": "#fee08b",
+    "unobserved in the structure": "#d9d9d9", "no structure of the drug": "#f0f0f0",
+    "not available offline": "#bdbdbd", "protein truncated": "#737373", "splice site": "#969696",
+    "extension": "#969696", "no protein change": "#ffffff"}
+# known response (CIViC): marker, colour
+KNOWN_MARKS = {"resistance": ("v", "#b2182b"), "sensitivity": ("^", "#1a9850"),
+               "mixed or not supported": ("D", "#525252")}
 
 
-def therapy_heatmap(matrix: pd.DataFrame | str | Path, *, title: str | None = None):
-    """Heat map of a therapy matrix (``structkit.therapy_matrix``): variants x therapies, colour
-    = relation, text = minimum heavy-atom distance (A); EGFR stand-ins marked with '*'.
+def _known_kind(text) -> str:
+    """'resistance', 'sensitivity', 'mixed or not supported' or '' (no item) of a known_response."""
+    t = str(text) if isinstance(text, str) else ""
+    if not t or t.startswith("no CIViC item") or t.startswith("CIViC not"):
+        return ""
+    parts = [x.strip() for x in t.split(";") if x.strip()]
+    single = [x for x in parts if "(with " not in x] or parts
+    kinds = {"mixed or not supported" if x.startswith("does not support") else
+             "resistance" if "resistance" in x else "sensitivity" for x in single}
+    return kinds.pop() if len(kinds) == 1 else "mixed or not supported"
+
+
+def therapy_heatmap(matrix: pd.DataFrame | str | Path, *, title: str | None = None,
+                    approved_only: bool = True):
+    """Heat map of a therapy matrix (``structkit.therapy_matrix``): variants x therapies; the
+    cell colour is the structural relation, the text the minimum heavy-atom distance (A; '*'
+    an EGFR stand-in), and a corner mark the known response from CIViC (triangle up:
+    sensitivity, down: resistance, diamond: mixed or 'does not support'; items of the drug
+    alone first, combinations only when there is no single-drug item). ``approved_only`` draws
+    approved drugs (and the functional sites of a target without drugs).
 
     The figure grows with the matrix (0.55 in per therapy, 0.4 in per variant, at most 30 x 20 in).
     """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     if not isinstance(matrix, pd.DataFrame):
         p = Path(matrix)
-        matrix = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",")
+        matrix = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",", dtype=str,
+                             keep_default_na=False)
+        matrix["min_dist_A"] = pd.to_numeric(matrix.min_dist_A, errors="coerce")
+    if approved_only and "status" in matrix.columns:
+        matrix = matrix[matrix.status.astype(str).isin(["approved", "functional site"])]
     variants = list(dict.fromkeys(matrix.variant.astype(str)))
     therapies = list(dict.fromkeys(matrix.therapy.astype(str)))
     rel = list(RELATION_COLORS)
-    grid = np.full((len(variants), len(therapies)), rel.index("not covered"))
-    fig, ax = plt.subplots(figsize=(min(30, 2.5 + 0.55 * len(therapies)),
-                                    min(20, 2.2 + 0.4 * len(variants))))
-    for r in matrix.itertuples(index=False):
+    blank = rel.index("no structure of the drug")
+    grid = np.full((len(variants), len(therapies)), blank)
+    width = min(30, 5.5 + 0.55 * len(therapies))
+    fig, ax = plt.subplots(figsize=(width, min(20, 2.6 + 0.4 * len(variants))))
+    known = matrix.known_response if "known_response" in matrix.columns else pd.Series("", index=matrix.index)
+    for r, k in zip(matrix.itertuples(index=False), known, strict=True):
         i, j = variants.index(str(r.variant)), therapies.index(str(r.therapy))
-        grid[i, j] = rel.index(r.relation) if r.relation in rel else rel.index("not covered")
+        grid[i, j] = rel.index(r.relation) if r.relation in rel else blank
         if pd.notna(r.min_dist_A):
             star = "*" if "stand-in" in str(r.evidence_level) else ""
-            ax.text(j, i, f"{r.min_dist_A:.1f}{star}", ha="center", va="center", fontsize=7)
-    from matplotlib.colors import ListedColormap
-
+            dark = r.relation in ("covalent anchor lost", "conformational", "protein truncated")
+            ax.text(j, i, f"{r.min_dist_A:.1f}{star}", ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+        kind = _known_kind(k)
+        if kind:
+            m, c = KNOWN_MARKS[kind]
+            ax.plot(j + 0.33, i - 0.27, marker=m, color=c, markersize=5, markeredgecolor="white",
+                    markeredgewidth=0.5, linestyle="none")
     ax.imshow(grid, cmap=ListedColormap(list(RELATION_COLORS.values())), vmin=-0.5,
               vmax=len(rel) - 0.5, aspect="auto")
+    ax.set_xticks(np.arange(-0.5, len(therapies)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(variants)), minor=True)
+    ax.grid(which="minor", color="#bdbdbd", linewidth=0.5)
+    ax.tick_params(which="minor", length=0)
     ax.set_xticks(range(len(therapies)), therapies, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(range(len(variants)), variants, fontsize=8)
-    ax.legend(handles=[Patch(color=c, label=k) for k, c in RELATION_COLORS.items()],
-              loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False,
-              title="relation (text: min distance, A; * EGFR stand-in)", title_fontsize=8)
-    ax.set_title(title or "Variant x therapy", fontsize=10)
-    fig.tight_layout()
+    used = [k for k in RELATION_COLORS if k in set(matrix.relation.astype(str))]
+    leg1 = ax.legend(handles=[Patch(facecolor=RELATION_COLORS[k], edgecolor="#969696", label=k)
+                              for k in used],
+                     loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False,
+                     title="structural relation (colour)\ntext: min distance, A; * EGFR stand-in",
+                     title_fontsize=7)
+    ax.add_artist(leg1)
+    ax.legend(handles=[Line2D([], [], marker=m, color=c, linestyle="none", label=k)
+                       for k, (m, c) in KNOWN_MARKS.items()],
+              loc="lower left", bbox_to_anchor=(1.01, 0), fontsize=7, frameon=False,
+              title="known response, CIViC (mark)\nnot a structural call", title_fontsize=7)
+    ax.set_title(title or "Variant x therapy: structural relation and known response", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1 - 2.9 / width, 1))  # 2.9 in on the right for the legends
     return fig

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ..ids import normalize_accession, normalize_pdb_id
 
-__all__ = ["Catalog", "Target", "Partner", "CatalogStructure", "load_catalog", "catalog"]
+__all__ = ["Catalog", "Target", "Partner", "CatalogStructure", "Drug", "load_catalog", "catalog",
+           "DRUG_STATUSES", "MODALITIES"]
 
 PARTNER_KINDS = ("antibody", "ligand", "dna", "metal")
 
@@ -67,13 +68,54 @@ class CatalogStructure:
         return self.id.startswith("AF-")
 
 
+DRUG_STATUSES = ("approved", "investigational", "research compound")
+MODALITIES = ("reversible ATP-site TKI", "covalent TKI", "monoclonal antibody",
+              "antibody-drug conjugate", "bispecific antibody")
+
+
+@dataclass(frozen=True)
+class Drug:
+    """One therapy of the variant x therapy matrix (the catalog's ``drugs``)."""
+
+    name: str
+    status: str  # approved | investigational | research compound
+    modality: str
+    targets: tuple[str, ...]  # genes
+    binds: tuple[str, ...]  # anatomy elements holding the drug's site
+    synonyms: tuple[str, ...] = ()
+    approval: str = ""
+    cysteine: tuple[tuple[str, int], ...] = ()  # (gene, UniProt position) of the bonded Cys
+    antibody: str = ""
+    payload: str = ""
+    structure_of: str = ""  # the partner drug whose complexes stand for this one
+    proxy_for: str = ""
+    note: str = ""
+    civic: tuple[str, ...] = ()
+
+    @property
+    def covalent(self) -> bool:
+        return self.modality == "covalent TKI"
+
+    @property
+    def is_antibody(self) -> bool:
+        return "antibod" in self.modality
+
+    def cys(self, gene: str) -> int | None:
+        """The bonded Cys of a covalent drug in ``gene`` (UniProt numbering), or None."""
+        return dict(self.cysteine).get(gene)
+
+    @property
+    def partner_name(self) -> str:
+        """The catalog partner (``drug`` of a structure's partner) that shows this drug."""
+        return self.structure_of or self.name
+
+
 @dataclass
 class Catalog:
     targets: list[Target]
     structures: list[CatalogStructure]
     seed_panel: list[dict] = field(default_factory=list)
-    # drug -> therapies built on it that share its binding site (antibody-drug conjugates)
-    shares_site: dict[str, list[str]] = field(default_factory=dict)
+    drugs: list[Drug] = field(default_factory=list)
 
     @cached_property
     def _by_name(self) -> dict[str, Target]:
@@ -103,6 +145,15 @@ class Catalog:
         """The catalog entry with this ID, or None."""
         key = sid.strip().upper()
         return next((s for s in self.structures if s.id.upper() == key), None)
+
+    def drug(self, name: str) -> Drug:
+        """A drug by name or synonym (case-insensitive); ``KeyError`` names the choices."""
+        key = name.strip().lower()
+        for d in self.drugs:
+            if key == d.name.lower() or key in (x.lower() for x in d.synonyms):
+                return d
+        raise KeyError(f"unknown drug {name!r}; the catalog knows "
+                       + ", ".join(d.name for d in self.drugs))
 
     def structures_for(self, accession: str, include_family: bool = False) -> list[CatalogStructure]:
         """Catalog structures of a target, plus its family references when asked."""
@@ -175,8 +226,35 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             partners=tuple(_partner(p, here) for p in s.get("partners") or ()),
             shows=s.get("shows", ""), assembly=s.get("assembly"),
             family_reference=bool(s.get("family_reference")), notes=s.get("notes", "") or ""))
-    return Catalog(targets, structures, list(raw.get("seed_panel") or []),
-                   {str(k): list(v) for k, v in (raw.get("shares_site") or {}).items()})
+    genes = {t.gene for t in targets}
+    partner_drugs = {p.drug for s in structures for p in s.partners if p.drug}
+    drugs = [_drug(d, f"{where}: drug {i + 1} ({d.get('name')})", genes, partner_drugs)
+             for i, d in enumerate(raw.get("drugs") or [])]
+    return Catalog(targets, structures, list(raw.get("seed_panel") or []), drugs)
+
+
+def _drug(d: dict, where: str, genes: set, partner_drugs: set) -> Drug:
+    if not d.get("name"):
+        raise ValueError(f"{where}: a drug needs a name")
+    if d.get("status") not in DRUG_STATUSES:
+        raise ValueError(f"{where}: status {d.get('status')!r}, expected one of {DRUG_STATUSES}")
+    if d.get("modality") not in MODALITIES:
+        raise ValueError(f"{where}: modality {d.get('modality')!r}, expected one of {MODALITIES}")
+    targets = tuple(str(g) for g in d.get("targets") or ())
+    if not targets or not set(targets) <= genes:
+        raise ValueError(f"{where}: targets {list(targets)} must be genes of the catalog ({sorted(genes)})")
+    cys = tuple((str(g), int(p)) for g, p in (d.get("cysteine") or {}).items())
+    if (d["modality"] == "covalent TKI") != bool(cys):
+        raise ValueError(f"{where}: a covalent TKI, and only one, names its cysteine per gene")
+    so = str(d.get("structure_of") or "")
+    if so and so not in partner_drugs:
+        raise ValueError(f"{where}: structure_of {so!r} is no partner drug of a catalog structure")
+    return Drug(name=str(d["name"]), status=d["status"], modality=d["modality"], targets=targets,
+                binds=tuple(d.get("binds") or ()), synonyms=tuple(str(x) for x in d.get("synonyms") or ()),
+                approval=str(d.get("approval") or ""), cysteine=cys, antibody=str(d.get("antibody") or ""),
+                payload=str(d.get("payload") or ""), structure_of=so,
+                proxy_for=str(d.get("proxy_for") or ""), note=str(d.get("note") or ""),
+                civic=tuple(str(x) for x in d.get("civic") or ()))
 
 
 @lru_cache(maxsize=1)
