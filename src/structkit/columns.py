@@ -5,7 +5,8 @@ Why: a cohort table repeats a few thousand distinct texts (structure titles, sit
 details) over up to millions of rows. Each distinct text gets an integer code once; a block of
 rows holds codes (arrays, or ``_Const`` for a value repeated over the block); ``Codebook.frame``
 makes each column once: a pandas Categorical holding just the categories that table uses.
-Integer columns use -1 for missing and become nullable Int64; booleans carry a missing mask.
+Integer columns use -1 for missing (``INT_NA`` for author numbers, which may be negative) and
+become nullable Int64; booleans carry a missing mask.
 
 Where the codes live: one ``Codebook`` per session (``codebook(fetcher)``, kept in the
 fetcher's store), because the per-chain row tables (``structkit.rows``) are built once per
@@ -101,6 +102,10 @@ class _Bool:
 _BOOL_COLUMNS = ("in_site", "buried")
 _INT_COLUMNS = ("input_row", "position", "structure_position", "author_num", "model", "n_contacts",
                 "hotspot_tumours", "hotspot_allele_tumours")
+# integer columns whose values may be negative (author residue numbers of renumbered entries):
+# missing is INT_NA there, not -1
+_SIGNED_COLUMNS = ("author_num",)
+INT_NA = np.iinfo(np.int64).min
 _FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
                   "resolution_A", "cutoff_A", "metal_cutoff_A")
 _NOT_TEXT = frozenset(_BOOL_COLUMNS + _INT_COLUMNS + _FLOAT_COLUMNS)
@@ -150,7 +155,8 @@ class Codebook:
             if k in _BOOL_COLUMNS:
                 out[k] = _Bool(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
             elif k in _INT_COLUMNS:
-                out[k] = np.full(n, -1 if v is None else v, dtype=np.int64)
+                none = INT_NA if k in _SIGNED_COLUMNS else -1
+                out[k] = np.full(n, none if v is None else v, dtype=np.int64)
             elif k in _FLOAT_COLUMNS:
                 out[k] = np.full(n, np.nan if v is None else v, dtype=np.float64)
             else:
@@ -192,7 +198,9 @@ class Codebook:
             parts = [b[c] for b in blocks]
             if c in _INT_COLUMNS:
                 data = np.concatenate(parts, out=views["i", c])
-                cols[c] = pd.arrays.IntegerArray(data, np.less(data, 0, out=views["m", c]))
+                missing = (np.equal(data, INT_NA, out=views["m", c]) if c in _SIGNED_COLUMNS
+                           else np.less(data, 0, out=views["m", c]))
+                cols[c] = pd.arrays.IntegerArray(data, missing)
             elif c in _FLOAT_COLUMNS:
                 cols[c] = np.concatenate(parts, out=views["f", c])
             elif c in _BOOL_COLUMNS:

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import sys
 import time
 import zlib
 from collections.abc import Callable
@@ -177,9 +178,12 @@ def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | N
             doc = gemmi.cif.read_string(text)
         except (RuntimeError, ValueError) as exc:
             raise IntegrityError(f"{name}: mmCIF does not parse ({exc})") from exc
+        if len(doc) != 1:
+            raise IntegrityError(f"{name}: {len(doc)} data blocks, expected one mmCIF entry")
         block = doc.sole_block()
         if block.find_value("_atom_site.id") is None and not block.find_loop("_atom_site.id"):
             raise IntegrityError(f"{name}: mmCIF has no _atom_site loop")
+        _check_cif_atoms(block, text, name)
         if expected_id and not expected_id.upper().startswith("AF-"):
             if block.name.upper() != expected_id.upper():
                 raise IntegrityError(
@@ -187,6 +191,35 @@ def check_structure_bytes(data: bytes, name: str, fmt: str, expected_id: str | N
                 )
     else:  # pragma: no cover - programming error
         raise ValueError(f"unknown structure format {fmt!r}")
+
+
+def _check_cif_atoms(block, text: str, name: str) -> None:
+    """A complete ``_atom_site`` table: the file does not end inside it (a file cut at a line
+    boundary, or right after the last atom row, ends with an atom row: a complete file closes
+    the loop with ``#`` or another category), every coordinate is a finite number, and all
+    models hold the same number of atoms."""
+    import numpy as np
+
+    tail = text.rstrip().rsplit("\n", 1)[-1].lstrip()
+    if tail.startswith(("ATOM", "HETATM")):
+        raise IntegrityError(f"{name}: mmCIF ends inside the _atom_site loop (file truncated?)")
+    table = block.find("_atom_site.", ["Cartn_x", "Cartn_y", "Cartn_z", "?pdbx_PDB_model_num"])
+    if not len(table):
+        raise IntegrityError(f"{name}: the _atom_site loop has no coordinates")
+    try:
+        xyz = np.array([[float(table[i][j]) for j in range(3)] for i in range(len(table))])
+    except ValueError as exc:
+        raise IntegrityError(f"{name}: a coordinate is not a number ({exc})") from None
+    bad = np.flatnonzero(~np.isfinite(xyz).all(axis=1))
+    if len(bad):
+        raise IntegrityError(f"{name}: atom row {int(bad[0]) + 1} of _atom_site has a non-finite "
+                             "coordinate (damaged file?)")
+    if table.has_column(3):
+        models = [table[i][3] for i in range(len(table))]
+        counts = {m: models.count(m) for m in dict.fromkeys(models)}
+        if len(set(counts.values())) > 1:
+            raise IntegrityError(f"{name}: models hold different atom counts "
+                                 f"{list(counts.values())} (file truncated or damaged?)")
 
 
 def _check_pdb_records(lines: list[str], name: str) -> None:
@@ -276,12 +309,14 @@ class Fetcher:
     cache_dir : cache directory (default ``$STRUCTKIT_CACHE`` or ``./structures``).
     mirror : local directory or ``http(s)://`` base URL laid out like ``../shared/data``
         (default ``$STRUCTKIT_MIRROR``).
-    offline : never use the network (default ``$STRUCTKIT_OFFLINE`` in ``1/true/yes``).
+    offline : never use the network (default ``$STRUCTKIT_OFFLINE``, read by ``env_flag``).
     endpoints : service URLs; only ``https://`` is allowed, except loopback hosts (tests).
     timeout : (connect, read) timeouts in seconds.
     retries : extra attempts on connection errors, timeouts, 429 and 5xx.
     backoff : first back-off delay in seconds, doubled each attempt; Retry-After is honoured
-        up to ``max_retry_after`` seconds.
+        while all waits of one request stay within ``max_retry_after`` seconds (a longer
+        request ends the retries at once, said in the error); waits of 2 s or more are said
+        on stderr.
     max_bytes : size limit of one download (after decoding any Content-Encoding).
     deadline : overall time limit of one download attempt in seconds (a server dripping bytes
         cannot keep it alive past this).
@@ -321,7 +356,7 @@ class Fetcher:
         if self.mirror is None:
             self.mirror = os.environ.get("STRUCTKIT_MIRROR") or None
         if self.offline is None:
-            self.offline = os.environ.get("STRUCTKIT_OFFLINE", "").lower() in {"1", "true", "yes"}
+            self.offline = env_flag("STRUCTKIT_OFFLINE")
         for name in Endpoints.__dataclass_fields__:
             _check_url_scheme(getattr(self.endpoints, name))
         if isinstance(self.mirror, str) and "://" in self.mirror:
@@ -627,11 +662,12 @@ class Fetcher:
                 delay = max(delay, float(resp.headers["Retry-After"]))
             except ValueError:
                 pass
-        return min(delay, self.max_retry_after)
+        return delay  # the caller keeps all waits of a request within max_retry_after
 
     def _fetch_bytes(self, url: str, what: str, check: Callable[[bytes, str], None]) -> bytes:
         """GET ``url`` with retries; return a body that passed ``check``."""
         last = ""
+        waited = 0.0  # all back-off sleeps of this request together stay within max_retry_after
         for attempt in range(self.retries + 1):
             resp = None
             try:
@@ -642,7 +678,16 @@ class Fetcher:
                     last = f"HTTP {resp.status_code} from {url}"
                     resp.close()
                     if attempt < self.retries:
-                        time.sleep(self._sleep_for(attempt, resp))
+                        delay = self._sleep_for(attempt, resp)
+                        if waited + delay > self.max_retry_after:
+                            last += (f" (the server asks to wait {delay:g} s more; waited "
+                                     f"{waited:g} s of at most {self.max_retry_after:g} s)")
+                            break
+                        if delay >= 2:
+                            print(f"structkit: {what}: {last}; retrying in {delay:g} s "
+                                  f"({attempt + 1}/{self.retries})", file=sys.stderr)
+                        time.sleep(delay)
+                        waited += delay
                     continue
                 if resp.status_code != 200:
                     raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
@@ -744,7 +789,7 @@ class Fetcher:
             if resp.status_code == 429 or resp.status_code >= 500:
                 last = f"HTTP {resp.status_code}"
                 if attempt < self.retries:
-                    time.sleep(self._sleep_for(attempt, resp))
+                    time.sleep(min(self._sleep_for(attempt, resp), self.max_retry_after))
                 continue
             if resp.status_code != 200:
                 raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
@@ -805,6 +850,22 @@ def _check_url_scheme(url: str) -> None:
     if parsed.scheme == "http" and _is_loopback(parsed.hostname):
         return  # local test servers and local mirrors only
     raise ValueError(f"URL {url!r}: only https:// is allowed (http:// only for 127.0.0.1/localhost)")
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+
+
+def env_flag(name: str) -> bool:
+    """A boolean environment variable, read strictly: 1/true/yes/on or 0/false/no/off/unset
+    (case and surrounding spaces ignored); any other value is a ``ValueError`` naming it, never
+    a silent 'no'."""
+    raw = os.environ.get(name, "")
+    v = raw.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ValueError(f"{name}={raw!r}: expected 1/true/yes/on or 0/false/no/off")
 
 
 _DEFAULTS: dict[tuple, Fetcher] = {}  # the default session: one fetcher per environment setting

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .columns import Codebook
+from .columns import INT_NA, Codebook
 from .cutoffs import BURIED_RSA
 from .damage import context_matrix, interface_flags, substitution_flags
 
@@ -35,7 +35,7 @@ class ChainRows:
         ri = self.ri = cd.numbering.residue_indices  # no sentinel: only for present residues
         self.aa = np.r_[np.asarray(cd.aa).astype(str), [""]]  # text: compared in C
         nan = np.array([np.nan])
-        self.author_num = np.r_[st.res_num[ri].astype(np.int64), -1]
+        self.author_num = np.r_[st.res_num[ri].astype(np.int64), INT_NA]  # may be negative
         self.icode = np.r_[book["icode"].codes(st.res_icode[ri].tolist()), 1].astype(np.int32)
         self.res_name = np.r_[book["res_name"].codes(st.res_resname[ri].tolist()), 1].astype(np.int32)
         self.sasa = np.r_[cd.sasa, nan].round(1)
