@@ -100,9 +100,13 @@ def test_reader_errors_name_the_file(tmp_path):
     with pytest.raises(ValueError, match="bad.a2m.*match columns"):
         read_alignment(bad, "MEEPQSDP")
     odd = tmp_path / "odd.a2m"
-    odd.write_text(">q\nWWWWW\n")
+    odd.write_text(">q\nWWWWW\n>h\nWWWWW\n")
     with pytest.raises(ValueError, match="not a stretch of the UniProt"):
         read_alignment(odd, "MEEPQSDP")
+    alone = tmp_path / "alone.a2m"
+    alone.write_text(">q\nMEEPQ\n")
+    with pytest.raises(ValueError, match="alone.a2m: one sequence only"):
+        read_alignment(alone, "MEEPQSDP")
 
 
 @settings(max_examples=60, deadline=None)

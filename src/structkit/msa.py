@@ -147,10 +147,35 @@ class Alignment:
         return lo, cv
 
 
-def _open_text(path: Path) -> str:
-    from .fetch import gunzip_if_needed
+MAX_ALIGNMENT_BYTES = 1 << 30  # 1 GiB on disk (and inflated): larger is refused before reading
 
-    return gunzip_if_needed(path.read_bytes(), str(path)).decode("ascii", errors="replace")
+
+def _open_text(path: Path) -> str:
+    """The alignment's text: a regular file (not a FIFO, a device or a directory) of at most
+    ``MAX_ALIGNMENT_BYTES``, gunzipped under the same cap; ``ValueError`` naming why not."""
+    import stat
+
+    from .fetch import IntegrityError, gunzip_if_needed
+
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the alignment ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (FIFO or device?)"
+        raise ValueError(f"{path}: {kind}; expected an alignment file")
+    if st.st_size > MAX_ALIGNMENT_BYTES:
+        raise ValueError(f"{path}: {st.st_size} bytes, more than the {MAX_ALIGNMENT_BYTES} an "
+                         "alignment may have")
+    if st.st_size == 0:
+        raise ValueError(f"{path}: empty file")
+    try:
+        data = gunzip_if_needed(path.read_bytes(), str(path), limit=MAX_ALIGNMENT_BYTES)
+    except IntegrityError as exc:
+        raise ValueError(str(exc)) from None
+    if b"\x00" in data[:65536]:
+        raise ValueError(f"{path}: binary data, not an A2M/A3M or Stockholm alignment")
+    return data.decode("ascii", errors="replace")
 
 
 def _read_a2m(text: str) -> tuple[list[str], list[str]]:
@@ -171,7 +196,8 @@ def _read_stockholm(text: str) -> tuple[list[str], list[str]]:
     for line in text.splitlines():
         if not line.strip() or line.startswith("#") or line.startswith("//"):
             continue
-        name, _, seq = line.partition(" ")
+        name, *rest = line.split(None, 1)  # name, then spaces or tabs, then the sequence
+        seq = rest[0] if rest else ""
         if name not in parts:
             order.append(name)
             parts[name] = []
@@ -224,6 +250,8 @@ def read_alignment(path: str | Path, uniprot_sequence: str, query: str | None = 
         raise ValueError(f"{p}: unknown alignment format (expected A2M/A3M or Stockholm)")
     if not names:
         raise ValueError(f"{p}: no sequences")
+    if len(names) < 2:
+        raise ValueError(f"{p}: one sequence only; the score needs the query and its homologs")
     qi = 0
     if query is not None:
         hits = [i for i, n in enumerate(names) if n == query or n.split("/")[0] == query]

@@ -208,13 +208,16 @@ def models() -> dict[str, Model]:
 def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | None, str, str]:
     """(alignment or None, kind 'homologs'|'family'|'', note) for a catalog target.
 
-    ``path`` overrides the catalog's alignment (a user's own file; query = first sequence).
+    ``path`` overrides the catalog's alignment (a user's own file; query = first sequence), or
+    maps accessions to such files (``{"P04637": "p53.a2m"}``).
     """
     from .fetch import FetchError, default_fetcher
     from .uniprot import uniprot_record
 
     f = fetcher or default_fetcher()
     target = catalog().target(accession)
+    if isinstance(path, dict):  # per protein: {accession: path}; others keep the catalog's
+        path = path.get(target.accession)
     spec = {"name": None, "kind": "homologs"} if path else (target.msa or {})
     if not spec:
         return None, "", f"no alignment of {target.gene} homologs in the catalog"
