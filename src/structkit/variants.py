@@ -68,6 +68,10 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
 _GENE_SPLIT = re.compile(r"^\s*(?P<gene>[A-Za-z0-9][A-Za-z0-9-]*?)\s*(?::|\s)\s*(?P<rest>\S+)\s*$")
 
 
+MAX_VARIANT_TEXT = 500  # characters of one variant string (a long delins stays well below)
+MAX_CELL = 1 << 20  # characters of one CSV/TSV cell
+
+
 class VariantError(ValueError):
     """A variant string could not be parsed or does not fit its protein."""
 
@@ -340,6 +344,9 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
         raise VariantError(f"variant {text!r} is not a string")
     cat = cat or catalog()
     raw = text.strip()
+    if len(raw) > MAX_VARIANT_TEXT:  # before any regular expression sees it
+        raise VariantError(f"{raw[:40]!r}...: {len(raw)} characters, too long for a protein change "
+                           f"(at most {MAX_VARIANT_TEXT})")
     change = raw
     m = _GENE_SPLIT.match(raw)
     if m and not m.group("gene").lower() == "p":
@@ -404,6 +411,7 @@ class VariantBatch:
 
     variants: list[Variant]
     unplaced: pd.DataFrame
+    notes: list[str] = field(default_factory=list)  # how the input was read (encoding)
 
     @property
     def rejected(self) -> pd.DataFrame:
@@ -454,8 +462,9 @@ class InputRow(tuple):
     classification = property(lambda self: self[4])
 
 
-def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES) -> str:
-    """The text of an input file (plain or gzip), decompressed as a stream with a size cap.
+def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES, notes: list | None = None) -> str:
+    """The text of an input file (plain or gzip), decompressed as a stream with a size cap:
+    UTF-8 (a byte-order mark dropped), else Latin-1, said in ``notes``.
 
     Raises ``FileNotFoundError`` for a missing path, ``VariantError`` naming the file for a
     directory, a binary file, a truncated gzip stream or text beyond ``limit`` bytes.
@@ -474,10 +483,16 @@ def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES) -> str:
     if b"\x00" in raw[:65536]:
         raise VariantError(f"input {p}: binary content (NUL bytes); expected a MAF, CSV or TSV "
                            "text table, optionally gzipped")
-    return raw.decode("utf-8", errors="replace")
+    try:  # UTF-8, with or without a byte-order mark
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if notes is not None:
+            notes.append(f"input {p}: not UTF-8 (byte {exc.start + 1}); read as Latin-1")
+        return raw.decode("latin-1")
 
 
-def read_variant_file(path: str | Path, sample_column: str | None = None) -> list[InputRow]:
+def read_variant_file(path: str | Path, sample_column: str | None = None,
+                      notes: list | None = None) -> list[InputRow]:
     """Rows (``row``, ``gene``, ``change``, ``sample``, ``classification``) of a CSV/TSV/MAF.
 
     ``row`` is the 1-based line where the row starts (quoted fields may hold newlines; only
@@ -486,23 +501,35 @@ def read_variant_file(path: str | Path, sample_column: str | None = None) -> lis
     Tumor_Sample_Barcode/sample (or ``sample_column``); MAF Variant_Classification. Headerless
     tables (such as the cancer-hotspots TSV) are read by finding the column of gene symbols and
     the column of protein changes. Rows starting with ``#`` and empty lines are skipped; a row
-    of empty fields is kept (and rejected later).
+    of empty fields is kept (and rejected later). In a file with a gene column, an empty gene
+    cell is ``''`` (never a gene to infer). Malformed CSV (a quote never closed, a cell over
+    ``MAX_CELL`` characters) is a ``VariantError`` naming the line.
     """
     p = Path(path)
-    text = read_text(p)
+    text = read_text(p, notes=notes)
     lines = (m.group() for m in re.finditer(r"[^\r\n]+", text))  # lazily: only the first is needed
     first = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), None)
     if first is None:
         return []
     delim = "\t" if "\t" in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
-    for r in reader:
-        line, start = start, reader.line_num + 1
-        if not r or (r[0].startswith("#") and len(rows) == 0) or (len(r) == 1 and r[0].startswith("#")):
-            continue
-        rows.append((line, r))
+    limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(MAX_CELL)
+        for r in reader:
+            line, start = start, reader.line_num + 1
+            if not r or (r[0].startswith("#") and len(rows) == 0) or (len(r) == 1 and r[0].startswith("#")):
+                continue
+            rows.append((line, r))
+    except csv.Error as exc:
+        raise VariantError(f"input {p}, line {start}: {exc} (a quote never closed, or a cell over "
+                           f"{MAX_CELL} characters?)") from None
+    finally:
+        csv.field_size_limit(limit)
+    if not rows:
+        return []
     header = [h.strip().lower() for h in rows[0][1]]
 
     def col(names) -> int | None:
@@ -550,8 +577,9 @@ def read_variant_file(path: str | Path, sample_column: str | None = None) -> lis
             return [None] * len(body)
         return [(r[j].strip() or None) if len(r) > j else None for _, r in body]
 
+    genes = [g if g is not None else "" for g in column(gcol)] if gcol is not None else column(None)
     return [InputRow(i, g, c or "", s, k) for (i, _), g, c, s, k in
-            zip(body, column(gcol), column(ccol), column(scol), column(kcol), strict=True)]
+            zip(body, genes, column(ccol), column(scol), column(kcol), strict=True)]
 
 
 def _is_path(items) -> bool:
@@ -687,8 +715,9 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
 def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> VariantBatch:
     cat = catalog()
     fetcher = fetcher or default_fetcher()  # resolved once: its store caches the records
+    notes: list[str] = []
     if _is_path(items):
-        rows = read_variant_file(items, sample_column)
+        rows = read_variant_file(items, sample_column, notes)
     elif isinstance(items, str):
         rows = [InputRow(1, None, items)]
     else:
@@ -703,8 +732,12 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
     if len(memo) > PARSED_MAX:
         memo.clear()
     for row, g, change, sample, cls in rows:
-        g = g or gene
+        g = gene if not g and gene else g
         text = f"{g}:{change}" if g else change
+        if g == "":  # the file has a gene column and this row's cell is empty
+            bad.append((row, sample, None, change, "rejected", "empty gene cell: the gene of a "
+                        "row in a file with a gene column is never guessed (fill it or give --gene)"))
+            continue
         try:
             v = _row_variant(g, change, cls, keep, cat, fetcher, validate, memo)
             good.append(_with_origin(v, text, row, sample))
@@ -717,4 +750,4 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
         except FetchError as exc:  # the protein's UniProt record could not be read
             status = "not available offline" if isinstance(exc, NotAvailableOffline) else "fetch failed"
             bad.append((row, sample, g, text, status, str(exc)))
-    return VariantBatch(good, pd.DataFrame(bad, columns=UNPLACED_COLUMNS))
+    return VariantBatch(good, pd.DataFrame(bad, columns=UNPLACED_COLUMNS), notes)
