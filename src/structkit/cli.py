@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import textwrap
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -388,8 +391,11 @@ def _read_batch(args, command: str, default_panel: bool = False):
     if args.input and args.variants:
         raise _Usage(f"structkit {command}: give variants or --input FILE, not both")
     if args.input:
-        return parse_variants(Path(args.input), gene=args.gene, fetcher=fetcher,
-                              sample_column=sample_column), args.input
+        batch = parse_variants(Path(args.input), gene=args.gene, fetcher=fetcher,
+                               sample_column=sample_column)
+        for note in batch.notes:
+            print(f"structkit {command}: {note}", file=sys.stderr)
+        return batch, args.input
     if args.variants:
         return parse_variants(list(args.variants), gene=args.gene, fetcher=fetcher), "command line"
     if default_panel:
@@ -413,6 +419,69 @@ def _strict_check(args, batch, command: str) -> None:
                      "(--strict); without --strict they become rows with their status")
 
 
+_FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
+COHORT_SHEETS = ("samples", "genes", "positions", "unplaced", "variants")  # cohort --out files
+
+
+def _outputs(args) -> list[tuple[str, str]]:
+    """(option, path) of every file the command will write; a cohort's text outputs expand to
+    one file per sheet."""
+    out = []
+    for opt in ("out", "summary_out", "pdf", "html", "png"):
+        v = getattr(args, opt, None)
+        if v is not None:
+            out.append((f"--{opt.replace('_', '-')}", v))
+    if args.command == "cohort" and getattr(args, "out", None) and \
+            Path(args.out).suffix.lower() != ".xlsx":
+        o = Path(args.out)
+        out = [(o_, v) for o_, v in out if o_ != "--out"] + [
+            ("--out", str(o.with_name(f"{o.stem}.{n}{o.suffix}"))) for n in COHORT_SHEETS]
+    return out
+
+
+def _inputs(args) -> list[tuple[str, str]]:
+    out = [(f"--{o}", getattr(args, o)) for o in ("input", "msa") if getattr(args, o, None)]
+    out += [("--structures", x) for x in getattr(args, "structures", None) or ()
+            if ("/" in x or "." in x) and Path(x).exists()]
+    st = getattr(args, "structure", None)
+    if st and Path(st).exists():
+        out.append(("structure", st))
+    return out
+
+
+def _same(a: str, b: str) -> bool:
+    try:
+        if Path(a).exists() and Path(b).exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _guard_paths(args) -> None:
+    """Refuse, before any work, an output that would destroy data or lie about its format: an
+    empty path (an unset shell variable), the same file as an input or as another output, a
+    suffix that does not fit the option."""
+    outs, ins = _outputs(args), _inputs(args)
+    for opt, path in outs:
+        if not str(path).strip():
+            raise _Usage(f"{opt}: empty file name (an unset shell variable?)")
+    for opt, path in outs:
+        for iopt, ipath in ins:
+            if _same(path, ipath):
+                raise _Usage(f"{opt} {path} is the input given as {iopt}: refusing to overwrite it")
+    for i, (o1, p1) in enumerate(outs):
+        for o2, p2 in outs[i + 1:]:
+            if _same(p1, p2):
+                raise _Usage(f"{o1} and {o2} name the same file {p1}: give two file names")
+    want = {"--pdf": (".pdf",), "--png": (".png",), "--html": (".html", ".htm")}
+    if args.command == "plot":
+        want["--out"] = _FIGURE_SUFFIXES
+    for opt, path in outs:
+        if opt in want and Path(path).suffix.lower() not in want[opt]:
+            raise _Usage(f"{opt} {path}: expected a {' or '.join(want[opt])} file name")
+
+
 def _check_out(path: str | None) -> None:
     """Refuse an output target before the computation: unknown suffix or a directory."""
     if not path:
@@ -423,6 +492,29 @@ def _check_out(path: str | None) -> None:
         check_output(path)
     except ValueError as exc:
         raise _Usage(str(exc)) from None
+
+
+def _check_msa(path: str, batch, fetcher) -> dict:
+    """--msa read before any work as an alignment of the batch's proteins: {accession: path}
+    for the genes it fits (the others keep the catalog's alignment, said on stderr); exit 2
+    naming why when it fits none (never a silent fallback)."""
+    from .msa import read_alignment
+    from .uniprot import uniprot_record
+
+    fits, why = {}, {}
+    for acc, gene in dict.fromkeys((v.accession, v.gene) for v in batch.variants):
+        try:
+            read_alignment(path, uniprot_record(acc, fetcher).sequence)
+            fits[acc] = path
+        except ValueError as exc:
+            why[gene] = str(exc)
+    if not fits:
+        reasons = "; ".join(f"{g}: {w}" for g, w in why.items()) or "no variant to score"
+        raise _Usage(f"--msa {path}: not an alignment of the variants' proteins ({reasons})")
+    for gene in why:
+        print(f"structkit: --msa {path} is not an alignment of {gene}; {gene} keeps the catalog's",
+              file=sys.stderr)
+    return fits
 
 
 def _structures_arg(args) -> list | None:
@@ -460,6 +552,8 @@ def _cmd_impact(args) -> int:
     if not batch.n_rows:
         print(f"structkit impact: no variants in {source}", file=sys.stderr)
         return 2
+    if args.msa is not None:
+        args.msa = _check_msa(args.msa, batch, fetcher)
     kw = {"structures": _structures_arg(args), "cutoff": args.cutoff,
           "metal_cutoff": args.metal_cutoff, "family": not args.no_family,
           "damage": not args.no_damage, "fetcher": fetcher,
@@ -581,9 +675,13 @@ def _cmd_cohort(args) -> int:
             first, *rest = tables
             write_table(tables[first], out, sheet=first, sheets={k: tables[k] for k in rest})
             print(f"wrote {out} (sheets: {', '.join(tables)})", file=sys.stderr)
-        else:
-            for name, df in tables.items():
-                write_table(df, out.with_name(f"{out.stem}.{name}{out.suffix}"))
+        else:  # one file per sheet, committed as a set: all new or all as they were
+            from .files import atomic_write_many
+
+            names = [n for n in COHORT_SHEETS if n in tables]
+            with atomic_write_many(out.with_name(f"{out.stem}.{n}{out.suffix}") for n in names) as tmps:
+                for name, tmp in zip(names, tmps, strict=True):
+                    write_table(tables[name], tmp)
             print(f"wrote {', '.join(f'{out.stem}.{n}{out.suffix}' for n in tables)}",
                   file=sys.stderr)
     n_samples = tables["samples"]["sample"].nunique()
@@ -792,9 +890,46 @@ def _available(entry, fetcher) -> bool:
         return False
 
 
+def _terminate(signum, frame):  # noqa: ARG001 - the signal handler's signature
+    """SIGTERM/SIGHUP as an interruption: every ``atomic_write`` removes its temporary file."""
+    raise KeyboardInterrupt(signum)
+
+
+def _trap_signals() -> dict:
+    old = {}
+    if threading.current_thread() is not threading.main_thread():
+        return old
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            try:
+                old[sig] = signal.signal(sig, _terminate)
+            except (ValueError, OSError):
+                pass
+    return old
+
+
+def _restore_signals(old: dict) -> None:
+    for sig, handler in old.items():
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError, TypeError):
+            pass
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so that the interpreter's final flush
+    does not print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    old = _trap_signals()
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command is None:
         parser.print_help()
@@ -802,12 +937,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .fetch import FetchError
 
     try:
+        _guard_paths(args)
         commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
                     "therapies": _cmd_therapies, "evidence": _cmd_evidence,
                     "cohort": _cmd_cohort, "report": _cmd_report,
                     "view": _cmd_view,
                     "plot": _cmd_plot}
         return commands[args.command](args)
+    except BrokenPipeError:  # '| head': stop quietly, as Unix tools do
+        _quiet_stdout()
+        return 141
     except _Usage as exc:
         print(exc.args[0] if exc.args[0].startswith("structkit") else
               f"structkit {args.command}: {exc.args[0]}", file=sys.stderr)
@@ -818,15 +957,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"structkit {args.command}: {msg}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"structkit {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        sig = exc.args[0] if exc.args and isinstance(exc.args[0], int) else signal.SIGINT
+        print(f"structkit {args.command}: interrupted ({signal.Signals(sig).name}); no output "
+              "was left half-written", file=sys.stderr)
+        return 128 + int(sig)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback, unless --debug
         if args.debug:
             raise
         print(f"structkit {args.command}: unexpected error: {type(exc).__name__}: {exc} "
               "(run with --debug for the traceback)", file=sys.stderr)
         return 3
+    finally:
+        _restore_signals(old)
 
 
 if __name__ == "__main__":  # pragma: no cover

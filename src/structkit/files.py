@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write", "sha256_file"]
+__all__ = ["atomic_write", "atomic_write_many", "sha256_file"]
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -29,10 +29,40 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _clean_stale(p: Path) -> None:
+    """Remove temporaries of ``p`` left by a structkit process that no longer runs (killed
+    before it could clean up): ``.<name>.<pid>-<hex>.part<suffix>`` with a dead pid."""
+    prefix, suffix = f".{p.name[:200]}.", f".part{p.suffix}"
+    try:
+        siblings = list(p.parent.iterdir())
+    except OSError:
+        return
+    for t in siblings:
+        name = t.name
+        if not (name.startswith(prefix) and name.endswith(suffix)):
+            continue
+        tag = name[len(prefix):-len(suffix)]
+        pid, _, _ = tag.partition("-")
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            t.unlink(missing_ok=True)
+
+
 def _new_temp(p: Path) -> Path:
-    """A new empty hidden file next to ``p`` (exclusive create, mode 0666 minus the umask)."""
+    """A new empty hidden file next to ``p`` (exclusive create, mode 0666 minus the umask),
+    named with this process's pid so that a later run can remove it if this one is killed."""
+    _clean_stale(p)
     for _ in range(100):
-        t = p.with_name(f".{p.name[:200]}.{secrets.token_hex(4)}.part{p.suffix}")
+        t = p.with_name(f".{p.name[:200]}.{os.getpid()}-{secrets.token_hex(4)}.part{p.suffix}")
         try:
             os.close(os.open(t, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return t
@@ -61,4 +91,26 @@ def atomic_write(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[Pa
         os.replace(t, p)
     except BaseException:
         t.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_write_many(paths) -> Iterator[list[Path]]:
+    """``atomic_write`` for a set of files that belong together (a cohort's sheets): yield one
+    temporary path per target; only when all are written are they renamed, so a failure leaves
+    every previous file as it was and no new one."""
+    ps = [Path(x) for x in paths]
+    for p in ps:
+        if p.is_dir():
+            raise IsADirectoryError(f"output {p} is a directory; give a file name")
+        p.parent.mkdir(parents=True, exist_ok=True)
+    temps: list[Path] = []
+    try:
+        temps.extend(_new_temp(p) for p in ps)
+        yield temps
+        for t, p in zip(temps, ps, strict=True):
+            os.replace(t, p)
+    except BaseException:
+        for t in temps:
+            t.unlink(missing_ok=True)
         raise

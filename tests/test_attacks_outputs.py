@@ -1,0 +1,318 @@
+"""Attacks, third pass (issue 27): outputs never destroy inputs, broken files and alignments are
+refused by name, hostile input tables are read right. Each test reproduces one attack on real
+files (the mirror, or copies made from it in a temporary directory), through the command line
+in a subprocess where a signal or a resource limit is part of the attack; servers only on
+127.0.0.1."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_fetch import net_fetcher
+
+from structkit.cli import main
+from structkit.fetch import Fetcher, FetchError, IntegrityError, check_structure_bytes, env_flag
+from structkit.resolve import load
+from structkit.variants import VariantError, parse_variants
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(args, cwd, data_dir, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "STRUCTKIT_MIRROR": str(data_dir), "STRUCTKIT_OFFLINE": "1",
+           "PYTHONPATH": str(REPO / "src")}
+    return subprocess.run([sys.executable, "-m", "structkit.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, **kw)
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["impact", "--input", "in.tsv", "--out", "in.tsv"], "--out in.tsv is the input given as --input"),
+    (["impact", "TP53:p.R175H", "--msa", "aln.a2m", "--out", "aln.a2m"], "is the input given as --msa"),
+    (["impact", "TP53:p.R175H", "--out", "t.tsv", "--summary-out", "./t.tsv"], "name the same file"),
+    (["cohort", "--input", "x.samples.tsv", "--out", "x.tsv"], "--out x.samples.tsv is the input"),
+    (["report", "TP53:p.R175H", "--out", "r.html", "--pdf", "r.html"], "--out and --pdf name the same file"),
+    (["report", "--input", "in.tsv", "--out", "r.html", "--pdf", "in.tsv"], "is the input given as --input"),
+    (["report", "TP53:p.R175H", "--out", "r.html", "--pdf", "r2.csv"], "--pdf r2.csv: expected a .pdf"),
+    (["impact", "TP53:p.R175H", "--out", ""], "--out: empty file name"),
+    (["plot", "therapies", "--input", "in.tsv", "--out", "heat.tsv"], "expected a .png or .svg or .pdf"),
+])
+def test_an_output_never_replaces_an_input(argv, message, tmp_path, monkeypatch, capsys, data_dir):
+    monkeypatch.chdir(tmp_path)
+    inputs = {"in.tsv": "variant\nTP53:p.R175H\n", "x.samples.tsv": "variant\tsample\nTP53:p.R175H\ts1\n",
+              "aln.a2m": (data_dir / "msa" / "P04637.a2m").read_text()[:20000]}
+    for name, text in inputs.items():
+        (tmp_path / name).write_text(text)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written
+
+
+def _no_fsize_signal():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+
+def test_cohort_files_are_committed_as_a_set(tmp_path, data_dir):
+    """Under a 100 kB file-size limit the LAML cohort's unplaced sheet (about 300 kB) cannot be
+    written: the run fails with one line and every previous file is as it was, none new."""
+    names = ["samples", "genes", "positions", "unplaced", "variants"]
+    for n in names:
+        (tmp_path / f"laml.{n}.tsv").write_text(f"previous {n}\n")
+    r = run_cli(["cohort", "--input", str(data_dir / "variants" / "tcga_laml.maf.gz"),
+                 "--out", "laml.tsv"], tmp_path, data_dir, preexec_fn=_no_fsize_signal)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr and "File too large" in r.stderr
+    for n in names:
+        assert (tmp_path / f"laml.{n}.tsv").read_text() == f"previous {n}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"laml.{n}.tsv" for n in names)
+
+
+def test_sigterm_mid_write_leaves_no_temporary_and_a_later_run_cleans_stale_ones(tmp_path, data_dir):
+    """A 60,000-row cohort (the LAML MAF repeated) streamed to CSV, stopped with SIGTERM once
+    its temporary file exists: exit 143, no temporary and no half table left."""
+    laml = gzip.decompress((data_dir / "variants" / "tcga_laml.maf.gz").read_bytes()).decode()
+    head, *rows = [ln for ln in laml.splitlines() if not ln.startswith("#")]
+    big = tmp_path / "big.maf"
+    big.write_text("\n".join([head] + rows * 28) + "\n")
+    env = {**os.environ, "STRUCTKIT_MIRROR": str(data_dir), "STRUCTKIT_OFFLINE": "1",
+           "PYTHONPATH": str(REPO / "src")}
+    p = subprocess.Popen([sys.executable, "-m", "structkit.cli", "impact", "--input", str(big),
+                          "--out", "big.csv"], cwd=tmp_path, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not list(tmp_path.glob(".big.csv.*.part.csv")) and p.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert p.poll() is None, "the run ended before its output was started"
+    p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=120)[1]
+    assert p.returncode == 128 + signal.SIGTERM and "interrupted (SIGTERM)" in err
+    assert "Traceback" not in err
+    assert not list(tmp_path.glob(".big.csv*")) and not (tmp_path / "big.csv").exists()
+    # a temporary of a process that is gone (a finished child's pid) goes at the next write
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    stale = tmp_path / f".t.tsv.{int(done.stdout)}-0badcafe.part.tsv"
+    stale.write_text("half")
+    r = run_cli(["impact", "TP53:p.R175H", "--out", "t.tsv"], tmp_path, data_dir)
+    assert r.returncode == 0 and not stale.exists() and (tmp_path / "t.tsv").is_file()
+
+
+def test_a_broken_pipe_ends_quietly(tmp_path, data_dir):
+    env = {**os.environ, "STRUCTKIT_MIRROR": str(data_dir), "STRUCTKIT_OFFLINE": "1",
+           "PYTHONPATH": str(REPO / "src")}
+    r = subprocess.run(f"'{sys.executable}' -m structkit.cli sites 1N8Z | head -c 10", shell=True,
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert r.stdout == "# 1N8Z: HE" and r.stderr == ""
+
+
+# --------------------------------------------------------------------- mmCIF integrity
+
+
+@pytest.fixture(scope="module")
+def cif_7pcd(data_dir) -> bytes:
+    return (data_dir / "pdb" / "7pcd.cif").read_bytes()
+
+
+def _atom_lines(data: bytes) -> list[int]:
+    return [i for i, ln in enumerate(data.split(b"\n")) if ln.startswith((b"ATOM", b"HETATM"))]
+
+
+def test_mmcif_cut_inside_or_right_after_the_atom_table_is_refused(cif_7pcd):
+    check_structure_bytes(cif_7pcd, "7pcd.cif", "cif", "7PCD")  # the real file passes
+    lines = cif_7pcd.split(b"\n")
+    atoms = _atom_lines(cif_7pcd)
+    inside = b"\n".join(lines[:atoms[1000]]) + b"\n"  # at a line boundary inside _atom_site
+    after = b"\n".join(lines[:atoms[-1] + 1]) + b"\n"  # right after the last atom row
+    for cut in (inside, after):
+        with pytest.raises(IntegrityError, match="ends inside the _atom_site loop"):
+            check_structure_bytes(cut, "cut.cif", "cif", "7PCD")
+
+
+def test_mmcif_non_finite_coordinate_and_two_blocks_are_refused(cif_7pcd):
+    lines = cif_7pcd.split(b"\n")
+    k = _atom_lines(cif_7pcd)[10]
+    fields = lines[k].split()
+    x = lines[k].index(b" " + fields[10] + b" ")  # Cartn_x of the 11th atom row
+    lines[k] = lines[k][:x] + b" nan" + b" " * (len(fields[10]) - 3) + lines[k][x + len(fields[10]) + 1:]
+    with pytest.raises(IntegrityError, match="atom row 11 of _atom_site has a non-finite coordinate"):
+        check_structure_bytes(b"\n".join(lines), "nan.cif", "cif", "7PCD")
+    with pytest.raises(IntegrityError, match="2 data blocks"):
+        check_structure_bytes(cif_7pcd + b"data_XTRA\n_entry.id XTRA\n#\n", "two.cif", "cif", "7PCD")
+
+
+def test_a_truncated_mmcif_in_the_cache_is_replaced_from_the_mirror(tmp_path, data_dir, cif_7pcd):
+    cache = tmp_path / "cache"
+    (cache / "pdb").mkdir(parents=True)
+    lines = cif_7pcd.split(b"\n")
+    (cache / "pdb" / "7pcd.cif").write_bytes(b"\n".join(lines[:_atom_lines(cif_7pcd)[-1] + 1]) + b"\n")
+    f = Fetcher(cache_dir=cache, mirror=data_dir, offline=True)
+    st = load("7PCD", fetcher=f)
+    assert Path(st.path).read_bytes() == cif_7pcd
+    assert st.coord[-1].tolist() == pytest.approx([9.589, 15.756, -11.142])  # the last water, HOH 1308
+
+
+# ----------------------------------------------------------------------- alignments
+
+
+@pytest.fixture
+def alignments(tmp_path, data_dir):
+    p53 = (data_dir / "msa" / "P04637.a2m").read_text()
+    recs = p53.split(">")[1:4]
+    name2, _, seq2 = recs[1].partition("\n")
+    seq2 = seq2.replace("\n", "")
+    cut = [i for i, ch in enumerate(seq2) if ch.isupper() or ch == "-"][-7]  # drop 7 match columns
+    ragged = ">" + recs[0] + ">" + name2 + "\n" + seq2[:cut] + "\n"
+    files = {"empty.a2m": "", "one.a2m": ">" + recs[0], "ragged.a2m": ragged}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "binary.a2m").write_bytes(bytes(range(256)) * 8)
+    fifo = tmp_path / "fifo.a2m"
+    os.mkfifo(fifo)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name,why", [
+    ("missing.a2m", "cannot read the alignment"), ("empty.a2m", "empty file"),
+    ("one.a2m", "one sequence only"), ("ragged.a2m", "match columns"),
+    ("binary.a2m", "binary data"), ("fifo.a2m", "not a regular file"), (".", "a directory"),
+    ("family", "not a stretch of the UniProt sequence"),
+])
+def test_a_bad_alignment_is_an_error_never_a_silent_fallback(name, why, alignments, data_dir, capsys):
+    path = (str(data_dir / "msa" / "PF07714_human_tyrosine_kinases.sto") if name == "family"
+            else str(alignments / name))
+    assert main(["impact", "TP53:p.R175H", "--msa", path]) == 2  # a FIFO would hang a reader
+    err = capsys.readouterr().err
+    assert why in err and "not an alignment of the variants' proteins" in err
+
+
+def test_stockholm_with_tabs_reads_as_with_spaces(tmp_path, data_dir):
+    from structkit.msa import read_alignment
+    from structkit.uniprot import uniprot_record
+
+    src = data_dir / "msa" / "PF07714_human_tyrosine_kinases.sto"
+    text = src.read_text()
+    tabs = tmp_path / "tabs.sto"
+    tabs.write_text("\n".join(ln if ln.startswith(("#", "//")) or not ln.strip()
+                              else "\t".join(ln.split(None, 1)) for ln in text.splitlines()) + "\n")
+    seq = uniprot_record("P04626").sequence
+    a = read_alignment(src, seq, query="ERBB2_HUMAN")
+    b = read_alignment(tabs, seq, query="ERBB2_HUMAN")
+    assert a.n_sequences == b.n_sequences == 127
+    assert (a.codes == b.codes).all() and (a.positions == b.positions).all()
+
+
+# ----------------------------------------------------------------------- input tables
+
+
+def test_bom_header_and_a_row_without_gene(tmp_path):
+    """A UTF-8 BOM before the header: the columns are still found, the PIK3CA row stays PIK3CA
+    (not in the catalog) and a row whose gene cell is empty is never given a gene."""
+    p = tmp_path / "bom.tsv"
+    p.write_text("Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\nPIK3CA\tp.H1047R\ts1\n"
+                 "\tp.H1047R\ts2\nERBB2\tp.T798M\ts3\n", encoding="utf-8-sig")
+    b = parse_variants(p)
+    assert [(v.label, v.sample) for v in b] == [("ERBB2 p.T798M", "s3")]
+    un = b.unplaced.set_index("row")
+    assert un.loc[2, "status"] == "gene not in catalog" and un.loc[2, "gene"] == "PIK3CA"
+    assert un.loc[3, "status"] == "rejected" and "never guessed" in un.loc[3, "reason"]
+    assert parse_variants(p, gene="TP53").unplaced.set_index("row").loc[3, "status"] == "rejected"
+
+
+def test_latin1_sample_names_stay_apart_and_the_encoding_is_said(tmp_path, capsys):
+    p = tmp_path / "latin1.tsv"
+    p.write_bytes("Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\nERBB2\tp.T798M\tM\u00fcller-01\n"
+                  "ERBB2\tp.T798I\tM\u00f6ller-01\n".encode("latin-1"))
+    b = parse_variants(p)
+    assert [v.sample for v in b] == ["M\u00fcller-01", "M\u00f6ller-01"]
+    assert b.notes == [f"input {p}: not UTF-8 (byte 61); read as Latin-1"]
+    assert main(["evidence", "--input", str(p)]) == 0
+    assert "read as Latin-1" in capsys.readouterr().err
+
+
+def test_malformed_csv_is_an_error_naming_the_line(tmp_path):
+    p = tmp_path / "quote.csv"
+    p.write_text('gene,variant\nERBB2,"p.T798M\nERBB2,p.L755S\nTP53,p.R248Q\n')
+    with pytest.raises(VariantError, match=r"line 2: unexpected end of data"):
+        parse_variants(p)
+    huge = tmp_path / "huge.csv"
+    huge.write_text("gene,variant\nTP53,p.R248Q\nTP53," + "A" * 200_000 + "\n")  # over csv's 131,072
+    b = parse_variants(huge)
+    assert [v.label for v in b] == ["TP53 p.R248Q"]
+    assert "too long for a protein change" in b.unplaced.reason.iloc[0]
+    spaces = tmp_path / "spaces.tsv"
+    spaces.write_text("variant\n" + " " * 128_000 + "R248Q" + " " * 10 + "\n")
+    assert [v.label for v in parse_variants(spaces)] == ["TP53 p.R248Q"]
+    hashes = tmp_path / "hash.csv"
+    hashes.write_text('"#x"\n')
+    assert len(parse_variants(hashes)) == 0 and len(parse_variants(hashes).unplaced) == 0
+
+
+# ----------------------------------------------------------------- settings, network
+
+
+@pytest.mark.parametrize("value,expected", [("TRUE ", True), (" yes", True), ("1", True),
+                                            ("off", False), ("", False), ("0", False)])
+def test_boolean_environment_values_are_read_strictly(value, expected, monkeypatch):
+    monkeypatch.setenv("STRUCTKIT_OFFLINE", value)
+    assert env_flag("STRUCTKIT_OFFLINE") is expected
+    assert Fetcher(cache_dir="unused").offline is expected
+
+
+def test_a_bad_boolean_value_is_an_error(monkeypatch, capsys):
+    monkeypatch.setenv("STRUCTKIT_OFFLINE", "maybe")
+    with pytest.raises(ValueError, match="STRUCTKIT_OFFLINE='maybe': expected"):
+        Fetcher(cache_dir="unused")
+    assert main(["impact", "TP53:p.R175H"]) == 1
+    assert "STRUCTKIT_OFFLINE='maybe'" in capsys.readouterr().err
+
+
+def test_retry_after_beyond_the_budget_ends_the_retries_at_once(mirror_server, tmp_path):
+    path = "/rcsb/download/1N8Z.pdb"
+    mirror_server.fault(path, "429", retry_after=3600, times=5)
+    f = net_fetcher(mirror_server, tmp_path, retries=4)
+    with pytest.raises(FetchError, match="asks to wait 3600 s more; waited 0 s of at most 60 s"):
+        f.pdb("1N8Z", format="pdb")
+    assert mirror_server.hits[path] == 1  # asked once, not waited for
+
+
+# ------------------------------------------------------------------------ structures
+
+
+def test_negative_author_numbers_are_kept(tmp_path, data_dir):
+    """1TSR with chain B renumbered to author = UniProt - 400 (R248 is -152): the numbers come
+    back exactly, and the distances are those of the real file."""
+    from structkit import impact_table
+
+    out = []
+    for ln in (data_dir / "pdb" / "1tsr.pdb").read_text().splitlines(keepends=True):
+        if ln.startswith(("ATOM  ", "HETATM", "ANISOU", "TER   ")) and len(ln) > 26 and ln[21] == "B" \
+                and ln[22:26].strip().lstrip("-").isdigit():
+            ln = ln[:22] + f"{int(ln[22:26]) - 400:4d}" + ln[26:]
+        out.append(ln)
+    p = tmp_path / "renumbered.pdb"
+    p.write_text("".join(out))
+    kw = {"damage": False}
+    t = impact_table(["TP53:p.R248Q", "TP53:p.R273H"], structures=[str(p)], **kw)
+    real = impact_table(["TP53:p.R248Q", "TP53:p.R273H"], structures=["1TSR"], **kw)
+    assert t.author_num.tolist() == [n - 400 for n in real.author_num.tolist()]
+    assert sorted(t.author_num.unique().tolist()) == [-152, -127]
+    assert t.min_dist_A.tolist() == real.min_dist_A.tolist()
+    dest = tmp_path / "neg.csv"
+    assert main(["impact", "TP53:p.R248Q", "--structures", str(p), "--out", str(dest)]) == 0
+    import pandas as pd
+
+    assert set(pd.read_csv(dest).author_num) == {-152}
