@@ -316,3 +316,64 @@ def test_negative_author_numbers_are_kept(tmp_path, data_dir):
     import pandas as pd
 
     assert set(pd.read_csv(dest).author_num) == {-152}
+
+
+def test_a_redirect_is_checked_with_the_clients_own_url_parser(mirror_server, tmp_path):
+    """'http://evil.invalid\\@127.0.0.1:PORT' reads as 127.0.0.1 to urllib.parse but as
+    evil.invalid to the HTTP client: refused before any request, as is the same host on
+    another port."""
+    port = int(mirror_server.url.rsplit(":", 1)[1])
+    f = net_fetcher(mirror_server, tmp_path)
+    for location, message in ((f"http://evil.invalid\\@127.0.0.1:{port}/rcsb/download/1TSR.pdb",
+                               "backslash"),
+                              (f"http://127.0.0.1:{port + 1}/rcsb/download/1TSR.pdb",
+                               f"another host \\(127.0.0.1:{port + 1}\\)"),
+                              (f"http://user@127.0.0.1:{port}/rcsb/download/1TSR.pdb", "user info")):
+        mirror_server.fault("/rcsb/download/1TSR.pdb", "redirect", location=location)
+        with pytest.raises(FetchError, match=message):
+            f.pdb("1TSR", format="pdb")
+    assert not [p for p in tmp_path.rglob("1tsr*") if p.is_file()]
+
+
+def test_settings_and_api_inputs_are_validated():
+    from structkit import Session, Variant, impact_table
+
+    with pytest.raises(ValueError, match="cutoff must be a distance in A, got True"):
+        Session(cutoff=True)
+    with pytest.raises(ValueError, match=r"structures=\[\]: no structure"):
+        impact_table(["TP53:p.R248Q"], structures=[])
+    with pytest.raises(ValueError, match=r"position 1000000000 is beyond TP53 \(P04637, 393 aa\)"):
+        impact_table([Variant("TP53", "P04637", "missense", 10**9, "R", "Q")])
+
+
+def test_column_names_are_cells_too(tmp_path):
+    import pandas as pd
+
+    from structkit import write_table
+
+    out = write_table(pd.DataFrame({"=HYPERLINK(1)": ["a"], "ok": ["b"]}), tmp_path / "c.csv")
+    assert out.read_text().splitlines()[0] == '"\'=HYPERLINK(1)","ok"'
+
+
+def test_terminal_output_escapes_control_characters(tmp_path, capsys):
+    p = tmp_path / "esc.tsv"
+    p.write_text("Hugo_Symbol\tHGVSp_Short\nTP53\tp.R248Q\nK\x1b]0;owned\x07RAS\tp.G12D\n")
+    assert main(["evidence", "--input", str(p)]) == 0
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.out + captured.err and "\x07" not in captured.err
+    assert "gene K\\x1b]0;owned\\x07RAS is not in the catalog" in captured.err  # shown, escaped
+
+
+def test_wrong_tables_and_missing_records_are_clean_errors(tmp_path, capsys, monkeypatch):
+    wrong = tmp_path / "wrong.tsv"
+    wrong.write_text("a\tb\n1\t2\n")
+    assert main(["plot", "therapies", "--input", str(wrong), "--out", str(tmp_path / "h.png")]) == 1
+    assert "not a therapy matrix" in capsys.readouterr().err
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    monkeypatch.setenv("STRUCTKIT_MIRROR", str(empty))
+    monkeypatch.setenv("STRUCTKIT_CACHE", str(tmp_path / "cache"))
+    assert main(["therapies", "TP53:p.R248Q"]) == 1  # a fetch failure, as the README says
+    assert "UniProt record P04637 not available offline" in capsys.readouterr().err
+    assert main(["sites", "1TSR", "--accession", "../../etc/passwd"]) == 2
+    assert "invalid UniProt accession" in capsys.readouterr().err

@@ -705,6 +705,9 @@ def _variant_command(args, name: str):
     for r in batch.unplaced.head(20).itertuples():
         print(f"structkit {name}: row {r.row}: {r.status}: {r.reason}", file=sys.stderr)
     if not len(batch):
+        if batch.unplaced.status.isin(["not available offline", "fetch failed"]).any():
+            raise OSError("no input item gives a variant: a UniProt record could not be read "
+                          "(see the rows above)")  # a fetch failure: exit 1
         print(f"structkit {name}: no input item gives a variant", file=sys.stderr)
         return fetcher, None
     return fetcher, batch
@@ -916,6 +919,25 @@ def _restore_signals(old: dict) -> None:
             pass
 
 
+# control characters a terminal would act on (ESC sequences, bell, C1 controls), shown as
+# escapes instead; newline, tab and carriage return (progress bars) pass
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0, 9), 11, 12, *range(14, 32), 127, *range(0x80, 0xA0)]}
+
+
+class _SafeStream:
+    """A text stream that writes input cells (sample names, reasons) to the terminal with their
+    control characters escaped; everything else is the wrapped stream's."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text.translate(_CONTROL))
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def _quiet_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null so that the interpreter's final flush
     does not print a second error."""
@@ -930,6 +952,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     old = _trap_signals()
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _SafeStream(sys.stdout), _SafeStream(sys.stderr)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command is None:
         parser.print_help()
@@ -938,6 +962,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         _guard_paths(args)
+        if getattr(args, "accession", None) is not None:
+            from .ids import normalize_accession
+
+            try:
+                args.accession = normalize_accession(args.accession)
+            except ValueError as exc:
+                raise _Usage(f"--accession {args.accession!r}: {exc}") from None
         commands = {"fetch": _cmd_fetch, "impact": _cmd_impact, "sites": _cmd_sites,
                     "therapies": _cmd_therapies, "evidence": _cmd_evidence,
                     "cohort": _cmd_cohort, "report": _cmd_report,
@@ -970,6 +1001,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
     finally:
         _restore_signals(old)
+        sys.stdout, sys.stderr = streams
 
 
 if __name__ == "__main__":  # pragma: no cover

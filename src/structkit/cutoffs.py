@@ -11,7 +11,10 @@ BURIED_RSA = 0.09  # Missense3D: buried if relative solvent accessibility < 9 %
 
 
 def check_cutoff(value, name: str = "cutoff") -> float:
-    """``value`` as a positive finite distance in A, or ``ValueError`` naming the parameter."""
+    """``value`` as a positive finite distance in A, or ``ValueError`` naming the parameter
+    (``True`` is not a distance, though Python counts it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a distance in A, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):

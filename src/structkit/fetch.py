@@ -707,12 +707,18 @@ class Fetcher:
                     resp.close()
         raise FetchError(f"{what}: gave up after {self.retries + 1} attempts; last: {last}")
 
-    def _allowed_hosts(self, url: str) -> set[str]:
-        hosts = {urlparse(getattr(self.endpoints, n)).hostname for n in Endpoints.__dataclass_fields__}
+    def _allowed_hosts(self, url: str) -> set[tuple]:
+        """(host, port) of the services, the mirror and ``url``, as the HTTP client reads them."""
+        urls = [getattr(self.endpoints, n) for n in Endpoints.__dataclass_fields__] + [url]
         if self._mirror_is_url():
-            hosts.add(urlparse(str(self.mirror)).hostname)
-        hosts.add(urlparse(url).hostname)
-        return {h for h in hosts if h}
+            urls.append(str(self.mirror))
+        out = set()
+        for u in urls:
+            try:
+                out.add(_host_port(u))
+            except ValueError:
+                continue
+        return out
 
     def _get_following(self, url: str, what: str) -> requests.Response:
         """GET with redirects followed by hand: each target must be https (http only for
@@ -733,9 +739,13 @@ class Fetcher:
             except ValueError:
                 raise FetchError(f"{what}: {current} redirects to {target!r}, which is not https "
                                  "(refused)") from None
-            if urlparse(target).hostname not in allowed:
+            try:
+                where = _host_port(target)
+            except ValueError as exc:
+                raise FetchError(f"{what}: {current} redirects to {target!r}: {exc} (refused)") from None
+            if where not in allowed:
                 raise FetchError(f"{what}: {current} redirects to another host "
-                                 f"({urlparse(target).hostname}); refused")
+                                 f"({where[0]}:{where[1]}); refused")
             if target in seen:
                 raise FetchError(f"{what}: redirect loop at {target}")
             seen.add(target)
@@ -850,6 +860,23 @@ def _check_url_scheme(url: str) -> None:
     if parsed.scheme == "http" and _is_loopback(parsed.hostname):
         return  # local test servers and local mirrors only
     raise ValueError(f"URL {url!r}: only https:// is allowed (http:// only for 127.0.0.1/localhost)")
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    """(host, port) of ``url`` read with urllib3's parser, the one the HTTP client uses, so the
+    check and the request cannot disagree; a URL with user info, a backslash, whitespace or a
+    control character is refused (``ValueError``)."""
+    from urllib3.util import parse_url
+
+    if any(c in url for c in "\\ \t\r\n") or any(ord(c) < 32 for c in url):
+        raise ValueError("a backslash, space or control character in the URL")
+    u = parse_url(url)
+    if u.auth is not None:
+        raise ValueError("user info in the URL")
+    if not u.host:
+        raise ValueError("no host in the URL")
+    port = u.port or {"https": 443, "http": 80}.get((u.scheme or "").lower(), 0)
+    return u.host.lower(), int(port)
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}

@@ -343,7 +343,12 @@ def therapy_heatmap(matrix: pd.DataFrame | str | Path, *, title: str | None = No
         p = Path(matrix)
         matrix = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",", dtype=str,
                              keep_default_na=False)
-        matrix["min_dist_A"] = pd.to_numeric(matrix.min_dist_A, errors="coerce")
+        if "min_dist_A" in matrix.columns:
+            matrix["min_dist_A"] = pd.to_numeric(matrix.min_dist_A, errors="coerce")
+    need = {"variant", "therapy", "relation", "min_dist_A", "evidence_level"}
+    if not need <= set(matrix.columns):
+        raise ValueError(f"not a therapy matrix (written by 'structkit therapies --out'): no column "
+                         f"{', '.join(sorted(need - set(matrix.columns)))}")
     if approved_only and "status" in matrix.columns:
         matrix = matrix[matrix.status.astype(str).isin(["approved", "functional site"])]
     variants = list(dict.fromkeys(matrix.variant.astype(str)))

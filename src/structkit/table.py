@@ -77,9 +77,25 @@ def _as_variants(variants, fetcher=None) -> tuple[list[Variant], pd.DataFrame]:
     elif not isinstance(variants, (str, Path, VariantBatch)):
         variants = list(variants)
     if isinstance(variants, list) and all(map(isinstance, variants, repeat(Variant))):
+        _check_bounds(variants, fetcher)
         return variants, pd.DataFrame(columns=UNPLACED_COLUMNS)
     b = variants if isinstance(variants, VariantBatch) else parse_variants(variants, fetcher=fetcher)
     return list(b.variants), b.unplaced
+
+
+def _check_bounds(variants: list[Variant], fetcher) -> None:
+    """Variant objects made by hand (not by the parser): positions within the protein, checked
+    before any array is sized by them (``ValueError`` naming the first one outside)."""
+    from .uniprot import uniprot_record
+
+    top: dict[str, int] = {}
+    for v in variants:
+        top[v.accession] = max(top.get(v.accession, 0), v.end or 0, v.position)
+    for acc, p in top.items():
+        n = len(uniprot_record(acc, fetcher).sequence)
+        if p > n + 1:  # n + 1: a stop-lost change
+            v = next(v for v in variants if v.accession == acc and max(v.end or 0, v.position) == p)
+            raise ValueError(f"{v.gene} {v.hgvs}: position {p} is beyond {v.gene} ({acc}, {n} aa)")
 
 
 def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStructure | str, str]]:
@@ -250,6 +266,11 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
              progress) -> _Parts:
     cutoff = check_cutoff(cutoff, "cutoff")
     metal_cutoff = check_cutoff(metal_cutoff, "metal_cutoff")
+    if structures is not None and not isinstance(structures, (str, Path)):
+        structures = list(structures)
+        if not structures:
+            raise ValueError("structures=[]: no structure to place the variants on; give None "
+                             "for the catalog's structures of each gene")
     fetcher = fetcher or default_fetcher()  # one session for records, analyses and codes
     book = codebook(fetcher)
     vs, unplaced = _as_variants(variants, fetcher)

@@ -41,7 +41,8 @@ def neutralise_cells(df: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
     """A copy whose text cells cannot run in a spreadsheet: a cell starting with ``=``, ``+``,
     ``@``, a tab or CR, or ``-`` followed by something other than a number, gets a leading
     apostrophe (OWASP CSV-injection advice); with ``xml`` the characters XML forbids (control
-    characters) are removed. Numbers and other cells are unchanged. Categorical columns are
+    characters) are removed. Column names are treated the same way. Numbers and other cells are
+    unchanged. Categorical columns are
     fixed through their categories (one check per distinct value)."""
 
     def fix(v):
@@ -70,6 +71,9 @@ def neutralise_cells(df: pd.DataFrame, xml: bool = False) -> pd.DataFrame:
         vals = s.astype(object).to_numpy()
         if any(map(bad, vals)):
             out[c] = [fix(v) for v in vals]
+    names = [fix(c) if isinstance(c, str) else c for c in out.columns]  # headers are cells too
+    if names != list(out.columns) and len(set(names)) == len(names):
+        out.columns = names
     return out
 
 
