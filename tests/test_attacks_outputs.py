@@ -377,3 +377,26 @@ def test_wrong_tables_and_missing_records_are_clean_errors(tmp_path, capsys, mon
     assert "UniProt record P04637 not available offline" in capsys.readouterr().err
     assert main(["sites", "1TSR", "--accession", "../../etc/passwd"]) == 2
     assert "invalid UniProt accession" in capsys.readouterr().err
+
+
+def test_report_offline_opens_no_socket(tmp_path, monkeypatch, data_dir):
+    """`structkit report --offline` with an online default session in the environment: no
+    step (the 3D views included) may open a socket."""
+    import socket
+
+    from structkit.view import local_3dmol
+
+    if local_3dmol() is None:
+        pytest.skip("3dmol npm package not installed (run .ci/run's set-up): no 3D view step")
+
+    def refuse(self, address):
+        raise AssertionError(f"the network was touched: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setenv("STRUCTKIT_OFFLINE", "0")
+    monkeypatch.setenv("STRUCTKIT_MIRROR", "")
+    monkeypatch.setenv("STRUCTKIT_CACHE", str(tmp_path / "env-cache"))
+    out = tmp_path / "r.html"
+    assert main(["report", "TP53:p.R248Q", "--out", str(out), "--offline", "--mirror",
+                 str(data_dir), "--cache", str(tmp_path / "cache"), "--max-views", "1"]) == 0
+    assert "$3Dmol" in out.read_text()

@@ -213,7 +213,7 @@ def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False)
     from .view import save_png, view_variants
 
     v = view_variants(analyze(pdb_id, fetcher=fetcher), [f"{gene}:{variant}"], width=640,
-                      height=360, title=f"{gene} {variant} on {pdb_id}")
+                      height=360, title=f"{gene} {variant} on {pdb_id}", fetcher=fetcher)
     fallback = '<p class="muted">The 3D view needs JavaScript.</p>'
     if png:
         with tempfile.TemporaryDirectory(prefix="structkit-card-") as tmp:

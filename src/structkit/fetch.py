@@ -701,7 +701,10 @@ class Fetcher:
                 kind = "timed out" if timed_out else "failed"
                 last = f"request {kind}: {url} ({type(exc).__name__}: {exc})"
                 if attempt < self.retries:
-                    time.sleep(self._sleep_for(attempt, None))
+                    delay = self._sleep_for(attempt, None)
+                    print(f"structkit: {what}: request {kind}; retrying in {delay:g} s "
+                          f"({attempt + 1}/{self.retries})", file=sys.stderr)
+                    time.sleep(delay)
             finally:
                 if resp is not None:
                     resp.close()
