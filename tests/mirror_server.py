@@ -7,6 +7,7 @@ Paths (all below http://127.0.0.1:<port>/):
   alphafold/api/prediction/<ACC>          [{"uniprotAccession": ACC, "latestVersion": N}]
   alphafold/files/AF-<ACC>-F1-model_vN.<ext>
   uniprot/<ACC>.<fasta|json|txt>
+  mirror/<folder>/<file>                  the mirror's own layout (a URL mirror)
 
 Faults are queued per path with ``server.fault(path, kind, ...)`` and consumed one per request:
 404, 503, 429 (with Retry-After), stall (sleep before answering), truncate (Content-Length
@@ -77,6 +78,9 @@ class MirrorServer:
     # -- routing --------------------------------------------------------------------------------
 
     def _file_for(self, path: str) -> Path | None:
+        m = re.fullmatch(r"/mirror/((?:pdb|alphafold|uniprot|msa|evidence|variants)/[A-Za-z0-9_.-]+)", path)
+        if m and ".." not in m.group(1):  # the mirror's own layout, as a URL mirror serves it
+            return self.root / m.group(1)
         m = re.fullmatch(r"/rcsb/download/([0-9A-Za-z]{4})(\.[a-z0-9.]+)", path)
         if m:
             return self.root / "pdb" / (m.group(1).lower() + m.group(2))

@@ -400,3 +400,19 @@ def test_report_offline_opens_no_socket(tmp_path, monkeypatch, data_dir):
     assert main(["report", "TP53:p.R248Q", "--out", str(out), "--offline", "--mirror",
                  str(data_dir), "--cache", str(tmp_path / "cache"), "--max-views", "1"]) == 0
     assert "$3Dmol" in out.read_text()
+
+
+def test_a_url_mirror_serves_every_kind_a_local_mirror_serves(mirror_server, tmp_path, data_dir):
+    """Alignments, CIViC/hotspot files and AlphaFold models come from a URL mirror too, so the
+    same data give the same scores whether the mirror is a directory or a server."""
+    from structkit.evidence import CIVIC_FILE, CIVIC_HEADER
+
+    f = Fetcher(cache_dir=tmp_path / "cache", mirror=mirror_server.url + "/mirror", offline=False,
+                retries=0)
+    aln = f.msa("P04637")
+    assert aln.source == "mirror" and aln.path.read_bytes() == (data_dir / "msa" / "P04637.a2m").read_bytes()
+    civic = f.dataset("evidence", CIVIC_FILE, CIVIC_HEADER)
+    assert civic.source == "mirror" and civic.path.stat().st_size == (data_dir / "evidence" / CIVIC_FILE).stat().st_size
+    af = f.alphafold("P04637")
+    assert af.path.read_bytes() == (data_dir / "alphafold" / "AF-P04637-F1-model.pdb").read_bytes()
+    assert f.msa("P04637").source == "cache"  # kept

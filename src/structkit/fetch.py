@@ -434,6 +434,10 @@ class Fetcher:
             f"alphafold/{stem}[_vN].{'|'.join(fmts)}"]  # a pattern, for the message
         target = _Target("alphafold", acc, tuple(found), check)
         hit = self._lookup_local(target)
+        if hit is None:  # a URL mirror laid out like the local one (unversioned names first)
+            names = [f"alphafold/{stem}.{e}" for e in fmts] + [
+                f"alphafold/{stem}_v{n}.{e}" for n in range(9, 0, -1) for e in fmts]
+            hit = self._from_url_mirror(_Target("alphafold", acc, tuple(names), check))
         if hit is not None:
             return hit
         self._require_network(target)
@@ -475,7 +479,7 @@ class Fetcher:
                 raise IntegrityError(f"{where}: not an A2M/A3M or Stockholm alignment")
 
         t = _Target("msa", name, cands, check)
-        hit = self._lookup_local(t)
+        hit = self._lookup_local(t) or self._from_url_mirror(t)
         if hit is None:
             raise NotAvailableOffline(
                 f"alignment {name} not available: {self._looked_in(t)}; alignments are not "
@@ -496,7 +500,7 @@ class Fetcher:
                 raise IntegrityError(f"{where}: does not start with the expected header {header!r}")
 
         t = _Target("data", name, (f"{folder}/{name}",), check)
-        hit = self._lookup_local(t)
+        hit = self._lookup_local(t) or self._from_url_mirror(t)
         if hit is None:
             raise NotAvailableOffline(f"{folder} file {name} not available offline: {self._looked_in(t)}")
         return hit
@@ -628,16 +632,25 @@ class Fetcher:
         hit = self._lookup_local(t)
         if hit is not None:
             return hit
-        if self._mirror_is_url() and not self.offline:  # offline never touches the network
-            for rel in t.candidates:
-                url = f"{str(self.mirror).rstrip('/')}/{rel}"
-                try:
-                    return self._download(t, url, rel, source="mirror")
-                except NoSuchEntry:
-                    continue
+        hit = self._from_url_mirror(t)
+        if hit is not None:
+            return hit
         self._require_network(t)
         assert t.url and t.store_as
         return self._download(t, t.url, t.store_as, source="network")
+
+    def _from_url_mirror(self, t: _Target) -> FetchResult | None:
+        """The first of ``t.candidates`` a URL mirror serves (downloaded into the cache), or
+        None; never with ``offline`` (offline never touches the network) or a local mirror."""
+        if not self._mirror_is_url() or self.offline:
+            return None
+        for rel in t.candidates:
+            url = f"{str(self.mirror).rstrip('/')}/{rel}"
+            try:
+                return self._download(t, url, rel, source="mirror")
+            except NoSuchEntry:
+                continue
+        return None
 
     def _download(self, t: _Target, url: str, rel: str, source: str) -> FetchResult:
         dest = Path(self.cache_dir) / rel
