@@ -416,3 +416,12 @@ def test_a_url_mirror_serves_every_kind_a_local_mirror_serves(mirror_server, tmp
     af = f.alphafold("P04637")
     assert af.path.read_bytes() == (data_dir / "alphafold" / "AF-P04637-F1-model.pdb").read_bytes()
     assert f.msa("P04637").source == "cache"  # kept
+
+
+def test_xlsx_under_a_file_size_limit_fails_in_one_line(tmp_path, data_dir):
+    (tmp_path / "t.xlsx").write_text("previous\n")
+    r = run_cli(["impact", "--out", "t.xlsx"], tmp_path, data_dir, preexec_fn=_no_fsize_signal)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines() == ["structkit impact: [Errno 27] File too large"]
+    assert (tmp_path / "t.xlsx").read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]

@@ -412,6 +412,24 @@ def provenance(df: pd.DataFrame, *others: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame([(k, str(v)) for k, v in rows], columns=["key", "value"])
 
 
+def _release_quietly(exc: BaseException) -> None:
+    """Drop the frames of a failed XLSX write from ``exc`` and collect them now: openpyxl's
+    half-written zip and sheet streams then close without their destructors printing
+    'Exception ignored ... Traceback' after the one-line error."""
+    import gc
+    import sys
+
+    e: BaseException | None = exc
+    while e is not None:
+        e.__traceback__ = None
+        e = e.__context__
+    hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
 def _dress_sheet(ws, frame: pd.DataFrame) -> None:
     """Frozen header row, filters, and column widths from the content (at most 60)."""
     from openpyxl.utils import get_column_letter
@@ -493,13 +511,17 @@ def write_table(df: pd.DataFrame, path: str | Path, *, sheets: dict | None = Non
             pacsv.write_csv(_arrow(df), tmp, write_options=opts)
         elif suffix == ".xlsx":
             extra = {k: neutralise_cells(v, xml=True) for k, v in (sheets or {}).items()}
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-                for name, frame in {sheet: df, **extra}.items():
-                    frame.to_excel(xl, sheet_name=name[:31], index=False)
-                    _dress_sheet(xl.sheets[name[:31]], frame)
-                prov = provenance(df, *(sheets or {}).values())
-                prov.to_excel(xl, sheet_name="provenance", index=False)
-                _dress_sheet(xl.sheets["provenance"], prov)
+            try:
+                with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+                    for name, frame in {sheet: df, **extra}.items():
+                        frame.to_excel(xl, sheet_name=name[:31], index=False)
+                        _dress_sheet(xl.sheets[name[:31]], frame)
+                    prov = provenance(df, *(sheets or {}).values())
+                    prov.to_excel(xl, sheet_name="provenance", index=False)
+                    _dress_sheet(xl.sheets["provenance"], prov)
+            except OSError as exc:  # a full disk or a file-size limit
+                _release_quietly(exc)
+                raise
         elif suffix == ".parquet":
             out = df.copy()
             for c in out.columns:
