@@ -412,7 +412,8 @@ def test_a_url_mirror_serves_every_kind_a_local_mirror_serves(mirror_server, tmp
     aln = f.msa("P04637")
     assert aln.source == "mirror" and aln.path.read_bytes() == (data_dir / "msa" / "P04637.a2m").read_bytes()
     civic = f.dataset("evidence", CIVIC_FILE, CIVIC_HEADER)
-    assert civic.source == "mirror" and civic.path.stat().st_size == (data_dir / "evidence" / CIVIC_FILE).stat().st_size
+    assert civic.source == "mirror"
+    assert civic.path.stat().st_size == (data_dir / "evidence" / CIVIC_FILE).stat().st_size
     af = f.alphafold("P04637")
     assert af.path.read_bytes() == (data_dir / "alphafold" / "AF-P04637-F1-model.pdb").read_bytes()
     assert f.msa("P04637").source == "cache"  # kept
@@ -425,3 +426,36 @@ def test_xlsx_under_a_file_size_limit_fails_in_one_line(tmp_path, data_dir):
     assert r.stderr.strip().splitlines() == ["structkit impact: [Errno 27] File too large"]
     assert (tmp_path / "t.xlsx").read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
+
+
+def test_threads_sharing_a_session_take_turns():
+    """8 threads, one Session, tables of different variants at once (issue 27: 2-4 calls per
+    round raised IndexError in the shared codebook): every call gives the table one thread
+    alone gives."""
+    import threading
+
+    import pandas as pd
+
+    from structkit import Session
+
+    panels = [["TP53:p.R248Q"], ["TP53:p.R248Q", "ERBB2:p.T798M"], ["TP53:p.G245S", "ERBB2:p.S310F"]]
+    alone = {i: Session().summarize(Session().impact_table(p, damage=False)) for i, p in enumerate(panels)}
+    s, errors, results = Session(), [], []
+
+    def work(i: int) -> None:
+        try:
+            for _ in range(3):
+                k = i % len(panels)
+                results.append((k, s.summarize(s.impact_table(panels[k], damage=i % 2 == 0))))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == 24
+    cols = ["gene", "variant", "nearest_site", "nearest_dist_A", "nearest_pdb_id"]
+    for k, summary in results:
+        pd.testing.assert_frame_equal(summary[cols], alone[k][cols])

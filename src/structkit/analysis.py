@@ -129,8 +129,13 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
     >>> list(a.chains), [s.name for s in a.sites]
     (['B'], ['DNA interface', 'Zn site'])
     """
-    cat = catalog()
     fetcher = fetcher or default_fetcher()
+    with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
+        return _analyze(source, accession, cutoff, metal_cutoff, fetcher)
+
+
+def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnalysis:
+    cat = catalog()
     analyses, by_id = fetcher.cache("analyses"), fetcher.cache("analyses_by_id")
     fast_key = None
     if isinstance(source, (str, CatalogStructure)):

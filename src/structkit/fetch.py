@@ -21,6 +21,7 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -371,6 +372,10 @@ class Fetcher:
         # records, structure analyses): kept here, not in module globals, so two fetchers
         # (or Sessions) with different mirrors never share results
         self.store: dict[str, dict] = {}
+        # one table at a time per session: the store and the column codebook are shared by
+        # every table of the session, so threads sharing it take turns (impact_table,
+        # summarize, write_impact, therapy_matrix and analyze hold it; it is re-entrant)
+        self.lock = threading.RLock()
 
     def cache(self, name: str) -> dict:
         """The store ``name`` of this fetcher (created empty on first use)."""

@@ -56,6 +56,14 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
        variant  impact_score    mechanism   nearest_site  nearest_dist_A
     0  p.R248Q         0.666  DNA contact  DNA interface            3.38
     """
+    from .fetch import default_fetcher
+
+    fetcher = fetcher or default_fetcher()
+    with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
+        return _summarize(table, verdict, fetcher, msa)
+
+
+def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame:
     cols = SUMMARY_COLUMNS
     table = table[table.kind.notna()]  # rows that gave no variant are not summarised
     if table.empty:

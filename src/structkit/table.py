@@ -161,8 +161,11 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
        variant chain  author_num  status  min_dist_A  in_site
     0  p.R248Q     B         248  mapped        3.38     True
     """
-    parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
-    return parts.distinct_frame() if distinct else parts.frame()
+    fetcher = fetcher or default_fetcher()
+    with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
+        parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
+                         progress)
+        return parts.distinct_frame() if distinct else parts.frame()
 
 
 class _Parts:

@@ -122,6 +122,16 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float = DE
         The distinct table (``impact_table(..., distinct=True)``, what ``summarize`` needs),
         and with ``summary=True`` the summary too.
     """
+    from .fetch import default_fetcher
+
+    fetcher = fetcher or default_fetcher()
+    with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
+        return _write_impact(variants, path, structures, cutoff, metal_cutoff, family, damage,
+                             fetcher, progress, chunk_rows, summary, msa)
+
+
+def _write_impact(variants, path, structures, cutoff, metal_cutoff, family, damage, fetcher,
+                  progress, chunk_rows, summary, msa):
     from concurrent.futures import ThreadPoolExecutor
 
     from .files import atomic_write

@@ -180,9 +180,17 @@ def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
     ('contact', 3.14, '1XKK', 'alphaC-out, DFG-in', 'resistance')
     """
     from .fetch import default_fetcher
-    from .impact import impact_table, summarize
 
     fetcher = fetcher or default_fetcher()
+    with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
+        return _therapy_matrix(variants, structures, cutoff, metal_cutoff, table, verdict, drugs,
+                               approved_only, include_research, fetcher)
+
+
+def _therapy_matrix(variants, structures, cutoff, metal_cutoff, table, verdict, drugs,
+                    approved_only, include_research, fetcher) -> pd.DataFrame:
+    from .impact import impact_table, summarize
+
     if table is None:
         table = impact_table(variants, structures, cutoff, metal_cutoff=metal_cutoff,
                              damage=False, fetcher=fetcher)
