@@ -459,3 +459,22 @@ def test_threads_sharing_a_session_take_turns():
     cols = ["gene", "variant", "nearest_site", "nearest_dist_A", "nearest_pdb_id"]
     for k, summary in results:
         pd.testing.assert_frame_equal(summary[cols], alone[k][cols])
+
+
+def test_a_user_file_is_analysed_by_its_content_not_its_header_id(tmp_path, data_dir):
+    """3KMD (four p53 chains A-D on DNA) with its HEADER saying 1TSR: the catalog's chain roles
+    of 1TSR (target chain B only) must not be imported; every p53 chain of the file is placed,
+    with the distances of the real 3KMD."""
+    from structkit import impact_table
+
+    lines = (data_dir / "pdb" / "3kmd.pdb").read_text().splitlines(keepends=True)
+    assert lines[0].startswith("HEADER") and lines[0][62:66] == "3KMD"
+    lines[0] = lines[0][:62] + "1TSR" + lines[0][66:]
+    p = tmp_path / "relabelled.pdb"
+    p.write_text("".join(lines))
+    mine = impact_table(["TP53:p.R248Q"], structures=[load(p)], damage=False)  # as --structures does
+    real = impact_table(["TP53:p.R248Q"], structures=["3KMD"], damage=False)
+    assert set(mine.pdb_id) == {"1TSR"}  # the file's own word for its ID
+    assert sorted(set(mine.chain)) == sorted(set(real.chain)) == ["A", "B", "C", "D"]
+    key = ["chain", "site"]
+    assert mine.set_index(key).min_dist_A.to_dict() == real.set_index(key).min_dist_A.to_dict()

@@ -145,7 +145,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
         if fast_key in by_id:
             return by_id[fast_key]
     if isinstance(source, Structure):
-        st, entry = source, cat.find(source.id)
+        st, entry = source, (None if source.user_file else cat.find(source.id))
     else:
         entry = source if isinstance(source, CatalogStructure) else cat.find(source)
         st = (load(entry.id, fetcher=fetcher, assembly=entry.assembly) if entry is not None

@@ -81,6 +81,9 @@ def load(source: str | os.PathLike, *, fetcher: Fetcher | None = None, format: s
     key = (str(rp), rp.stat().st_mtime_ns, entry_id)
     if key not in loaded:
         loaded[key] = read_structure(rp, entry_id=entry_id)
+        # a file the user names is analysed by its content: a HEADER that says 1TSR does not
+        # import the catalog's chain roles and partners of 1TSR
+        loaded[key].user_file = entry_id is None
     if entry_id is not None:
         by_id[id_key] = loaded[key]
     return loaded[key]

@@ -126,6 +126,7 @@ class Structure:
     seqdifs: list[SeqDif] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     citation: str = ""  # the primary citation the file carries (JRNL, _citation 'primary')
+    user_file: bool = False  # read from a path the user gave (not fetched by ID): analysed by content
 
     @property
     def n_atoms(self) -> int:
