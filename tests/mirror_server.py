@@ -13,7 +13,8 @@ Faults are queued per path with ``server.fault(path, kind, ...)`` and consumed o
 404, 503, 429 (with Retry-After), stall (sleep before answering), truncate (Content-Length
 larger than the body), corrupt_gzip, html, big (a body larger than the client's limit);
 attacks: cut_after_endmdl (no Content-Length, the body cut right after the first ENDMDL),
-drip (the body one byte every ``interval`` s), redirect (302 to ``location``), gzip_encoding
+drip (the body one byte every ``interval`` s), drip_headers (the status line and headers
+so), redirect (302 to ``location``), gzip_encoding
 (the body sent with ``Content-Encoding: gzip``).
 """
 
@@ -169,6 +170,19 @@ class MirrorServer:
             body = good[:20] + bytes(b ^ 0xFF for b in good[20:60]) + good[60:]
         elif kind == "big":
             body = body + b"REMARK 999 PADDING" * (kw.get("size", 1 << 20) // 18)
+        if kind == "drip_headers":  # the status line and headers one byte every interval
+            head = (f"HTTP/1.1 {status} OK\r\nContent-Type: {ctype}\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            try:
+                for i in range(len(head)):
+                    h.wfile.write(head[i:i + 1])
+                    h.wfile.flush()
+                    time.sleep(kw.get("interval", 0.2))
+                h.wfile.write(body)
+            except OSError:
+                pass  # the client gave up
+            h.close_connection = True
+            return
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         if kind == "cut_after_endmdl":

@@ -478,3 +478,16 @@ def test_a_user_file_is_analysed_by_its_content_not_its_header_id(tmp_path, data
     assert sorted(set(mine.chain)) == sorted(set(real.chain)) == ["A", "B", "C", "D"]
     key = ["chain", "site"]
     assert mine.set_index(key).min_dist_A.to_dict() == real.set_index(key).min_dist_A.to_dict()
+
+
+def test_headers_dripped_byte_by_byte_meet_the_overall_deadline(mirror_server, tmp_path):
+    """Each header byte arrives within the 2 s read timeout, so only an overall deadline that
+    covers the headers ends the request: 1 s here, not the 70 bytes x 0.3 s the server takes."""
+    path = "/rcsb/download/1TSR.pdb"
+    mirror_server.fault(path, "drip_headers", times=2, interval=0.3)
+    f = net_fetcher(mirror_server, tmp_path, retries=1, deadline=1.0)
+    t0 = time.monotonic()
+    with pytest.raises(FetchError, match="no complete answer .* within the 1 s deadline"):
+        f.pdb("1TSR", format="pdb")
+    assert time.monotonic() - t0 < 10  # two attempts of 1 s and a back-off, not 2 x 21 s
+    assert mirror_server.hits[path] == 2

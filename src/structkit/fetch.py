@@ -688,8 +688,9 @@ class Fetcher:
         waited = 0.0  # all back-off sleeps of this request together stay within max_retry_after
         for attempt in range(self.retries + 1):
             resp = None
+            end = time.monotonic() + self.deadline  # one deadline: connect, headers and body
             try:
-                resp = self._get_following(url, what)
+                resp = self._get_following(url, what, end)
                 if resp.status_code == 404:
                     raise NoSuchEntry(f"no such entry: {what} (404 from {url})")
                 if resp.status_code == 429 or resp.status_code >= 500:
@@ -709,7 +710,7 @@ class Fetcher:
                     continue
                 if resp.status_code != 200:
                     raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
-                data = self._read_limited(resp, resp.url or url, what)
+                data = self._read_limited(resp, resp.url or url, what, end)
                 check(data, url)
                 return data
             except (requests.ConnectionError, requests.Timeout,
@@ -741,15 +742,47 @@ class Fetcher:
                 continue
         return out
 
-    def _get_following(self, url: str, what: str) -> requests.Response:
+    def _get_within(self, url: str, end: float) -> requests.Response:
+        """``session.get`` whose answer headers must arrive before ``end`` (monotonic time):
+        the per-read timeout alone lets a server that drips its headers byte by byte hold a
+        request forever. The request runs in a helper thread; past ``end`` it is abandoned
+        (its response closed when it comes) and this raises ``requests.Timeout``."""
+        box: dict = {}
+        abandoned = threading.Event()
+
+        def run() -> None:
+            try:
+                r = self.session.get(url, timeout=self.timeout, stream=True, allow_redirects=False)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                box["exc"] = exc
+                return
+            if abandoned.is_set():
+                r.close()
+            else:
+                box["resp"] = r
+
+        t = threading.Thread(target=run, name="structkit-get", daemon=True)
+        t.start()
+        t.join(max(0.0, end - time.monotonic()))
+        if t.is_alive():
+            abandoned.set()
+            raise requests.Timeout(f"no complete answer from {url} within the {self.deadline:g} s "
+                                   "deadline")
+        if "exc" in box:
+            raise box["exc"]
+        if abandoned.is_set() or "resp" not in box:  # pragma: no cover - a race at the deadline
+            raise requests.Timeout(f"no answer from {url} within the {self.deadline:g} s deadline")
+        return box["resp"]
+
+    def _get_following(self, url: str, what: str, end: float | None = None) -> requests.Response:
         """GET with redirects followed by hand: each target must be https (http only for
         loopback) on an allowed host; at most ``max_redirects``; a loop is an error."""
         allowed = self._allowed_hosts(url)
         seen = {url}
         current = url
         for _ in range(self.max_redirects + 1):
-            resp = self.session.get(current, timeout=self.timeout, stream=True,
-                                    allow_redirects=False)
+            resp = self._get_within(current, end if end is not None
+                                    else time.monotonic() + self.deadline)
             if resp.status_code not in (301, 302, 303, 307, 308):
                 return resp
             loc = resp.headers.get("Location", "")
@@ -773,7 +806,8 @@ class Fetcher:
             current = target
         raise FetchError(f"{what}: more than {self.max_redirects} redirects from {url}")
 
-    def _read_limited(self, resp: requests.Response, url: str, what: str) -> bytes:
+    def _read_limited(self, resp: requests.Response, url: str, what: str,
+                      end: float | None = None) -> bytes:
         """The body, decoded from any Content-Encoding as a stream, capped at ``max_bytes``
         decoded bytes and at ``deadline`` seconds overall."""
         declared = resp.headers.get("Content-Length")
@@ -782,7 +816,7 @@ class Fetcher:
             raise FetchError(f"{what}: {url} is {declared} bytes, over the limit of {self.max_bytes}")
         # read what has arrived (read1), so that a server dripping bytes, each within the read
         # timeout, meets the overall deadline between reads
-        end = time.monotonic() + self.deadline
+        end = time.monotonic() + self.deadline if end is None else end
         raw = resp.raw
         read = getattr(raw, "read1", None) or raw.read
         chunks, total = [], 0
