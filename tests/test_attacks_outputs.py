@@ -491,3 +491,16 @@ def test_headers_dripped_byte_by_byte_meet_the_overall_deadline(mirror_server, t
         f.pdb("1TSR", format="pdb")
     assert time.monotonic() - t0 < 10  # two attempts of 1 s and a back-off, not 2 x 21 s
     assert mirror_server.hits[path] == 2
+
+
+def test_a_file_of_too_many_legal_rows_is_refused_not_killed(tmp_path):
+    """A small gzip that expands to many legal rows: refused at the row cap with the line named,
+    before memory grows with it (the cap is MAX_INPUT_ROWS, 5 million; 1,000 here)."""
+    from structkit.variants import MAX_INPUT_ROWS, read_variant_file
+
+    p = tmp_path / "many.tsv.gz"
+    p.write_bytes(gzip.compress(b"variant\n" + b"TP53:p.R248Q\n" * 2000))
+    assert len(p.read_bytes()) < 1000
+    with pytest.raises(VariantError, match=r"more than 1,000 rows \(line 1002\); split the file"):
+        read_variant_file(p, max_rows=1000)
+    assert len(read_variant_file(p)) == 2000 < MAX_INPUT_ROWS

@@ -70,6 +70,7 @@ _GENE_SPLIT = re.compile(r"^\s*(?P<gene>[A-Za-z0-9][A-Za-z0-9-]*?)\s*(?::|\s)\s*
 
 MAX_VARIANT_TEXT = 500  # characters of one variant string (a long delins stays well below)
 MAX_CELL = 1 << 20  # characters of one CSV/TSV cell
+MAX_INPUT_ROWS = 5_000_000  # rows of one input file: memory stays bounded (about 1 GB parsed)
 
 
 class VariantError(ValueError):
@@ -492,7 +493,7 @@ def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES, notes: list | None
 
 
 def read_variant_file(path: str | Path, sample_column: str | None = None,
-                      notes: list | None = None) -> list[InputRow]:
+                      notes: list | None = None, max_rows: int = MAX_INPUT_ROWS) -> list[InputRow]:
     """Rows (``row``, ``gene``, ``change``, ``sample``, ``classification``) of a CSV/TSV/MAF.
 
     ``row`` is the 1-based line where the row starts (quoted fields may hold newlines; only
@@ -501,7 +502,8 @@ def read_variant_file(path: str | Path, sample_column: str | None = None,
     Tumor_Sample_Barcode/sample (or ``sample_column``); MAF Variant_Classification. Headerless
     tables (such as the cancer-hotspots TSV) are read by finding the column of gene symbols and
     the column of protein changes. Rows starting with ``#`` and empty lines are skipped; a row
-    of empty fields is kept (and rejected later). In a file with a gene column, an empty gene
+    of empty fields is kept (and rejected later); more than ``max_rows`` rows is an error (split
+    the file: memory stays bounded). In a file with a gene column, an empty gene
     cell is ``''`` (never a gene to infer). Malformed CSV (a quote never closed, a cell over
     ``MAX_CELL`` characters) is a ``VariantError`` naming the line.
     """
@@ -522,6 +524,9 @@ def read_variant_file(path: str | Path, sample_column: str | None = None,
             line, start = start, reader.line_num + 1
             if not r or (r[0].startswith("#") and len(rows) == 0) or (len(r) == 1 and r[0].startswith("#")):
                 continue
+            if len(rows) > max_rows:  # the header and max_rows rows
+                raise VariantError(f"input {p}: more than {max_rows:,} rows (line {line}); split "
+                                   "the file")
             rows.append((line, r))
     except csv.Error as exc:
         raise VariantError(f"input {p}, line {start}: {exc} (a quote never closed, or a cell over "
