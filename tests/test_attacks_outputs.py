@@ -504,3 +504,30 @@ def test_a_file_of_too_many_legal_rows_is_refused_not_killed(tmp_path):
     with pytest.raises(VariantError, match=r"more than 1,000 rows \(line 1002\); split the file"):
         read_variant_file(p, max_rows=1000)
     assert len(read_variant_file(p)) == 2000 < MAX_INPUT_ROWS
+
+
+def test_long_mmcif_chain_names_are_kept_apart(tmp_path, data_dir):
+    """3RCD with its TAK-285 chains A and C renamed KINASE_1 and KINASE_2 (mmCIF allows long
+    names): two chains, not one 'KINA', each with the real chain's distance."""
+    from structkit import impact_table
+
+    text = gzip.decompress((data_dir / "pdb" / "3rcd.cif.gz").read_bytes()).decode()
+    lines = text.split("\n")
+    tags = [ln.strip() for ln in lines if ln.startswith("_atom_site.")]
+    col = tags.index("_atom_site.auth_asym_id")
+    out = []
+    for ln in lines:
+        if ln.startswith(("ATOM", "HETATM")):
+            f = ln.split()
+            f[col] = {"A": "KINASE_1", "C": "KINASE_2"}.get(f[col], f[col])
+            ln = " ".join(f)
+        out.append(ln)
+    p = tmp_path / "long-chains.cif"
+    p.write_text("\n".join(out))
+    st = load(p)
+    assert {"KINASE_1", "KINASE_2"} <= set(st.chains(kind="protein"))
+    mine = impact_table(["ERBB2:p.T798M"], structures=[(st, "P04626")], damage=False)
+    real = impact_table(["ERBB2:p.T798M"], structures=["3RCD"], damage=False)
+    got = mine[mine.site.astype(str) != ""].groupby("chain", observed=True).min_dist_A.min().to_dict()
+    want = real[real.site.astype(str) != ""].groupby("chain", observed=True).min_dist_A.min().to_dict()
+    assert got["KINASE_1"] == want["A"] and got["KINASE_2"] == want["C"]

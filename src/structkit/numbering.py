@@ -288,12 +288,15 @@ def number_structure(st: Structure, accession: str, uniprot_seq: str,
     if chains is None:
         named = [c for c in st.chains(kind="protein")
                  if any(r.accession.upper() == accession.upper() for r in st.refs_for(c))]
-        candidates = named or st.chains(kind="protein")
+        # chains without any reference record are tried by alignment too (a file whose chains
+        # were renamed keeps its DBREF/_struct_ref_seq under the old names)
+        bare = [c for c in st.chains(kind="protein") if c not in named and not st.refs_for(c)]
+        candidates = (named + bare) if named else st.chains(kind="protein")
         for c in candidates:
             try:
                 out[c] = number_chain(st, c, accession, uniprot_seq)
             except NotInStructure:
-                if named:
+                if c in named:
                     raise
         if not out:
             raise NotInStructure(f"{st.id}: no chain is {accession} (protein chains "
