@@ -474,7 +474,7 @@ def test_a_user_file_is_analysed_by_its_content_not_its_header_id(tmp_path, data
     p.write_text("".join(lines))
     mine = impact_table(["TP53:p.R248Q"], structures=[load(p)], damage=False)  # as --structures does
     real = impact_table(["TP53:p.R248Q"], structures=["3KMD"], damage=False)
-    assert set(mine.pdb_id) == {"1TSR"}  # the file's own word for its ID
+    assert set(mine.pdb_id) == {"1TSR (relabelled.pdb)"}  # its own identity, and its header's word
     assert sorted(set(mine.chain)) == sorted(set(real.chain)) == ["A", "B", "C", "D"]
     key = ["chain", "site"]
     assert mine.set_index(key).min_dist_A.to_dict() == real.set_index(key).min_dist_A.to_dict()
@@ -531,3 +531,45 @@ def test_long_mmcif_chain_names_are_kept_apart(tmp_path, data_dir):
     got = mine[mine.site.astype(str) != ""].groupby("chain", observed=True).min_dist_A.min().to_dict()
     want = real[real.site.astype(str) != ""].groupby("chain", observed=True).min_dist_A.min().to_dict()
     assert got["KINASE_1"] == want["A"] and got["KINASE_2"] == want["C"]
+
+
+def _renumbered_1tsr(data_dir, path: Path) -> Path:
+    """1TSR with chain B renumbered to author = UniProt - 400 (R248 is -152)."""
+    out = []
+    for ln in (data_dir / "pdb" / "1tsr.pdb").read_text().splitlines(keepends=True):
+        if ln.startswith(("ATOM  ", "HETATM", "ANISOU", "TER   ")) and len(ln) > 26 and ln[21] == "B" \
+                and ln[22:26].strip().lstrip("-").isdigit():
+            ln = ln[:22] + f"{int(ln[22:26]) - 400:4d}" + ln[26:]
+        out.append(ln)
+    path.write_text("".join(out))
+    return path
+
+
+def test_two_files_with_one_header_id_keep_their_own_identity(tmp_path, data_dir):
+    from structkit import impact_table, summarize
+
+    a = tmp_path / "a.pdb"
+    a.write_bytes((data_dir / "pdb" / "1tsr.pdb").read_bytes())
+    b = _renumbered_1tsr(data_dir, tmp_path / "b.pdb")
+    t = impact_table(["TP53:p.R248Q"], structures=[str(a), str(b), "1TSR"], damage=False)
+    assert set(t.pdb_id) == {"1TSR (a.pdb)", "1TSR (b.pdb)", "1TSR"}
+    nums = t.drop_duplicates("pdb_id").set_index("pdb_id").author_num.to_dict()
+    assert nums == {"1TSR (a.pdb)": 248, "1TSR (b.pdb)": -152, "1TSR": 248}
+    s = summarize(t, verdict=False)
+    assert {"1TSR (a.pdb)", "1TSR (b.pdb)", "1TSR"} <= set(s.covered_by.item().split(", "))
+
+
+def test_the_reports_view_of_a_users_file_shows_that_file(tmp_path, data_dir):
+    """The card's 3D view of a user's file embeds that file (R248 as author -152), not the
+    mirror's entry of the same header ID."""
+    from structkit import report
+    from structkit.view import local_3dmol
+
+    if local_3dmol() is None:
+        pytest.skip("3dmol npm package not installed (run .ci/run's set-up): no 3D view")
+    mine = _renumbered_1tsr(data_dir, tmp_path / "mine.pdb")
+    out = report(["TP53:p.R248Q"], tmp_path / "r.html", structures=[str(mine)], max_views=1)
+    page = out.read_text()
+    card = page.split('<section class="card">')[1]
+    assert "on 1TSR (mine.pdb)" in card
+    assert "ARG B-152" in card and "ARG B 248" not in card  # the embedded model is the file

@@ -268,4 +268,4 @@ def test_a_file_that_does_not_hold_the_protein_is_a_not_covered_row(data_dir):
     her2 = load(data_dir / "pdb" / "1n8z.pdb")
     t = impact_table(["TP53:p.R248Q"], structures=[(her2, "P04637")])
     assert len(t) == 1 and t.status.item() == "not covered"
-    assert t.detail.item() == "1N8Z: no chain is P04637 (protein chains A, B, C)"
+    assert t.detail.item() == "1N8Z (1n8z.pdb): no chain is P04637 (protein chains A, B, C)"

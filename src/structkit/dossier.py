@@ -206,13 +206,22 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
     return "\n".join(out)
 
 
-def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False) -> str:
+def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False,
+               accession: str | None = None, source_file: str | None = None) -> str:
     """The card's 3D viewer; with ``png`` also a static picture of the same view (rendered by
-    headless Chromium) shown when JavaScript is off and in print."""
+    headless Chromium) shown when JavaScript is off and in print. A structure the catalog does
+    not know (a user's file) is shown from its own ``source_file``, never from an entry of the
+    same ID."""
     from .analysis import analyze
+    from .catalog import catalog
+    from .resolve import load
     from .view import save_png, view_variants
 
-    v = view_variants(analyze(pdb_id, fetcher=fetcher), [f"{gene}:{variant}"], width=640,
+    if catalog().find(pdb_id) is None and source_file:
+        a = analyze(load(Path(source_file), fetcher=fetcher), accession, fetcher=fetcher)
+    else:
+        a = analyze(pdb_id, fetcher=fetcher)
+    v = view_variants(a, [f"{gene}:{variant}"], width=640,
                       height=360, title=f"{gene} {variant} on {pdb_id}", fetcher=fetcher)
     fallback = '<p class="muted">The 3D view needs JavaScript.</p>'
     if png:
@@ -309,8 +318,12 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         for r in order.head(min(max_cards, max_views)).itertuples(index=False):
             if isinstance(r.nearest_pdb_id, str) and r.nearest_pdb_id:
                 try:
+                    src = placed.loc[placed.pdb_id.astype(str) == r.nearest_pdb_id,
+                                     ["structure_accession", "source_file"]].dropna().head(1)
+                    acc, path = (src.iloc[0].tolist() if len(src) else (None, None))
                     views[r.gene, r.variant] = _view_html(r.gene, r.variant, r.nearest_pdb_id,
-                                                          fetcher, png_views)
+                                                          fetcher, png_views, str(acc) if acc
+                                                          else None, path)
                 except (ValueError, KeyError, LookupError) as exc:
                     views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
     # provenance

@@ -80,10 +80,13 @@ def load(source: str | os.PathLike, *, fetcher: Fetcher | None = None, format: s
     rp = p.resolve()
     key = (str(rp), rp.stat().st_mtime_ns, entry_id)
     if key not in loaded:
-        loaded[key] = read_structure(rp, entry_id=entry_id)
-        # a file the user names is analysed by its content: a HEADER that says 1TSR does not
-        # import the catalog's chain roles and partners of 1TSR
-        loaded[key].user_file = entry_id is None
+        st = loaded[key] = read_structure(rp, entry_id=entry_id)
+        if entry_id is None:
+            # a file the user names is analysed by its content (a HEADER that says 1TSR does
+            # not import the catalog's chain roles of 1TSR) and keeps its own identity in every
+            # output: '<ID> (<file name>)', the ID its header gives (or its name's stem)
+            st.user_file = True
+            st.id = f"{st.id} ({rp.name})"
     if entry_id is not None:
         by_id[id_key] = loaded[key]
     return loaded[key]
