@@ -573,3 +573,14 @@ def test_the_reports_view_of_a_users_file_shows_that_file(tmp_path, data_dir):
     card = page.split('<section class="card">')[1]
     assert "on 1TSR (mine.pdb)" in card
     assert "ARG B-152" in card and "ARG B 248" not in card  # the embedded model is the file
+
+
+def test_a_server_that_never_answers_is_said_while_waiting(mirror_server, tmp_path, capsys):
+    """A server that accepts and says nothing: each timed-out attempt is said on stderr before
+    the next one, and the error names the last failure."""
+    path = "/rcsb/download/1TSR.pdb"
+    mirror_server.fault(path, "stall", times=2, seconds=3)
+    f = net_fetcher(mirror_server, tmp_path, retries=1, timeout=(1.0, 1.0))
+    with pytest.raises(FetchError, match="gave up after 2 attempts; last: request timed out"):
+        f.pdb("1TSR", format="pdb")
+    assert "pdb 1TSR: request timed out; retrying in" in capsys.readouterr().err
