@@ -222,7 +222,7 @@ def test_cohort_command_writes_sheets(tmp_path, capsys, laml_path):
     assert code == 0
     sheets = pd.read_excel(out, sheet_name=None)
     assert set(sheets) == {"samples", "genes", "positions", "unplaced", "variants", "provenance"}
-    assert f", {len(sheets['samples'])} samples;" in capsys.readouterr().out
+    assert f", {len(sheets['samples'])} samples (" in capsys.readouterr().out
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~_umask()
 
 
@@ -331,3 +331,34 @@ def test_streaming_stops_and_leaves_nothing_when_the_caller_fails(tmp_path, laml
     with pytest.raises(_Stopped):
         _write_text_rows(rows, tmp_path / "stopped.csv", 50_000, stop)
     assert (tmp_path / "stopped.csv").read_bytes() == rows.header
+
+
+def test_cohort_counts_every_sample_and_gives_frequencies(laml_path, laml_raw, tmp_path, capsys):
+    """The LAML MAF names 193 samples, 15 of them with TP53 rows: the samples sheet has all 193
+    (the carriers flagged), TP53 is mutated in 15/193, the header agrees with the gene table,
+    and the splice rows without a protein position come last in the positions table; a sample
+    list adds samples the MAF never names."""
+    batch = parse_variants(laml_path)
+    summary = summarize(impact_table(batch, distinct=True))
+    c = cohort_tables(batch, summary)
+    n = laml_raw.Tumor_Sample_Barcode.nunique()
+    assert n == 193 and len(c["samples"]) == n and c["genes"].attrs["n_samples"] == n
+    tp53 = laml_raw[laml_raw.Hugo_Symbol == "TP53"].Tumor_Sample_Barcode.nunique()
+    genes = c["genes"].set_index("gene")
+    assert genes.loc["TP53", "frac_samples"] == pytest.approx(tp53 / n)
+    carriers = c["samples"][c["samples"].n_variants > 0]
+    catalog_rows = laml_raw[laml_raw.Hugo_Symbol.isin(["TP53", "EGFR", "ERBB2"])]
+    assert set(carriers["sample"]) <= set(catalog_rows.Tumor_Sample_Barcode)
+    pos = c["positions"]
+    assert pos.position.iloc[-1] is pd.NA and pos.variants.iloc[-1].startswith("splice site")
+    assert pos.position.iloc[:-1].notna().all()
+    extra = tmp_path / "samples.txt"
+    extra.write_text("# the cohort's sample list\n" + "\n".join(
+        sorted(set(laml_raw.Tumor_Sample_Barcode))) + "\nNO-MUTATION-1\nNO-MUTATION-2\n")
+    assert main(["cohort", "--input", str(laml_path), "--samples", str(extra),
+                 "--out", str(tmp_path / "c.xlsx")]) == 0
+    out = capsys.readouterr().out
+    genes_sheet = pd.read_excel(tmp_path / "c.xlsx", sheet_name="genes").set_index("gene")
+    n_tp53 = int((laml_raw.Hugo_Symbol == "TP53").sum())
+    assert f", {n + 2} samples (" in out and f"rows of catalog genes (EGFR 2, TP53 {n_tp53})" in out
+    assert genes_sheet.loc["TP53", "frac_samples"] == pytest.approx(tp53 / (n + 2))

@@ -247,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--gene", help="gene for rows without one")
     co.add_argument("--sample-column", metavar="NAME",
                     help="column naming the sample (default: Tumor_Sample_Barcode or sample)")
+    co.add_argument("--samples", metavar="FILE",
+                    help="the cohort's samples, one name per line: samples without any mutation "
+                         "are in no MAF, but count in the frequencies (default: every sample the "
+                         "input names, all genes)")
     co.add_argument("--out", metavar="FILE",
                     help=".xlsx: one sheet per table; other suffixes: one file per table "
                          "(NAME.samples.tsv, NAME.genes.tsv, NAME.positions.tsv, NAME.variants.tsv, "
@@ -440,7 +444,7 @@ def _outputs(args) -> list[tuple[str, str]]:
 
 
 def _inputs(args) -> list[tuple[str, str]]:
-    out = [(f"--{o}", getattr(args, o)) for o in ("input", "msa") if getattr(args, o, None)]
+    out = [(f"--{o}", getattr(args, o)) for o in ("input", "msa", "samples") if getattr(args, o, None)]
     out += [("--structures", x) for x in getattr(args, "structures", None) or ()
             if ("/" in x or "." in x) and Path(x).exists()]
     st = getattr(args, "structure", None)
@@ -667,7 +671,13 @@ def _cmd_cohort(args) -> int:
     distinct = impact_table(batch, cutoff=args.cutoff, metal_cutoff=args.metal_cutoff,
                             fetcher=fetcher, progress=sys.stderr.isatty(), distinct=True)
     summary = summarize(distinct, fetcher=fetcher)
-    tables = cohort_tables(batch, summary)
+    listed = None
+    if args.samples:
+        from .variants import read_text
+
+        listed = [ln.strip() for ln in read_text(Path(args.samples)).splitlines()
+                  if ln.strip() and not ln.startswith("#")]
+    tables = cohort_tables(batch, summary, samples=listed)
     tables["variants"] = summary
     if args.out:
         out = Path(args.out)
@@ -684,11 +694,15 @@ def _cmd_cohort(args) -> int:
                     write_table(tables[name], tmp)
             print(f"wrote {', '.join(f'{out.stem}.{n}{out.suffix}' for n in tables)}",
                   file=sys.stderr)
-    n_samples = tables["samples"]["sample"].nunique()
+    n_samples = tables["samples"].attrs.get("n_samples")
+    carriers = int((tables["samples"].n_variants > 0).sum()) if n_samples else 0
+    genes = tables["genes"]
+    per_gene = ", ".join(f"{g} {n}" for g, n in zip(genes.gene, genes.n_rows, strict=True))
     print(f"# structkit {__version__} cohort: {batch.n_rows} rows from {source}"
-          + (f", {n_samples} samples" if n_samples else ", no sample column") + "; "
-          f"{len(batch)} rows give variants of catalog genes ({len(set(batch.variants))} "
-          f"distinct), {len(batch.unplaced)} do not")
+          + (f", {n_samples} samples ({carriers} with a catalog-gene row)" if n_samples
+             else ", no sample column") + "; "
+          f"{int(genes.n_rows.sum())} rows of catalog genes ({per_gene}), "
+          f"{len(tables['unplaced'])} others (unplaced sheet)")
     print(tables["genes"].to_string(index=False))
     print("\nmost recurrent positions (UniProt numbering):")
     print(tables["positions"].head(10).to_string(index=False, max_colwidth=50))

@@ -103,7 +103,8 @@ def _rows(rows: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values("input_row", kind="stable").reset_index(drop=True)
 
 
-def cohort_tables(table, summary: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def cohort_tables(table, summary: pd.DataFrame | None = None,
+                  samples=None) -> dict[str, pd.DataFrame]:
     """Per-sample, per-gene and per-position tables of a cohort.
 
     ``table`` is an impact table (``structkit.impact_table``) or, for large cohorts, the
@@ -113,14 +114,22 @@ def cohort_tables(table, summary: pd.DataFrame | None = None) -> dict[str, pd.Da
     ever built. ``summary`` is the table's ``summarize`` (computed when not given). Returns a
     dict of DataFrames:
 
-    - ``samples``: one row per sample: ``n_rows`` (input rows), ``n_variants``, ``genes``, one
-      boolean column per mechanism class (``dna_contact``, ``zinc_site``, ``structural``,
-      ``epitope``, ``drug_pocket``, ``truncating``, ``splice``) and ``variants`` (each with its
-      mechanism and score). Empty when the input names no samples.
-    - ``genes``: per gene: ``n_rows``, ``n_samples``, ``n_variants`` and, per class, the number
-      of samples (or rows, without samples) with a variant of that class.
-    - ``positions``: recurrence per (gene, UniProt position): ``n_samples``, ``n_rows``, the
-      variants seen with their counts, mechanisms and the highest ``impact_score``.
+    - ``samples``: one row per sample of the cohort: every sample the input names (rows of
+      other genes included) and those of ``samples`` (a list of sample names: a sample without
+      any mutation is in no MAF); ``n_rows`` (input rows of catalog genes), ``n_variants``,
+      ``genes``, one boolean column per mechanism class (``dna_contact``, ``zinc_site``,
+      ``structural``, ``epitope``, ``drug_pocket``, ``truncating``, ``splice``) and
+      ``variants`` (each with its mechanism and score); samples without a variant of a catalog
+      gene have 0 and False. Empty when the input names no samples.
+    - ``genes``: per gene: ``n_rows``, ``n_samples``, ``frac_samples`` (of the cohort's
+      samples), ``n_variants`` and, per class, the number of samples (or rows, without samples)
+      with a variant of that class.
+    - ``positions``: recurrence per (gene, UniProt position): ``n_samples``, ``frac_samples``,
+      ``n_rows``, the variants seen with their counts, mechanisms and the highest
+      ``impact_score``; splice-site rows without a protein position come last.
+
+    Every table's ``attrs["n_samples"]`` is the cohort's sample count (the denominator of
+    ``frac_samples``; None without samples).
     - ``unplaced``: input rows that gave no variant, with status and reason (splice-site rows
       of catalog genes without a protein position are counted as ``splice`` instead, at
       position <NA>).
@@ -148,27 +157,35 @@ def cohort_tables(table, summary: pd.DataFrame | None = None) -> dict[str, pd.Da
         summary = summarize(table)
     inputs, unplaced = _input_rows(table)
     rows = _rows(inputs, summary)
-    has_samples = rows["sample"].notna().any()
-    unit = "sample" if has_samples else "input_row"
     for c in CLASS_ORDER:
         rows[c] = rows["class"] == c
     label = (rows.gene + " " + rows.variant + " (" + rows.mechanism.fillna("").astype(str)
              + np.where(rows.impact_score.notna(),
                         ", " + rows.impact_score.map(lambda x: f"{x:.2f}"), "") + ")")
     rows["label"] = label
+    cohort = set(rows["sample"].dropna()) | set(unplaced["sample"].dropna()) | {
+        str(x) for x in (samples or ())}
+    has_samples = bool(cohort)
+    unit = "sample" if has_samples else "input_row"
+    n_cohort = len(cohort) if has_samples else None
+    scols = ["sample", "n_rows", "n_variants", "genes", *CLASS_ORDER, "variants"]
     if has_samples:
         s = rows.dropna(subset=["sample"]).groupby("sample", sort=True)
-        samples = s.agg(n_rows=("input_row", "size"), n_variants=("label", "nunique"),
-                        genes=("gene", lambda x: ", ".join(sorted(set(x)))),
-                        **{c: (c, "any") for c in CLASS_ORDER},
-                        variants=("label", lambda x: "; ".join(dict.fromkeys(x))))
-        samples = samples.reset_index()
+        carriers = s.agg(n_rows=("input_row", "size"), n_variants=("label", "nunique"),
+                         genes=("gene", lambda x: ", ".join(sorted(set(x)))),
+                         **{c: (c, "any") for c in CLASS_ORDER},
+                         variants=("label", lambda x: "; ".join(dict.fromkeys(x))))
+        table_s = carriers.reindex(sorted(cohort))  # every sample of the cohort
+        table_s[["n_rows", "n_variants"]] = table_s[["n_rows", "n_variants"]].fillna(0).astype(np.int64)
+        table_s[CLASS_ORDER] = table_s[CLASS_ORDER].astype("boolean").fillna(False).astype(bool)
+        table_s[["genes", "variants"]] = table_s[["genes", "variants"]].fillna("")
+        samples_t = table_s.rename_axis("sample").reset_index()[scols]
     else:
-        samples = pd.DataFrame(columns=["sample", "n_rows", "n_variants", "genes", *CLASS_ORDER,
-                                        "variants"])
+        samples_t = pd.DataFrame(columns=scols)
     g = rows.groupby("gene", sort=True)
     genes = g.agg(n_rows=("input_row", "size"), n_samples=("sample", "nunique"),
                   n_variants=("variant", "nunique")).reset_index()
+    genes.insert(3, "frac_samples", genes.n_samples / n_cohort if n_cohort else np.nan)
     for c in CLASS_ORDER:
         hit = rows[rows[c]]
         genes[f"{unit}s_{c}"] = (hit.groupby("gene")[unit].nunique()
@@ -186,10 +203,15 @@ def cohort_tables(table, summary: pd.DataFrame | None = None) -> dict[str, pd.Da
     idx = pd.MultiIndex.from_frame(positions[["gene", "position"]])
     positions["variants"] = var_txt.reindex(idx).to_numpy()
     positions["mechanisms"] = mech.reindex(idx).fillna("").to_numpy()
-    positions = positions.sort_values(["n_samples" if has_samples else "n_rows", "n_rows",
+    positions.insert(3, "frac_samples", positions.n_samples / n_cohort if n_cohort else np.nan)
+    positions["_none"] = positions.position < 0  # splice rows without a position: last
+    positions = positions.sort_values(["_none", "n_samples" if has_samples else "n_rows", "n_rows",
                                        "gene", "position"],
-                                      ascending=[False, False, True, True], kind="stable")
-    positions = positions.reset_index(drop=True)
+                                      ascending=[True, False, False, True, True], kind="stable")
+    positions = positions.drop(columns="_none").reset_index(drop=True)
     positions["position"] = positions.position.where(positions.position >= 0).astype("Int64")
     unplaced = unplaced.reset_index(drop=True)
-    return {"samples": samples, "genes": genes, "positions": positions, "unplaced": unplaced}
+    out = {"samples": samples_t, "genes": genes, "positions": positions, "unplaced": unplaced}
+    for df in out.values():
+        df.attrs["n_samples"] = n_cohort
+    return out
