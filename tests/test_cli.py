@@ -124,3 +124,26 @@ def test_xlsx_has_summary_provenance_frozen_header_and_filters(tmp_path, capsys,
     sha = hashlib.sha256((data_dir / "pdb" / "1tsr.pdb").read_bytes()).hexdigest()
     assert prov["structure 1TSR"].endswith(f"sha256:{sha}")
     assert prov["cutoff_A"] == "4.0" and prov["structkit_version"]
+
+
+def test_missing_numbers_are_empty_cells_like_missing_text(tmp_path, capsys):
+    """A TSV/CSV cell is empty for a missing number as for missing text (no 'nan'): 1XKK has no
+    resolution in its header-stripped file, a truncating variant no distance."""
+    for suffix in (".tsv", ".csv"):
+        out = tmp_path / f"t{suffix}"
+        assert main(["impact", "TP53:p.R175*", "ERBB2:p.T798M", "--out", str(out)]) == 0
+        import csv
+
+        cells = [c for row in csv.reader(out.open(), delimiter="\t" if suffix == ".tsv" else ",")
+                 for c in row]
+        assert "nan" not in {c.lower() for c in cells}
+        t = pd.read_csv(out, sep="\t" if suffix == ".tsv" else ",")
+        assert t.loc[t.pdb_id == "1XKK", "resolution_A"].isna().all()
+        assert t.min_dist_A.isna().any() and t.min_dist_A.notna().any()
+
+
+def test_fetch_shows_no_progress_bar_off_a_terminal(capsys):
+    assert main(["fetch", "1TSR", "3KMD"]) == 0
+    assert "fetch:" not in capsys.readouterr().err  # tqdm's 'fetch: 100%|...' line
+    assert main(["fetch", "1TSR", "3KMD", "--progress"]) == 0
+    assert "fetch: 100%" in capsys.readouterr().err

@@ -241,3 +241,14 @@ def test_parsing_pauses_the_collector_and_restores_its_state():
     with pytest.raises(FileNotFoundError):
         parse_variants(Path("/nonexistent/cohort.maf"))
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize("text,message", [
+    ("TP53:c.743G>A", "'c.743G>A' is a coding DNA change: structkit places protein changes"),
+    ("TP53:g.7674220C>T", "is a genomic DNA change"),
+    ("TP53:p.r248q", r"upper case in one-letter code \(R248Q\)"),
+    ("TP53:r248q", r"upper case in one-letter code \(R248Q\)"),
+])
+def test_dna_notation_and_lower_case_say_what_is_accepted(text, message):
+    with pytest.raises(VariantError, match=message):
+        parse_variant(text)

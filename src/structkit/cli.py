@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--alphafold", nargs="+", metavar="ACC", default=[], help="AlphaFold DB models")
     f.add_argument("--uniprot", nargs="+", metavar="ACC", default=[], help="UniProt records (FASTA and JSON)")
     f.add_argument("--catalog", action="store_true", help="everything the built-in catalog names")
+    f.add_argument("--progress", action="store_true",
+                   help="show a progress bar (default: only on a terminal)")
     _add_source_args(f)
 
     i = sub.add_parser("impact", help="mutation-impact table (the main job)",
@@ -355,7 +357,8 @@ def _cmd_fetch(args) -> int:
               file=sys.stderr)
         return 2
     rows = []
-    for kind, key, job in tqdm(jobs, desc="fetch", unit="file", disable=len(jobs) < 2, file=sys.stderr):
+    bar = len(jobs) > 1 and (args.progress or sys.stderr.isatty())
+    for kind, key, job in tqdm(jobs, desc="fetch", unit="file", disable=not bar, file=sys.stderr):
         try:
             res = job()
             rows.append({"kind": kind, "id": key, "source": res.source, "path": str(res.path)})

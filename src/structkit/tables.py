@@ -365,7 +365,7 @@ def _write_values(fh, arr) -> None:
 def _arrow(df: pd.DataFrame):
     """A pyarrow table with one type per column whatever the chunk holds: categoricals as
     dictionary<int32, string> (pyarrow's CSV writer writes their values), nullable ints as
-    int64, booleans."""
+    int64, booleans, floats with NaN as null (an empty cell in CSV/TSV, like missing text)."""
     import pyarrow as pa
 
     cols, fields = [], []
@@ -381,8 +381,9 @@ def _arrow(df: pd.DataFrame):
         elif pd.api.types.is_bool_dtype(s.dtype):
             arr = pa.array(s.to_numpy(dtype=bool, na_value=False), type=pa.bool_(),
                            mask=s.isna().to_numpy())
-        elif pd.api.types.is_float_dtype(s.dtype):
-            arr = pa.array(s.to_numpy(dtype=np.float64), type=pa.float64())
+        elif pd.api.types.is_float_dtype(s.dtype):  # NaN is missing: an empty cell, as for text
+            v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            arr = pa.array(v, type=pa.float64(), mask=np.isnan(v))
         else:
             arr = pa.array([x if isinstance(x, str) else None for x in s.astype(object)],
                            type=pa.string())

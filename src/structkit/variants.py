@@ -196,6 +196,10 @@ def _aas(codes: str) -> str:
     return codes
 
 
+_DNA_KINDS = {"c": "coding DNA", "g": "genomic DNA", "m": "mitochondrial DNA", "n": "non-coding RNA",
+              "r": "RNA"}
+
+
 def _parse_change(change: str) -> dict:
     text = change.strip()
     if text.startswith("p."):
@@ -232,6 +236,14 @@ def _parse_change(change: str) -> dict:
         if out["end"] is not None and out["end"] < out["position"]:
             raise VariantError(f"{change!r}: range end {out['end']} before start {out['position']}")
         return out
+    if re.match(r"[cgmnr]\.", text):
+        raise VariantError(
+            f"{change!r} is a {_DNA_KINDS[text[0]]} change: structkit places protein changes "
+            "(p.); annotate it first (e.g. Ensembl VEP --hgvs) and give its HGVSp, such as p.R248Q")
+    if re.fullmatch(r"[a-z]{1,3}\d+[a-z*]{1,3}", text):
+        raise VariantError(
+            f"cannot read protein change {change!r}: amino acids are upper case in one-letter "
+            f"code ({text.upper()}) or capitalised in three-letter code (p.Arg248Gln)")
     raise VariantError(
         f"cannot read protein change {change!r}: expected forms like T798M, p.T798M, p.Thr798Met, "
         "R213*, A775_G776insYVMA, E746_A750del, P72fs"
