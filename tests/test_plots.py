@@ -59,8 +59,13 @@ def test_lollipop_labels_never_overlap_and_ticks_are_counts(data_dir, gene, site
     fig = lollipop(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv", gene, sites_from=sites)
     ax = fig.axes[0]
     renderer = fig.canvas.get_renderer()
-    boxes = [t.get_window_extent(renderer) for t in ax.texts if "/" in t.get_text()
-             or t.get_text()[:1].isalpha() and t.get_text()[1:2].isdigit()]
+    from matplotlib.text import Annotation, Text
+
+    labels = [t for t in ax.texts if isinstance(t, Annotation) and ("/" in t.get_text()
+              or t.get_text()[:1].isalpha() and t.get_text()[1:2].isdigit())]
+    for t in labels:
+        t.update_positions(renderer)
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]  # the texts, not their leaders
     assert len(boxes) >= 3
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
@@ -137,3 +142,53 @@ def test_lollipop_shows_anatomy_and_hotspots_and_oncogene_classes(data_dir):
     heads = labels - {hot.get_label()}
     assert heads == set(summary.effect_class)
     assert {"activating", "resistance candidate", "catalytically dead"} <= heads
+
+
+def test_lollipop_of_the_hotspot_residue_table_counts_tumours_and_labels_the_top(data_dir):
+    """The residue table: each allele weighted by its tumour count (TP53 R273: 609 tumours,
+    R248: 560, as the file says); every position among the ten highest is labelled, with all
+    its alleles (ERBB2 L755 shows S among S/P/M/A/W)."""
+    import pandas as pd
+
+    path = data_dir / "variants" / "cancerhotspots_v2_multi_type_residue.txt"
+    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    tp53 = raw[raw.Hugo_Symbol == "TP53"].set_index("Residue")
+    fig = lollipop(path, "TP53")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "tumours (Cancer Hotspots v2)"
+    heads = {}
+    from matplotlib.collections import PathCollection
+
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and c.get_label() in ("missense", "truncating"):
+            for x, y in c.get_offsets():
+                heads[int(x)] = max(heads.get(int(x), 0), float(y))
+    for res in ("R273", "R248", "R175"):
+        alleles = tp53.loc[res, "Variant_Amino_Acid"].split("|")
+        want = sum(int(a.split(":")[1]) for a in alleles if a.split(":")[0] != res[0])
+        assert heads[int(res[1:])] == want  # R273: 609 less its silent count, if any
+    texts = [t.get_text() for t in ax.texts]
+    top = sorted(heads, key=lambda p: -heads[p])[:10]
+    for p in top:
+        assert any(t[1:].startswith(str(p)) and t[0].isalpha() for t in texts), (p, texts)
+    her2 = [t.get_text() for t in lollipop(path, "ERBB2").axes[0].texts]
+    l755 = next(t for t in her2 if t.startswith("L755"))
+    assert "S" in l755.split("L755")[1].split("/") or l755.startswith("L755S")
+
+
+def test_a_list_without_counts_is_said(data_dir):
+    with pytest.warns(UserWarning, match="no samples or counts"):
+        fig = lollipop(data_dir / "variants" / "cancerhotspots_v2_GRCh37.tsv", "TP53")
+    assert "counting input rows" in fig.axes[0].get_title()
+
+
+def test_lollipop_counts_from_a_column(tmp_path):
+    p = tmp_path / "counts.tsv"
+    p.write_text("gene\tvariant\tn\nTP53\tp.R248Q\t5\nTP53\tp.R175H\t2\nTP53\tp.R248W\t0\n")
+    ax = lollipop(p, "TP53", counts_column="n").axes[0]
+    assert ax.get_ylabel() == "count (n)"
+    assert ax.get_title().startswith("TP53: 7 counted in column n (2 rows)")
+    texts = {t.get_text() for t in ax.texts}
+    assert {"R248Q", "R175H"} <= texts  # R248W counted 0: not drawn
+    with pytest.raises(ValueError, match="no column 'count'"):
+        lollipop(p, "TP53", counts_column="count")

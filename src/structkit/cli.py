@@ -311,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     lo = psub.add_parser("lollipop", help="variant counts per position over the domain map")
     lo.add_argument("--input", required=True, help="MAF/CSV/TSV of variants (e.g. a hotspot list)")
     lo.add_argument("--gene", required=True, help="TP53, ERBB2 (aliases accepted)")
+    lo.add_argument("--counts-column", metavar="NAME",
+                    help="a column of the input giving each row's count (automatic for the Cancer "
+                         "Hotspots residue table: tumours per allele); without it a sample counts "
+                         "once per change, or each row once")
     lo.add_argument("--sites-from", nargs="*", default=None, metavar="ID",
                     help="catalog structures whose sites are marked (default: the gene's complexes)")
     lo.add_argument("--out", required=True, help="output figure (.png .svg .pdf)")
@@ -884,7 +888,8 @@ def _cmd_plot(args) -> int:
             acc = catalog().target(args.gene).accession
             sites = tuple(s.id for s in catalog().structures_for(acc)
                           if s.partners and not s.is_alphafold and _available(s, fetcher))[:3]
-        fig = lollipop(Path(args.input), args.gene, sites_from=tuple(sites), fetcher=fetcher)
+        fig = lollipop(Path(args.input), args.gene, sites_from=tuple(sites), fetcher=fetcher,
+                       counts_column=args.counts_column)
     elif args.plot == "therapies":
         from .plots import therapy_heatmap
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt  # the backend is matplotlib's choice (inline in notebooks,
 import numpy as np  # Agg without a display); the command line picks Agg itself
 import pandas as pd
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from .anatomy import anatomy
@@ -62,15 +63,22 @@ def site_positions(structure_ids: list[str] | tuple[str, ...], fetcher=None) -> 
 
 
 def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 10,
-             title: str | None = None, fetcher=None, summary: pd.DataFrame | None = None):
+             title: str | None = None, fetcher=None, summary: pd.DataFrame | None = None,
+             counts_column: str | None = None):
     """Lollipop plot of variant counts per position over the domain map of ``gene``.
 
     ``variants``: Variant objects, strings, or a file (MAF/CSV/TSV) read with ``parse_variants``.
-    Only variants of ``gene`` are counted: once per (sample, change) when the input names
-    samples (a sample with the same change on two rows counts once), else once per input row;
-    the y label says which. Heads are stacked by consequence class (missense, truncating,
-    in-frame, splice, ...). The ``top`` most frequent positions are labelled with their changes,
-    placed so that no two labels overlap (a label that cannot be placed is left out). Domain
+    Only variants of ``gene`` are counted: with ``counts_column``, the number in that column of
+    each input row (a count table); for the Cancer Hotspots residue table
+    (``cancerhotspots_v2_multi_type_residue.txt``) automatically, each allele's tumour count;
+    else once per (sample, change) when the input names samples (a sample with the same change
+    on two rows counts once), else once per input row, with a warning in the title (a list
+    without counts makes a residue with many distinct alleles look frequent). The y label says
+    which. Heads are stacked by consequence class (missense, truncating, in-frame, splice, ...).
+    Every position with at least the ``top``-th highest count is labelled (ties included, at
+    most ``2 * top``) with all its changes (``R248Q/W/L``, beyond six alleles ``+N more``),
+    moved up and sideways on a leader line until no two labels overlap; the highest counts are
+    placed first. Domain
     tracks come from the catalog's regions, site tracks from the computed sites of the
     ``sites_from`` structures; under the domain bar, a track of the anatomy's elements
     (``structkit.anatomy``: ECD domains, loops, kinase elements; those under 3 % of the length
@@ -82,17 +90,29 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     matplotlib Figure.
     """
     target = catalog().target(gene)
-    if isinstance(variants, (str, Path)):
+    weights: list[int] | None = None
+    unit_label = None
+    if isinstance(variants, (str, Path)) and _is_hotspot_residue_table(Path(variants)):
+        vs, weights = _hotspot_alleles(Path(variants), target, fetcher)
+        unit_label = "tumours (Cancer Hotspots v2)"
+    elif isinstance(variants, (str, Path)):
         vs = parse_variants(variants, genes=[target.gene], fetcher=fetcher).variants
     else:
         items = list(variants)
         vs = [v for v in items if isinstance(v, Variant)]
         vs += parse_variants([v for v in items if isinstance(v, str)], genes=[target.gene],
                              fetcher=fetcher).variants
-    vs = [v for v in vs if v.gene == target.gene]
+    if counts_column is not None and weights is None:
+        if not isinstance(variants, (str, Path)):
+            raise ValueError("counts_column needs the input file the variants come from")
+        vs, weights = _column_counts(Path(variants), vs, counts_column, target.gene)
+        unit_label = f"count ({counts_column})"
+    keep = [i for i, v in enumerate(vs) if v.gene == target.gene]
+    vs = [vs[i] for i in keep]
+    weights = [weights[i] for i in keep] if weights is not None else None
     if not vs:
         raise ValueError(f"no {target.gene} variants to plot")
-    by_sample = any(v.sample for v in vs)
+    by_sample = weights is None and any(v.sample for v in vs)
     if by_sample:
         seen: set = set()
         uniq = []
@@ -102,8 +122,15 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
                 seen.add(key)
                 uniq.append(v)
         vs = uniq
+    if weights is None:
+        weights = [1] * len(vs)
+    # a file of variants without samples or counts (a hotspot allele list): each row counts once,
+    # and the figure says so (a panel given as a list of variants is not warned about)
+    uncounted = isinstance(variants, (str, Path)) and unit_label is None and not by_sample
     length = len(uniprot_record(target.accession, fetcher).sequence)
-    counts = Counter(v.position for v in vs)
+    counts: Counter = Counter()
+    for v, w in zip(vs, weights, strict=True):
+        counts[v.position] += w
     per_class: dict[int, Counter] = {}
     changes: dict[int, Counter] = {}
     mech = None
@@ -112,12 +139,12 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
         col = summary.effect_class if by_effect else summary.mechanism
         mech = dict(zip(zip(summary.gene.astype(str), summary.variant.astype(str), strict=True),
                         col.astype(str), strict=True))
-    for v in vs:
+    for v, w in zip(vs, weights, strict=True):
         key = CONSEQUENCE[v.kind] if mech is None else mech.get((v.gene, v.hgvs), "not scored")
-        per_class.setdefault(v.position, Counter())[key] += 1
-        changes.setdefault(v.position, Counter())[v.short] += 1
+        per_class.setdefault(v.position, Counter())[key] += w
+        changes.setdefault(v.position, Counter())[v.short] += w
     if ax is None:
-        fig, ax = plt.subplots(figsize=(11, 4.2))
+        fig, ax = plt.subplots(figsize=(13, 4.6))
     else:
         fig = ax.figure
     xs = np.array(sorted(counts))
@@ -134,7 +161,7 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
                    color=colors.get(c, "#cccccc"), edgecolor="black", linewidth=0.4, zorder=2,
                    label=c)
         base += n
-    ymax = max(ys) * 1.45 + 1
+    ymax = max(ys) * 1.7 + 1  # room for the labels above the highest heads
     bar_h = ymax * 0.07
     ax.add_patch(plt.Rectangle((1, -bar_h * 1.5), length - 1, bar_h, color="#d9d9d9", zorder=0))
     for i, r in enumerate(target.regions):
@@ -163,15 +190,102 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= max(ys) * 1.2 + 0.5])
     ax.set_xlabel(f"{target.gene} residue (UniProt {target.accession} numbering, {length} aa)")
-    ax.set_ylabel("samples with the change" if by_sample else "input rows")
-    unit = "sample-variant pairs" if by_sample else "variants"
-    ax.set_title(title or f"{target.gene}: {len(vs)} {unit} at {len(counts)} positions")
+    ax.set_ylabel(unit_label or ("samples with the change" if by_sample else "input rows"))
+    if unit_label and counts_column:
+        what = f"{sum(weights)} counted in column {counts_column} ({len(vs)} rows)"
+    elif unit_label:
+        what = f"{sum(weights)} {unit_label.split(' (')[0]}, {len(vs)} alleles"
+    else:
+        what = f"{len(vs)} {'sample-variant pairs' if by_sample else 'variants'}"
+    text = title or f"{target.gene}: {what} at {len(counts)} positions"
+    if uncounted:
+        text += ("\ncounting input rows: this list has no samples or counts (give the count column "
+                 "or the hotspot residue table)")
+        import warnings
+
+        warnings.warn(f"lollipop of {target.gene}: the input has no samples or counts; each row "
+                      "counts once", stacklevel=2)
+    ax.set_title(text, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper right", fontsize=7, frameon=False, ncol=2)
-    fig.tight_layout()
-    _place_labels(ax, [(x, counts[x], "/".join(c for c, _ in changes[x].most_common(3)))
-                       for x in sorted(counts, key=lambda p: (-counts[p], p))[:top]])
+    # the legend beside the axes: the space above the heads is the labels'
+    ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False, ncol=1)
+    order = sorted(counts, key=lambda p: (-counts[p], p))
+    cut = counts[order[min(top, len(order)) - 1]]
+    chosen = [p for p in order if counts[p] >= cut][:2 * top]
+    fig.tight_layout()  # (the legend beside the axes is part of their tight box)
+    _place_labels(ax, [(x, counts[x], _allele_label(x, changes[x])) for x in chosen])
     return fig
+
+
+MAX_ALLELES_SHOWN = 6
+
+
+def _allele_label(position: int, changes: Counter) -> str:
+    """All changes at a position, most frequent first: substitutions of one residue share their
+    prefix (``R248Q/W/L``); other changes in full; beyond ``MAX_ALLELES_SHOWN``, '+N more'."""
+    names = [c for c, _ in sorted(changes.items(), key=lambda kv: (-kv[1], kv[0]))]
+    shown, rest = names[:MAX_ALLELES_SHOWN], len(names) - MAX_ALLELES_SHOWN
+    prefix = next((c[:-1] for c in shown if len(c) >= 2 and c[:-1][1:] == str(position)), None)
+    parts: list[str] = []
+    for c in shown:
+        if prefix and c.startswith(prefix) and len(c) == len(prefix) + 1:
+            parts.append(c if not any(p.startswith(prefix) for p in parts) else c[-1])
+        else:
+            parts.append(c)
+    return "/".join(parts) + (f" +{rest} more" if rest > 0 else "")
+
+
+def _is_hotspot_residue_table(path: Path) -> bool:
+    from .evidence import HOTSPOTS_HEADER
+    from .variants import read_text
+
+    try:
+        return path.is_file() and read_text(path).startswith(HOTSPOTS_HEADER)
+    except (OSError, ValueError):
+        return False
+
+
+def _hotspot_alleles(path: Path, target, fetcher) -> tuple[list[Variant], list[int]]:
+    """The residue table's alleles of the gene as missense variants with their tumour counts
+    (the reference residue's own count, a silent change, left out)."""
+    from .variants import read_text
+
+    df = pd.read_csv(__import__("io").StringIO(read_text(path)), sep="\t", dtype=str,
+                     keep_default_na=False)
+    df = df[(df.Hugo_Symbol == target.gene) & df.Amino_Acid_Position.str.isdigit()]
+    items, ws = [], []
+    for res, pos, alleles in zip(df.Residue, df.Amino_Acid_Position, df.Variant_Amino_Acid,
+                                 strict=True):
+        ref = res[:1]
+        for part in alleles.split("|"):
+            a, _, n = part.rpartition(":")
+            if a and a != ref and n.isdigit() and len(a) == 1:
+                items.append(f"{target.gene}:p.{ref}{pos}{a}")
+                ws.append(int(n))
+    vs = parse_variants(items, fetcher=fetcher).variants  # row: the item's 1-based index
+    return vs, [ws[v.row - 1] for v in vs]
+
+
+def _column_counts(path: Path, vs: list[Variant], column: str, gene: str):
+    """The count of each variant's input row from ``column`` of the file (rows by line)."""
+    from .variants import read_text
+
+    text = read_text(path)
+    first = next(ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
+    df = pd.read_csv(__import__("io").StringIO(text), sep="\t" if "\t" in first else ",",
+                     dtype=str, keep_default_na=False, comment=None)
+    if column not in df.columns:
+        raise ValueError(f"{path}: no column {column!r} to count by; columns are "
+                         f"{', '.join(df.columns[:20])}")
+    values = pd.to_numeric(df[column], errors="coerce")
+    skipped = sum(1 for ln in text.splitlines()[:text.splitlines().index(first)])
+    out_v, out_w = [], []
+    for v in vs:
+        i = (v.row or 0) - skipped - 2  # the header is line skipped + 1
+        if 0 <= i < len(values) and values.iloc[i] == values.iloc[i] and values.iloc[i] > 0:
+            out_v.append(v)
+            out_w.append(int(values.iloc[i]))
+    return out_v, out_w
 
 
 def _anatomy_track(ax, target, length: int, y: float, h: float, fetcher) -> bool:
@@ -233,15 +347,20 @@ def _place_labels(ax, labels: list[tuple[float, float, str]]) -> list:
     if legend is not None:
         boxes.append(legend.get_window_extent(renderer))
     placed = []
+    offsets = [(dx, 6 + 11 * step) for step in range(16) for dx in (0, -24, 24, -48, 48, -80, 80)]
+    inside = ax.get_window_extent(renderer)
     for x, y, text in labels:
-        for step in range(8):
-            t = ax.annotate(text, (x, y), xytext=(0, 6 + 11 * step), textcoords="offset points",
+        for dx, dy in offsets:
+            t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
                             ha="center", va="bottom", fontsize=7,
                             arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "#999999"}
-                            if step else None)
-            bb = t.get_window_extent(renderer).expanded(1.05, 1.1)
-            inside = ax.get_window_extent(renderer)
-            if bb.y1 <= inside.y1 + 2 and not any(bb.overlaps(b) for b in boxes):
+                            if (dx or dy > 6) else None)
+            # the text's own box (an Annotation's extent includes its leader line, which may
+            # cross other labels)
+            t.update_positions(renderer)
+            bb = Text.get_window_extent(t, renderer).expanded(1.05, 1.1)
+            if (bb.y1 <= inside.y1 + 2 and bb.x0 >= inside.x0 - 2 and bb.x1 <= inside.x1 + 2
+                    and not any(bb.overlaps(b) for b in boxes)):
                 boxes.append(bb)
                 placed.append(t)
                 break
