@@ -192,3 +192,42 @@ def test_lollipop_counts_from_a_column(tmp_path):
     assert {"R248Q", "R175H"} <= texts  # R248W counted 0: not drawn
     with pytest.raises(ValueError, match="no column 'count'"):
         lollipop(p, "TP53", counts_column="count")
+
+
+def test_distance_profile_styles_are_fixed_and_many_variants_make_a_dot_plot(tmp_path):
+    """A site looks the same in every figure (colour by kind, marker by the catalog's partner),
+    whatever other sites are drawn; the ligand sites of the catalog all get distinct markers;
+    50 variants give one row each; structkit's own TSV reads without a dtype warning."""
+    import warnings
+
+    from matplotlib.collections import PathCollection
+
+    from structkit import impact_table, write_table
+    from structkit.plots import site_style
+
+    ligands = [site_style(f"{d} ligand contacts", "ligand")[1] for d in
+               ("03Q", "70I", "TAK-285", "lapatinib", "neratinib", "afatinib", "gefitinib",
+                "erlotinib", "compound 20a")]
+    assert len(set(ligands)) == len(ligands)
+
+    def styles(fig):
+        return {c.get_label(): (tuple(c.get_facecolor()[0]), c.get_paths()[0].vertices.shape)
+                for c in fig.axes[0].collections if isinstance(c, PathCollection)}
+
+    a = styles(distance_profile(impact_table(["TP53:p.R248Q"], damage=False)))
+    b = styles(distance_profile(impact_table(["TP53:p.R248Q", "ERBB2:p.T798M"], damage=False)))
+    assert a["DNA interface"] == b["DNA interface"] and a["Zn site"] == b["Zn site"]
+    p53 = [f"TP53:p.{r}{p}{a}" for p, r, a in ((248, "R", "Q"), (273, "R", "H"), (175, "R", "H"),
+                                               (245, "G", "S"), (249, "R", "S"), (282, "R", "W"),
+                                               (220, "Y", "C"), (176, "C", "F"), (179, "H", "R"),
+                                               (238, "C", "Y"))]
+    many = [v[:-1] + alt for v in p53 for alt in "ADEKM"]  # 50 distinct changes at 10 residues
+    t = impact_table(many, damage=False)
+    out = write_table(t, tmp_path / "t.tsv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = distance_profile(out)
+    ax = fig.axes[0]
+    assert len(ax.get_yticklabels()) == 50 and ax.get_xlabel().startswith("minimum heavy-atom")
+    w, h = fig.get_size_inches()
+    assert w < 12 and 10 < h <= 18

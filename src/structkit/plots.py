@@ -378,7 +378,7 @@ def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float
     """
     if not isinstance(table, pd.DataFrame):
         p = Path(table)
-        table = pd.read_csv(p, sep="\t" if p.suffix == ".tsv" else ",") if p.suffix in (
+        table = pd.read_csv(p, sep="\t" if p.suffix == ".tsv" else ",", low_memory=False) if p.suffix in (
             ".tsv", ".csv") else pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_excel(p)
     t = table.dropna(subset=["min_dist_A"])
     t = t[t.site.astype(str) != ""]
@@ -393,23 +393,39 @@ def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float
         best = best[best.label.isin(set(closest.index))]
     best = best.sort_values(["gene", "position", "variant"])
     labels = list(dict.fromkeys(best.label))
-    xpos = {lab: i for i, lab in enumerate(labels)}
+    pos = {lab: i for i, lab in enumerate(labels)}
+    kinds = (t.drop_duplicates("site").set_index("site").site_kind.astype(str).to_dict()
+             if "site_kind" in t.columns else {})
+    horizontal = len(labels) > HORIZONTAL_FROM  # many variants: a dot plot, one row each
     if ax is None:
-        width = min(MAX_FIGURE_IN, max(6.0, 0.3 * len(labels) + 3))
-        fig, ax = plt.subplots(figsize=(width, 4.8))
+        if horizontal:
+            fig, ax = plt.subplots(figsize=(9.5, min(MAX_FIGURE_IN, 1.6 + 0.2 * len(labels))))
+        else:
+            fig, ax = plt.subplots(figsize=(max(6.0, 0.3 * len(labels) + 4.5), 4.8))
     else:
         fig = ax.figure
-    for k, (site, g) in enumerate(best.groupby("site", observed=True)):
-        x = [xpos[lab] for lab in g.label]
-        ax.scatter(x, g.min_dist_A, label=site, s=24, color=plt.cm.tab20(k % 20), zorder=2,
-                   marker="os^Dv"[k // 20 % 5])
+    for site, g in sorted(best.groupby("site", observed=True), key=lambda kv: _site_order(kv[0])):
+        colour, marker = site_style(str(site), kinds.get(site, ""))
+        v = [pos[lab] for lab in g.label]
+        xy = (g.min_dist_A, v) if horizontal else (v, g.min_dist_A)
+        ax.scatter(*xy, label=site, s=26, color=colour, marker=marker, zorder=2,
+                   edgecolor="black", linewidth=0.3)
     c = cutoff if cutoff is not None else float(t.cutoff_A.dropna().iloc[0])
-    ax.axhline(c, ls="--", color="black", lw=0.8, label=f"contact cut-off {c:g} A")
-    ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right",
-                  fontsize=8 if len(labels) <= 30 else 6)
-    ax.set_ylabel("minimum heavy-atom distance to site (A)")
-    ax.set_ylim(0, None)
-    ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left")
+    line = ax.axvline if horizontal else ax.axhline
+    line(c, ls="--", color="black", lw=0.8, label=f"contact cut-off {c:g} A")
+    what = "minimum heavy-atom distance to site (A)"
+    if horizontal:
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.invert_yaxis()  # by position, top to bottom
+        ax.set_xlabel(what)
+        ax.set_xlim(0, None)
+        ax.grid(axis="y", color="#eeeeee", linewidth=0.5)
+    else:
+        ax.set_xticks(range(len(labels)), labels, rotation=60, ha="right", fontsize=8)
+        ax.set_ylabel(what)
+        ax.set_ylim(0, None)
+    ax.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1), loc="upper left",
+              title="colour: site kind; marker: partner", title_fontsize=7)
     shown = (f"{len(labels)} of {n_all} variants, those closest to a site" if n_all > len(labels)
              else f"{n_all} variants")
     ax.set_title(f"distance of each variant to each site (nearest structure and chain; {shown})",
@@ -417,6 +433,44 @@ def distance_profile(table: pd.DataFrame | str | Path, *, ax=None, cutoff: float
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+HORIZONTAL_FROM = 30  # variants: from here the distance profile is a dot plot with a row each
+# colour per site kind (Okabe & Ito 2008, distinguishable with colour-vision deficiencies) and a
+# marker per partner, in the catalog's order of sites: the same site looks the same in every run
+KIND_COLORS = {"dna": "#0072B2", "metal": "#E69F00", "epitope": "#009E73", "ligand": "#CC79A7",
+               "": "#999999"}
+PARTNER_MARKERS = "osD^vP*Xh<>p"
+
+
+def _catalog_sites() -> list[str]:
+    from .sites import _site_name
+
+    names: list[str] = []
+    for s in catalog().structures:
+        for p in s.partners:
+            n = _site_name(p)
+            if n not in names:
+                names.append(n)
+    return names
+
+
+def _site_order(site: str) -> tuple:
+    names = _catalog_sites()
+    return (names.index(site), "") if site in names else (len(names), site)
+
+
+def site_style(site: str, kind: str) -> tuple[str, str]:
+    """(colour, marker) of a site in every figure: colour by kind (DNA, metal, epitope,
+    ligand), marker by the partner's place among the catalog's sites of that kind (sites the
+    catalog does not name after them, by name)."""
+    kind = kind if kind in KIND_COLORS else ""
+    names = _catalog_sites()
+    if site in names:
+        i = names.index(site)
+    else:
+        i = len(names) + sum(ord(ch) for ch in site)  # stable across runs, unlike hash()
+    return KIND_COLORS[kind], PARTNER_MARKERS[i % len(PARTNER_MARKERS)]
 
 
 RELATION_COLORS = {
