@@ -160,9 +160,29 @@ def test_pdf_pages_and_text(seed_report, tmp_path):
     pdf = print_pdf(seed_report, tmp_path / "seed.pdf")
     reader = PdfReader(pdf)
     text = " ".join(p.extract_text() for p in reader.pages)
-    assert len(reader.pages) >= 5
+    n = len(catalog().seed_panel)
+    # print shows each card briefly: 17 variants on at most 14 A4 pages (44-54 before)
+    assert 5 <= len(reader.pages) <= 14
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
     for needle in ("p.R248Q", "p.T798M", "1TSR", "3PP0", "Methods and provenance"):
         assert needle in text, needle
+    first = reader.pages[0].extract_text()
+    assert "status" in first and "nearest_pdb_id" in first  # the summary's last columns fit
+    assert "/work/" not in text and str(tmp_path) not in text  # no machine paths
+    assert "3D view:" not in text  # no heading without its picture
+    assert text.count("impact score") >= n
+
+
+def test_pdf_on_letter_paper(tmp_path):
+    need_browser()
+    from pypdf import PdfReader
+
+    out = tmp_path / "r.html"
+    assert main(["report", "TP53:p.R248Q", "--out", str(out), "--pdf", str(tmp_path / "r.pdf"),
+                 "--paper", "Letter", "--max-views", "0"]) == 0
+    box = PdfReader(tmp_path / "r.pdf").pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 
 
 def test_report_on_the_tp53_hotspot_rows(tmp_path, data_dir):
@@ -179,7 +199,9 @@ def test_report_on_the_tp53_hotspot_rows(tmp_path, data_dir):
 def test_report_command(tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", "TP53:p.R248Q", "--out", str(out), "--max-views", "0"]) == 0
-    assert f"structkit report TP53:p.R248Q --out {out} --max-views 0" in out.read_text()
+    # the command as given, with file names instead of this machine's directories
+    assert "structkit report TP53:p.R248Q --out r.html --max-views 0" in out.read_text()
+    assert str(tmp_path) not in out.read_text()
     assert main(["report", "TP53:p.R248Q", "--out", str(tmp_path / "r.txt")]) == 2
     assert "the report is an HTML file" in capsys.readouterr().err
 

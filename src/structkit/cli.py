@@ -275,6 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_args(rp)
     rp.add_argument("--out", metavar="FILE.html", required=True, help="the HTML report")
     rp.add_argument("--pdf", metavar="FILE.pdf", help="also print it to PDF (needs Chromium)")
+    rp.add_argument("--paper", choices=["A4", "Letter"], default="A4",
+                    help="page size of the PDF (default A4)")
     rp.add_argument("--title", default="structkit report", help="report title")
     rp.add_argument("--max-cards", type=int, default=30, metavar="N",
                     help="variant cards, highest impact score first (default 30)")
@@ -660,6 +662,7 @@ def _cmd_report(args) -> int:
     out = report(batch, args.out, title=args.title, cutoff=args.cutoff,
                  metal_cutoff=args.metal_cutoff, fetcher=_fetcher(args), pdf=args.pdf,
                  max_cards=args.max_cards, max_views=args.max_views, png_views=args.png_views,
+                 paper=args.paper,
                  command="structkit " + " ".join(args.argv))
     print(f"wrote {out}" + (f" and {args.pdf}" if args.pdf else "") + f" ({source})",
           file=sys.stderr)

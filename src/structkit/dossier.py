@@ -58,8 +58,16 @@ vertical-align:top;text-align:left}th{background:#f3f3f3}th.sort{cursor:pointer}
 img.fig{max-width:100%;height:auto;border:1px solid #eee}
 .score{font-weight:bold}
 .printonly{display:none}
-@media print{.viewer{display:none}.noprint{display:none}.printonly{display:block}}
+@media print{.viewer{display:none}.noprint{display:none}.printonly{display:block}
+body{margin:0;max-width:none;font-size:9pt;line-height:1.25}
+h2{margin-top:1em}h2,h3,h4{break-after:avoid;page-break-after:avoid}h4{margin:6px 0 2px}
+table{font-size:7pt;width:100%;table-layout:auto}td,th{padding:1px 3px;overflow-wrap:anywhere}
+div{overflow:visible!important}.card{margin:6px 0;padding:4px 8px;break-inside:auto;
+page-break-inside:auto}table.files td:nth-child(3){font-family:monospace;font-size:5.5pt;
+word-break:break-all}table.files{table-layout:fixed}
+tr,img.fig{break-inside:avoid;page-break-inside:avoid}img.fig{max-height:8.5cm;width:auto}}
 """
+PAPER = {"A4": "A4", "Letter": "letter"}  # --paper: the CSS page size of the PDF
 
 SORT_JS = """
 document.querySelectorAll('table.sortable').forEach(function(t){
@@ -81,13 +89,18 @@ document.querySelectorAll('table.sortable').forEach(function(t){
 """
 
 
+_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/;,()<>\"']+/)+([^\s/;,()<>\"']+)")  # not a URL
+
+
 def _e(x) -> str:
-    """Escaped text of a cell ('' for missing)."""
+    """Escaped text of a cell ('' for missing); an absolute path shows its file name only (a
+    machine's directories are not the reader's business; files are named with SHA-256 in the
+    methods)."""
     if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
         return ""
     if isinstance(x, float):
         return escape(f"{x:.2f}")
-    return escape(str(x))
+    return escape(_PATH.sub(r"\1", str(x)))
 
 
 def _table(df: pd.DataFrame, sortable: bool = False, cls: str = "") -> str:
@@ -156,8 +169,8 @@ def _known_html(r, evidence: pd.DataFrame) -> str:
                     f"<td>{pmid}</td></tr>")
     head = "".join(f"<th>{h}</th>" for h in ("therapies", "type", "significance", "direction",
                                              "level", "disease", "evidence item", "source"))
-    return lines + (f"<h4>CIViC items that name this variant</h4><table><tr>{head}</tr>"
-                    + "".join(rows) + "</table>")
+    return lines + (f'<div class="noprint"><h4>CIViC items that name this variant</h4><table>'
+                    f"<tr>{head}</tr>" + "".join(rows) + "</table></div>")
 
 
 def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, views: dict,
@@ -188,22 +201,66 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
                        "status", "site", "min_dist_A", "in_site", "damage"]].rename(columns={
                            "uniprot": "UniProt pos (structure's protein)", "author": "author num",
                            "min_dist_A": "min dist A"})
-            where = _table(res.head(60))
+            where = (f'<div class="noprint">{_table(res.head(60))}</div>'
+                     f'<div class="printonly">{_table(_consensus(res))}</div>')
         else:
             detail = rows.detail.iloc[0] if len(rows) else ""
             where = f"<p>Not placed on structures: {_e(detail)}</p>"
         m = matrix[(matrix.gene == r.gene) & (matrix.variant == r.variant)] if len(matrix) else matrix
-        ther = (_table(m[["therapy", "status", "modality", "known_response", "relation",
-                          "min_dist_A", "pdb_id", "conformation", "structure_residue",
-                          "evidence_level", "note"]].rename(columns={
-                              "known_response": "known response (CIViC)",
-                              "relation": "structural relation"}))
-                if len(m) else "")
+        names = {"known_response": "known response (CIViC)", "relation": "structural relation"}
+        ther = ""
+        if len(m):
+            full = _table(m[["therapy", "status", "modality", "known_response", "relation",
+                             "min_dist_A", "pdb_id", "conformation", "structure_residue",
+                             "evidence_level", "note"]].rename(columns=names))
+            # in print: the drugs the structure can say something about, briefly
+            brief = m[~m.relation.isin(["outside the drug's domain"])
+                      & m.status.isin(["approved", "functional site"])]
+            short = (_table(brief[["therapy", "known_response", "relation", "min_dist_A",
+                                   "pdb_id"]].rename(columns=names)) if len(brief) else
+                     "<p>No approved drug binds where this variant lies.</p>")
+            ther = f'<div class="noprint">{full}</div><div class="printonly">{short}</div>'
+
         view = views.get((r.gene, r.variant), "")
         out.append(f'<section class="card">{head}{verdict}{_known_html(r, evidence)}'
                    f"<h4>Residue in each structure (UniProt and author numbering)</h4>{where}"
                    + (f"<h4>Therapies</h4>{ther}" if ther else "") + view + "</section>")
     return "\n".join(out)
+
+
+def _both(df: pd.DataFrame, print_cols: list[str] | None, print_df: pd.DataFrame | None = None) -> str:
+    """The table in full on screen and a narrower one (``print_cols`` or ``print_df``) in print."""
+    brief = print_df if print_df is not None else df[print_cols]
+    return f'<div class="noprint">{_table(df)}</div><div class="printonly">{_table(brief)}</div>'
+
+
+def _per_structure(numbering: pd.DataFrame) -> pd.DataFrame:
+    """Numbering methods with the chains of a structure on one line."""
+    g = numbering.groupby(["pdb_id", "numbering_method"], sort=False)
+    return g.chain.agg(lambda c: ", ".join(map(str, c))).reset_index()[
+        ["pdb_id", "chain", "numbering_method"]]
+
+
+def _consensus(per: pd.DataFrame) -> pd.DataFrame:
+    """One row per structure for print: its chains, the residue's author numbers, the status,
+    and the nearest site with its distance (the per-chain detail is in the HTML)."""
+    rows = []
+    skipped = set()
+    for pdb, g in per.groupby("pdb_id", sort=False, observed=True):
+        if not g.status.isin(["mapped", "reference mismatch", "unobserved"]).any():
+            skipped.add(str(pdb))  # does not cover the residue, or not at hand
+            continue
+        near = g.dropna(subset=["min dist A"]).sort_values("min dist A", kind="stable")
+        nums = ", ".join(dict.fromkeys(str(a) for a in g["author num"]
+                                       if str(a) and str(a) != "nan"))
+        rows.append({"structure": pdb, "chains": ", ".join(dict.fromkeys(map(str, g.chain))),
+                     "author num": nums, "status": ", ".join(dict.fromkeys(map(str, g.status))),
+                     "nearest site": near.site.iloc[0] if len(near) else "",
+                     "min dist A": near["min dist A"].iloc[0] if len(near) else np.nan})
+    if skipped:
+        rows.append({"structure": f"not covering the residue or not at hand: "
+                                  f"{', '.join(sorted(skipped))}"})
+    return pd.DataFrame(rows)
 
 
 def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False,
@@ -233,22 +290,25 @@ def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False,
                             f'{base64.b64encode(data).decode("ascii")}">')
             except RuntimeError as exc:
                 fallback = f'<p class="muted">No static picture: {_e(exc)}</p>'
-    return (f'<h4>3D view: {_e(pdb_id)}</h4><div class="viewer">{v._make_html()}</div>'
-            f'<noscript>{fallback}</noscript>'
-            + (f'<div class="printonly">{fallback}</div>' if png else ""))
+    return (f'<div class="{"" if png else "noprint"}"><h4>3D view: {_e(pdb_id)}</h4>'
+            f'<div class="viewer">{v._make_html()}</div><noscript>{fallback}</noscript>'
+            + (f'<div class="printonly">{fallback}</div>' if png else "") + "</div>")
 
 
 def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
            cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
            fetcher: Fetcher | None = None, pdf: str | Path | None = None, max_cards: int = 30,
-           max_views: int = 10, png_views: bool = False, command: str | None = None) -> Path:
+           max_views: int = 10, png_views: bool = False, command: str | None = None,
+           paper: str = "A4") -> Path:
     """Write the review dossier of ``variants`` (as for ``impact_table``) to ``out`` (.html).
 
     ``max_cards`` variant cards (highest impact score first; the summary table lists all),
     ``max_views`` of them with a 3D view (on the structure of the nearest site). ``pdf`` also
     prints the page to PDF through headless Chromium. ``png_views`` also renders each 3D view
     as a static picture (headless Chromium, a few seconds per view), shown without JavaScript
-    and in print. ``command`` is recorded in the methods.
+    and in print. ``command`` is recorded in the methods. ``paper`` (``A4`` or ``Letter``) is
+    the page size of the printed PDF; print shows each card briefly (one row per structure,
+    the approved drugs that bind where the variant lies), the HTML in full.
     Returns the HTML path.
     """
     import matplotlib
@@ -264,6 +324,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     from .variants import Variant, VariantBatch, parse_variants
     from .view import local_3dmol
 
+    if paper not in PAPER:
+        raise ValueError(f"paper {paper!r}: expected one of {', '.join(PAPER)}")
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"report {out}: the report is an HTML file (.html)")
@@ -363,7 +425,10 @@ positions in UniProt numbering, author numbers as in each file; contact cut-off 
 metal {metal_cutoff:g} A.</p>
 <h2>Summary</h2>
 <p class="muted noprint">Click a column header to sort.</p>
-<div style="overflow-x:auto">{_table(shown, sortable=True)}</div>
+<div class="noprint" style="overflow-x:auto">{_table(shown, sortable=True)}</div>
+<div class="printonly">{_table(shown[["gene", "variant", "impact_score", "effect_class", "mechanism",
+                                     "nearest_site", "nearest_dist_A", "nearest_pdb_id", "status"]])}
+</div>
 <h2>Figures</h2>
 {"".join(f"<h3>{_e(t)}</h3>{img}" for t, img in figs)}
 <h2>Variants</h2>
@@ -383,16 +448,20 @@ complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy a
 <h3>Drugs</h3>
 <p>The catalog's drug table: status, approval, modality, the domain each binds and the structures
 that show it. A structural relation is not a drug response; the known response is CIViC's.</p>
-{_table(drugs) if len(drugs) else ""}
+{_both(drugs, ["drug", "status", "approval", "modality", "binds", "structures"])
+ if len(drugs) else ""}
 <h3>Structure files</h3>
-{_table(prov) if len(prov) else "<p>No structure was read.</p>"}
+{(f'<div class="noprint">{_table(prov, cls="files")}</div><div class="printonly">'
+  f'{_table(prov[["structure", "file", "sha256"]], cls="files")}</div>') if len(prov)
+ else "<p>No structure was read.</p>"}
 <h3>Numbering of each chain</h3>
-{_table(numbering) if len(numbering) else ""}
+{_both(numbering, None, _per_structure(numbering)) if len(numbering) else ""}
 <h3>Method references</h3>
 <ul>{"".join(f"<li><b>{_e(a)}</b>: {_e(b)}</li>" for a, b in METHOD_REFERENCES)}</ul>
 """
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{_e(title)}</title><style>{CSS}</style>\n{lib}</head>\n<body>{body}"
+            f"<title>{_e(title)}</title><style>{CSS}@page{{size:{PAPER[paper]};margin:12mm}}"
+            f"</style>\n{lib}</head>\n<body>{body}"
             f"<script>{SORT_JS}</script></body></html>\n")
     with atomic_write(out) as tmp:
         tmp.write_text(page, encoding="utf-8")
