@@ -229,3 +229,38 @@ def test_view_and_table_place_alike(structure, variants):
         assert p["status"] == row.status
         if p["author_num"] is not None:
             assert p["author_num"] == row.author_num
+
+
+def test_two_fabs_and_their_epitopes_have_their_own_colours_and_the_legend_is_clear(tmp_path):
+    """6OGE holds pertuzumab and trastuzumab Fabs on one HER2: each Fab and its epitope its own
+    colour (in the view's script and the legend), and in the rendered picture the molecule
+    stays clear of the legend column."""
+    from structkit.view import ANTIBODY_COLORS, view_variants
+
+    v = view_variants("6OGE", ["ERBB2:p.S310F"], title="S310F")
+    js = v.startjs
+    (ph, pl, pe), (th, tl, te) = ANTIBODY_COLORS[:2]
+    assert f'{{"chain": "C"}},{{"cartoon": {{"color": "{ph}"}}}}' in js  # pertuzumab heavy
+    assert f'{{"chain": "E"}},{{"cartoon": {{"color": "{th}"}}}}' in js  # trastuzumab heavy
+    assert f'"color": "{pe}"' in js and f'"color": "{te}"' in js and pe != te
+    assert "site residues: pertuzumab epitope" in js and "site residues: trastuzumab epitope" in js
+    assert "translate(" in js
+    with pytest.raises(ValueError, match="orient 'sideways'"):
+        view_variants("6OGE", ["ERBB2:p.S310F"], orient="sideways")
+    with pytest.raises(ValueError, match="zoom must be a number from 0.1 to 10"):
+        view_variants("6OGE", ["ERBB2:p.S310F"], zoom=0)
+    need_browser()
+    from PIL import Image
+
+    from structkit.cli import main
+
+    out = tmp_path / "v.png"
+    assert main(["view", "3KMD", "TP53:p.R248Q", "--orient", "whole", "--png", str(out)]) == 0
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    drawn = (img.sum(axis=2) < 700)  # not the white background
+    h, w = drawn.shape
+    legend_col = drawn[:, : int(0.3 * w)]
+    below_legend = legend_col[int(0.3 * h):]  # under the legend's lines: empty
+    assert below_legend.mean() < 0.002
+    ys, xs = np.nonzero(drawn[:, int(0.3 * w):])
+    assert ys.min() > 2 and ys.max() < h - 3  # the whole entry fits top to bottom

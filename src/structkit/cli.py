@@ -301,6 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     vw.add_argument("variants", nargs="*", metavar="VARIANT", help="variants to show (UniProt numbering)")
     vw.add_argument("--site", help="show only this site's residues (default: every site)")
     vw.add_argument("--title", help="title above the legend")
+    vw.add_argument("--orient", choices=["site", "variant", "whole"], default="site",
+                    help="fit the view to the variants and sites (default), the variants only, "
+                         "or the whole entry")
+    vw.add_argument("--zoom", type=float, default=1.0,
+                    help="closer (> 1) or farther (< 1) than the fitted view (0.1-10, default 1)")
     vw.add_argument("--width", type=int, default=800, help="pixels (default 800)")
     vw.add_argument("--height", type=int, default=600, help="pixels (default 600)")
     vw.add_argument("--html", metavar="FILE", help="standalone HTML page")
@@ -642,7 +647,7 @@ def _cmd_view(args) -> int:
         raise _Usage("structkit view: give --html FILE and/or --png FILE")
     a = analyze(args.structure, fetcher=_fetcher(args))
     v = view_variants(a, args.variants, site=args.site, width=args.width, height=args.height,
-                      title=args.title)
+                      title=args.title, orient=args.orient, zoom=args.zoom)
     if args.html:
         save_html(v, args.html, embed=True, title=args.title or f"structkit view {a.structure.id}")
         print(f"wrote {args.html}", file=sys.stderr)

@@ -47,6 +47,12 @@ SITE_COLORS = {"epitope": "#ffa500", "ligand": "#17becf", "dna": "#1e90ff", "met
 LIGAND_SCHEME = "yellowCarbon"  # the drug itself: yellow carbons, unlike its pocket residues (teal)
 FIT_MARGIN = 0.8  # zoom factor after fitting the selection: 20 % margin around it
 CHAIN_COLORS = {"target": "#b0c4de", "heavy": "#e07b39", "light": "#f2c14e", "dna": "#87ceeb"}
+# each antibody of an entry its own (heavy, light, epitope) colours, so that two Fabs (6OGE:
+# pertuzumab and trastuzumab) and their epitopes never merge
+ANTIBODY_COLORS = [("#e07b39", "#f2c14e", "#ffa500"), ("#2ca02c", "#98df8a", "#00a86b"),
+                   ("#9467bd", "#c5b0d5", "#b05fdc"), ("#8c564b", "#c49c94", "#a0522d")]
+ORIENTS = ("site", "variant", "whole")
+LEGEND_SHIFT = 0.18  # of the width: the molecule moves right, clear of the legend
 
 
 def js_string(value) -> str:
@@ -150,13 +156,29 @@ def _sel(chain: str, resi: int | None = None, icode: str = "") -> dict:
     return s
 
 
+def _antibody_colors(a: StructureAnalysis) -> dict[str, tuple[str, str, str]]:
+    """(heavy, light, epitope) colours per antibody partner name, in the entry's order."""
+    abs_ = [p for p in a.entry.partners if p.kind == "antibody"]
+    return {p.name: ANTIBODY_COLORS[i % len(ANTIBODY_COLORS)] for i, p in enumerate(abs_)}
+
+
+def site_color(a: StructureAnalysis, s) -> str:
+    """The colour of a site's residues: an epitope takes its antibody's colour, other sites
+    their kind's (``SITE_COLORS``)."""
+    if s.kind == "epitope":
+        return _antibody_colors(a).get(s.partner.name, ANTIBODY_COLORS[0])[2]
+    return SITE_COLORS.get(s.kind, "#00c000")
+
+
 def _style_partners(v: SafeView, a: StructureAnalysis, **kw) -> None:
     for ch in a.chains:
         v.setStyle(_sel(ch), {"cartoon": {"color": CHAIN_COLORS["target"]}}, **kw)
+    colours = _antibody_colors(a)
     for p in a.entry.partners:
         if p.kind == "antibody":
-            v.setStyle(_sel(p.heavy), {"cartoon": {"color": CHAIN_COLORS["heavy"]}}, **kw)
-            v.setStyle(_sel(p.light), {"cartoon": {"color": CHAIN_COLORS["light"]}}, **kw)
+            heavy, light, _ = colours[p.name]
+            v.setStyle(_sel(p.heavy), {"cartoon": {"color": heavy}}, **kw)
+            v.setStyle(_sel(p.light), {"cartoon": {"color": light}}, **kw)
         elif p.kind == "ligand":
             sel = {"resn": list(p.comp_ids)} if p.comp_ids else {"hetflag": True}
             v.setStyle(sel, {"stick": {"colorscheme": LIGAND_SCHEME, "radius": 0.3}}, **kw)
@@ -197,23 +219,26 @@ def add_legend(v: SafeView, entries: list[tuple[str, str]], title: str | None = 
 def _legend_entries(a: StructureAnalysis, site: str | None, n_variants: int) -> list[tuple[str, str]]:
     out = [(CHAIN_COLORS["target"], f"{catalog().target(a.accession).gene} chain(s) "
             f"{', '.join(a.chains)} (cartoon)")]
+    colours = _antibody_colors(a)
     for p in a.entry.partners:
         if p.kind == "antibody":
-            out.append((CHAIN_COLORS["heavy"], f"{p.drug or p.name} heavy chain {p.heavy}"))
-            out.append((CHAIN_COLORS["light"], f"{p.drug or p.name} light chain {p.light}"))
+            heavy, light, _ = colours[p.name]
+            out.append((heavy, f"{p.drug or p.name} heavy chain {p.heavy}"))
+            out.append((light, f"{p.drug or p.name} light chain {p.light}"))
         elif p.kind == "ligand":
             out.append(("#ffff66", f"{p.drug or p.name} (ligand, yellow carbons)"))
         elif p.kind == "dna":
             out.append((CHAIN_COLORS["dna"], f"DNA chains {', '.join(p.chains)}"))
         elif p.kind == "metal":
             out.append(("#808080", f"{p.name} (sphere)"))
-    names: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}  # colour -> site names
     for cd in a.chains.values():
         for s in cd.sites:
-            if (site is None or s.name == site) and s.name not in names.setdefault(s.kind, []):
-                names[s.kind].append(s.name)
-    for kind, ns in names.items():
-        out.append((SITE_COLORS.get(kind, "#17becf"), "site residues: " + ", ".join(ns)))
+            c = site_color(a, s)
+            if (site is None or s.name == site) and s.name not in names.setdefault(c, []):
+                names[c].append(s.name)
+    for colour, ns in names.items():
+        out.append((colour, "site residues: " + ", ".join(ns)))
     if n_variants:
         out.append((VARIANT_COLOR, "variant residues (labels in UniProt numbering)"))
     return out
@@ -221,17 +246,25 @@ def _legend_entries(a: StructureAnalysis, site: str | None, n_variants: int) -> 
 
 def view_variants(structure, variants=(), site: str | None = None, *, width: int = 800,
                   height: int = 600, js=None, labels: bool = True, title: str | None = None,
-                  legend: bool = True, fetcher: Fetcher | None = None) -> SafeView:
+                  legend: bool = True, orient: str = "site", zoom: float = 1.0,
+                  fetcher: Fetcher | None = None) -> SafeView:
     """The complex with its partners, a site's residues and the variants, in one py3Dmol view.
 
     ``structure``: catalog ID, Structure or StructureAnalysis. ``variants``: Variant objects or
     strings in UniProt numbering. ``site``: name of a site to show (default: every site).
     Variant residues are magenta sticks labelled ``T798M`` (UniProt numbering); site residues
-    are sticks coloured by site kind (a drug's pocket teal, the drug itself yellow carbons).
-    The view is fitted to the variants and sites with a margin (``FIT_MARGIN``); ``legend``
-    draws what each colour means in the top-left corner, with ``title`` above it.
+    are sticks coloured by site (a drug's pocket teal, the drug itself yellow carbons; each
+    antibody its own colours for its chains and epitope). ``orient``: fit the view to the
+    variants and sites (``'site'``, default), to the variants only (``'variant'``) or to the
+    whole entry (``'whole'``), with a margin (``FIT_MARGIN``) and then ``zoom`` (> 1 closer);
+    ``legend`` draws what each colour means in the top-left corner, with ``title`` above it,
+    and moves the molecule right (``LEGEND_SHIFT``) so that the legend does not cover it.
     ``fetcher``: the session whose files and records are used (default session without one).
     """
+    if orient not in ORIENTS:
+        raise ValueError(f"orient {orient!r}: expected one of {', '.join(ORIENTS)}")
+    if isinstance(zoom, bool) or not isinstance(zoom, (int, float)) or not 0.1 <= float(zoom) <= 10:
+        raise ValueError(f"zoom must be a number from 0.1 to 10, got {zoom!r}")
     a = _analysis(structure, fetcher)
     st = a.structure
     text, fmt = _model_text(st)
@@ -247,7 +280,7 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
             for k in np.flatnonzero(s.in_site):
                 ri = int(cd.numbering.residue_indices[k])
                 sel = _sel(s.chain, int(st.res_num[ri]), str(st.res_icode[ri]))
-                v.addStyle(sel, {"stick": {"color": SITE_COLORS.get(s.kind, "#00c000"), "radius": 0.2}})
+                v.addStyle(sel, {"stick": {"color": site_color(a, s), "radius": 0.2}})
                 focus.append(sel)
     n_placed = 0
     for p in placements(a, variants, fetcher=fetcher):
@@ -260,10 +293,16 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
                                     "backgroundOpacity": 0.8, "fontSize": 14}, sel)
         focus.insert(0, sel)
         n_placed += 1
-    v.zoomTo({"or": focus[:40]} if focus else {})
-    v.zoom(FIT_MARGIN)
+    if orient == "whole" or not focus:
+        v.zoomTo({})
+    elif orient == "variant" and n_placed:
+        v.zoomTo({"or": focus[:n_placed]})
+    else:
+        v.zoomTo({"or": focus[:40]})
+    v.zoom(FIT_MARGIN * float(zoom))
     if legend:
         add_legend(v, _legend_entries(a, site, n_placed), title)
+        v.translate(int(LEGEND_SHIFT * width), 0)  # screen pixels: the molecule clear of it
     return v
 
 
