@@ -217,3 +217,20 @@ def test_static_pictures_of_the_views_for_print_and_no_javascript(tmp_path):
     img = Image.open(io.BytesIO(base64.b64decode(data)))
     assert img.size == (640, 360)
     assert 'class="printonly"' in page  # the same picture replaces the viewer in print
+
+
+def test_the_readme_screenshot_is_made_by_a_script(tmp_path, data_dir):
+    """scripts/screenshots.py draws docs/report_seed_panel.png from a fresh run (offline)."""
+    need_browser()
+    import sys
+
+    from PIL import Image
+
+    repo = __import__("pathlib").Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(repo / "scripts" / "screenshots.py"), "--mirror",
+                        str(data_dir), "--out", str(tmp_path), "--width", "900", "--height", "700"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    img = Image.open(tmp_path / "report_seed_panel.png")
+    assert img.size == (900, 700)
+    assert (repo / "docs" / "report_seed_panel.png").is_file()

@@ -57,6 +57,7 @@ vertical-align:top;text-align:left}th{background:#f3f3f3}th.sort{cursor:pointer}
 .muted{color:#666;font-size:0.85em}.viewer{width:640px;height:360px;position:relative;border:1px solid #eee}
 img.fig{max-width:100%;height:auto;border:1px solid #eee}
 .score{font-weight:bold}
+table.sortable td{white-space:nowrap}
 .printonly{display:none}
 @media print{.viewer{display:none}.noprint{display:none}.printonly{display:block}
 body{margin:0;max-width:none;font-size:9pt;line-height:1.25}
