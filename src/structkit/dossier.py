@@ -63,9 +63,11 @@ table.sortable td{white-space:nowrap}
 body{margin:0;max-width:none;font-size:9pt;line-height:1.25}
 h2{margin-top:1em}h2,h3,h4{break-after:avoid;page-break-after:avoid}h4{margin:6px 0 2px}
 table{font-size:7pt;width:100%;table-layout:auto}td,th{padding:1px 3px;overflow-wrap:anywhere}
-div{overflow:visible!important}.card{margin:6px 0;padding:4px 8px;break-inside:auto;
-page-break-inside:auto}table.files td:nth-child(3){font-family:monospace;font-size:5.5pt;
-word-break:break-all}table.files{table-layout:fixed}
+div{overflow:visible!important}.cards{column-count:2;column-gap:5mm}
+.card{margin:0 0 4mm;padding:3px 6px;break-inside:avoid;page-break-inside:avoid;font-size:7.5pt}
+.card h3{font-size:10pt;margin:2px 0}.card p{margin:2px 0}
+table.files td:nth-child(3){font-family:monospace;font-size:5.5pt;word-break:break-all}
+table.files{table-layout:fixed}
 tr,img.fig{break-inside:avoid;page-break-inside:avoid}img.fig{max-height:8.5cm;width:auto}}
 """
 PAPER = {"A4": "A4", "Letter": "letter"}  # --paper: the CSS page size of the PDF
@@ -215,11 +217,19 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
                              "min_dist_A", "pdb_id", "conformation", "structure_residue",
                              "evidence_level", "note"]].rename(columns=names))
             # in print: the drugs the structure can say something about, briefly
-            brief = m[~m.relation.isin(["outside the drug's domain"])
-                      & m.status.isin(["approved", "functional site"])]
+            # (a relation the structure can speak to, or a known response)
+            known = ~m.known_response.astype(str).str.startswith(("no CIViC item", "CIViC not"))
+            telling = ~m.relation.isin(["outside the drug's domain", "distant",
+                                        "no structure of the drug", "unobserved in the structure"])
+            brief = m[(telling | known) & m.status.isin(["approved", "functional site"])]
+            rest = m[m.status.isin(["approved"]) & ~m.index.isin(brief.index)]
             short = (_table(brief[["therapy", "known_response", "relation", "min_dist_A",
                                    "pdb_id"]].rename(columns=names)) if len(brief) else
-                     "<p>No approved drug binds where this variant lies.</p>")
+                     "<p>No approved drug binds near this variant.</p>")
+            if len(rest):
+                short += (f'<p class="muted">{len(rest)} other approved drugs: distant, outside '
+                          "their domain or without a structure, and no CIViC item (the HTML "
+                          "lists them).</p>")
             ther = f'<div class="noprint">{full}</div><div class="printonly">{short}</div>'
 
         view = views.get((r.gene, r.variant), "")
@@ -247,9 +257,14 @@ def _consensus(per: pd.DataFrame) -> pd.DataFrame:
     and the nearest site with its distance (the per-chain detail is in the HTML)."""
     rows = []
     skipped = set()
+    family = []  # stand-ins of a family member: one line in print
     for pdb, g in per.groupby("pdb_id", sort=False, observed=True):
         if not g.status.isin(["mapped", "reference mismatch", "unobserved"]).any():
             skipped.add(str(pdb))  # does not cover the residue, or not at hand
+            continue
+        if "via" in g and (g.via.astype(str) != "direct").all():
+            d = g["min dist A"].min()
+            family.append(f"{pdb} {d:.1f} A" if d == d else f"{pdb} (unobserved)")
             continue
         near = g.dropna(subset=["min dist A"]).sort_values("min dist A", kind="stable")
         nums = ", ".join(dict.fromkeys(str(a) for a in g["author num"]
@@ -258,6 +273,8 @@ def _consensus(per: pd.DataFrame) -> pd.DataFrame:
                      "author num": nums, "status": ", ".join(dict.fromkeys(map(str, g.status))),
                      "nearest site": near.site.iloc[0] if len(near) else "",
                      "min dist A": near["min dist A"].iloc[0] if len(near) else np.nan})
+    if family:
+        rows.append({"structure": "family stand-ins, nearest site: " + ", ".join(family)})
     if skipped:
         rows.append({"structure": f"not covering the residue or not at hand: "
                                   f"{', '.join(sorted(skipped))}"})
@@ -436,7 +453,7 @@ metal {metal_cutoff:g} A.</p>
 <p class="muted">{len(shown_cards)} of {len(summary)} variants, highest impact score first.
 {_e(view_note)}</p>
 <ul class="noprint">{links}</ul>
-{_cards(placed, shown_cards, matrix, views, evidence)}
+<div class="cards">{_cards(placed, shown_cards, matrix, views, evidence)}</div>
 <h2>Methods and provenance</h2>
 <p>Command: <code>{_e(command or "structkit.report(...)")}</code></p>
 <p>Each variant is placed from UniProt numbering onto each structure's residues (DBREF or
