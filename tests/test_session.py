@@ -130,3 +130,57 @@ def test_a_session_draws_views_from_its_own_files(tmp_path, data_dir, p53_mirror
     assert p53.cache("analyses")
     with pytest.raises(sk.NotAvailableOffline):
         p53.view_variants("1N8Z", ["ERBB2:p.P579L"])
+
+
+def test_a_session_passed_as_fetcher_brings_its_cutoffs():
+    """impact_table(..., fetcher=sk.Session(cutoff=7)) uses 7 A (issue 26: it wrote 4.0); an
+    explicit cutoff still wins. p53 R249 is 6.3 A from the DNA in 1TSR."""
+    from structkit import impact_table, therapy_matrix
+
+    s = sk.Session(cutoff=7.0)
+    t = impact_table(["TP53:p.R249S"], structures=["1TSR"], fetcher=s, damage=False)
+    dna = t[t.site == "DNA interface"].iloc[0]
+    assert dna.cutoff_A == 7.0 and bool(dna.in_site) and dna.min_dist_A == pytest.approx(6.31, abs=0.01)
+    t4 = impact_table(["TP53:p.R249S"], structures=["1TSR"], fetcher=s, damage=False, cutoff=4.0)
+    assert set(t4.cutoff_A[t4.site == "DNA interface"]) == {4.0}
+    m = therapy_matrix(["TP53:p.R249S"], fetcher=s, verdict=False)
+    assert m.attrs["cutoff_A"] == 7.0
+    assert m.set_index("therapy").loc["DNA", "relation"] == "contact"  # 6.3 A <= 7 A
+
+
+def test_a_variant_string_is_never_read_as_a_file(tmp_path, monkeypatch):
+    from structkit import parse_variants
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "R248Q").write_text("variant\nERBB2:p.T798M\n")
+    assert [v.label for v in parse_variants("R248Q")] == ["TP53 p.R248Q"]
+    assert [v.label for v in parse_variants("./R248Q")] == ["ERBB2 p.T798M"]  # a path, said so
+
+
+def test_the_dssp_method_is_part_of_the_analysis_key(monkeypatch):
+    import shutil
+
+    from structkit import analyze
+
+    if shutil.which("mkdssp") is None:
+        pytest.skip("mkdssp not installed (.ci/run installs it)")
+    s = sk.Session()
+    a = analyze("1TSR", fetcher=s)
+    monkeypatch.setenv("STRUCTKIT_DSSP", "mkdssp")
+    b = analyze("1TSR", fetcher=s)
+    assert a is not b
+    assert next(iter(a.chains.values())).ss_method != next(iter(b.chains.values())).ss_method
+
+
+def test_report_leaves_the_matplotlib_backend_alone(tmp_path):
+    import matplotlib
+
+    from structkit import report
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        report(["TP53:p.R248Q"], tmp_path / "r.html", max_views=0)
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import CatalogStructure, catalog
-from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .cutoffs import resolve_cutoffs
 from .damage import ResidueEnvironment, environment
 from .fetch import default_fetcher
 from .measure import (
@@ -115,7 +115,7 @@ class StructureAnalysis:
 
 
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
-            cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
+            cutoff: float | None = None, metal_cutoff: float | None = None,
             fetcher: Fetcher | None = None) -> StructureAnalysis:
     """Per-structure precomputation, kept in the fetcher's store (``fetcher.cache``) by
     structure, accession and cut-offs: a repeated call costs a lookup.
@@ -130,8 +130,18 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
     (['B'], ['DNA interface', 'Zn site'])
     """
     fetcher = fetcher or default_fetcher()
+    if cutoff is None or metal_cutoff is None:  # the session's, else the defaults
+        cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         return _analyze(source, accession, cutoff, metal_cutoff, fetcher)
+
+
+def _dssp_method() -> str:
+    """The secondary-structure method in force (``$STRUCTKIT_DSSP``): part of the analysis key,
+    so that changing it never returns an analysis made with another."""
+    import os
+
+    return (os.environ.get("STRUCTKIT_DSSP") or "structkit").lower()
 
 
 def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnalysis:
@@ -141,7 +151,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
     if isinstance(source, (str, CatalogStructure)):
         # a repeated call costs a dictionary lookup: no file is read or checked again
         sid = source.id if isinstance(source, CatalogStructure) else source.upper()
-        fast_key = (sid, accession, float(cutoff), float(metal_cutoff))
+        fast_key = (sid, accession, float(cutoff), float(metal_cutoff), _dssp_method())
         if fast_key in by_id:
             return by_id[fast_key]
     if isinstance(source, Structure):
@@ -158,7 +168,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
     accession = cat.target(accession).accession if _known(accession) else accession
     if entry is None or entry.target != accession:
         entry = _auto_entry(st, accession)
-    key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff))
+    key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff), _dssp_method())
     if key in analyses:
         if fast_key is not None:
             by_id[fast_key] = analyses[key]

@@ -10,6 +10,15 @@ COVALENT_CUTOFF = 2.1  # A, ligand heavy atom to residue heavy atom: a covalent 
 BURIED_RSA = 0.09  # Missense3D: buried if relative solvent accessibility < 9 %
 
 
+def resolve_cutoffs(fetcher, cutoff, metal_cutoff) -> tuple[float, float]:
+    """The cut-offs of a call: those given, else the session's (a ``Session(cutoff=7)``
+    passed as ``fetcher=`` sets them), else the defaults; each checked by ``check_cutoff``."""
+    c = cutoff if cutoff is not None else getattr(fetcher, "cutoff", DEFAULT_CUTOFF)
+    m = metal_cutoff if metal_cutoff is not None else getattr(fetcher, "metal_cutoff",
+                                                               DEFAULT_METAL_CUTOFF)
+    return check_cutoff(c, "cutoff"), check_cutoff(m, "metal_cutoff")
+
+
 def check_cutoff(value, name: str = "cutoff") -> float:
     """``value`` as a positive finite distance in A, or ``ValueError`` naming the parameter
     (``True`` is not a distance, though Python counts it as 1)."""

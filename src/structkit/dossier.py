@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from ._version import __version__
-from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 from .files import sha256_file
 
 if TYPE_CHECKING:
@@ -314,7 +313,7 @@ def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False,
 
 
 def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
-           cutoff: float = DEFAULT_CUTOFF, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
+           cutoff: float | None = None, metal_cutoff: float | None = None,
            fetcher: Fetcher | None = None, pdf: str | Path | None = None, max_cards: int = 30,
            max_views: int = 10, png_views: bool = False, command: str | None = None,
            paper: str = "A4") -> Path:
@@ -329,9 +328,6 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     the approved drugs that bind where the variant lies), the HTML in full.
     Returns the HTML path.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # figures go into the file
     from .catalog import catalog
     from .evidence import EVIDENCE_COLUMNS, known_evidence
     from .fetch import NotAvailableOffline, default_fetcher
@@ -348,6 +344,9 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"report {out}: the report is an HTML file (.html)")
     fetcher = fetcher or default_fetcher()
+    from .cutoffs import resolve_cutoffs
+
+    cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     batch = variants if isinstance(variants, VariantBatch) else parse_variants(
         [variants] if isinstance(variants, Variant) else variants, fetcher=fetcher)
     table = impact_table(batch, structures, cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)

@@ -341,7 +341,8 @@ def _place_labels(ax, labels: list[tuple[float, float, str]]) -> list:
     overlaps no label placed before and no legend; a label that finds no room is left out.
     Returns the texts placed."""
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = (fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer")
+                else fig._get_renderer())  # any backend (svg has no get_renderer)
     boxes = []
     legend = ax.get_legend()
     if legend is not None:

@@ -42,7 +42,7 @@ from .analysis import _known, analyze
 from .anatomy import anatomy
 from .catalog import CatalogStructure, catalog
 from .columns import COLUMNS, Codebook, _Bool, _Const, _take, codebook
-from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, check_cutoff
+from .cutoffs import resolve_cutoffs
 from .damage import AA20
 from .evidence import hotspots
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
@@ -135,7 +135,7 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
 
 
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
-                 cutoff: float = DEFAULT_CUTOFF, *, metal_cutoff: float = DEFAULT_METAL_CUTOFF,
+                 cutoff: float | None = None, *, metal_cutoff: float | None = None,
                  family: bool = True, damage: bool = True, fetcher: Fetcher | None = None,
                  progress: bool = False, distinct: bool = False) -> pd.DataFrame:
     """Tidy table: one row per input row x structure x target chain x site.
@@ -145,7 +145,8 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     variant's gene, plus (``family=True``) the family-reference complexes (EGFR kinase-drug
     complexes for HER2), placed through the UniProt-UniProt alignment and marked in ``via``.
     ``cutoff``: contact cut-off in A between heavy atoms (site membership, contact counts);
-    ``metal_cutoff``: coordination cut-off for metal sites. Rows whose structure has no site
+    ``metal_cutoff``: coordination cut-off for metal sites; None takes the session's (a
+    ``Session`` passed as ``fetcher``), else 4.0 and 3.0 A. Rows whose structure has no site
     have an empty ``site``; ``structure_position`` is the UniProt position in the structure's
     own protein (differs from ``position`` only for family placements). ``damage=False`` leaves
     the damage columns (``structkit.damage``) empty, for speed. ``distinct=True`` returns one
@@ -267,8 +268,8 @@ class _Parts:
 
 def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
              progress) -> _Parts:
-    cutoff = check_cutoff(cutoff, "cutoff")
-    metal_cutoff = check_cutoff(metal_cutoff, "metal_cutoff")
+    fetcher = fetcher or default_fetcher()
+    cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     if structures is not None and not isinstance(structures, (str, Path)):
         structures = list(structures)
         if not structures:

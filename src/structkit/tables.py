@@ -15,7 +15,6 @@ import pandas as pd
 
 from ._version import __version__
 from .columns import COLUMNS
-from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 from .table import _compute
 
 if TYPE_CHECKING:
@@ -91,8 +90,8 @@ def _markdown_safe(df: pd.DataFrame) -> pd.DataFrame:
 STREAM_SUFFIXES = (".parquet", ".csv", ".tsv")
 
 
-def write_impact(variants, path: str | Path, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
-                 metal_cutoff: float = DEFAULT_METAL_CUTOFF, family: bool = True,
+def write_impact(variants, path: str | Path, structures=None, cutoff: float | None = None, *,
+                 metal_cutoff: float | None = None, family: bool = True,
                  damage: bool = True, fetcher: Fetcher | None = None, progress: bool = False,
                  chunk_rows: int = 50_000, summary: bool = False, msa=None):
     """Compute the impact table and stream it to a file, in chunks of input rows.

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Drug, catalog
-from .sites import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF, _site_name
+from .sites import _site_name
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -160,8 +160,8 @@ class _Ctx:
         return self._anat[gene]
 
 
-def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
-                   metal_cutoff: float = DEFAULT_METAL_CUTOFF, table: pd.DataFrame | None = None,
+def therapy_matrix(variants, structures=None, cutoff: float | None = None, *,
+                   metal_cutoff: float | None = None, table: pd.DataFrame | None = None,
                    verdict: bool = True, drugs=None, approved_only: bool = False,
                    include_research: bool = False, fetcher: Fetcher | None = None) -> pd.DataFrame:
     """Variant x therapy table (see the module doc for the relations and the known response).
@@ -179,9 +179,11 @@ def therapy_matrix(variants, structures=None, cutoff: float = DEFAULT_CUTOFF, *,
     >>> r.relation, float(r.min_dist_A), r.pdb_id, r.conformation, r.known_response
     ('contact', 3.14, '1XKK', 'alphaC-out, DFG-in', 'resistance')
     """
+    from .cutoffs import resolve_cutoffs
     from .fetch import default_fetcher
 
     fetcher = fetcher or default_fetcher()
+    cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         return _therapy_matrix(variants, structures, cutoff, metal_cutoff, table, verdict, drugs,
                                approved_only, include_research, fetcher)

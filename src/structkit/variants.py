@@ -600,14 +600,15 @@ def read_variant_file(path: str | Path, sample_column: str | None = None,
 
 
 def _is_path(items) -> bool:
-    """A file argument: a Path, or a string that names an existing file or looks like a path
-    (has a separator or a table suffix). ``'R175H'`` is a variant, ``'cohort.maf'`` a file."""
+    """A file argument: a Path, or a string that looks like a path (has a separator or a table
+    suffix), whatever exists in the working directory: ``'R175H'`` is a variant even beside a
+    file of that name, ``'cohort.maf'`` and ``'./R175H'`` are files."""
     if isinstance(items, Path):
         return True
     if not isinstance(items, str):
         return False
     s = items.strip()
-    return (("/" in s or "\\" in s or Path(s).is_file())
+    return (("/" in s or "\\" in s)
             or bool(re.search(r"\.(?:maf|csv|tsv|txt|tab)(?:\.gz)?$", s, re.IGNORECASE)))
 
 
