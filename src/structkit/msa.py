@@ -205,6 +205,52 @@ def _read_stockholm(text: str) -> tuple[list[str], list[str]]:
     return order, ["".join(parts[n]) for n in order]
 
 
+DERIVED_FOLDER = "derived"  # under the cache directory: data computed from fetched files
+
+
+def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None = None,
+                     cache_dir: str | Path | None = None) -> Alignment:
+    """``read_alignment`` with its sequence weights kept on disk between processes (reading and
+    weighting p53's 3,668 homologs costs about a second each time): an ``.npz`` under
+    ``<cache_dir>/derived/alignments/``, keyed by the SHA-256 of the file and of the sequence,
+    the query and the structkit version. An entry that does not read back whole (shapes,
+    finite weights) is rebuilt; without ``cache_dir`` nothing is stored."""
+    import hashlib
+    import zipfile
+
+    from . import __version__
+    from .files import atomic_write, sha256_file
+
+    p = Path(path)
+    if cache_dir is None:
+        return read_alignment(p, uniprot_sequence, query)
+    if not p.is_file():
+        _open_text(p)  # raises what read_alignment says (missing, a directory, a FIFO)
+    key = hashlib.sha256("\0".join([sha256_file(p), hashlib.sha256(uniprot_sequence.encode())
+                                     .hexdigest(), query or "", __version__]).encode()).hexdigest()
+    entry = Path(cache_dir) / DERIVED_FOLDER / "alignments" / f"{key[:32]}.npz"
+    if entry.is_file():
+        try:
+            with np.load(entry, allow_pickle=False) as z:
+                names, codes, pos = [str(x) for x in z["names"]], z["codes"], z["positions"]
+                weights, q = z["weights"], int(z["query"])
+            if (codes.ndim == 2 and codes.shape[0] == len(names) == len(weights)
+                    and len(pos) == codes.shape[1] and np.isfinite(weights).all()
+                    and 0 <= q < len(names) and codes.max(initial=0) <= GAP):
+                aln = Alignment(names, codes, pos, q, str(p))
+                aln.__dict__["weights"] = weights
+                return aln
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # damaged or stale: rebuilt below
+    aln = read_alignment(p, uniprot_sequence, query)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(entry) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, names=np.array(aln.names, dtype=str), codes=aln.codes,
+                     positions=aln.positions, weights=aln.weights, query=aln.query)
+    return aln
+
+
 def read_alignment(path: str | Path, uniprot_sequence: str, query: str | None = None) -> Alignment:
     """Read an A2M/A3M (``.a2m .a3m .fasta .fa``) or Stockholm (``.sto .stk``) alignment.
 

@@ -78,7 +78,7 @@ import pandas as pd
 from .anatomy import REGULATORY, anatomy
 from .catalog import catalog
 from .damage import AA20, VOLUME, same_chemistry
-from .msa import Alignment, read_alignment
+from .msa import Alignment, cached_alignment
 
 __all__ = ["Model", "models", "fit_model", "variant_features", "table_features", "variant_keys",
            "verdict", "alignment_for", "validation_note",
@@ -226,8 +226,8 @@ def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | 
         seq = uniprot_record(target.accession, f).sequence
         key = (str(src.resolve()), src.stat().st_mtime_ns, seq, spec.get("query"))
         memo = f.cache("alignments")  # one parse (and one weighting) per file version
-        if key not in memo:
-            memo[key] = read_alignment(key[0], seq, query=key[3])
+        if key not in memo:  # read once per session, weighted once per file on disk
+            memo[key] = cached_alignment(key[0], seq, query=key[3], cache_dir=f.cache_dir)
         aln = memo[key]
     except (FetchError, ValueError, OSError) as exc:
         return None, "", f"no alignment: {exc}"
