@@ -297,14 +297,7 @@ def test_negative_author_numbers_are_kept(tmp_path, data_dir):
     back exactly, and the distances are those of the real file."""
     from structkit import impact_table
 
-    out = []
-    for ln in (data_dir / "pdb" / "1tsr.pdb").read_text().splitlines(keepends=True):
-        if ln.startswith(("ATOM  ", "HETATM", "ANISOU", "TER   ")) and len(ln) > 26 and ln[21] == "B" \
-                and ln[22:26].strip().lstrip("-").isdigit():
-            ln = ln[:22] + f"{int(ln[22:26]) - 400:4d}" + ln[26:]
-        out.append(ln)
-    p = tmp_path / "renumbered.pdb"
-    p.write_text("".join(out))
+    p = _renumbered_1tsr(data_dir, tmp_path / "renumbered.pdb")
     kw = {"damage": False}
     t = impact_table(["TP53:p.R248Q", "TP53:p.R273H"], structures=[str(p)], **kw)
     real = impact_table(["TP53:p.R248Q", "TP53:p.R273H"], structures=["1TSR"], **kw)
@@ -423,7 +416,9 @@ def test_xlsx_under_a_file_size_limit_fails_in_one_line(tmp_path, data_dir):
     (tmp_path / "t.xlsx").write_text("previous\n")
     r = run_cli(["impact", "--out", "t.xlsx"], tmp_path, data_dir, preexec_fn=_no_fsize_signal)
     assert r.returncode == 1
-    assert r.stderr.strip().splitlines() == ["structkit impact: [Errno 27] File too large"]
+    assert r.stderr.strip().splitlines() == [
+        "structkit impact: could not write: File too large (a file-size limit or a full disk); "
+        "nothing was replaced"]
     assert (tmp_path / "t.xlsx").read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
 

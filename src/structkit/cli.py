@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -1016,6 +1017,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        if isinstance(exc, OSError) and exc.errno in (errno.EFBIG, errno.ENOSPC, errno.EDQUOT):
+            msg = (f"could not write: {exc.strerror} (a file-size limit or a full disk); nothing "
+                   "was replaced")
         print(f"structkit {args.command}: {msg}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .analysis import analyze
+from .anatomy import anatomy
 from .catalog import catalog
 from .fetch import default_fetcher
 from .numbering import family_map
@@ -64,8 +65,6 @@ class KinaseState:
 def _kinase_residues(accession: str, fetcher) -> dict[str, int] | None:
     """beta3 Lys, alphaC Glu, DFG Phe and alphaC Glu + 4 in ``accession``'s UniProt numbering,
     from the kinase anatomy of the target itself or of the target it stands in for."""
-    from .anatomy import anatomy
-
     cat = catalog()
     acc = cat.target(accession).accession
     source = next((t for t in cat.targets if (t.anatomy or {}).get("kinase_domain")
