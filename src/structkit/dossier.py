@@ -58,7 +58,8 @@ img.fig{max-width:100%;height:auto;border:1px solid #eee}
 .score{font-weight:bold}
 table.sortable td{white-space:nowrap}
 .printonly{display:none}
-@media print{.viewer{display:none}.noprint{display:none}.printonly{display:block}
+@media print{.viewer{display:none}.noprint{display:none!important}.printonly{display:block}
+span.printonly{display:inline!important}
 body{margin:0;max-width:none;font-size:9pt;line-height:1.25}
 h2{margin-top:1em}h2,h3,h4{break-after:avoid;page-break-after:avoid}h4{margin:6px 0 2px}
 table{font-size:7pt;width:100%;table-layout:auto}td,th{padding:1px 3px;overflow-wrap:anywhere}
@@ -154,9 +155,13 @@ def _known_html(r, evidence: pd.DataFrame) -> str:
     hot = ("Cancer Hotspots v2 not available offline" if pd.isna(r.hotspot_tumours) else
            f"Cancer Hotspots v2: {int(r.hotspot_tumours)} tumours at this residue, "
            f"{int(r.hotspot_allele_tumours)} with this change")
+    known = str(r.known_evidence or "")
+    items = known.split("; ")
+    brief = "; ".join(items[:3]) + (f"; +{len(items) - 3} more (HTML)" if len(items) > 3 else "")
     lines = (f'<p>Region: <b>{_e(r.region) or "no element"}</b>. {_e(hot)}.</p>'
              f'<p class="muted">Known evidence (beside the score, never in it): '
-             f"{_e(r.known_evidence)}</p>")
+             f'<span class="noprint">{_e(known)}</span><span class="printonly" '
+             f'style="display:none">{_e(brief)}</span></p>')
     mine = evidence[(evidence.gene == r.gene) & (evidence.variant == r.variant)]
     if not len(mine):
         return lines
@@ -188,9 +193,11 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
         score = "" if pd.isna(r.impact_score) else f"{r.impact_score:.2f}"
         verdict = (f'<p><span class="score">impact score {_e(score) or "n/a"}</span> '
                    f'({_e(r.role) or "no role"}: <b>{_e(r.effect_class) or "not assessed"}</b>), '
-                   f'mechanism <b>{_e(r.mechanism)}</b>: {_e(r.mechanism_evidence)}'
+                   f'mechanism <b>{_e(r.mechanism)}</b><span class="noprint">: '
+                   f"{_e(r.mechanism_evidence)}"
                    + (f"; agreement {_e(r.agreement)}" if r.agreement else "")
-                   + (f"; evolution {_e(r.evolution)}" if r.evolution else "") + "</p>")
+                   + (f"; evolution {_e(r.evolution)}" if r.evolution else "")
+                   + "</span></p>")  # the evidence in the HTML; print keeps the call
         placed = rows[rows.pdb_id.notna() & (rows.pdb_id != "")]
         if len(placed):
             per = placed.assign(
