@@ -312,12 +312,12 @@ def test_negative_author_numbers_are_kept(tmp_path, data_dir):
 
 
 def test_a_redirect_is_checked_with_the_clients_own_url_parser(mirror_server, tmp_path):
-    """'http://evil.invalid\\@127.0.0.1:PORT' reads as 127.0.0.1 to urllib.parse but as
-    evil.invalid to the HTTP client: refused before any request, as is the same host on
+    """'http://127.0.0.2\\@127.0.0.1:PORT' reads as 127.0.0.1 to urllib.parse but as
+    127.0.0.2 to the HTTP client: refused before any request, as is the same host on
     another port."""
     port = int(mirror_server.url.rsplit(":", 1)[1])
     f = net_fetcher(mirror_server, tmp_path)
-    for location, message in ((f"http://evil.invalid\\@127.0.0.1:{port}/rcsb/download/1TSR.pdb",
+    for location, message in ((f"http://127.0.0.2\\@127.0.0.1:{port}/rcsb/download/1TSR.pdb",
                                "backslash"),
                               (f"http://127.0.0.1:{port + 1}/rcsb/download/1TSR.pdb",
                                f"another host \\(127.0.0.1:{port + 1}\\)"),

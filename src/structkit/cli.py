@@ -517,13 +517,14 @@ def _check_msa(path: str, batch, fetcher) -> dict:
     """--msa read before any work as an alignment of the batch's proteins: {accession: path}
     for the genes it fits (the others keep the catalog's alignment, said on stderr); exit 2
     naming why when it fits none (never a silent fallback)."""
-    from .msa import read_alignment
+    from .msa import cached_alignment
     from .uniprot import uniprot_record
 
     fits, why = {}, {}
     for acc, gene in dict.fromkeys((v.accession, v.gene) for v in batch.variants):
-        try:
-            read_alignment(path, uniprot_record(acc, fetcher).sequence)
+        try:  # read once: the weights it stores are what the score then reads back
+            cached_alignment(path, uniprot_record(acc, fetcher).sequence,
+                             cache_dir=fetcher.cache_dir)
             fits[acc] = path
         except ValueError as exc:
             why[gene] = str(exc)

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -250,7 +251,7 @@ def _hotspot_alleles(path: Path, target, fetcher) -> tuple[list[Variant], list[i
     (the reference residue's own count, a silent change, left out)."""
     from .variants import read_text
 
-    df = pd.read_csv(__import__("io").StringIO(read_text(path)), sep="\t", dtype=str,
+    df = pd.read_csv(io.StringIO(read_text(path)), sep="\t", dtype=str,
                      keep_default_na=False)
     df = df[(df.Hugo_Symbol == target.gene) & df.Amino_Acid_Position.str.isdigit()]
     items, ws = [], []
@@ -272,7 +273,7 @@ def _column_counts(path: Path, vs: list[Variant], column: str, gene: str):
 
     text = read_text(path)
     first = next(ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#"))
-    df = pd.read_csv(__import__("io").StringIO(text), sep="\t" if "\t" in first else ",",
+    df = pd.read_csv(io.StringIO(text), sep="\t" if "\t" in first else ",",
                      dtype=str, keep_default_na=False, comment=None)
     if column not in df.columns:
         raise ValueError(f"{path}: no column {column!r} to count by; columns are "

@@ -88,9 +88,14 @@ def _check_bounds(variants: list[Variant], fetcher) -> None:
     before any array is sized by them (``ValueError`` naming the first one outside)."""
     from .uniprot import uniprot_record
 
-    top: dict[str, int] = {}
-    for v in variants:
-        top[v.accession] = max(top.get(v.accession, 0), v.end or 0, v.position)
+    accs = set(map(attrgetter("accession"), variants))
+    if len(accs) == 1:  # one protein (saturation scans): one pass over the positions
+        ends = [e for e in map(attrgetter("end"), variants) if e is not None]
+        top = {accs.pop(): max(max(map(attrgetter("position"), variants)), max(ends, default=0))}
+    else:
+        top = {}
+        for v in variants:
+            top[v.accession] = max(top.get(v.accession, 0), v.end or 0, v.position)
     for acc, p in top.items():
         n = len(uniprot_record(acc, fetcher).sequence)
         if p > n + 1:  # n + 1: a stop-lost change
