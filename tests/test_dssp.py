@@ -6,6 +6,7 @@ import functools
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,18 +48,44 @@ def _protein(st):
     return np.flatnonzero((st.res_kind == "protein") & (st.res_model == 1))
 
 
+@functools.cache
+def _references():
+    """mkdssp's assignments committed by scripts/dssp_references.py (letters only)."""
+    import gzip
+    import io
+    import json
+
+    import pandas as pd
+
+    data = Path(__file__).parent / "data"
+    meta = json.loads((data / "dssp_mkdssp.json").read_text())
+    table = pd.read_csv(io.BytesIO(gzip.decompress((data / "dssp_mkdssp.tsv.gz").read_bytes())),
+                        sep="\t", dtype={"chain": str, "icode": str, "ss": str},
+                        keep_default_na=False)
+    return meta, table
+
+
 @pytest.mark.parametrize("sid", [s.id for s in catalog().structures])
 def test_identical_to_mkdssp(sid, tmp_path):
-    """Every residue of every protein chain of every catalog structure in the mirror."""
+    """Every residue of every protein chain of every catalog structure in the mirror, against
+    mkdssp 4.2.2's assignment committed in tests/data (so the comparison runs without mkdssp),
+    and against mkdssp itself where it is installed."""
     from structkit.fetch import NotAvailableOffline
+    from structkit.files import sha256_file
 
-    _need_mkdssp()
     try:
         st = load(sid)
     except NotAvailableOffline:
+        meta, _ = _references()
+        assert sid not in meta["structures"]  # the reference was made without it too
         pytest.skip(f"{sid} is not available offline")
     idx = _protein(st)
-    ref = _parse_dssp(st, idx, _mkdssp(st, idx, tmp_path))
+    meta, table = _references()
+    assert meta["structures"][sid]["sha256"] == sha256_file(st.path), "reference is stale"
+    ref_rows = table[table.pdb_id == sid]
+    assert len(ref_rows) == len(idx)
+    assert (ref_rows.author_num.to_numpy() == st.res_num[idx]).all()
+    ref = ref_rows.ss.to_numpy().astype(str)
     ours, method = secondary_structure(st, idx, method="structkit")
     assert method == "DSSP 8-state (structkit.dssp)"
     diff = np.flatnonzero(ours != ref)
@@ -66,6 +93,10 @@ def test_identical_to_mkdssp(sid, tmp_path):
              for k in diff[:5]]
     assert not len(diff), f"{sid}: {len(diff)} of {len(idx)} residues differ: {where}"
     assert {"H", "E", "T", "S"} <= set(ours)
+    if shutil.which("mkdssp") or os.environ.get("CI"):
+        _need_mkdssp()
+        live = _parse_dssp(st, idx, _mkdssp(st, idx, tmp_path))
+        assert (live == ref).all(), f"{sid}: installed mkdssp differs from the committed reference"
 
 
 def test_hbond_energies_match_mkdssp(tmp_path):
