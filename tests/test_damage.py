@@ -56,6 +56,10 @@ CASES = [
     ("ligand contact altered", ("3POZ", "A", "T790M"), ("3POZ", "A", "L861R")),
     ("covalent anchor lost", ("2JIV", "A", "C797S"), ("3POZ", "A", "C797S")),
     ("interface hydrophobic bulk introduced", ("1S78", "A", "S310F"), ("1S78", "A", "S310T")),
+    # R249's guanidinium H-bonds the carbonyls of 245/246 (L3); Lys keeps the cation (GROUP)
+    ("side-chain-backbone H-bond lost", ("1TSR", "B", "R249S"), ("1TSR", "B", "R249K")),
+    # R175 packs on the zinc ligand C238 (second shell); Lys is the same chemistry
+    ("metal second shell", ("1TSR", "B", "R175H"), ("1TSR", "B", "R175K")),
 ]
 
 

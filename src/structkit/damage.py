@@ -32,6 +32,13 @@ disallowed phi/psi           Gly with phi > 0 replaced by non-Gly, or Pro introd
 cis-Pro replaced             Pro with a cis peptide bond (|omega| < 30 degrees) replaced
 secondary structure altered  Pro introduced into a helix or strand (H G I E), or Gly into a helix
                              (H): an estimate, no mutant model
+side-chain-backbone H-bond   (beyond Missense3D) a side-chain donor/acceptor H-bonded (2.5-3.5 A)
+lost                         to a main-chain N or O of another residue, at any burial, through an
+                             atom the alt lacks: the side chains that pin loops (p53's L2/L3)
+metal second shell           (beyond Missense3D) a residue that does not coordinate the metal but
+                             whose side chain is within 4.0 A of the side chain of one that does
+                             (3.0 A to a Zn/Fe/Cu/Mn/Mg/Ca/Ni/Co ion in the file), replaced by a
+                             residue not of the same chemistry (``SAME_CHEMISTRY``)
 ===========================  =====================================================================
 
 Beyond Missense3D, for each site (antibody, ligand, DNA, metal): **interface H-bond broken**
@@ -81,7 +88,7 @@ FEATURES = (
     "buried hydrophilic introduced", "buried charge introduced", "charge switch",
     "buried charge replaced", "buried H-bond breakage", "buried salt bridge breakage",
     "cavity altered", "clash", "disallowed phi/psi", "cis-Pro replaced",
-    "secondary structure altered",
+    "secondary structure altered", "side-chain-backbone H-bond lost", "metal second shell",
 )
 INTERFACE_FEATURES = (
     "interface H-bond broken", "interface salt bridge broken", "interface charge switch",
@@ -98,6 +105,9 @@ HBOND_MIN_DIST = 2.5  # A: donor-acceptor pairs closer than this are not H-bonds
 HBOND_DIST = 3.5
 SALT_DIST = 4.0
 SS_DIST = 2.5
+SECOND_SHELL_DIST = 4.0  # A, side chain to a metal ligand's side chain
+METAL_LIGAND_DIST = 3.0  # A, residue heavy atom to the ion (as cutoffs.DEFAULT_METAL_CUTOFF)
+METALS = ("ZN", "FE", "CU", "MN", "MG", "CA", "NI", "CO")
 BULK_DV = 50.0
 # Zamyatnin (1972) residue volumes, A^3
 VOLUME = {"A": 88.6, "R": 173.4, "N": 114.1, "D": 111.1, "C": 108.5, "Q": 143.8, "E": 138.4,
@@ -145,6 +155,8 @@ class ResidueEnvironment:
     centroid_dist: dict[str, float]  # residue type -> mean CA-side-chain-centroid distance (A)
     cb_dir: np.ndarray  # unit CA->CB (ideal CB for Gly), per residue
     ca: np.ndarray
+    hbonds_bb: list[list[tuple[str, str]]]  # per residue: side-chain H-bonds to a main-chain N/O
+    second_shell: list[str]  # per residue: evidence that it packs on a metal ligand ('' if not)
     others: cKDTree = field(repr=False)
     other_atoms: np.ndarray = field(repr=False)
     owner: np.ndarray = field(repr=False)  # chain residue k of each atom in ``others``
@@ -197,11 +209,17 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
         return i, j, np.linalg.norm(xyz[i] - xyz[j], axis=1)
 
     hbonds: list[list[tuple[str, str]]] = [[] for _ in range(n)]
+    hbonds_bb: list[list[tuple[str, str]]] = [[] for _ in range(n)]
     i, j, d = pairs(is_donor | is_acc, HBOND_DIST)
     ok = (owner[i] != owner[j]) & (d >= HBOND_MIN_DIST) & (
         (is_donor[i] & (is_acc[j] | bb_o[j])) | (is_acc[i] & (is_donor[j] | bb_n[j])))
-    for a, b, dist in zip(i[ok].tolist(), j[ok].tolist(), d[ok].tolist(), strict=True):
-        hbonds[owner[a]].append((str(names[a]), f"{names[a]}-{_label(st, atoms[b])} {dist:.2f} A"))
+    to_bb = (is_donor[i] & bb_o[j]) | (is_acc[i] & bb_n[j])
+    for a, b, dist, mc in zip(i[ok].tolist(), j[ok].tolist(), d[ok].tolist(), to_bb[ok].tolist(),
+                              strict=True):
+        bond = (str(names[a]), f"{names[a]}-{_label(st, atoms[b])} {dist:.2f} A")
+        hbonds[owner[a]].append(bond)
+        if mc:
+            hbonds_bb[owner[a]].append(bond)
     salt = [""] * n
     neg = np.isin(keys, ["D:OD1", "D:OD2", "E:OE1", "E:OE2"])
     pos = np.isin(keys, ["K:NZ", "R:NE", "R:NH1", "R:NH2"])
@@ -236,8 +254,34 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     cbd[ideal] = -0.58273431 * np.cross(b, c) + 0.56802827 * b - 0.54067466 * c
     with np.errstate(invalid="ignore"):
         cbd /= np.linalg.norm(cbd, axis=1, keepdims=True)
+    shell = _second_shell(st, xyz, owner, sc, n, atoms)
     return ResidueEnvironment(phi, psi, omega, cis, hbonds, salt, ssb, centroid, cbd,
-                              CA, tree, atoms, owner, st)
+                              CA, hbonds_bb, shell, tree, atoms, owner, st)
+
+
+def _second_shell(st: Structure, xyz: np.ndarray, owner: np.ndarray, side: np.ndarray, n: int,
+                  atoms: np.ndarray) -> list[str]:
+    """Per chain residue: evidence that its side chain lies within ``SECOND_SHELL_DIST`` of the
+    side chain of a metal ligand (a residue with a heavy atom within ``METAL_LIGAND_DIST`` of a
+    metal ion of model 1), itself not a ligand; '' otherwise."""
+    out = [""] * n
+    ions = np.flatnonzero((st.kind == "ion") & np.isin(st.element, METALS) & (st.model == 1))
+    if not len(ions) or not side.any():
+        return out
+    near_ion = cKDTree(st.coord[ions]).query(xyz, distance_upper_bound=METAL_LIGAND_DIST)[0]
+    ligand = np.zeros(n, dtype=bool)
+    ligand[owner[np.isfinite(near_ion)]] = True
+    lig_atoms = np.flatnonzero(side & ligand[owner])
+    cand = np.flatnonzero(side & ~ligand[owner])
+    if not len(lig_atoms) or not len(cand):
+        return out
+    d, j = cKDTree(xyz[lig_atoms]).query(xyz[cand], distance_upper_bound=SECOND_SHELL_DIST)
+    hit = np.isfinite(d)
+    for a, b, dist in zip(cand[hit].tolist(), lig_atoms[j[hit]].tolist(), d[hit].tolist(), strict=True):
+        k = owner[a]
+        if not out[k]:
+            out[k] = f"{st.atom_name[atoms[a]]}-{_label(st, atoms[b])} {dist:.2f} A (a metal ligand)"
+    return out
 
 
 AA20 = "ACDEFGHIKLMNPQRSTVWY"
@@ -420,6 +464,13 @@ def substitution_flags(env: ResidueEnvironment, ks: np.ndarray, ref: np.ndarray,
             lambda r, a: (f"Pro needs phi -90..-40; phi here {phi[i]:.0f}" for i in r))
     out.add("cis-Pro replaced", valid & _rows((ref == "P") & env.cis[ks]),
             lambda r, a: (f"omega {env.omega[ks[i]]:.0f}" for i in r))
+    bb_mask, bb_lost = _lost_bonds({i: env.hbonds_bb[k] for i, k in enumerate(ks.tolist())
+                                    if env.hbonds_bb[k]}, ref, len(ks))
+    out.add("side-chain-backbone H-bond lost", valid & bb_mask,
+            lambda r, a: (f"{rsa_txt[i]}; {bb_lost[i, j]}" for i, j in _ij(r, a)))
+    shell = np.array([env.second_shell[k] for k in ks], dtype=object)
+    out.add("metal second shell", valid & _rows(shell != "") & ~same_chemistry(ref),
+            lambda r, a: shell[r])
     ss = np.asarray(ss).astype(str)
     out.add("secondary structure altered",
             valid & ((alt_is["P"] & _rows(np.isin(ss, list("HGIE")))) | (alt_is["G"] & _rows(ss == "H"))),
