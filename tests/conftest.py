@@ -33,12 +33,14 @@ def offline_mirror(session_cache):
     """Every test runs offline against the read-only mirror with a temporary cache.
 
     Session-scoped so that module-scoped fixtures see it too; tests that need another setting
-    change it with ``monkeypatch`` on top.
+    change it with ``monkeypatch`` on top. Stability scores come from the shipped table only
+    (``STRUCTKIT_STABILITY=shipped``): a test's modified copy of a structure is not scored with
+    ProteinMPNN on the fly (tests/test_stability.py asks for that explicitly).
     """
-    keys = ("STRUCTKIT_MIRROR", "STRUCTKIT_OFFLINE", "STRUCTKIT_CACHE")
+    keys = ("STRUCTKIT_MIRROR", "STRUCTKIT_OFFLINE", "STRUCTKIT_CACHE", "STRUCTKIT_STABILITY")
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update({"STRUCTKIT_MIRROR": str(DATA), "STRUCTKIT_OFFLINE": "1",
-                       "STRUCTKIT_CACHE": str(session_cache)})
+                       "STRUCTKIT_CACHE": str(session_cache), "STRUCTKIT_STABILITY": "shipped"})
     yield
     for k, v in saved.items():
         if v is None:

@@ -8,6 +8,7 @@ Paths (all below http://127.0.0.1:<port>/):
   alphafold/files/AF-<ACC>-F1-model_vN.<ext>
   uniprot/<ACC>.<fasta|json|txt>
   mirror/<folder>/<file>                  the mirror's own layout (a URL mirror)
+  any path of ``server.files``             a local file served as is (model weights)
 
 Faults are queued per path with ``server.fault(path, kind, ...)`` and consumed one per request:
 404, 503, 429 (with Retry-After), stall (sleep before answering), truncate (Content-Length
@@ -37,6 +38,7 @@ class MirrorServer:
         self.delay = delay
         self.faults: dict[str, list[tuple[str, dict]]] = defaultdict(list)
         self.hits: Counter = Counter()
+        self.files: dict[str, Path] = {}  # URL path -> local file served as is
         self.lock = threading.Lock()
         server = self
 
@@ -94,6 +96,8 @@ class MirrorServer:
         return None
 
     def _body_for(self, path: str, payload: bytes | None) -> tuple[int, bytes, str]:
+        if path in self.files:
+            return 200, Path(self.files[path]).read_bytes(), "application/octet-stream"
         m = re.fullmatch(r"/alphafold/api/prediction/([A-Z0-9]+)", path)
         if m:
             acc = m.group(1)

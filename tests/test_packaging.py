@@ -18,11 +18,14 @@ def _name(spec: str) -> tuple[str, str]:
 
 def test_environment_yml_matches_pyproject():
     py = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    want = dict(_name(s) for s in py["dependencies"] + py["optional-dependencies"]["dev"])
+    want = dict(_name(s) for s in py["dependencies"] + py["optional-dependencies"]["dev"]
+                + py["optional-dependencies"]["ml"])
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     conda_only = {"dssp"}  # mkdssp: a program, not a Python package
-    got = dict(_name(s) for s in env["dependencies"] if isinstance(s, str)
-               and not s.startswith(("python", "pip")))
+    conda_names = {"pytorch": "torch"}  # conda-forge's name of the PyPI package
+    got = {conda_names.get(k, k): v for k, v in (
+        _name(s) for s in env["dependencies"] if isinstance(s, str)
+        and not s.startswith(("python", "pip")))}
     assert set(got) - set(want) == conda_only
     assert {k: v for k, v in got.items() if k not in conda_only} == want
 

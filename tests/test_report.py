@@ -168,7 +168,9 @@ def test_pdf_pages_and_text(seed_report, tmp_path):
     for needle in ("p.R248Q", "p.T798M", "1TSR", "3PP0", "Methods and provenance"):
         assert needle in text, needle
     first = reader.pages[0].extract_text()
-    assert "status" in first and "nearest_pdb_id" in first  # the summary's last columns fit
+    # the summary's last columns fit, and no cell breaks inside a word ('mapped', 'p.R248Q')
+    assert "stability" in first and "PDB status" in first and "mapped" in first
+    assert "mappe\nd" not in first and "p.R248\n" not in first
     assert "/work/" not in text and str(tmp_path) not in text  # no machine paths
     assert "3D view:" not in text  # no heading without its picture
     assert text.count("impact score") >= n

@@ -155,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--no-family", action="store_true", help="do not place HER2 variants on EGFR complexes")
     i.add_argument("--no-damage", action="store_true",
                    help="skip the Missense3D-style damage columns (faster on large cohorts)")
+    i.add_argument("--stability", choices=("auto", "shipped", "off"), default=None,
+                   help="stability_score (ProteinMPNN log-ratio, nats, higher = more destabilising): "
+                        "'auto' uses the scores shipped for the catalog's chains and scores other "
+                        "chains when structkit[ml] (torch) is installed (about 20-60 s a chain); "
+                        "'shipped' never scores on the fly; 'off' leaves it empty (default: "
+                        "$STRUCTKIT_STABILITY, else auto)")
     i.add_argument("--out", metavar="FILE", help="write the full table (.csv .tsv .xlsx .parquet .md .html)")
     i.add_argument("--summary-out", metavar="FILE", help="write the one-row-per-variant summary too")
     i.add_argument("--msa", metavar="FILE",
@@ -576,7 +582,7 @@ def _cmd_impact(args) -> int:
         args.msa = _check_msa(args.msa, batch, fetcher)
     kw = {"structures": _structures_arg(args), "cutoff": args.cutoff,
           "metal_cutoff": args.metal_cutoff, "family": not args.no_family,
-          "damage": not args.no_damage, "fetcher": fetcher,
+          "damage": not args.no_damage, "fetcher": fetcher, "stability": args.stability,
           "progress": args.progress or sys.stderr.isatty()}
     if args.out and Path(args.out).suffix.lower() in STREAM_SUFFIXES:
         # streamed in chunks of input rows: memory follows the distinct variants, not the rows
@@ -831,6 +837,7 @@ def _summary_text(summary: pd.DataFrame, wide: bool = False) -> str:
                "nearest site": near}
         if wide:  # everything, unclipped: agreement over chains and the evidence too
             row.update(variant=r.variant, mechanism=r.mechanism, agreement=r.agreement,
+                       stability="" if pd.isna(r.stability_score) else f"{r.stability_score:+.2f} nats",
                        **{"nearest site": near, "evidence": r.mechanism_evidence,
                           "known evidence": r.known_evidence})
         if (summary.n_rows > 1).any():

@@ -27,7 +27,7 @@ COLUMNS = [
     "numbering_method", "status", "detail",
     "site", "site_kind", "partner", "min_dist_A", "sidechain_dist_A", "ca_dist_A", "n_contacts",
     "nearest_partner_atom", "in_site", "covalent_bond", "effect",
-    "damage", "damage_evidence", "context",
+    "damage", "damage_evidence", "context", "stability_score", "stability_model",
     "sasa_A2", "rsa", "buried", "ss", "ss_method", "bfactor", "bfactor_kind",
     "cutoff_A", "metal_cutoff_A", "structkit_version", "source_file",
 ]
@@ -107,6 +107,7 @@ _INT_COLUMNS = ("input_row", "position", "structure_position", "author_num", "mo
 _SIGNED_COLUMNS = ("author_num",)
 INT_NA = np.iinfo(np.int64).min
 _FLOAT_COLUMNS = ("min_dist_A", "sidechain_dist_A", "ca_dist_A", "sasa_A2", "rsa", "bfactor",
+                  "stability_score",
                   "resolution_A", "cutoff_A", "metal_cutoff_A")
 _NOT_TEXT = frozenset(_BOOL_COLUMNS + _INT_COLUMNS + _FLOAT_COLUMNS)
 MAX_DTYPES = 512  # category sets a codebook remembers; beyond, the memo starts again

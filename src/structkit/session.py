@@ -7,9 +7,10 @@ under them, passed explicitly instead of through environment variables.
 A Session is a ``Fetcher`` (cache, mirror, offline, network settings) that also carries the
 contact and metal cut-offs; loaded structures, UniProt records and structure analyses are kept
 in its own store, so two sessions with different mirrors or cut-offs work side by side in one
-process. Every function that takes ``fetcher=`` accepts a Session; the methods below pass it
-for you. Module-level functions without one use the default session (``default_fetcher()``,
-configured from ``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``, ``$STRUCTKIT_OFFLINE``).
+process. The public functions take it as ``session=`` (``fetcher=``, the older name, still
+works); the methods below pass it for you. Module-level functions without one use the default
+session (``default_fetcher()``, configured from ``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``,
+``$STRUCTKIT_OFFLINE``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
 from .fetch import Fetcher
 
-__all__ = ["Session"]
+__all__ = ["Session", "accepts_session"]
 
 
 @dataclass
@@ -35,6 +36,13 @@ class Session(Fetcher):
         Contact cut-off between heavy atoms in A (default 4.0), for site membership.
     metal_cutoff : float
         Metal coordination cut-off in A (default 3.0).
+    dssp : str, optional
+        Secondary-structure method: ``'structkit'`` (default), ``'mkdssp'`` or ``'pydssp'``
+        (``structkit.measure.secondary_structure``); None reads ``$STRUCTKIT_DSSP``. Part of
+        every analysis key: changing it gives new analyses.
+    stability : str, optional
+        ``stability_score`` of the impact tables: ``'auto'``, ``'shipped'`` or ``'off'``
+        (``structkit.table.impact_table``); None reads ``$STRUCTKIT_STABILITY``, else auto.
 
     Examples
     --------
@@ -53,12 +61,23 @@ class Session(Fetcher):
 
     cutoff: float = DEFAULT_CUTOFF
     metal_cutoff: float = DEFAULT_METAL_CUTOFF
+    dssp: str | None = None
+    stability: str | None = None
 
     def __post_init__(self) -> None:
         from .cutoffs import check_cutoff
+        from .measure import DSSP_METHODS
 
         self.cutoff = check_cutoff(self.cutoff, "cutoff")
         self.metal_cutoff = check_cutoff(self.metal_cutoff, "metal_cutoff")
+        if self.dssp is not None:
+            if not isinstance(self.dssp, str) or self.dssp.lower() not in DSSP_METHODS:
+                raise ValueError(f"dssp={self.dssp!r}: expected one of {', '.join(DSSP_METHODS)}")
+            self.dssp = self.dssp.lower()
+        if self.stability is not None:
+            from .stability import stability_mode
+
+            self.stability = stability_mode(self.stability)
         super().__post_init__()
 
     def _cuts(self, kw: dict) -> dict:
@@ -119,3 +138,25 @@ class Session(Fetcher):
         from .dossier import report
 
         return report(variants, out, fetcher=self, **self._cuts(kw))
+
+
+def accepts_session(fn):
+    """Give a public function that takes ``fetcher=`` the keyword ``session=`` too (the same
+    object; naming both with different objects is an error)."""
+    import functools
+    import inspect
+
+    @functools.wraps(fn)
+    def wrapper(*args, session=None, **kw):
+        if session is not None:
+            if kw.get("fetcher") is not None and kw["fetcher"] is not session:
+                raise TypeError(f"{fn.__name__}(): give session= or fetcher= (its older name), not both")
+            kw["fetcher"] = session
+        return fn(*args, **kw)
+
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    extra = inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, default=None)
+    at = next((i for i, p in enumerate(params) if p.kind == p.VAR_KEYWORD), len(params))
+    wrapper.__signature__ = sig.replace(parameters=params[:at] + [extra] + params[at:])
+    return wrapper

@@ -12,6 +12,7 @@ import pandas as pd
 from .catalog import catalog
 from .evidence import civic_provenance, evidence_summary, hotspots
 from .fetch import NotAvailableOffline
+from .session import accepts_session
 from .table import STATUSES
 
 if TYPE_CHECKING:
@@ -21,13 +22,15 @@ __all__ = ["summarize", "SUMMARY_COLUMNS"]
 
 SUMMARY_COLUMNS = [
     "gene", "variant", "consequence", "n_rows", "n_samples", "status", "role", "impact_score",
-    "effect_class", "mechanism", "mechanism_evidence", "agreement", "region", "hotspot_tumours",
+    "effect_class", "mechanism", "mechanism_evidence", "agreement", "stability_score",
+    "stability_structures", "stability_model", "region", "hotspot_tumours",
     "hotspot_allele_tumours", "known_evidence",
     "evolution", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
     "nearest_author_num", "nearest_protein", "nearest_via", "sites_within_cutoff", "effects", "covered_by",
     "unobserved_in", "not_available", "damage", "score_model"]
 
 
+@accepts_session
 def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | None = None,
               msa: str | Path | None = None) -> pd.DataFrame:
     """One row per variant: the verdict, the nearest site over all structures and where it was.
@@ -46,15 +49,18 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
     showing it over the chains assessed; interface features over the chains that have that
     partner), score_model; ``region`` (structkit.anatomy), ``hotspot_tumours`` and
     ``hotspot_allele_tumours`` (Cancer Hotspots v2), ``known_evidence`` (CIViC, never read by
-    the verdict). Variants keep their order of first appearance; grouped operations
-    only.
+    the verdict); ``stability_score`` (nats, higher = more destabilising; ``structkit.stability``):
+    the mean over the protein's own structures of each structure's mean over its chains (an
+    AlphaFold model counts where pLDDT >= 70), ``stability_structures`` each structure's value
+    and ``stability_model`` the model, its weights and where the numbers came from. Variants
+    keep their order of first appearance; grouped operations only.
 
     Examples
     --------
     >>> s = summarize(impact_table(["TP53:p.R248Q"], structures=["1TSR"]))
     >>> s[["variant", "impact_score", "mechanism", "nearest_site", "nearest_dist_A"]]
        variant  impact_score    mechanism   nearest_site  nearest_dist_A
-    0  p.R248Q         0.666  DNA contact  DNA interface            3.38
+    0  p.R248Q         0.633  DNA contact  DNA interface            3.38
     """
     from .fetch import default_fetcher
 
@@ -119,6 +125,7 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
     lost = t[t.status.isin(["not available offline", "fetch failed"])]
     out["not_available"] = _joined(lost.key, lost.pdb_id, ", ", len(out))
     out["damage"] = _damage_consensus(present, len(out))
+    _stability_summary(out, table, key)
     out["region"] = (table["region"].astype(object).fillna("").to_numpy()[first]
                      if "region" in table else "")
     for c in ("hotspot_tumours", "hotspot_allele_tumours"):
@@ -147,6 +154,48 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
                   "score_model"):
             out[c] = ""
     return out[cols]
+
+
+def _stability_summary(out: pd.DataFrame, table: pd.DataFrame, key: np.ndarray) -> None:
+    """stability_score / _structures / _model per variant (see ``summarize``)."""
+    from .stability import MODEL, WEIGHTS_SHA256
+
+    n = len(out)
+    out["stability_score"] = np.nan
+    out["stability_structures"] = ""
+    out["stability_model"] = ""
+    if "stability_score" not in table:
+        return
+    score = table["stability_score"].to_numpy(dtype=float)
+    af = (table["bfactor_kind"].astype(str).to_numpy() == "pLDDT") & ~(
+        table["bfactor"].to_numpy(dtype=float, na_value=np.nan) >= 70)
+    ok = ~np.isnan(score) & ~af
+    model = table["stability_model"].astype(object).to_numpy()
+    why = pd.Series(model[~ok & (table["stability_model"].astype(str).to_numpy() != "")])
+    why_key = key[~ok & (table["stability_model"].astype(str).to_numpy() != "")]
+    if len(why):  # no score at all: say why (e.g. needs structkit[ml])
+        first_why = why.groupby(why_key).first()
+        out.loc[first_why.index, "stability_model"] = first_why.to_numpy()
+    if not ok.any():
+        return
+    u = pd.DataFrame({"k": key[ok], "pdb": table["pdb_id"].astype(str).to_numpy()[ok],
+                      "chain": table["chain"].astype(str).to_numpy()[ok], "s": score[ok],
+                      "how": model[ok]}).drop_duplicates(["k", "pdb", "chain"])
+    per = u.groupby(["k", "pdb"], sort=False).agg(s=("s", "mean"), c=("s", "size"))
+    per = per.reset_index().sort_values(["k", "pdb"], kind="stable")
+    mean = per.groupby("k").s.mean()
+    out.loc[mean.index, "stability_score"] = mean.round(3).to_numpy()
+    text = per.pdb + " " + per.s.round(2).astype(str) + np.where(
+        per.c > 1, " (" + per.c.astype(str) + " chains)", "")
+    joined = np.full(n, "", dtype=object)
+    _join_sorted(joined, per.k.to_numpy(), text.tolist(), "; ")
+    out["stability_structures"] = joined
+    n_struct = per.groupby("k").size()
+    source = u.groupby("k").how.agg(  # 'shipped', 'computed' or both
+        lambda h: " + ".join(sorted({str(x).rsplit("(", 1)[-1].rstrip(")") for x in h})))
+    out.loc[n_struct.index, "stability_model"] = [
+        f"{MODEL} sha256:{WEIGHTS_SHA256[:12]} ({src}), {m} structure{'s' * (m > 1)}"
+        for src, m in zip(source.reindex(n_struct.index), n_struct.tolist(), strict=True)]
 
 
 def _known_evidence(out: pd.DataFrame, fetcher) -> list[str]:

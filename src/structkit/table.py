@@ -28,6 +28,7 @@ lookups.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from itertools import repeat
 from operator import attrgetter
@@ -48,6 +49,8 @@ from .evidence import hotspots
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
 from .rows import chain_rows
+from .session import accepts_session
+from .stability import chain_log_probs, stability_matrix, stability_mode
 from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record
 from .variants import (
@@ -139,10 +142,12 @@ def _entries_for(acc: str, structures, family: bool) -> list[tuple[CatalogStruct
 
 
 
+@accepts_session
 def impact_table(variants, structures: Iterable[str | CatalogStructure] | None = None,
                  cutoff: float | None = None, *, metal_cutoff: float | None = None,
                  family: bool = True, damage: bool = True, fetcher: Fetcher | None = None,
-                 progress: bool = False, distinct: bool = False) -> pd.DataFrame:
+                 progress: bool = False, distinct: bool = False,
+                 stability: str | None = None) -> pd.DataFrame:
     """Tidy table: one row per input row x structure x target chain x site.
 
     ``variants``: Variant objects, strings (``'ERBB2:p.T798M'``), a VariantBatch or a file path.
@@ -157,7 +162,11 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     the damage columns (``structkit.damage``) empty, for speed. ``distinct=True`` returns one
     copy per distinct variant instead (``input_row`` its first input row, ``sample`` empty,
     plus ``n_rows`` and ``n_samples``): the table ``summarize`` needs, without the repetition
-    of large cohorts (``write_impact`` streams the full table to a file).
+    of large cohorts (``write_impact`` streams the full table to a file). ``stability``:
+    ``'auto'`` gives ``stability_score`` (``structkit.stability``) from the shipped scores of
+    the catalog's chains, and scores other chains on the fly when torch is installed;
+    ``'shipped'`` never scores on the fly; ``'off'`` leaves the column empty; None takes the
+    session's ``stability`` setting, else ``$STRUCTKIT_STABILITY``, else ``'auto'``.
 
     Examples
     --------
@@ -170,7 +179,7 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     fetcher = fetcher or default_fetcher()
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
-                         progress)
+                         progress, stability)
         return parts.distinct_frame() if distinct else parts.frame()
 
 
@@ -272,8 +281,9 @@ class _Parts:
 
 
 def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
-             progress) -> _Parts:
+             progress, stability: str | None = None) -> _Parts:
     fetcher = fetcher or default_fetcher()
+    stability = stability_mode(stability, fetcher)
     cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     if structures is not None and not isinstance(structures, (str, Path)):
         structures = list(structures)
@@ -315,7 +325,7 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
     blocks: list[dict] = []
     for acc, entry, how in jobs:
         blocks += _structure_rows(by_acc[acc], arrays[acc], entry, how, cutoff, metal_cutoff,
-                                  fetcher, base, book, damage)
+                                  fetcher, base, book, damage, stability)
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -535,7 +545,7 @@ def _known_columns(group: list[Variant], va: dict, book: Codebook, fetcher) -> d
 
 def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
                     metal_cutoff: float, fetcher, base: dict, book: Codebook,
-                    damage: bool = True) -> list[dict]:
+                    damage: bool = True, stability: str = "shipped") -> list[dict]:
     n = len(group)
     sid = entry.id if isinstance(entry, (CatalogStructure, Structure)) else str(entry)
     if how.startswith("other:"):
@@ -625,6 +635,8 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             chain_cols["context"] = np.where(assess, res.context()[kk, alt_safe], 1)
         else:
             chain_cols["context"] = _Const(1, n)
+        scorable = have & ~differs & missense & (alt_idx >= 0) & (how == "direct")
+        chain_cols.update(_stability_cols(cd, st, scorable, kk, alt_idx, stability, fetcher, book))
         for site in cd.sites or [None]:
             cols = dict(chain_cols)
             if site is None:
@@ -640,6 +652,27 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             cols["damage"], cols["damage_evidence"] = dn, de
             blocks.append({**filler, **cols})
     return blocks
+
+
+def _stability_cols(cd, st: Structure, scorable: np.ndarray, kk: np.ndarray, alt_idx: np.ndarray,
+                    mode: str, fetcher, book: Codebook) -> dict:
+    """``stability_score`` (nats) and ``stability_model`` of a chain's rows: the score where the
+    residue is the reference and the change a missense one on the protein itself, else NaN."""
+    n = len(kk)
+    if mode == "off" or not scorable.any():
+        return {"stability_score": np.full(n, np.nan), "stability_model": _Const(1, n)}
+    memo_key = ("stability", mode)
+    got = cd.tables.get(memo_key)
+    if got is None:
+        lp, how = chain_log_probs(st, cd.numbering.residue_indices, fetcher,
+                                  compute=mode == "auto", progress=sys.stderr.isatty())
+        mat = (stability_matrix(lp, np.asarray(cd.aa).astype(str)) if lp is not None
+               else np.full((len(cd.aa), 20), np.nan))
+        got = cd.tables[memo_key] = (np.vstack([mat, np.full((1, 20), np.nan)]).round(3), how)
+    mat, how = got
+    score = np.where(scorable, mat[kk, np.where(scorable, alt_idx, 0)], np.nan)
+    codes = np.where(scorable, book["stability_model"].code(how), 1).astype(np.int32)
+    return {"stability_score": score, "stability_model": codes}
 
 
 def _inframe_note(v: Variant, cd, first: int, last: int, useq: str) -> str:

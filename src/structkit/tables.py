@@ -15,6 +15,7 @@ import pandas as pd
 
 from ._version import __version__
 from .columns import COLUMNS
+from .session import accepts_session
 from .table import _compute
 
 if TYPE_CHECKING:
@@ -90,10 +91,12 @@ def _markdown_safe(df: pd.DataFrame) -> pd.DataFrame:
 STREAM_SUFFIXES = (".parquet", ".csv", ".tsv")
 
 
+@accepts_session
 def write_impact(variants, path: str | Path, structures=None, cutoff: float | None = None, *,
                  metal_cutoff: float | None = None, family: bool = True,
                  damage: bool = True, fetcher: Fetcher | None = None, progress: bool = False,
-                 chunk_rows: int = 50_000, summary: bool = False, msa=None):
+                 chunk_rows: int = 50_000, summary: bool = False, msa=None,
+                 stability: str | None = None):
     """Compute the impact table and stream it to a file, in chunks of input rows.
 
     Memory is bounded by the distinct variants, not by rows x structures. The file holds
@@ -103,7 +106,7 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float | No
 
     Parameters
     ----------
-    variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress
+    variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress, stability
         As for ``impact_table``.
     path : str or Path
         The output: ``.parquet``, ``.csv`` or ``.tsv``.
@@ -126,11 +129,11 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float | No
     fetcher = fetcher or default_fetcher()
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         return _write_impact(variants, path, structures, cutoff, metal_cutoff, family, damage,
-                             fetcher, progress, chunk_rows, summary, msa)
+                             fetcher, progress, chunk_rows, summary, msa, stability)
 
 
 def _write_impact(variants, path, structures, cutoff, metal_cutoff, family, damage, fetcher,
-                  progress, chunk_rows, summary, msa):
+                  progress, chunk_rows, summary, msa, stability=None):
     from concurrent.futures import ThreadPoolExecutor
 
     from .files import atomic_write
@@ -139,7 +142,8 @@ def _write_impact(variants, path, structures, cutoff, metal_cutoff, family, dama
     suffix = p.suffix.lower()
     if suffix not in STREAM_SUFFIXES:
         raise ValueError(f"output {p}: streaming writes {', '.join(STREAM_SUFFIXES)}, not {suffix!r}")
-    parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress)
+    parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher, progress,
+                     stability)
     distinct = parts.distinct_frame()
     if suffix == ".parquet":
         job = (_write_parquet_rows, _ArrowRows(parts, distinct), chunk_rows)
