@@ -148,6 +148,39 @@ def test_a_session_passed_as_fetcher_brings_its_cutoffs():
     assert m.set_index("therapy").loc["DNA", "relation"] == "contact"  # 6.3 A <= 7 A
 
 
+def test_session_keyword_is_the_settings_of_every_public_function():
+    """session= (issue 26's name) gives the session's cut-offs; fetcher= is its older name;
+    two different objects under the two names are refused."""
+    from structkit import analyze, impact_table, summarize
+
+    s = sk.Session(cutoff=7.0)
+    t = impact_table(["TP53:p.R249S"], structures=["1TSR"], session=s, damage=False)
+    assert set(t.cutoff_A[t.site_kind != "metal"]) == {7.0}  # metal sites: metal_cutoff
+    assert analyze("1TSR", session=s).cutoff == 7.0
+    assert summarize(t, session=s).variant.tolist() == ["p.R249S"]
+    with pytest.raises(TypeError, match="not both"):
+        impact_table(["TP53:p.R249S"], session=s, fetcher=sk.Session())
+    for name in ("impact_table", "summarize", "therapy_matrix", "analyze", "report", "load",
+                 "known_evidence", "parse_variants", "stability_table"):
+        import inspect
+
+        assert "session" in inspect.signature(getattr(sk, name)).parameters, name
+
+
+def test_a_session_sets_its_own_dssp_method():
+    """Session(dssp=...) is part of the analysis key: another method, another analysis; the
+    method is checked when the session is made."""
+    from structkit import analyze
+
+    a = analyze("1TSR", session=sk.Session())
+    b = analyze("1TSR", session=sk.Session(dssp="pydssp"))
+    assert a.chains["B"].ss_method == "DSSP 8-state (structkit.dssp)"
+    assert b.chains["B"].ss_method == "pydssp 3-state (MDAnalysis)"
+    assert set(b.chains["B"].ss) <= {"H", "E", "-", "?"}
+    with pytest.raises(ValueError, match="dssp='stride'"):
+        sk.Session(dssp="stride")
+
+
 def test_a_variant_string_is_never_read_as_a_file(tmp_path, monkeypatch):
     from structkit import parse_variants
 

@@ -28,6 +28,7 @@ from .measure import (
 )
 from .numbering import ChainNumbering, number_structure
 from .resolve import load
+from .session import accepts_session
 from .sites import Site, _auto_entry, _covalent, _site_name, atom_label, partner_atoms
 from .structure import Structure, one_letter
 from .uniprot import uniprot_record
@@ -114,6 +115,7 @@ class StructureAnalysis:
         return pd.DataFrame(rows)
 
 
+@accepts_session
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
             cutoff: float | None = None, metal_cutoff: float | None = None,
             fetcher: Fetcher | None = None) -> StructureAnalysis:
@@ -136,12 +138,14 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
         return _analyze(source, accession, cutoff, metal_cutoff, fetcher)
 
 
-def _dssp_method() -> str:
-    """The secondary-structure method in force (``$STRUCTKIT_DSSP``): part of the analysis key,
-    so that changing it never returns an analysis made with another."""
+def _dssp_method(fetcher=None) -> str:
+    """The secondary-structure method in force: the session's ``dssp`` setting, else
+    ``$STRUCTKIT_DSSP``, else structkit's own. Part of the analysis key, so that changing it
+    never returns an analysis made with another."""
     import os
 
-    return (os.environ.get("STRUCTKIT_DSSP") or "structkit").lower()
+    own = getattr(fetcher, "dssp", None)
+    return (own or os.environ.get("STRUCTKIT_DSSP") or "structkit").lower()
 
 
 def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnalysis:
@@ -151,7 +155,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
     if isinstance(source, (str, CatalogStructure)):
         # a repeated call costs a dictionary lookup: no file is read or checked again
         sid = source.id if isinstance(source, CatalogStructure) else source.upper()
-        fast_key = (sid, accession, float(cutoff), float(metal_cutoff), _dssp_method())
+        fast_key = (sid, accession, float(cutoff), float(metal_cutoff), _dssp_method(fetcher))
         if fast_key in by_id:
             return by_id[fast_key]
     if isinstance(source, Structure):
@@ -168,7 +172,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
     accession = cat.target(accession).accession if _known(accession) else accession
     if entry is None or entry.target != accession:
         entry = _auto_entry(st, accession)
-    key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff), _dssp_method())
+    key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff), _dssp_method(fetcher))
     if key in analyses:
         if fast_key is not None:
             by_id[fast_key] = analyses[key]
@@ -179,7 +183,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
     notes: list[str] = list(st.notes)
     # DSSP for every target chain together (sheets between chains count), then split per chain
     ss_all, ss_method = secondary_structure(
-        st, np.concatenate([n.residue_indices for n in numbering.values()]))
+        st, np.concatenate([n.residue_indices for n in numbering.values()]), _dssp_method(fetcher))
     starts = np.cumsum([0] + [len(n.residue_indices) for n in numbering.values()])
     for (ch, num), start in zip(numbering.items(), starts.tolist(), strict=False):
         ri = num.residue_indices

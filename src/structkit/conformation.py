@@ -32,6 +32,7 @@ from .anatomy import anatomy
 from .catalog import catalog
 from .fetch import default_fetcher
 from .numbering import family_map
+from .session import accepts_session
 from .uniprot import uniprot_record
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def _dist(x, y) -> float:
     return float(np.min(np.linalg.norm(x[:, None, :] - y[None, :, :], axis=2)))
 
 
+@accepts_session
 def kinase_state(entry, fetcher: Fetcher | None = None) -> list[KinaseState]:
     """Conformation of each target chain of a kinase structure (catalog entry or ID); [] when
     the structure's protein has no kinase anatomy or the file cannot be read.

@@ -30,6 +30,7 @@ import pandas as pd
 from .catalog import catalog
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .files import sha256_file
+from .session import accepts_session
 from .variants import Variant, VariantBatch, VariantError, parse_variant, parse_variants
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ class Hotspots:
         return self._arrays[gene, alphabet]
 
 
+@accepts_session
 def hotspots(fetcher: Fetcher | None = None) -> Hotspots:
     """The Cancer Hotspots v2 residue table of the session's cache or mirror (read once)."""
     fetcher = fetcher or default_fetcher()
@@ -303,6 +305,7 @@ def _matches(vs: list[Variant], fetcher, broader: bool) -> list[tuple[list[int],
     return out
 
 
+@accepts_session
 def known_evidence(variants, fetcher: Fetcher | None = None, *, broader: bool = True) -> pd.DataFrame:
     """One row per variant x CIViC evidence item that names it (``match='variant'``) or, with
     ``broader=True``, a broader mutation profile of its gene (``match='broader profile: ...'``).

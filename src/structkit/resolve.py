@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .session import accepts_session
 from .structure import Structure, read_structure
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ def is_path_like(source: str | os.PathLike) -> bool:
     return "/" in s or os.sep in s or bool(_FILE_SUFFIX.search(s))
 
 
+@accepts_session
 def load(source: str | os.PathLike, *, fetcher: Fetcher | None = None, format: str | None = None,
          assembly: int | None = None) -> Structure:
     """Load a structure once per session: a file path, a PDB ID, or ``AF-<accession>``.

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Drug, catalog
+from .session import accepts_session
 from .sites import _site_name
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ class _Ctx:
         return self._anat[gene]
 
 
+@accepts_session
 def therapy_matrix(variants, structures=None, cutoff: float | None = None, *,
                    metal_cutoff: float | None = None, table: pd.DataFrame | None = None,
                    verdict: bool = True, drugs=None, approved_only: bool = False,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .fetch import Fetcher, FetchError, NotAvailableOffline, default_fetcher
 from .ids import normalize_accession
+from .session import accepts_session
 
 __all__ = ["UniProtRecord", "read_uniprot", "uniprot_record", "parse_fasta", "parse_flatfile_sequence"]
 
@@ -140,6 +141,7 @@ def _fetch_record(acc: str, fetcher: Fetcher) -> UniProtRecord:
     raise FetchError(f"UniProt {acc}: no record found; " + " | ".join(map(str, errors)))
 
 
+@accepts_session
 def uniprot_record(accession: str, fetcher: Fetcher | None = None) -> UniProtRecord:
     """The UniProt record for an accession, through the fetcher (cache, mirror, network).
 

@@ -23,6 +23,7 @@ import pandas as pd
 from ._gc import gc_paused
 from .catalog import Catalog, Target, catalog
 from .fetch import FetchError, IntegrityError, NotAvailableOffline, default_fetcher, gunzip_if_needed
+from .session import accepts_session
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -706,6 +707,7 @@ def _row_variant(g, change: str, cls, keep, cat, fetcher, validate: bool, memo: 
     return v
 
 
+@accepts_session
 def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, validate: bool = True,
                    genes: Iterable[str] | None = None, fetcher: Fetcher | None = None,
                    sample_column: str | None = None) -> VariantBatch:
