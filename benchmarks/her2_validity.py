@@ -134,6 +134,10 @@ def main(argv=None) -> int:
                      ("fcons", "family conservation alone"), ("bur", "burial alone")):
         a = auc(y, feat[f].to_numpy(dtype=float))
         rows.append((label, a, a, a))
+    # stability (evidence beside the score, not in it): does loosening the fold mark the drivers?
+    stab = feat["stab_raw"].to_numpy(dtype=float)
+    a = auc(y, stab)
+    rows.append((f"stability_score alone ({np.isfinite(stab).sum()} scored; evidence only)", a, a, a))
     print(f"{'measure':60s} {'ROC AUC':>8s} {'range':>13s}")
     for name, m, lo, hi in rows:
         print(f"{name:60s} {m:8.3f} {lo:6.3f}-{hi:.3f}")

@@ -9,7 +9,10 @@ Prints, with the run time: the ROC AUC of ``impact_score`` out of sample (5-fold
 cross-validation grouped by codon, models refitted in each fold, mean and range over 5
 shufflings of the codons), the AUC of the shipped model on the whole set (in sample, for
 reference), the AUC of each ingredient alone (conservation, burial, DNA / zinc proximity,
-substitution terms) and the precision and recall of each damage feature of ``summarize()``.
+substitution terms, the stability score and the structural features beside it) and the precision
+and recall of each damage feature of ``summarize()``. Stability: the Spearman correlation of
+``stability_score`` with any experimental ddG among the mirror's ``validation/`` files (said when
+there is none), and its AUC for non-function on the development set.
 
     python benchmarks/validity.py --mirror ../shared/data
     python benchmarks/validity.py --mirror ../shared/data --write-model   # refit the shipped model
@@ -87,6 +90,18 @@ def features(k: pd.DataFrame):
     return table, feat
 
 
+def structure_cv(feat, y, groups, cols, seed: int) -> np.ndarray:
+    """Out-of-fold predictions of a structure-only model with features ``cols``."""
+    from structkit.verdict import fit_model
+
+    fold = grouped_folds(groups, seed)
+    p = np.full(len(y), np.nan)
+    for f in range(5):
+        tr, te = fold != f, fold == f
+        p[te] = fit_model(feat[tr], y[tr], cols, "structure", C).predict(feat[te])
+    return p
+
+
 def predict_cv(feat, y, groups, seed: int) -> np.ndarray:
     from structkit.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model
 
@@ -104,6 +119,30 @@ def predict_cv(feat, y, groups, seed: int) -> np.ndarray:
     return p
 
 
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation over the pairs where both are finite."""
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(pd.Series(a[ok]).rank().corr(pd.Series(b[ok]).rank())) if ok.sum() > 2 else float("nan")
+
+
+def stability_report(mirror: Path, feat: pd.DataFrame, y: np.ndarray) -> None:
+    """What the stability score can be checked against here: experimental ddG if the mirror
+    has any (a validation file with a ddG column), else says so; and its AUC for non-function."""
+    s = feat.stab_raw.to_numpy(dtype=float)
+    print(f"stability_score: {np.isfinite(s).sum()} of {len(s)} mutants scored; AUC for "
+          f"non-function {auc(y, s):.3f}")
+    found = False
+    for f in sorted((mirror / "validation").iterdir()):
+        head = f.read_text(encoding="latin-1").splitlines()[0].lower() if f.is_file() else ""
+        if "ddg" in head or "dg_" in head:
+            found = True
+            print(f"  {f.name}: has a ddG column; add its reader here")
+    if not found:
+        names = ", ".join(p.name for p in sorted((mirror / "validation").iterdir()))
+        print(f"  experimental ddG: none in the mirror (validation/ holds {names}: yeast "
+              "transactivation, not stability), so no Spearman with ddG can be reported here")
+
+
 def main(argv=None) -> int:
     args = bench_args(__doc__, argv)
     mirror = Path(args.mirror).resolve()
@@ -111,7 +150,7 @@ def main(argv=None) -> int:
                        "STRUCTKIT_CACHE": tempfile.mkdtemp(prefix="structkit-validity-")})
     t0 = time.perf_counter()
     import structkit as sk
-    from structkit.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model
+    from structkit.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model, models
 
     k = load_set(mirror)
     y = k.label.to_numpy()
@@ -124,7 +163,16 @@ def main(argv=None) -> int:
     print(f"development set: {len(k)} missense mutants at even codons, {y.sum()} non-functional "
           f"({100 * y.mean():.0f} %); {evo.sum()} in alignment match columns")
     print(f"impact_score, 5-fold CV grouped by codon (5 shufflings): AUC {np.mean(cv):.3f} "
-          f"(range {min(cv):.3f}-{max(cv):.3f})")
+          f"(range {min(cv):.3f}-{max(cv):.3f}); the shipped model's record: "
+          f"{models()['evolution'].meta.get('cv_auc_grouped_by_codon')} "
+          f"with features {', '.join(models()['structure'].features)}")
+    stability_report(mirror, feat, y)
+    new = ["stab", "shell", "strain"]
+    for label, cols in (("without", [c for c in STRUCTURE_FEATURES if c not in new]),
+                        ("with", STRUCTURE_FEATURES)):
+        a_s = [auc(y, structure_cv(feat, y, groups, cols, seed)) for seed in range(5)]
+        print(f"structure model alone (no evolution), CV grouped by codon, {label} the stability "
+              f"terms ({', '.join(new)}): AUC {np.mean(a_s):.3f}")
     if args.write_model:
         meta = {"fitted_on": "validation/tp53_kato2003_even_codons.csv (Kato et al. 2003, even "
                              "codons), label median of 8 yeast promoters < 20 % of wild type",
@@ -158,6 +206,11 @@ def main(argv=None) -> int:
         ("zinc proximity exp(-d/3) (alone)", auc(y, feat.zn.to_numpy(dtype=float))),
         ("BLOSUM62 (alone)", auc(y, -feat.blosum.to_numpy(dtype=float))),
         ("volume change (alone)", auc(y, feat.dv.to_numpy(dtype=float))),
+        ("stability_score (alone; ProteinMPNN, scored rows)", auc(y, feat.stab_raw.to_numpy(dtype=float))),
+        ("side-chain-backbone H-bond lost, fraction of chains (alone)",
+         auc(y, feat.scbb.to_numpy(dtype=float))),
+        ("metal second shell, fraction of chains (alone)", auc(y, feat.shell.to_numpy(dtype=float))),
+        ("disallowed phi/psi, fraction of chains (alone)", auc(y, feat.strain.to_numpy(dtype=float))),
     ]
     print("\n| score | ROC AUC |\n| --- | --- |")
     print(f"| impact_score, CV grouped by codon | {np.mean(cv):.3f} |")

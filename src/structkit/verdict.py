@@ -44,6 +44,15 @@ Features (one value per variant, pooled over the structures of the impact table)
 ``dh``      hydrophobicity change (Kyte & Doolittle 1982) / 9
 ``topro``   alt is Pro;  ``fromgly``: wt is Gly
 ``bur_lo``  ``bur x lo``;  ``bur_dv``: ``bur x dv``
+``stab``    ``stability_score`` (``structkit.stability``: ProteinMPNN log-ratio, nats; the
+            mean over the protein's own structures, pLDDT >= 70 for a model; 0 if none)
+``scbb``    fraction of the chains assessed where a side-chain H-bond to the main chain is
+            lost (damage ``side-chain-backbone H-bond lost``); computed and reported, not in
+            the models (no signal on the development set)
+``shell``   fraction of the chains with a metal where the residue is in its second shell
+            (damage ``metal second shell``)
+``strain``  fraction of the chains assessed with ``disallowed phi/psi`` (Gly with phi > 0
+            replaced; Pro where phi is outside -90..-40)
 ==========  ===========================================================================
 
 Two models are fitted on the same data: ``evolution`` (all features) for positions that are a
@@ -85,8 +94,11 @@ __all__ = ["Model", "models", "fit_model", "variant_features", "table_features",
            "EVOLUTION_FEATURES", "STRUCTURE_FEATURES", "ONCOGENE_FEATURES", "MECHANISMS",
            "EFFECT_CLASSES", "KYTE_DOOLITTLE"]
 
+# ``scbb`` is computed and reported but not in the models: as a flag it has no signal on the
+# development set (precision 0.18 for non-function, below the 0.21 base rate; the rule that
+# dropped "Gly in a bend" from the damage features)
 STRUCTURE_FEATURES = ["bur", "plddt", "has_exp", "dna", "zn", "blosum", "dv", "dh", "topro",
-                      "fromgly", "bur_dv"]
+                      "fromgly", "bur_dv", "stab", "shell", "strain"]
 EVOLUTION_FEATURES = ["lo", "cons", *STRUCTURE_FEATURES, "bur_lo"]
 # oncogene model: recurrence, anatomy, family conservation, burial, substitution
 ONCOGENE_FEATURES = ["hot", "reg", "pocket", "epi", "fcons", "flo", "bur", "blosum", "dv"]
@@ -348,6 +360,7 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
         out[c] = sub[c]
     out["scorable"] = sub["_ok"] & (out.kind.astype(str) == "missense").to_numpy()
     out["bur_dv"] = out.bur * out.dv
+    _stability_features(out, direct, n)
     # evolution, per gene
     out["lo"] = np.nan
     out["cons"] = np.nan
@@ -370,6 +383,33 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     out["bur_lo"] = out.bur * out.lo
     _role_features(out, first, fetcher)
     return out
+
+
+def _stability_features(out: pd.DataFrame, direct: pd.DataFrame, n: int) -> None:
+    """``stab``, ``scbb``, ``shell``, ``strain`` (module docstring) from the rows of the
+    protein's own structures."""
+    if "stability_score" in direct:
+        sc = direct.stability_score.to_numpy(dtype=float)
+        low = (direct.bfactor_kind.astype(str).to_numpy() == "pLDDT") & ~(
+            direct.bfactor.to_numpy(dtype=float, na_value=np.nan) >= PLDDT_CONFIDENT)
+        u = direct.assign(_s=sc)[~np.isnan(sc) & ~low].drop_duplicates(["key", "pdb_id", "chain"])
+        per = u.groupby(["key", "pdb_id"], observed=True)._s.mean().groupby("key").mean()
+        out["stab_raw"] = per.reindex(range(n)).to_numpy(dtype=float)
+    else:
+        out["stab_raw"] = np.nan
+    out["stab"] = np.nan_to_num(out.stab_raw.to_numpy(dtype=float), nan=0.0)
+    dmg = direct[direct.damage.astype(str) != ""]
+    text = dmg.damage.astype(str)
+    units = dmg.drop_duplicates(["key", "pdb_id", "chain"]).groupby("key").size().reindex(
+        range(n), fill_value=0).to_numpy()
+    metal_units = direct[direct.site_kind.astype(str) == "metal"].drop_duplicates(
+        ["key", "pdb_id", "chain"]).groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
+    for col, feature, denom in (("scbb", "side-chain-backbone H-bond lost", units),
+                                ("shell", "metal second shell", metal_units),
+                                ("strain", "disallowed phi/psi", units)):
+        hit = dmg[text.str.contains(feature, regex=False).to_numpy()].drop_duplicates(
+            ["key", "pdb_id", "chain"]).groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
+        out[col] = np.where(denom > 0, np.minimum(hit, denom) / np.maximum(denom, 1), 0.0)
 
 
 def _role_features(out: pd.DataFrame, first: pd.DataFrame, fetcher) -> None:
@@ -429,6 +469,7 @@ def verdict(feat: pd.DataFrame) -> pd.DataFrame:
         else:
             m, e, a = _mechanism(r, score[i])
             k = _suppressor_class(r, score[i])
+        e += _stability_clause(r, bool(onc[i]))
         mech.append(m)
         evid.append(e)
         agree.append(a)
@@ -446,6 +487,24 @@ def verdict(feat: pd.DataFrame) -> pd.DataFrame:
                          "mechanism": mech, "mechanism_evidence": evid, "agreement": agree,
                          "evolution": evo, "model": np.select(
                              [sel, og, rest], ["evolution", "oncogene", "structure"], "")})
+
+
+def _stability_clause(r, oncogene: bool) -> str:
+    """'; stability +2.31 nats (reading)' for a scored missense change, else ''. For an
+    oncogene the reading says which class the loss of stability speaks for: a regulatory
+    element (its autoinhibitory packing may be released: activation) or the fold itself (less
+    active protein). Evidence only: the score never reads it for HER2."""
+    sc = getattr(r, "stab_raw", float("nan"))
+    if not r.scorable or sc != sc:
+        return ""
+    from .stability import STABILITY_STRONG, STABILITY_WEAK
+
+    word = ("strongly destabilising" if sc >= STABILITY_STRONG else "destabilising"
+            if sc >= STABILITY_WEAK else "near neutral" if sc > -STABILITY_WEAK else "stabilising")
+    if oncogene and sc >= STABILITY_WEAK:
+        word += (": loosens a regulatory element (may release autoinhibition)" if r.reg
+                 else ": loosens the fold (less active protein)")
+    return f"; stability {sc:+.2f} nats ({word})"
 
 
 def _fmt(d: float) -> str:
