@@ -64,13 +64,14 @@ table.sortable td{white-space:nowrap}
 span.printonly{display:inline!important}
 body{margin:0;max-width:none;font-size:9pt;line-height:1.25}
 h2{margin-top:1em}h2,h3,h4{break-after:avoid;page-break-after:avoid}h4{margin:6px 0 2px}
-table{font-size:7pt;width:100%;table-layout:auto}td,th{padding:1px 3px;overflow-wrap:anywhere}
+table{font-size:7pt;width:100%;table-layout:auto}td,th{padding:1px 3px;overflow-wrap:break-word}
 div{overflow:visible!important}.cards{column-count:2;column-gap:5mm}
 .card{margin:0 0 4mm;padding:3px 6px;break-inside:avoid;page-break-inside:avoid;font-size:7.5pt}
 .card h3{font-size:10pt;margin:2px 0}.card p{margin:2px 0}
 table.files td:nth-child(3){font-family:monospace;font-size:5.5pt;word-break:break-all}
 table.files{table-layout:fixed}
-tr,img.fig{break-inside:avoid;page-break-inside:avoid}img.fig{max-height:8.5cm;width:auto}}
+tr,img.fig{break-inside:avoid;page-break-inside:avoid}img.fig{max-height:8.5cm;width:auto}
+h2.newpage{break-before:page;page-break-before:always}}
 """
 PAPER = {"A4": "A4", "Letter": "letter"}  # --paper: the CSS page size of the PDF
 
@@ -231,7 +232,7 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
                            "uniprot": "UniProt pos (structure's protein)", "author": "author num",
                            "min_dist_A": "min dist A"})
             where = (f'<div class="noprint">{_table(res.head(60))}</div>'
-                     f'<div class="printonly">{_table(_consensus(res))}</div>')
+                     f'<div class="printonly">{_consensus_html(res)}</div>')
         else:
             detail = rows.detail.iloc[0] if len(rows) else ""
             where = f"<p>Not placed on structures: {_e(detail)}</p>"
@@ -245,17 +246,20 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
             # in print: the drugs the structure can say something about, briefly
             # (a relation the structure can speak to, or a known response)
             known = ~m.known_response.astype(str).str.startswith(("no CIViC item", "CIViC not"))
-            telling = ~m.relation.isin(["outside the drug's domain", "distant",
+            telling = ~m.relation.isin(["outside the drug's domain", "distant", "conformational",
                                         "no structure of the drug", "unobserved in the structure"])
             brief = m[(telling | known) & m.status.isin(["approved", "functional site"])]
             rest = m[m.status.isin(["approved"]) & ~m.index.isin(brief.index)]
+            brief = brief.assign(known_response=brief.known_response.astype(str).str.replace(
+                r"^no CIViC item.*", "none in CIViC", regex=True))
             short = (_table(brief[["therapy", "known_response", "relation", "min_dist_A",
                                    "pdb_id"]].rename(columns=names)) if len(brief) else
                      "<p>No approved drug binds near this variant.</p>")
             if len(rest):
-                short += (f'<p class="muted">{len(rest)} other approved drugs: distant, outside '
-                          "their domain or without a structure, and no CIViC item (the HTML "
-                          "lists them).</p>")
+                short += (f'<p class="muted">{len(rest)} other approved drugs: '
+                          f"{', '.join(map(str, rest.therapy))} (conformational only, distant, "
+                          "outside their domain or without a structure, and no CIViC item; the "
+                          "HTML lists them).</p>")
             ther = f'<div class="noprint">{full}</div><div class="printonly">{short}</div>'
 
         view = views.get((r.gene, r.variant), "")
@@ -299,12 +303,24 @@ def _consensus(per: pd.DataFrame) -> pd.DataFrame:
                      "author num": nums, "status": ", ".join(dict.fromkeys(map(str, g.status))),
                      "nearest site": near.site.iloc[0] if len(near) else "",
                      "min dist A": near["min dist A"].iloc[0] if len(near) else np.nan})
+    notes = []
     if family:
-        rows.append({"structure": "family stand-ins, nearest site: " + ", ".join(family)})
+        notes.append("family stand-ins, nearest site: " + ", ".join(family))
     if skipped:
-        rows.append({"structure": f"not covering the residue or not at hand: "
-                                  f"{', '.join(sorted(skipped))}"})
-    return pd.DataFrame(rows)
+        notes.append(f"not covering the residue or not at hand: {', '.join(sorted(skipped))}")
+    out = pd.DataFrame(rows)
+    out.attrs["notes"] = notes
+    return out
+
+
+def _consensus_html(per: pd.DataFrame) -> str:
+    """The print table of ``_consensus`` (the status column only when some row is not
+    'mapped'), its notes as a line under it (so they do not widen a column)."""
+    t = _consensus(per)
+    if len(t) and "status" in t and (t.status == "mapped").all():
+        t = t.drop(columns="status").rename(columns={"structure": "structure (all mapped)"})
+    notes = "".join(f'<p class="muted">{_e(n)}</p>' for n in t.attrs.get("notes", []))
+    return (_table(t) if len(t) else "") + notes
 
 
 def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False,
@@ -478,7 +494,7 @@ metal {metal_cutoff:g} A.</p>
 </div>
 <h2>Figures</h2>
 {"".join(f"<h3>{_e(t)}</h3>{img}" for t, img in figs)}
-<h2>Variants</h2>
+<h2 class="newpage">Variants</h2>
 <p class="muted">{len(shown_cards)} of {len(summary)} variants, highest impact score first.
 {_e(view_note)}</p>
 <ul class="noprint">{links}</ul>

@@ -491,9 +491,9 @@ def verdict(feat: pd.DataFrame) -> pd.DataFrame:
 
 def _stability_clause(r, oncogene: bool) -> str:
     """'; stability +2.31 nats (reading)' for a scored missense change, else ''. For an
-    oncogene the reading says which class the loss of stability speaks for: a regulatory
-    element (its autoinhibitory packing may be released: activation) or the fold itself (less
-    active protein). Evidence only: the score never reads it for HER2."""
+    oncogene a destabilising change is read by where it is: in a regulatory element its
+    autoinhibitory packing may be released (activation); elsewhere the inactive/active balance
+    may shift or less protein may fold. Evidence only: the score never reads it for HER2."""
     sc = getattr(r, "stab_raw", float("nan"))
     if not r.scorable or sc != sc:
         return ""
@@ -502,8 +502,8 @@ def _stability_clause(r, oncogene: bool) -> str:
     word = ("strongly destabilising" if sc >= STABILITY_STRONG else "destabilising"
             if sc >= STABILITY_WEAK else "near neutral" if sc > -STABILITY_WEAK else "stabilising")
     if oncogene and sc >= STABILITY_WEAK:
-        word += (": loosens a regulatory element (may release autoinhibition)" if r.reg
-                 else ": loosens the fold (less active protein)")
+        word += ("; in a regulatory element: may release its autoinhibitory packing" if r.reg
+                 else "; may shift the inactive/active balance or lower the folded protein")
     return f"; stability {sc:+.2f} nats ({word})"
 
 
