@@ -80,3 +80,29 @@ def test_public_names_stay_what_they_are_after_submodules_load():
     out = subprocess.run([sys.executable, "-c", code_late], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "P04626"
+
+
+def test_no_import_cycles_between_modules():
+    """No two modules import each other, directly or around a loop, counting the imports made
+    inside functions too (issue 26: cycles hidden by in-function imports)."""
+    import ast
+
+    root = REPO / "src" / "structkit"
+    edges = {}
+    for p in root.rglob("*.py"):
+        name = p.parent.name if p.name == "__init__.py" else p.stem
+        tree = ast.parse(p.read_text())
+        edges[name] = {n.module.split(".")[0] for n in ast.walk(tree)
+                       if isinstance(n, ast.ImportFrom) and n.level >= 1 and n.module}
+    seen: list[tuple[str, ...]] = []
+
+    def walk(start: str, node: str, path: tuple[str, ...]) -> None:
+        for d in sorted(edges.get(node, ())):
+            if d == start:
+                seen.append(path)
+            elif d not in path and d in edges:
+                walk(start, d, (*path, d))
+
+    for m in sorted(edges):
+        walk(m, m, (m,))
+    assert not seen, f"import cycles: {seen[:5]}"

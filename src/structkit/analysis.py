@@ -19,6 +19,7 @@ from .catalog import CatalogStructure, catalog
 from .cutoffs import resolve_cutoffs
 from .damage import ResidueEnvironment, environment
 from .fetch import default_fetcher
+from .keywords import accepts_session
 from .measure import (
     relative_sasa,
     residue_bfactor,
@@ -28,7 +29,6 @@ from .measure import (
 )
 from .numbering import ChainNumbering, number_structure
 from .resolve import load
-from .session import accepts_session
 from .sites import Site, _auto_entry, _covalent, _site_name, atom_label, partner_atoms
 from .structure import Structure, one_letter
 from .uniprot import uniprot_record

@@ -31,8 +31,8 @@ from .analysis import analyze
 from .anatomy import anatomy
 from .catalog import catalog
 from .fetch import default_fetcher
+from .keywords import accepts_session
 from .numbering import family_map
-from .session import accepts_session
 from .uniprot import uniprot_record
 
 if TYPE_CHECKING:

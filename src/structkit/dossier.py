@@ -28,7 +28,7 @@ import pandas as pd
 
 from ._version import __version__
 from .files import sha256_file
-from .session import accepts_session
+from .keywords import accepts_session
 from .stability import STABILITY_STRONG, STABILITY_WEAK
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ import pandas as pd
 from .catalog import catalog
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .files import sha256_file
-from .session import accepts_session
+from .keywords import accepts_session
 from .variants import Variant, VariantBatch, VariantError, parse_variant, parse_variants
 
 if TYPE_CHECKING:

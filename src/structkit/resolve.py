@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .session import accepts_session
+from .keywords import accepts_session
 from .structure import Structure, read_structure
 
 if TYPE_CHECKING:

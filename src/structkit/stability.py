@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .damage import AA20
-from .session import accepts_session
+from .keywords import accepts_session
 from .structure import Structure, one_letter
 
 __all__ = ["STABILITY_MODES", "stability_mode", "MODEL", "WEIGHTS_SHA256", "N_ORDERS", "SEED",

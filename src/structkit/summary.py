@@ -12,8 +12,11 @@ import pandas as pd
 from .catalog import catalog
 from .evidence import civic_provenance, evidence_summary, hotspots
 from .fetch import NotAvailableOffline
-from .session import accepts_session
+from .grouping import _join_sorted, _joined
+from .keywords import accepts_session
 from .table import STATUSES
+from .verdict import variant_features, variant_keys
+from .verdict import verdict as judge
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -74,8 +77,6 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
     table = table[table.kind.notna()]  # rows that gave no variant are not summarised
     if table.empty:
         return pd.DataFrame(columns=cols)
-    from .verdict import variant_keys
-
     key = variant_keys(table)
     n_rows, n_samples = _row_counts(table, key)
     if "input_row" in table and "n_rows" not in table and int(n_rows.sum()) != len(n_rows):
@@ -136,9 +137,6 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
     out["known_evidence"] = _known_evidence(out, fetcher)
     out.attrs.update({"civic": civic_provenance(fetcher), "hotspots": hotspots(fetcher).provenance})
     if verdict:
-        from .verdict import variant_features
-        from .verdict import verdict as judge
-
         v = judge(variant_features(table.assign(key=key), len(out), fetcher, msa))
         for c in ("impact_score", "effect_class", "mechanism", "mechanism_evidence", "agreement",
                   "evolution"):
@@ -223,24 +221,6 @@ def _row_counts(table: pd.DataFrame, key: np.ndarray) -> tuple[np.ndarray, np.nd
     n_samples = rows.dropna(subset=["s"]).groupby("k").s.nunique().reindex(
         range(n), fill_value=0).to_numpy()
     return n_rows, n_samples
-
-
-def _joined(key: pd.Series, values: pd.Series, sep: str, n: int) -> np.ndarray:
-    """Per group 0..n-1: the sorted distinct values joined by ``sep`` ('' for none)."""
-    out = np.full(n, "", dtype=object)
-    if len(key):
-        pairs = pd.DataFrame({"k": key.to_numpy(), "v": values.astype(str).to_numpy()})
-        pairs = pairs.drop_duplicates().sort_values(["k", "v"], kind="stable")
-        _join_sorted(out, pairs.k.to_numpy(), pairs.v.tolist(), sep)
-    return out
-
-
-def _join_sorted(out: np.ndarray, keys: np.ndarray, texts: list, sep: str) -> None:
-    """out[k] = texts of key k joined by ``sep``; ``keys`` sorted."""
-    starts = np.r_[0, np.flatnonzero(np.diff(keys)) + 1]
-    stops = np.r_[starts[1:], len(keys)]
-    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
-        out[keys[a]] = sep.join(texts[a:b])
 
 
 _WITH = {"dna": "with DNA", "metal": "with zinc", "ligand": "with a ligand",

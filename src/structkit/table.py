@@ -47,9 +47,9 @@ from .cutoffs import resolve_cutoffs
 from .damage import AA20
 from .evidence import hotspots
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
+from .keywords import accepts_session
 from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
 from .rows import chain_rows
-from .session import accepts_session
 from .stability import chain_log_probs, stability_matrix, stability_mode
 from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ._version import __version__
 from .columns import COLUMNS
-from .session import accepts_session
+from .keywords import accepts_session
 from .table import _compute
 
 if TYPE_CHECKING:

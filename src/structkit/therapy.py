@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import Drug, catalog
-from .session import accepts_session
+from .keywords import accepts_session
 from .sites import _site_name
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .fetch import Fetcher, FetchError, NotAvailableOffline, default_fetcher
 from .ids import normalize_accession
-from .session import accepts_session
+from .keywords import accepts_session
 
 __all__ = ["UniProtRecord", "read_uniprot", "uniprot_record", "parse_fasta", "parse_flatfile_sequence"]
 

@@ -23,7 +23,7 @@ import pandas as pd
 from ._gc import gc_paused
 from .catalog import Catalog, Target, catalog
 from .fetch import FetchError, IntegrityError, NotAvailableOffline, default_fetcher, gunzip_if_needed
-from .session import accepts_session
+from .keywords import accepts_session
 
 if TYPE_CHECKING:
     from .fetch import Fetcher

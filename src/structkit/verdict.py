@@ -87,6 +87,7 @@ import pandas as pd
 from .anatomy import REGULATORY, anatomy
 from .catalog import catalog
 from .damage import AA20, VOLUME, same_chemistry
+from .grouping import _joined
 from .msa import Alignment, cached_alignment
 
 __all__ = ["Model", "models", "fit_model", "variant_features", "table_features", "variant_keys",
@@ -293,8 +294,6 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     ``rows`` has the impact table's columns plus ``key`` (0..n-1, the variant). Returns one
     row per key with the model features and the numbers the mechanism and evidence need.
     """
-    from .summary import _joined
-
     first = rows.drop_duplicates("key").set_index("key").reindex(range(n))
     out = pd.DataFrame(index=range(n))
     for c in ("gene", "accession", "kind", "ref", "alt"):
