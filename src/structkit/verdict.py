@@ -86,6 +86,7 @@ import pandas as pd
 
 from .anatomy import REGULATORY, anatomy
 from .catalog import catalog
+from .cutoffs import CORE_RSA
 from .damage import AA20, VOLUME, same_chemistry
 from .grouping import _joined
 from .msa import Alignment, cached_alignment
@@ -307,14 +308,15 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     units = exp.drop_duplicates(["key", "pdb_id", "chain"])
     out["n_exp"] = units.groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
     out["rsa_exp"] = units.groupby("key").rsa.median().reindex(range(n)).to_numpy()
-    out["n_buried"] = (units.rsa < 0.25).groupby(units.key).sum().reindex(range(n), fill_value=0).to_numpy()
+    out["n_buried"] = (units.rsa < CORE_RSA).groupby(units.key).sum().reindex(
+        range(n), fill_value=0).to_numpy()
     # a residue seen only through family stand-ins (HER2 on EGFR complexes): their burial
     fam_units = family.drop_duplicates(["key", "pdb_id", "chain"])
     out["n_fam"] = fam_units.groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
     fam_rsa = fam_units.groupby("key").rsa.median().reindex(range(n)).to_numpy()
     only_fam = (out.n_exp.to_numpy() == 0) & (out.n_fam.to_numpy() > 0)
     out.loc[only_fam, "rsa_exp"] = fam_rsa[only_fam]
-    out.loc[only_fam, "n_buried"] = (fam_units.rsa < 0.25).groupby(fam_units.key).sum().reindex(
+    out.loc[only_fam, "n_buried"] = (fam_units.rsa < CORE_RSA).groupby(fam_units.key).sum().reindex(
         range(n), fill_value=0).to_numpy()[only_fam]
     af = direct[is_af].drop_duplicates("key").set_index("key")
     out["plddt_af"] = af.bfactor.reindex(range(n)).to_numpy(dtype=float)
@@ -557,7 +559,7 @@ def _mechanism(r, score: float) -> tuple[str, str, str]:
         return ("antibody epitope", f"within the cut-off of {r.ab_where}",
                 f"{int(r.ab_in)}/{int(r.ab_n)} chains with an antibody")
     evo = f"; log-odds {r.lo:.2f}, conservation {r.cons:.2f}" if r.lo == r.lo else ""
-    agree = f"buried (RSA < 25 %) in {int(r.n_buried)}/{n_exp} chains" if n_exp else ""
+    agree = f"buried (RSA < {100 * CORE_RSA:.0f} %) in {int(r.n_buried)}/{n_exp} chains" if n_exp else ""
     if score >= DAMAGING:
         return "buried core / destabilising", f"{rsa_txt}{evo}; score {score:.2f}", agree
     if n_exp and r.n_buried / n_exp > MAJORITY:  # never 'surface' for a buried residue
@@ -598,7 +600,7 @@ def _oncogene_mechanism(r, score: float) -> tuple[str, str, str, str]:
             return m, e, a, "not assessed (truncating)"
         return (el or m), f"{e}; {where}", a, f"not assessed ({kind})"
     n_exp = int(r.n_exp) or int(r.n_fam)
-    agree = f"buried (RSA < 25 %) in {int(r.n_buried)}/{n_exp} chains" if n_exp else ""
+    agree = f"buried (RSA < {100 * CORE_RSA:.0f} %) in {int(r.n_buried)}/{n_exp} chains" if n_exp else ""
     rsa = f"RSA {100 * (1 - r.bur):.0f} %; " if n_exp else ""
     txt = f"{rsa}{where}; score {score:.2f}"
     resistance = "gatekeeper" in parts or "ATP pocket" in parts or bool(r.covalent)
