@@ -190,19 +190,22 @@ def test_a_variant_string_is_never_read_as_a_file(tmp_path, monkeypatch):
     assert [v.label for v in parse_variants("./R248Q")] == ["ERBB2 p.T798M"]  # a path, said so
 
 
-def test_the_dssp_method_is_part_of_the_analysis_key(monkeypatch):
-    import shutil
-
+def test_the_dssp_method_is_read_once_per_session(monkeypatch):
+    """The environment is read when a session is made, never later: the same session keeps its
+    method (and its analyses); the default session of the new environment is another one."""
     from structkit import analyze
+    from structkit.fetch import default_fetcher
 
-    if shutil.which("mkdssp") is None:
-        pytest.skip("mkdssp not installed (.ci/run installs it)")
     s = sk.Session()
-    a = analyze("1TSR", fetcher=s)
-    monkeypatch.setenv("STRUCTKIT_DSSP", "mkdssp")
-    b = analyze("1TSR", fetcher=s)
-    assert a is not b
-    assert next(iter(a.chains.values())).ss_method != next(iter(b.chains.values())).ss_method
+    a = analyze("1TSR", session=s)
+    monkeypatch.setenv("STRUCTKIT_DSSP", "pydssp")
+    assert analyze("1TSR", session=s) is a and s.dssp == "structkit"
+    assert default_fetcher().dssp == "pydssp"
+    b = analyze("1TSR")
+    assert b.chains["B"].ss_method == "pydssp 3-state (MDAnalysis)"
+    monkeypatch.setenv("STRUCTKIT_STABILITY", "sometimes")
+    with pytest.raises(ValueError, match="stability='sometimes'"):
+        sk.Session()
 
 
 def test_report_leaves_the_matplotlib_backend_alone(tmp_path):

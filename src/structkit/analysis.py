@@ -138,14 +138,11 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
         return _analyze(source, accession, cutoff, metal_cutoff, fetcher)
 
 
-def _dssp_method(fetcher=None) -> str:
-    """The secondary-structure method in force: the session's ``dssp`` setting, else
-    ``$STRUCTKIT_DSSP``, else structkit's own. Part of the analysis key, so that changing it
-    never returns an analysis made with another."""
-    import os
-
-    own = getattr(fetcher, "dssp", None)
-    return (own or os.environ.get("STRUCTKIT_DSSP") or "structkit").lower()
+def _dssp_method(fetcher) -> str:
+    """The secondary-structure method of the session (``Fetcher.dssp``, read from
+    ``$STRUCTKIT_DSSP`` when the session was made). Part of the analysis key, so that two
+    sessions with different methods never share an analysis."""
+    return fetcher.dssp
 
 
 def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnalysis:

@@ -37,6 +37,7 @@ from filelock import FileLock
 from ._version import __version__
 from .files import atomic_write
 from .ids import normalize_accession, normalize_pdb_id
+from .settings import check_dssp_method, check_stability_mode
 
 __all__ = [
     "Endpoints",
@@ -327,6 +328,10 @@ class Fetcher:
         cannot keep it alive past this).
     max_redirects : redirects followed per request, each only to https (http for loopback)
         on a host of the endpoints or the mirror.
+    dssp : secondary-structure method of the analyses: ``'structkit'``, ``'mkdssp'`` or
+        ``'pydssp'`` (default ``$STRUCTKIT_DSSP``, else structkit); part of every analysis key.
+    stability : ``stability_score`` of the impact tables, ``'auto'``, ``'shipped'`` or ``'off'``
+        (default ``$STRUCTKIT_STABILITY``, else auto; ``structkit.table.impact_table``).
 
     Examples
     --------
@@ -353,6 +358,8 @@ class Fetcher:
     max_bytes: int = DEFAULT_MAX_BYTES
     deadline: float = 600.0
     max_redirects: int = 5
+    dssp: str | None = None
+    stability: str | None = None
 
     def __post_init__(self) -> None:
         if self.cache_dir is None:
@@ -362,6 +369,7 @@ class Fetcher:
             self.mirror = os.environ.get("STRUCTKIT_MIRROR") or None
         if self.offline is None:
             self.offline = env_flag("STRUCTKIT_OFFLINE")
+        self._settings_from_environment()
         for name in Endpoints.__dataclass_fields__:
             _check_url_scheme(getattr(self.endpoints, name))
         if isinstance(self.mirror, str) and "://" in self.mirror:
@@ -380,6 +388,14 @@ class Fetcher:
         # every table of the session, so threads sharing it take turns (impact_table,
         # summarize, write_impact, therapy_matrix and analyze hold it; it is re-entrant)
         self.lock = threading.RLock()
+
+    def _settings_from_environment(self) -> None:
+        """The DSSP method and the stability mode: given, else read from the environment once,
+        here (the analyses and tables read them from the fetcher, never from the environment)."""
+        self.dssp = check_dssp_method(self.dssp if self.dssp is not None
+                                      else os.environ.get("STRUCTKIT_DSSP") or "structkit")
+        self.stability = check_stability_mode(self.stability if self.stability is not None
+                                              else os.environ.get("STRUCTKIT_STABILITY") or "auto")
 
     def cache(self, name: str) -> dict:
         """The store ``name`` of this fetcher (created empty on first use)."""
@@ -1017,10 +1033,11 @@ _DEFAULTS: dict[tuple, Fetcher] = {}  # the default session: one fetcher per env
 
 def default_fetcher() -> Fetcher:
     """The default session's fetcher, configured from the environment ($STRUCTKIT_CACHE,
-    $STRUCTKIT_MIRROR, $STRUCTKIT_OFFLINE; one per setting, so switching back finds its
-    results again). Code that wants its own settings passes a ``Fetcher`` or ``Session``."""
-    env = (os.environ.get("STRUCTKIT_CACHE"), os.environ.get("STRUCTKIT_MIRROR"),
-           os.environ.get("STRUCTKIT_OFFLINE"))
+    $STRUCTKIT_MIRROR, $STRUCTKIT_OFFLINE, $STRUCTKIT_DSSP, $STRUCTKIT_STABILITY; one per
+    setting, so switching back finds its results again). Code that wants its own settings
+    passes a ``Fetcher`` or ``Session``."""
+    env = tuple(os.environ.get(f"STRUCTKIT_{k}") for k in ("CACHE", "MIRROR", "OFFLINE", "DSSP",
+                                                           "STABILITY"))
     f = _DEFAULTS.get(env)
     if f is None:
         f = _DEFAULTS[env] = Fetcher()

@@ -36,13 +36,11 @@ class Session(Fetcher):
         Contact cut-off between heavy atoms in A (default 4.0), for site membership.
     metal_cutoff : float
         Metal coordination cut-off in A (default 3.0).
-    dssp : str, optional
-        Secondary-structure method: ``'structkit'`` (default), ``'mkdssp'`` or ``'pydssp'``
-        (``structkit.measure.secondary_structure``); None reads ``$STRUCTKIT_DSSP``. Part of
-        every analysis key: changing it gives new analyses.
-    stability : str, optional
-        ``stability_score`` of the impact tables: ``'auto'``, ``'shipped'`` or ``'off'``
-        (``structkit.table.impact_table``); None reads ``$STRUCTKIT_STABILITY``, else auto.
+    dssp, stability : str, optional
+        Those of ``Fetcher``: the secondary-structure method (``'structkit'``, ``'mkdssp'``,
+        ``'pydssp'``; part of every analysis key) and the stability mode (``'auto'``,
+        ``'shipped'``, ``'off'``); None reads ``$STRUCTKIT_DSSP`` / ``$STRUCTKIT_STABILITY``
+        once, when the session is made.
 
     Examples
     --------
@@ -61,23 +59,12 @@ class Session(Fetcher):
 
     cutoff: float = DEFAULT_CUTOFF
     metal_cutoff: float = DEFAULT_METAL_CUTOFF
-    dssp: str | None = None
-    stability: str | None = None
 
     def __post_init__(self) -> None:
         from .cutoffs import check_cutoff
-        from .measure import DSSP_METHODS
 
         self.cutoff = check_cutoff(self.cutoff, "cutoff")
         self.metal_cutoff = check_cutoff(self.metal_cutoff, "metal_cutoff")
-        if self.dssp is not None:
-            if not isinstance(self.dssp, str) or self.dssp.lower() not in DSSP_METHODS:
-                raise ValueError(f"dssp={self.dssp!r}: expected one of {', '.join(DSSP_METHODS)}")
-            self.dssp = self.dssp.lower()
-        if self.stability is not None:
-            from .stability import stability_mode
-
-            self.stability = stability_mode(self.stability)
         super().__post_init__()
 
     def _cuts(self, kw: dict) -> dict:

@@ -44,6 +44,7 @@ import pandas as pd
 
 from .damage import AA20
 from .keywords import accepts_session
+from .settings import STABILITY_MODES, check_stability_mode
 from .structure import Structure, one_letter
 
 __all__ = ["STABILITY_MODES", "stability_mode", "MODEL", "WEIGHTS_SHA256", "N_ORDERS", "SEED",
@@ -67,19 +68,11 @@ STABILITY_WEAK = 1.0
 STABILITY_STRONG = 3.0
 
 
-STABILITY_MODES = ("auto", "shipped", "off")
-
-
 def stability_mode(explicit: str | None = None, fetcher=None) -> str:
-    """The stability mode in force: ``explicit``, else the session's ``stability`` setting, else
-    ``$STRUCTKIT_STABILITY``, else ``'auto'`` (see ``structkit.table.impact_table``)."""
-    import os
-
-    mode = explicit or getattr(fetcher, "stability", None) or os.environ.get("STRUCTKIT_STABILITY") or "auto"
-    mode = str(mode).lower()
-    if mode not in STABILITY_MODES:
-        raise ValueError(f"stability={mode!r}: expected one of {', '.join(STABILITY_MODES)}")
-    return mode
+    """The stability mode in force: ``explicit``, else the session's ``stability`` setting
+    (which the session read from ``$STRUCTKIT_STABILITY`` when it was made), else ``'auto'``
+    (see ``structkit.table.impact_table``)."""
+    return check_stability_mode(explicit or getattr(fetcher, "stability", None) or "auto")
 
 
 def ml_available() -> bool:

@@ -166,7 +166,7 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
     ``'auto'`` gives ``stability_score`` (``structkit.stability``) from the shipped scores of
     the catalog's chains, and scores other chains on the fly when torch is installed;
     ``'shipped'`` never scores on the fly; ``'off'`` leaves the column empty; None takes the
-    session's ``stability`` setting, else ``$STRUCTKIT_STABILITY``, else ``'auto'``.
+    session's ``stability`` setting (``$STRUCTKIT_STABILITY`` when it was made, else ``'auto'``).
 
     Examples
     --------
