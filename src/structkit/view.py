@@ -3,7 +3,8 @@
 - ``view_variants(structure, variants, site=None)``: target chain(s) as cartoon, partners by
   kind (antibody heavy/light chains as cartoons in their own colours, ligand as sticks, DNA as
   cartoon + sticks, zinc as a sphere), site residues as coloured sticks, variant residues as
-  magenta sticks labelled in UniProt numbering (``T798M``), camera on the variants and site.
+  magenta sticks and spheres labelled in UniProt numbering (``T798M``), camera on the variants
+  and site.
 - ``view_site(structure, site_name)``: one site and its partner.
 - ``view_variant_across(variant, structures)``: one variant in several structures (a grid).
 - ``save_html(view, path)``: a standalone page.
@@ -42,7 +43,8 @@ __all__ = ["SafeView", "view_variants", "view_site", "view_variant_across", "sav
            "js_source", "js_string", "VARIANT_COLOR", "SITE_COLORS"]
 
 DEFAULT_JS = "https://cdn.jsdelivr.net/npm/3dmol@2.5.5/build/3Dmol-min.js"
-VARIANT_COLOR = "#ff00ff"  # magenta sticks for variant residues
+VARIANT_COLOR = "#ff00ff"  # magenta sticks and spheres for variant residues
+VARIANT_SPHERE_A = 1.7  # sphere radius of the variant residues' atoms (A): seen through partners
 SITE_COLORS = {"epitope": "#ffa500", "ligand": "#17becf", "dna": "#1e90ff", "metal": "#8b4513"}
 LIGAND_SCHEME = "yellowCarbon"  # the drug itself: yellow carbons, unlike its pocket residues (teal)
 FIT_MARGIN = 0.8  # zoom factor after fitting the selection: 20 % margin around it
@@ -240,7 +242,7 @@ def _legend_entries(a: StructureAnalysis, site: str | None, n_variants: int) -> 
     for colour, ns in names.items():
         out.append((colour, "site residues: " + ", ".join(ns)))
     if n_variants:
-        out.append((VARIANT_COLOR, "variant residues (labels in UniProt numbering)"))
+        out.append((VARIANT_COLOR, "variant residues (spheres; labels in UniProt numbering)"))
     return out
 
 
@@ -252,7 +254,7 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
 
     ``structure``: catalog ID, Structure or StructureAnalysis. ``variants``: Variant objects or
     strings in UniProt numbering. ``site``: name of a site to show (default: every site).
-    Variant residues are magenta sticks labelled ``T798M`` (UniProt numbering); site residues
+    Variant residues are magenta sticks and spheres labelled ``T798M`` (UniProt numbering); site residues
     are sticks coloured by site (a drug's pocket teal, the drug itself yellow carbons; each
     antibody its own colours for its chains and epitope). ``orient``: fit the view to the
     variants and sites (``'site'``, default), to the variants only (``'variant'``) or to the
@@ -287,10 +289,13 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
         if p["status"] not in ("mapped", "reference mismatch"):
             continue
         sel = _sel(p["chain"], p["author_num"], p["icode"])
-        v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}})
+        # sticks and spheres: a small residue (S310 behind a Fab in 6OGE) stays visible
+        v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35},
+                         "sphere": {"color": VARIANT_COLOR, "radius": VARIANT_SPHERE_A}})
         if labels:
             v.addLabel(p["label"], {"fontColor": "black", "backgroundColor": "white",
-                                    "backgroundOpacity": 0.8, "fontSize": 14}, sel)
+                                    "backgroundOpacity": 0.8, "fontSize": 14,
+                                    "screenOffset": {"x": 14, "y": -14}}, sel)  # beside it
         focus.insert(0, sel)
         n_placed += 1
     if orient == "whole" or not focus:
