@@ -282,3 +282,13 @@ def test_metal_second_shell_is_measured_from_the_zinc_ligands():
     assert "metal second shell" in m.loc["p.R175H", "damage"]
     assert f"CB-SG CYS B238 {d:.2f} A" in m.loc["p.R175H", "damage_evidence"]
     assert "metal second shell" not in m.loc["p.R175K", "damage"]
+
+
+def test_a_chain_too_long_is_not_scored_on_the_fly(tmp_path, monkeypatch, p53_chain):
+    """The on-the-fly limit (time grows with the square of the length): a chain above it is
+    said, not scored for minutes; here the limit is lowered below 1TSR B's 194 residues."""
+    st, ri, _ = p53_chain
+    monkeypatch.setattr(S, "MAX_ON_THE_FLY", 150)
+    got, why = S.chain_log_probs(st, ri, Fetcher(offline=True, cache_dir=tmp_path), use_shipped=False)
+    assert got is None and why.startswith("chain of 194 residues: longer than the 150")
+    assert not (tmp_path / "derived").exists()

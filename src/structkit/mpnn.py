@@ -166,7 +166,7 @@ def _before(order_rank: np.ndarray, nbr: np.ndarray, targets: np.ndarray) -> np.
 
 @torch.no_grad()
 def conditional_log_probs(model: MPNN, xyz: np.ndarray, seq: np.ndarray, resid: np.ndarray,
-                          n_orders: int = 2, seed: int = 0, batch: int = 16,
+                          n_orders: int = 2, seed: int = 0, batch: int | None = None,
                           progress=None, targets: np.ndarray | None = None) -> np.ndarray:
     """[L, 21] mean over ``n_orders`` decoding orders of ``log p(token | backbone, all other
     residues' native tokens)`` at each residue, the residue decoded last (module docstring).
@@ -174,13 +174,16 @@ def conditional_log_probs(model: MPNN, xyz: np.ndarray, seq: np.ndarray, resid: 
     ``xyz`` [L, 4, 3] N/CA/C/O (A), ``seq`` [L] token indices into ``ALPHABET``, ``resid`` [L]
     residue indices (author numbering; gaps kept). ``progress(n)`` is called after each batch.
     ``targets``: score only these residue indices (0-based; other rows NaN); the orders do not
-    depend on it, so a subset gives the same numbers as the full run.
+    depend on it, so a subset gives the same numbers as the full run. ``batch``: target residues
+    decoded together (default: as many as keep one [batch, L, K, H] tensor near 64 MB).
     """
     x = torch.as_tensor(np.asarray(xyz, dtype=np.float32))
     s = torch.as_tensor(np.asarray(seq, dtype=np.int64))
     h_enc, h_e, nbr_t = model.encode(x, torch.as_tensor(np.asarray(resid, dtype=np.int64)))
     nbr = nbr_t.numpy()
     n = len(x)
+    if batch is None:  # memory grows with batch x L x K x H floats, several tensors at a time
+        batch = int(max(1, min(16, (64 << 20) // (4 * n * nbr.shape[1] * HIDDEN))))
     rng = np.random.default_rng(seed)
     todo = np.arange(n) if targets is None else np.unique(np.asarray(targets, dtype=np.int64))
     out = np.zeros((n, 21), dtype=np.float64)
