@@ -184,6 +184,7 @@ def conditional_log_probs(model: MPNN, xyz: np.ndarray, seq: np.ndarray, resid: 
     n = len(x)
     if batch is None:  # memory grows with batch x L x K x H floats, several tensors at a time
         batch = int(max(1, min(16, (64 << 20) // (4 * n * nbr.shape[1] * HIDDEN))))
+    terms = _layer_terms(model, h_enc, h_e, nbr_t, s)
     rng = np.random.default_rng(seed)
     todo = np.arange(n) if targets is None else np.unique(np.asarray(targets, dtype=np.int64))
     out = np.zeros((n, 21), dtype=np.float64)
@@ -192,7 +193,7 @@ def conditional_log_probs(model: MPNN, xyz: np.ndarray, seq: np.ndarray, resid: 
         rank[rng.permutation(n)] = np.arange(n)
         for start in range(0, len(todo), batch):
             tb = todo[start:start + batch]
-            lp = _decode(model, h_enc, h_e, nbr_t, s, torch.as_tensor(_before(rank, nbr, tb)))
+            lp = _decode(model, h_enc, nbr_t, terms, torch.as_tensor(_before(rank, nbr, tb)), tb)
             out[tb] += lp[np.arange(len(tb)), tb].numpy()
             if progress is not None:
                 progress(len(tb))
@@ -204,25 +205,43 @@ def conditional_log_probs(model: MPNN, xyz: np.ndarray, seq: np.ndarray, resid: 
     return out
 
 
-def _decode(model: MPNN, h_enc, h_e, nbr, s, before) -> torch.Tensor:
-    """Log-probabilities [B, L, 21] of the decoder for a batch of masks ``before`` [B, L, K].
-
-    W1 of each decoder layer is applied in parts (its input is the concatenation [h_i, h_ij,
-    s_j, h_j] with s_j and the decoder's h_j only for neighbours decoded before, the encoder's
-    h_j otherwise): node terms are projected once per node and gathered, which is the same sum
-    as projecting the concatenation per edge (``decode_direct`` does it that way)."""
-    m = before[..., None]
+def _layer_terms(model: MPNN, h_enc, h_e, nbr, s) -> list[tuple]:
+    """Per decoder layer, the parts of W1's pre-activation that do not depend on the decoding
+    order: edge term + bias, the encoder's and the sequence's neighbour terms ([L, K, H] each),
+    and the weight blocks of the node terms. Computed once per chain."""
     h_s = model.W_s(s)
-    h_v = h_enc.expand(before.shape[0], -1, -1)
+    out = []
     for layer in model.decoder_layers:
         w = layer.W1.weight
         wi, we, ws, wj = (w[:, i * HIDDEN:(i + 1) * HIDDEN] for i in range(4))
-        edge = h_e @ we.T + layer.W1.bias  # [L, K, H]
-        enc_j = (h_enc @ wj.T)[nbr]  # [L, K, H]
-        seq_j = (h_s @ ws.T)[nbr]
-        dec_j = (h_v @ wj.T)[:, nbr]  # [B, L, K, H]
-        pre = (h_v @ wi.T)[:, :, None] + edge + m * (seq_j + dec_j) + (1 - m) * enc_j
-        h_v = layer.finish(h_v, pre)
+        out.append((h_e @ we.T + layer.W1.bias, (h_enc @ wj.T)[nbr], (h_s @ ws.T)[nbr], wi, wj))
+    return out
+
+
+def _decode(model: MPNN, h_enc, nbr, terms, before, targets: np.ndarray) -> torch.Tensor:
+    """Log-probabilities [B, L, 21] of the decoder for a batch of masks ``before`` [B, L, K];
+    only the rows of ``targets`` are final (the others are not needed and not finished).
+
+    W1 of each decoder layer is applied in parts (its input is the concatenation [h_i, h_ij,
+    s_j, h_j] with s_j and the decoder's h_j only for neighbours decoded before, the encoder's
+    h_j otherwise): node terms are projected once per node and gathered, the same sum as
+    projecting the concatenation per edge (``decode_direct`` does it that way). Each layer is
+    computed only where the next needs it: the targets at the last layer, them and their
+    neighbours before, and those rows' neighbours too at the first (a target's output depends
+    on nothing further away)."""
+    nb = nbr.numpy()
+    last = np.unique(targets)
+    mid = np.union1d(last, nb[last].ravel())
+    rows = [np.union1d(mid, nb[mid].ravel()), mid, last]
+    h_v = h_enc.expand(before.shape[0], -1, -1)
+    for layer, (edge, enc_j, seq_j, wi, wj), r in zip(model.decoder_layers, terms, rows, strict=True):
+        rt = torch.as_tensor(r)
+        m = before[:, rt, :, None]
+        dec_j = (h_v @ wj.T)[:, nbr[rt]]  # [B, R, K, H]
+        own = h_v[:, rt]
+        pre = (own @ wi.T)[:, :, None] + edge[rt] + m * (seq_j[rt] + dec_j) + (1 - m) * enc_j[rt]
+        h_v = h_v.clone()
+        h_v[:, rt] = layer.finish(own, pre)
     return torch.log_softmax(model.W_out(h_v), -1)
 
 

@@ -62,7 +62,7 @@ SHIPPED_META = "stability_proteinmpnn.json"
 MPNN_ALPHABET = "ACDEFGHIKLMNPQRSTVWYX"
 _AA20_IN_MPNN = np.array([MPNN_ALPHABET.index(a) for a in AA20])
 NEEDS_ML = "needs structkit[ml] (torch) to score this chain"
-MAX_ON_THE_FLY = 1500  # residues: a longer chain is not scored on the fly (~10 min a 1,000-residue chain)
+MAX_ON_THE_FLY = 1500  # residues: a longer chain is not scored on the fly (minutes each)
 # words for the report (reading bands, not fitted): the model finds the mutant e-fold (1 nat)
 # or 20-fold (3 nats) less likely than the wild type on this backbone
 STABILITY_WEAK = 1.0
