@@ -30,6 +30,7 @@ from ._version import __version__
 from .files import sha256_file
 from .keywords import accepts_session
 from .stability import STABILITY_STRONG, STABILITY_WEAK
+from .statuses import MAPPED, PRESENT, UNOBSERVED
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -289,7 +290,7 @@ def _consensus(per: pd.DataFrame) -> pd.DataFrame:
     skipped = set()
     family = []  # stand-ins of a family member: one line in print
     for pdb, g in per.groupby("pdb_id", sort=False, observed=True):
-        if not g.status.isin(["mapped", "reference mismatch", "unobserved"]).any():
+        if not g.status.isin([*PRESENT, UNOBSERVED]).any():
             skipped.add(str(pdb))  # does not cover the residue, or not at hand
             continue
         if "via" in g and (g.via.astype(str) != "direct").all():
@@ -317,7 +318,7 @@ def _consensus_html(per: pd.DataFrame) -> str:
     """The print table of ``_consensus`` (the status column only when some row is not
     'mapped'), its notes as a line under it (so they do not widen a column)."""
     t = _consensus(per)
-    if len(t) and "status" in t and (t.status == "mapped").all():
+    if len(t) and "status" in t and (t.status == MAPPED).all():
         t = t.drop(columns="status").rename(columns={"structure": "structure (all mapped)"})
     notes = "".join(f'<p class="muted">{_e(n)}</p>' for n in t.attrs.get("notes", []))
     return (_table(t) if len(t) else "") + notes
@@ -410,7 +411,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         mine = [v for v in batch.variants if v.gene == gene]  # parsed once, samples kept
         acc = mine[0].accession
         direct = placed[(placed.accession.astype(str) == acc) & (placed.via.astype(str) == "direct")
-                        & placed.status.isin(["mapped", "reference mismatch"])
+                        & placed.status.isin(PRESENT)
                         & (placed.site.astype(str) != "")
                         & ~placed.pdb_id.astype(str).str.startswith("AF-")]
         sites = tuple(dict.fromkeys(direct.pdb_id.astype(str)))[:2]

@@ -23,6 +23,7 @@ import numpy as np
 from Bio import Align
 from Bio.Align import substitution_matrices
 
+from .statuses import MAPPED, NOT_COVERED, PLACEMENT_STATUSES, UNOBSERVED
 from .structure import Structure, one_letter
 
 __all__ = [
@@ -140,7 +141,7 @@ class ChainNumbering:
         k = self._pos_to_k.get(int(position))
         if k is None:
             lo, hi = self.construct
-            status = "unobserved" if lo <= position <= hi else "not covered"
+            status = UNOBSERVED if lo <= position <= hi else NOT_COVERED
             return PositionLookup(status, st.id, self.chain, int(position), self.method)
         ri = int(self.residue_indices[k])
         name = str(st.res_resname[ri])
@@ -149,7 +150,7 @@ class ChainNumbering:
         match = aa == ref
         diff = "" if match else _difference(st, self.chain, int(st.res_num[ri]),
                                             str(st.res_icode[ri]))
-        return PositionLookup("mapped", st.id, self.chain, int(position), self.method, ri,
+        return PositionLookup(MAPPED, st.id, self.chain, int(position), self.method, ri,
                               int(st.res_num[ri]), str(st.res_icode[ri]), name, match, diff)
 
     def position_of(self, author_num: int, icode: str = "") -> int | None:
@@ -312,7 +313,6 @@ def number_structure(st: Structure, accession: str, uniprot_seq: str,
 # report: UniProt positions of the variant's protein -> positions in the structure's protein
 # (the family alignment for a stand-in) -> the residue of each chain and a status.
 
-PLACEMENT_STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered")
 
 
 def family_positions(source_seq: str, target_seq: str, positions,

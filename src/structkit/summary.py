@@ -14,6 +14,7 @@ from .evidence import civic_provenance, evidence_summary, hotspots
 from .fetch import NotAvailableOffline
 from .grouping import _join_sorted, _joined
 from .keywords import accepts_session
+from .statuses import PRESENT, UNOBSERVED
 from .table import STATUSES
 from .verdict import variant_features, variant_keys
 from .verdict import verdict as judge
@@ -102,7 +103,7 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
     best_rank = pd.Series(rank).groupby(key).min()
     by_rank = np.array(list(STATUSES) + [None] * (100 - len(STATUSES)), dtype=object)
     out["status"] = by_rank[best_rank.to_numpy()]
-    present = t[t.status.isin(["mapped", "reference mismatch"])]
+    present = t[t.status.isin(PRESENT)]
     measured = present[present.min_dist_A.notna()]
     # direct structures first: a family stand-in is nearest only where no direct one measures
     measured = measured.assign(_fam=(measured.via != "direct").astype(int))
@@ -121,7 +122,7 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
     eff = present[present.effect.notna() & (present.effect != "")]
     out["effects"] = _joined(eff.key, eff.effect, "; ", len(out))
     out["covered_by"] = _joined(present.key, present.pdb_id, ", ", len(out))
-    unobs = t[t.status == "unobserved"]
+    unobs = t[t.status == UNOBSERVED]
     out["unobserved_in"] = _joined(unobs.key, unobs.pdb_id, ", ", len(out))
     lost = t[t.status.isin(["not available offline", "fetch failed"])]
     out["not_available"] = _joined(lost.key, lost.pdb_id, ", ", len(out))

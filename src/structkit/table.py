@@ -48,9 +48,10 @@ from .damage import AA20
 from .evidence import hotspots
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .keywords import accepts_session
-from .numbering import PLACEMENT_STATUSES, NotInStructure, family_positions, place_in_chain
+from .numbering import NotInStructure, family_positions, place_in_chain
 from .rows import chain_rows
 from .stability import chain_log_probs, stability_matrix, stability_mode
+from .statuses import NOT_COVERED, PLACEMENT_STATUSES
 from .structure import Structure, StructureFormatError
 from .uniprot import uniprot_record
 from .variants import (
@@ -67,8 +68,8 @@ if TYPE_CHECKING:
 
 __all__ = ["impact_table", "consequence_detail", "STATUSES", "PLACED_KINDS"]
 
-STATUSES = ("mapped", "reference mismatch", "unobserved", "not covered",
-            "not available offline", "fetch failed", "truncating", "extension") + UNPLACED_STATUSES
+STATUSES = PLACEMENT_STATUSES + ("not available offline", "fetch failed", "truncating",
+                                 "extension") + UNPLACED_STATUSES
 PLACED_KINDS = frozenset(k for k, c in CONSEQUENCE.items() if c in ("missense", "in-frame"))
 _UNPLACED_STATUS = {"truncating": "truncating", "splice": "splice", "extension": "extension",
                     "synonymous": "no protein change"}
@@ -549,7 +550,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     n = len(group)
     sid = entry.id if isinstance(entry, (CatalogStructure, Structure)) else str(entry)
     if how.startswith("other:"):
-        return [book.block(n, {**base, "pdb_id": sid, "status": "not covered", "via": "direct",
+        return [book.block(n, {**base, "pdb_id": sid, "status": NOT_COVERED, "via": "direct",
                            "detail": f"{sid} holds {how[6:]}, not {group[0].accession}"}, va)]
     try:
         acc_struct = group[0].accession if how == "direct" else how
@@ -561,7 +562,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         return [book.block(n, {**base, "pdb_id": sid, "status": "fetch failed",
                            "detail": str(exc), "via": how}, va)]
     except NotInStructure as exc:  # the structure does not hold the protein
-        return [book.block(n, {**base, "pdb_id": sid, "status": "not covered",
+        return [book.block(n, {**base, "pdb_id": sid, "status": NOT_COVERED,
                            "detail": str(exc), "via": how}, va)]
     except StructureFormatError as exc:  # a file that cannot be read: said, not hidden
         return [book.block(n, {**base, "pdb_id": sid, "status": "fetch failed",

@@ -52,6 +52,7 @@ import pandas as pd
 from .catalog import Drug, catalog
 from .keywords import accepts_session
 from .sites import _site_name
+from .statuses import PRESENT
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -76,7 +77,7 @@ THERAPY_COLUMNS = [
     "broader_evidence", "impact_score", "mechanism", "component_id", "cutoff_A"]
 DRUG_COLUMNS = ["drug", "synonyms", "status", "approval", "modality", "targets", "binds",
                 "covalent_cys", "antibody", "payload", "structures", "note"]
-_PLACED = ("mapped", "reference mismatch")
+_PLACED = PRESENT
 
 
 def drug_table(gene: str | None = None) -> pd.DataFrame:

@@ -90,6 +90,7 @@ from .cutoffs import CORE_RSA
 from .damage import AA20, VOLUME, same_chemistry
 from .grouping import _joined
 from .msa import Alignment, cached_alignment
+from .statuses import PRESENT
 
 __all__ = ["Model", "models", "fit_model", "variant_features", "table_features", "variant_keys",
            "verdict", "alignment_for", "validation_note",
@@ -300,7 +301,7 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     for c in ("gene", "accession", "kind", "ref", "alt"):
         out[c] = first[c].astype(object).to_numpy()
     out["position"] = pd.to_numeric(first["position"], errors="coerce").to_numpy()
-    present = rows[rows.status.isin(["mapped", "reference mismatch"])]
+    present = rows[rows.status.isin(PRESENT)]
     is_direct = present.via.astype(str) == "direct"
     direct, family = present[is_direct], present[~is_direct]
     is_af = direct.bfactor_kind.astype(str) == "pLDDT"

@@ -32,6 +32,7 @@ import py3Dmol
 
 from .analysis import StructureAnalysis, analyze
 from .catalog import catalog
+from .statuses import PRESENT
 from .structure import Structure
 from .variants import Variant, parse_variant
 
@@ -286,7 +287,7 @@ def view_variants(structure, variants=(), site: str | None = None, *, width: int
                 focus.append(sel)
     n_placed = 0
     for p in placements(a, variants, fetcher=fetcher):
-        if p["status"] not in ("mapped", "reference mismatch"):
+        if p["status"] not in PRESENT:
             continue
         sel = _sel(p["chain"], p["author_num"], p["icode"])
         # sticks and spheres: a small residue (S310 behind a Fab in 6OGE) stays visible
@@ -387,7 +388,7 @@ def view_variant_across(variant, structures, *, width: int = 900, height: int = 
         v.setStyle({}, {}, **cell)
         _style_partners(v, a, **cell)
         for p in placements(a, [var], fetcher=fetcher):
-            if p["status"] in ("mapped", "reference mismatch"):
+            if p["status"] in PRESENT:
                 sel = _sel(p["chain"], p["author_num"], p["icode"])
                 v.addStyle(sel, {"stick": {"color": VARIANT_COLOR, "radius": 0.35}}, **cell)
                 v.addLabel(f"{p['label']} ({a.structure.id} {p['chain']})", {"fontSize": 12}, sel,
