@@ -57,12 +57,31 @@ def grouped_folds(groups: np.ndarray, seed: int, k: int = 5) -> np.ndarray:
     return np.array([fold_of[g] for g in groups])
 
 
-def bench_args(doc: str, argv=None) -> argparse.Namespace:
-    """--mirror (default ../shared/data beside the repository) and --write-model."""
+def bench_args(doc: str, argv=None, readme: bool = False) -> argparse.Namespace:
+    """--mirror (default ../shared/data beside the repository) and --write-model; with
+    ``readme`` also --readme (write the tables into README.md between this script's markers)
+    and --check-readme (exit 1 when README.md's tables differ from this run's)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--mirror", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     ap.add_argument("--write-model", action="store_true")
+    if readme:
+        ap.add_argument("--readme", action="store_true", help="write the tables into README.md")
+        ap.add_argument("--check-readme", action="store_true",
+                        help="exit 1 if README.md's tables are not this run's")
     return ap.parse_args(argv)
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BEGIN = "<!-- tables written by benchmarks/validity.py --readme: begin -->"
+END = "<!-- tables written by benchmarks/validity.py --readme: end -->"
+
+
+def readme_tables(text: str | None = None) -> str:
+    """The block between the markers of README.md (or of ``text``)."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"{README}: no {BEGIN!r} ... {END!r} block")
+    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n")
 
 
 def print_versions() -> None:
@@ -144,7 +163,7 @@ def stability_report(mirror: Path, feat: pd.DataFrame, y: np.ndarray) -> None:
 
 
 def main(argv=None) -> int:
-    args = bench_args(__doc__, argv)
+    args = bench_args(__doc__, argv, readme=True)
     mirror = Path(args.mirror).resolve()
     os.environ.update({"STRUCTKIT_MIRROR": str(mirror), "STRUCTKIT_OFFLINE": "1",
                        "STRUCTKIT_CACHE": tempfile.mkdtemp(prefix="structkit-validity-")})
@@ -212,22 +231,37 @@ def main(argv=None) -> int:
         ("metal second shell, fraction of chains (alone)", auc(y, feat.shell.to_numpy(dtype=float))),
         ("disallowed phi/psi, fraction of chains (alone)", auc(y, feat.strain.to_numpy(dtype=float))),
     ]
-    print("\n| score | ROC AUC |\n| --- | --- |")
-    print(f"| impact_score, CV grouped by codon | {np.mean(cv):.3f} |")
-    for name, a in rows:
-        print(f"| {name} | {a:.3f} |")
+    out = [f"| score on the {len(k):,} even-codon mutants ({y.sum()} non-functional) | ROC AUC |",
+           "| --- | --- |",
+           f"| **impact_score, 5-fold CV grouped by codon (mean of 5 shufflings; range "
+           f"{min(cv):.3f}-{max(cv):.3f})** | **{np.mean(cv):.3f}** |"]
+    out += [f"| {name} | {a:.3f} |" for name, a in rows]
     # damage features of summarize(): a variant shows a feature if any chain does
-    print("\n| damage feature | variants | precision | recall |\n| --- | --- | --- | --- |")
+    out += ["", "| damage feature (any chain) | variants | precision | recall |",
+            "| --- | --- | --- | --- |"]
     dmg = s.damage.fillna("").astype(str)
     names = sorted({f.rsplit(" (", 1)[0] for d in dmg for f in d.split("; ")
                     if f and not f.startswith("none")})
     for f in names:
         hit = dmg.str.contains(f + " (", regex=False).to_numpy()
         prec = y[hit].mean() if hit.any() else float("nan")
-        print(f"| {f} | {hit.sum()} | {prec:.2f} | {y[hit].sum() / y.sum():.2f} |")
+        out.append(f"| {f} | {hit.sum()} | {prec:.2f} | {y[hit].sum() / y.sum():.2f} |")
     hit = (score >= 0.5)
-    print(f"| impact_score >= 0.5 | {hit.sum()} | {y[hit].mean():.2f} | {y[hit].sum() / y.sum():.2f} |")
+    out.append(f"| impact_score >= 0.5 | {hit.sum()} | {y[hit].mean():.2f} | "
+               f"{y[hit].sum() / y.sum():.2f} |")
+    block = "\n".join(out)
+    print("\n" + block)
     print(f"\nrun time {time.perf_counter() - t0:.1f} s (features {t_feat:.1f} s)")
+    if args.check_readme and readme_tables() != block:
+        print(f"{README}: the tables differ from this run's; write them with --readme")
+        return 1
+    if args.readme:
+        text = README.read_text(encoding="utf-8")
+        readme_tables(text)  # the markers are there
+        head, rest = text.split(BEGIN, 1)
+        README.write_text(head + BEGIN + "\n" + block + "\n" + END + rest.split(END, 1)[1],
+                          encoding="utf-8")
+        print(f"wrote the tables into {README}")
     return 0
 
 
