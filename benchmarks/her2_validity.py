@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 # the TP53 benchmark's helpers (benchmarks/ is on the path when a script there runs)
-from validity import auc, bench_args, grouped_folds, print_versions
+from validity import auc, bench_args, grouped_folds, print_versions, readme_output
 
 C = 0.05  # inverse L2 strength on standardised features
 FOLDS = 5
@@ -88,7 +88,7 @@ def predict_cv(feat, y, groups, features, seed: int) -> np.ndarray:
 
 
 def main(argv=None) -> int:
-    args = bench_args(__doc__, argv)
+    args = bench_args(__doc__, argv, readme=True)
     mirror = Path(args.mirror).resolve()
     t0 = time.perf_counter()
     import structkit as sk
@@ -141,6 +141,14 @@ def main(argv=None) -> int:
     print(f"{'measure':60s} {'ROC AUC':>8s} {'range':>13s}")
     for name, m, lo, hi in rows:
         print(f"{name:60s} {m:8.3f} {lo:6.3f}-{hi:.3f}")
+    block = "\n".join(
+        [f"| HER2 oncogene score ({y.sum()} CIViC-named changes vs {int(rest.sum()):,} others) "
+         "| ROC AUC | range over shufflings |", "| --- | --- | --- |"]
+        + [f"| {name} | {m:.3f} | " + (f"{lo:.3f}-{hi:.3f} |" if hi > lo else "|")
+           for name, m, lo, hi in rows]
+        + ["", f"At >= 0.5 the cross-validated score flags {100 * hi_pos:.0f} % of the CIViC-named "
+           f"changes, {100 * np.mean(p_all[chk] >= 0.5):.0f} % of the check set and "
+           f"{100 * hi_rest:.1f} % of all other substitutions."])
     if args.write_model:
         meta = {"fitted_on": f"ERBB2 missense changes named by CIViC {sk.evidence.CIVIC_RELEASE} "
                              f"(positives) vs every other missense change at HER2 {SPAN[0]}-{SPAN[1]}",
@@ -160,7 +168,7 @@ def main(argv=None) -> int:
         print("coefficients (standardised): " + ", ".join(
             f"{f} {c:+.2f}" for f, c in zip(ONCOGENE_FEATURES, m.coef, strict=True)))
     print(f"total {time.perf_counter() - t0:.0f} s")
-    return 0
+    return readme_output(block, args, "her2_validity.py")
 
 
 if __name__ == "__main__":

@@ -72,16 +72,36 @@ def bench_args(doc: str, argv=None, readme: bool = False) -> argparse.Namespace:
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BEGIN = "<!-- tables written by benchmarks/validity.py --readme: begin -->"
-END = "<!-- tables written by benchmarks/validity.py --readme: end -->"
 
 
-def readme_tables(text: str | None = None) -> str:
-    """The block between the markers of README.md (or of ``text``)."""
+def _markers(script: str) -> tuple[str, str]:
+    return (f"<!-- tables written by benchmarks/{script} --readme: begin -->",
+            f"<!-- tables written by benchmarks/{script} --readme: end -->")
+
+
+def readme_tables(script: str = "validity.py", text: str | None = None) -> str:
+    """The block of ``script`` between its markers in README.md (or in ``text``)."""
+    begin, end = _markers(script)
     text = README.read_text(encoding="utf-8") if text is None else text
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{README}: no {BEGIN!r} ... {END!r} block")
-    return text.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n")
+    if begin not in text or end not in text:
+        raise SystemExit(f"{README}: no {begin!r} ... {end!r} block")
+    return text.split(begin, 1)[1].split(end, 1)[0].strip("\n")
+
+
+def readme_output(block: str, args, script: str = "validity.py") -> int:
+    """--check-readme: 1 when README.md's block differs from ``block``; --readme: write it."""
+    if getattr(args, "check_readme", False) and readme_tables(script) != block:
+        print(f"{README}: the tables differ from this run's; write them with --readme")
+        return 1
+    if getattr(args, "readme", False):
+        begin, end = _markers(script)
+        text = README.read_text(encoding="utf-8")
+        readme_tables(script, text)  # the markers are there
+        head, rest = text.split(begin, 1)
+        README.write_text(head + begin + "\n" + block + "\n" + end + rest.split(end, 1)[1],
+                          encoding="utf-8")
+        print(f"wrote the tables into {README}")
+    return 0
 
 
 def print_versions() -> None:
@@ -252,17 +272,7 @@ def main(argv=None) -> int:
     block = "\n".join(out)
     print("\n" + block)
     print(f"\nrun time {time.perf_counter() - t0:.1f} s (features {t_feat:.1f} s)")
-    if args.check_readme and readme_tables() != block:
-        print(f"{README}: the tables differ from this run's; write them with --readme")
-        return 1
-    if args.readme:
-        text = README.read_text(encoding="utf-8")
-        readme_tables(text)  # the markers are there
-        head, rest = text.split(BEGIN, 1)
-        README.write_text(head + BEGIN + "\n" + block + "\n" + END + rest.split(END, 1)[1],
-                          encoding="utf-8")
-        print(f"wrote the tables into {README}")
-    return 0
+    return readme_output(block, args)
 
 
 if __name__ == "__main__":

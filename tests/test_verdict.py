@@ -146,14 +146,15 @@ def test_shipped_oncogene_model_is_what_the_benchmark_fits(data_dir, tmp_path):
     assert shipped.meta["cv_auc_grouped_by_position"] >= 0.8
 
 
-def test_readme_tables_are_the_benchmarks_output(data_dir):
-    """The README's development-set tables are written by benchmarks/validity.py --readme; the
-    benchmark re-run here finds them identical (issue 25: numbers from a run, not typed)."""
+@pytest.mark.parametrize("bench", ["validity.py", "her2_validity.py"])
+def test_readme_tables_are_the_benchmarks_output(data_dir, bench):
+    """The README's development-set tables are written by the benchmarks' --readme; each
+    benchmark re-run here finds its table identical (issue 25: numbers from a run, not typed)."""
     import subprocess
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "validity.py"
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / bench
     run = subprocess.run([sys.executable, str(script), "--mirror", str(data_dir), "--check-readme"],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
