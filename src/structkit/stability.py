@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from .damage import AA20
+from .fetch import MODEL_WEIGHTS, FetchError, default_fetcher
 from .keywords import accepts_session
 from .settings import STABILITY_MODES, check_stability_mode
 from .structure import Structure, one_letter
@@ -54,7 +55,7 @@ __all__ = ["STABILITY_MODES", "stability_mode", "MODEL", "WEIGHTS_SHA256", "N_OR
 
 MODEL = "ProteinMPNN v_48_020"
 WEIGHTS_FILE = "proteinmpnn/v_48_020.pt"  # under models/ in the cache and the mirror
-WEIGHTS_SHA256 = "c9cb4a671d79604111231f8dbfc7c590e06f1197453b7a6854ac6661a642f5bd"
+WEIGHTS_SHA256 = MODEL_WEIGHTS[WEIGHTS_FILE][0]  # pinned once, in the fetcher's table
 N_ORDERS = 2  # decoding orders of the other residues averaged per chain
 SEED = 0
 SHIPPED = "stability_proteinmpnn.tsv.gz"
@@ -175,8 +176,6 @@ def chain_log_probs(st: Structure, ri: np.ndarray, fetcher=None, compute: bool =
                       "the fly (time grows with the square of the length); not scored")
     if not ml_available():
         return None, NEEDS_ML
-    from .fetch import FetchError, default_fetcher
-
     f = fetcher or default_fetcher()
     entry = Path(f.cache_dir) / "derived" / "stability" / f"{key[:32]}_{WEIGHTS_SHA256[:12]}.npz"
     arr = _read_entry(entry, len(ri))
