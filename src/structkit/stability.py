@@ -95,15 +95,12 @@ def chain_backbone(st: Structure, ri: np.ndarray) -> tuple[np.ndarray, np.ndarra
     tokens [m] in ProteinMPNN's alphabet, modified residues as their parent, unknown X;
     residue index [m]: the author number, insertion-coded residues taking the next slots)."""
     ri = np.asarray(ri, dtype=np.int64)
-    want = ("N", "CA", "C", "O")
     xyz = np.full((len(ri), 4, 3), np.nan)
-    for k, r in enumerate(ri):
-        s, e = int(st.res_start[r]), int(st.res_stop[r])
-        names = st.atom_name[s:e]
-        for j, a in enumerate(want):
-            hit = np.flatnonzero(names == a)
-            if len(hit):
-                xyz[k, j] = st.coord[s + hit[0]]
+    atoms, owner = st.atoms_of(ri)
+    names = st.atom_name[atoms]
+    for j, a in enumerate(("N", "CA", "C", "O")):
+        sel = np.flatnonzero(names == a)[::-1]  # reversed: a residue's first such atom wins
+        xyz[owner[sel], j] = st.coord[atoms[sel]]
     complete = np.isfinite(xyz).all(axis=(1, 2))
     letters = [one_letter(str(n)) for n in st.res_resname[ri]]
     tokens = np.array([MPNN_ALPHABET.find(x) if x in MPNN_ALPHABET[:20] else 20 for x in letters])
