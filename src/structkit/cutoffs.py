@@ -9,6 +9,7 @@ DEFAULT_METAL_CUTOFF = 3.0  # A, residue heavy atom to metal ion: coordination
 COVALENT_CUTOFF = 2.1  # A, ligand heavy atom to residue heavy atom: a covalent bond
 BURIED_RSA = 0.09  # Missense3D: buried if relative solvent accessibility < 9 % (the damage
 # features and the table's ``buried`` column)
+PLDDT_CONFIDENT = 70.0  # an AlphaFold residue is trusted from this pLDDT (burial, stability)
 CORE_RSA = 0.25  # the verdict's "buried in N/M chains" (agreement, mechanism): RSA < 25 %, the
 # common core/surface split (e.g. Levy 2010), wider than Missense3D's strict 9 %
 

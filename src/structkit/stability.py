@@ -42,8 +42,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .analysis import analyze
+from .cutoffs import PLDDT_CONFIDENT
 from .damage import AA20
 from .fetch import MODEL_WEIGHTS, FetchError, default_fetcher
+from .files import atomic_write
 from .keywords import accepts_session
 from .settings import STABILITY_MODES, check_stability_mode
 from .structure import Structure, one_letter
@@ -51,7 +54,7 @@ from .structure import Structure, one_letter
 __all__ = ["STABILITY_MODES", "stability_mode", "MODEL", "WEIGHTS_SHA256", "N_ORDERS", "SEED",
            "STABILITY_WEAK", "STABILITY_STRONG",
            "chain_backbone", "backbone_key", "chain_log_probs", "stability_matrix", "stability_table",
-           "shipped_meta", "ml_available"]
+           "shipped_meta", "ml_available", "per_structure"]
 
 MODEL = "ProteinMPNN v_48_020"
 WEIGHTS_FILE = "proteinmpnn/v_48_020.pt"  # under models/ in the cache and the mirror
@@ -183,8 +186,6 @@ def chain_log_probs(st: Structure, ri: np.ndarray, fetcher=None, compute: bool =
             memo[key] = (None, f"no model weights: {exc}")
             return memo[key]
         arr = score_chain(st, ri, weights.path, progress=progress, label=f"{st.id} {st.res_chain[ri[0]]}")
-        from .files import atomic_write
-
         entry.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(entry) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, log_probs=arr, n=np.int64(len(ri)), orders=np.int64(N_ORDERS),
@@ -237,6 +238,26 @@ def score_chain(st: Structure, ri: np.ndarray, weights: str | Path, n_orders: in
     return out
 
 
+def per_structure(rows: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
+    """The scored rows of impact-table ``rows`` (``key``: the variant of each row) reduced to one
+    row per variant and structure: ``k``, ``pdb``, ``s`` (mean over the structure's chains),
+    ``c`` (chains), ``how`` (the sources, e.g. 'shipped'); sorted by ``k`` then ``pdb``. An
+    AlphaFold model's rows count where pLDDT >= ``cutoffs.PLDDT_CONFIDENT``. The one rule behind the
+    summary's ``stability_score`` and the verdict's ``stab``."""
+    score = rows["stability_score"].to_numpy(dtype=float)
+    low = (rows["bfactor_kind"].astype(str).to_numpy() == "pLDDT") & ~(
+        rows["bfactor"].to_numpy(dtype=float, na_value=np.nan) >= PLDDT_CONFIDENT)
+    ok = ~np.isnan(score) & ~low
+    u = pd.DataFrame({"k": np.asarray(key)[ok], "pdb": rows["pdb_id"].astype(str).to_numpy()[ok],
+                      "chain": rows["chain"].astype(str).to_numpy()[ok], "s": score[ok],
+                      "how": rows["stability_model"].astype(str).to_numpy()[ok]})
+    u = u.drop_duplicates(["k", "pdb", "chain"])
+    per = u.groupby(["k", "pdb"], sort=False).agg(
+        s=("s", "mean"), c=("s", "size"),
+        how=("how", lambda h: " + ".join(sorted({x.rsplit("(", 1)[-1].rstrip(")") for x in h}))))
+    return per.reset_index().sort_values(["k", "pdb"], kind="stable").reset_index(drop=True)
+
+
 def stability_matrix(log_probs: np.ndarray, wt: np.ndarray) -> np.ndarray:
     """[n, 20] ``log p(wt) - log p(alt)`` (nats; higher = more destabilising) from per-residue
     log-probabilities and the wild-type letters ``wt`` (NaN rows where wt is not one of AA20)."""
@@ -253,8 +274,6 @@ def stability_table(source, accession: str | None = None, fetcher=None,
     """Every substitution at every residue of a structure's target chains: ``pdb_id``,
     ``chain``, ``author_num``, ``icode``, ``position`` (UniProt), ``ref``, ``alt``,
     ``stability_score`` (nats), ``stability_model``. ``source``: as ``analyze``."""
-    from .analysis import analyze
-
     a = analyze(source, accession, fetcher=fetcher)
     st = a.structure
     parts = []

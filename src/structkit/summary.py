@@ -14,6 +14,7 @@ from .evidence import civic_provenance, evidence_summary, hotspots
 from .fetch import NotAvailableOffline
 from .grouping import _join_sorted, _joined
 from .keywords import accepts_session
+from .stability import MODEL, WEIGHTS_SHA256, per_structure
 from .statuses import PRESENT, UNOBSERVED
 from .table import STATUSES
 from .verdict import variant_features, variant_keys
@@ -157,44 +158,31 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
 
 def _stability_summary(out: pd.DataFrame, table: pd.DataFrame, key: np.ndarray) -> None:
     """stability_score / _structures / _model per variant (see ``summarize``)."""
-    from .stability import MODEL, WEIGHTS_SHA256
-
     n = len(out)
     out["stability_score"] = np.nan
     out["stability_structures"] = ""
     out["stability_model"] = ""
     if "stability_score" not in table:
         return
-    score = table["stability_score"].to_numpy(dtype=float)
-    af = (table["bfactor_kind"].astype(str).to_numpy() == "pLDDT") & ~(
-        table["bfactor"].to_numpy(dtype=float, na_value=np.nan) >= 70)
-    ok = ~np.isnan(score) & ~af
-    model = table["stability_model"].astype(object).to_numpy()
-    why = pd.Series(model[~ok & (table["stability_model"].astype(str).to_numpy() != "")])
-    why_key = key[~ok & (table["stability_model"].astype(str).to_numpy() != "")]
-    if len(why):  # no score at all: say why (e.g. needs structkit[ml])
-        first_why = why.groupby(why_key).first()
-        out.loc[first_why.index, "stability_model"] = first_why.to_numpy()
-    if not ok.any():
+    model = table["stability_model"].astype(str).to_numpy()
+    unscored = table["stability_score"].isna().to_numpy() & (model != "")
+    if unscored.any():  # why a row has no score (e.g. needs structkit[ml]); replaced below if scored
+        why = pd.Series(model[unscored]).groupby(key[unscored]).first()
+        out.loc[why.index, "stability_model"] = why.to_numpy()
+    per = per_structure(table, key)
+    if per.empty:
         return
-    u = pd.DataFrame({"k": key[ok], "pdb": table["pdb_id"].astype(str).to_numpy()[ok],
-                      "chain": table["chain"].astype(str).to_numpy()[ok], "s": score[ok],
-                      "how": model[ok]}).drop_duplicates(["k", "pdb", "chain"])
-    per = u.groupby(["k", "pdb"], sort=False).agg(s=("s", "mean"), c=("s", "size"))
-    per = per.reset_index().sort_values(["k", "pdb"], kind="stable")
-    mean = per.groupby("k").s.mean()
-    out.loc[mean.index, "stability_score"] = mean.round(3).to_numpy()
+    out.loc[per.k.unique(), "stability_score"] = per.groupby("k").s.mean().round(3).to_numpy()
     text = per.pdb + " " + per.s.round(2).astype(str) + np.where(
         per.c > 1, " (" + per.c.astype(str) + " chains)", "")
     joined = np.full(n, "", dtype=object)
     _join_sorted(joined, per.k.to_numpy(), text.tolist(), "; ")
     out["stability_structures"] = joined
-    n_struct = per.groupby("k").size()
-    source = u.groupby("k").how.agg(  # 'shipped', 'computed' or both
-        lambda h: " + ".join(sorted({str(x).rsplit("(", 1)[-1].rstrip(")") for x in h})))
-    out.loc[n_struct.index, "stability_model"] = [
+    by = per.groupby("k").agg(m=("pdb", "size"), how=("how", lambda h: " + ".join(sorted(
+        set(" + ".join(h).split(" + "))))))
+    out.loc[by.index, "stability_model"] = [
         f"{MODEL} sha256:{WEIGHTS_SHA256[:12]} ({src}), {m} structure{'s' * (m > 1)}"
-        for src, m in zip(source.reindex(n_struct.index), n_struct.tolist(), strict=True)]
+        for src, m in zip(by.how, by.m.tolist(), strict=True)]
 
 
 def _known_evidence(out: pd.DataFrame, fetcher) -> list[str]:

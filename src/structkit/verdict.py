@@ -86,10 +86,11 @@ import pandas as pd
 
 from .anatomy import REGULATORY, anatomy
 from .catalog import catalog
-from .cutoffs import CORE_RSA
+from .cutoffs import CORE_RSA, PLDDT_CONFIDENT
 from .damage import AA20, VOLUME, same_chemistry
 from .grouping import _joined
 from .msa import Alignment, cached_alignment
+from .stability import STABILITY_STRONG, STABILITY_WEAK, per_structure
 from .statuses import PRESENT
 
 __all__ = ["Model", "models", "fit_model", "variant_features", "table_features", "variant_keys",
@@ -116,7 +117,6 @@ MECHANISMS = ("DNA contact", "zinc site", "buried core / destabilising", "antibo
 DAMAGING = 0.5
 NEUTRAL = 0.2  # below: 'likely neutral' (the development set's base rate of damage is 0.21)
 SITE_DECAY_A = 3.0  # distance scale of the dna / zn features
-PLDDT_CONFIDENT = 70.0
 MAJORITY = 0.5  # a site mechanism needs the contact in more than half the chains with the partner
 # Kyte & Doolittle (1982) hydropathy
 KYTE_DOOLITTLE = {"A": 1.8, "R": -4.5, "N": -3.5, "D": -3.5, "C": 2.5, "Q": -3.5, "E": -3.5,
@@ -391,11 +391,7 @@ def _stability_features(out: pd.DataFrame, direct: pd.DataFrame, n: int) -> None
     """``stab``, ``scbb``, ``shell``, ``strain`` (module docstring) from the rows of the
     protein's own structures."""
     if "stability_score" in direct:
-        sc = direct.stability_score.to_numpy(dtype=float)
-        low = (direct.bfactor_kind.astype(str).to_numpy() == "pLDDT") & ~(
-            direct.bfactor.to_numpy(dtype=float, na_value=np.nan) >= PLDDT_CONFIDENT)
-        u = direct.assign(_s=sc)[~np.isnan(sc) & ~low].drop_duplicates(["key", "pdb_id", "chain"])
-        per = u.groupby(["key", "pdb_id"], observed=True)._s.mean().groupby("key").mean()
+        per = per_structure(direct, direct.key.to_numpy()).groupby("k").s.mean()
         out["stab_raw"] = per.reindex(range(n)).to_numpy(dtype=float)
     else:
         out["stab_raw"] = np.nan
@@ -499,8 +495,6 @@ def _stability_clause(r, oncogene: bool) -> str:
     sc = getattr(r, "stab_raw", float("nan"))
     if not r.scorable or sc != sc:
         return ""
-    from .stability import STABILITY_STRONG, STABILITY_WEAK
-
     word = ("strongly destabilising" if sc >= STABILITY_STRONG else "destabilising"
             if sc >= STABILITY_WEAK else "near neutral" if sc > -STABILITY_WEAK else "stabilising")
     if oncogene and sc >= STABILITY_WEAK:
