@@ -238,24 +238,36 @@ def score_chain(st: Structure, ri: np.ndarray, weights: str | Path, n_orders: in
     return out
 
 
-def per_structure(rows: pd.DataFrame, key: np.ndarray) -> pd.DataFrame:
+def per_structure(rows: pd.DataFrame, key: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
     """The scored rows of impact-table ``rows`` (``key``: the variant of each row) reduced to one
     row per variant and structure: ``k``, ``pdb``, ``s`` (mean over the structure's chains),
-    ``c`` (chains), ``how`` (the sources, e.g. 'shipped'); sorted by ``k`` then ``pdb``. An
-    AlphaFold model's rows count where pLDDT >= ``cutoffs.PLDDT_CONFIDENT``. The one rule behind the
-    summary's ``stability_score`` and the verdict's ``stab``."""
+    ``c`` (chains), ``src_lo``/``src_hi`` (lowest and highest code of the rows' sources); sorted
+    by ``k`` then ``pdb``; and the sources the codes index ('shipped', 'computed'). An
+    AlphaFold model's rows count where pLDDT >= ``cutoffs.PLDDT_CONFIDENT``. The one rule behind
+    the summary's ``stability_score`` and the verdict's ``stab``; grouped operations only."""
     score = rows["stability_score"].to_numpy(dtype=float)
     low = (rows["bfactor_kind"].astype(str).to_numpy() == "pLDDT") & ~(
         rows["bfactor"].to_numpy(dtype=float, na_value=np.nan) >= PLDDT_CONFIDENT)
     ok = ~np.isnan(score) & ~low
-    u = pd.DataFrame({"k": np.asarray(key)[ok], "pdb": rows["pdb_id"].astype(str).to_numpy()[ok],
-                      "chain": rows["chain"].astype(str).to_numpy()[ok], "s": score[ok],
-                      "how": rows["stability_model"].astype(str).to_numpy()[ok]})
-    u = u.drop_duplicates(["k", "pdb", "chain"])
-    per = u.groupby(["k", "pdb"], sort=False).agg(
-        s=("s", "mean"), c=("s", "size"),
-        how=("how", lambda h: " + ".join(sorted({x.rsplit("(", 1)[-1].rstrip(")") for x in h}))))
-    return per.reset_index().sort_values(["k", "pdb"], kind="stable").reset_index(drop=True)
+    src, names = pd.factorize(rows["stability_model"].astype(str).to_numpy()[ok])
+    pdb_code, pdbs = pd.factorize(rows["pdb_id"].astype(str).to_numpy()[ok], sort=True)
+    chain_code, chains = pd.factorize(rows["chain"].astype(str).to_numpy()[ok])
+    k = np.asarray(key, dtype=np.int64)[ok]
+    # one row per (variant, structure, chain): the first (all rows of a chain carry its score)
+    unit = (k * len(pdbs) + pdb_code) * max(len(chains), 1) + chain_code
+    _, first = np.unique(unit, return_index=True)
+    k, pdb_code, s, src = k[first], pdb_code[first], score[ok][first], src[first]
+    group, inv = np.unique(k * len(pdbs) + pdb_code, return_inverse=True)  # sorted: k, then pdb
+    count = np.bincount(inv)
+    src_lo = np.full(len(group), np.iinfo(np.int64).max)
+    src_hi = np.full(len(group), -1)
+    np.minimum.at(src_lo, inv, src)
+    np.maximum.at(src_hi, inv, src)
+    per = pd.DataFrame({"k": group // max(len(pdbs), 1),
+                        "pdb": np.asarray(pdbs, dtype=object)[group % max(len(pdbs), 1)],
+                        "s": np.bincount(inv, weights=s) / count, "c": count,
+                        "src_lo": src_lo, "src_hi": src_hi})
+    return per, [str(x).rsplit("(", 1)[-1].rstrip(")") for x in names]
 
 
 def stability_matrix(log_probs: np.ndarray, wt: np.ndarray) -> np.ndarray:

@@ -169,7 +169,7 @@ def _stability_summary(out: pd.DataFrame, table: pd.DataFrame, key: np.ndarray) 
     if unscored.any():  # why a row has no score (e.g. needs structkit[ml]); replaced below if scored
         why = pd.Series(model[unscored]).groupby(key[unscored]).first()
         out.loc[why.index, "stability_model"] = why.to_numpy()
-    per = per_structure(table, key)
+    per, sources = per_structure(table, key)
     if per.empty:
         return
     out.loc[per.k.unique(), "stability_score"] = per.groupby("k").s.mean().round(3).to_numpy()
@@ -178,11 +178,12 @@ def _stability_summary(out: pd.DataFrame, table: pd.DataFrame, key: np.ndarray) 
     joined = np.full(n, "", dtype=object)
     _join_sorted(joined, per.k.to_numpy(), text.tolist(), "; ")
     out["stability_structures"] = joined
-    by = per.groupby("k").agg(m=("pdb", "size"), how=("how", lambda h: " + ".join(sorted(
-        set(" + ".join(h).split(" + "))))))
+    by = per.groupby("k").agg(m=("pdb", "size"), lo=("src_lo", "min"), hi=("src_hi", "max"))
+    names = np.array(sources, dtype=object)
+    how = np.where(by.lo == by.hi, names[by.lo], names[by.lo] + " + " + names[by.hi])
     out.loc[by.index, "stability_model"] = [
         f"{MODEL} sha256:{WEIGHTS_SHA256[:12]} ({src}), {m} structure{'s' * (m > 1)}"
-        for src, m in zip(by.how, by.m.tolist(), strict=True)]
+        for src, m in zip(how, by.m.tolist(), strict=True)]
 
 
 def _known_evidence(out: pd.DataFrame, fetcher) -> list[str]:

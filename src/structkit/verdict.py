@@ -391,13 +391,13 @@ def _stability_features(out: pd.DataFrame, direct: pd.DataFrame, n: int) -> None
     """``stab``, ``scbb``, ``shell``, ``strain`` (module docstring) from the rows of the
     protein's own structures."""
     if "stability_score" in direct:
-        per = per_structure(direct, direct.key.to_numpy()).groupby("k").s.mean()
+        per = per_structure(direct, direct.key.to_numpy())[0].groupby("k").s.mean()
         out["stab_raw"] = per.reindex(range(n)).to_numpy(dtype=float)
     else:
         out["stab_raw"] = np.nan
     out["stab"] = np.nan_to_num(out.stab_raw.to_numpy(dtype=float), nan=0.0)
     dmg = direct[direct.damage.astype(str) != ""]
-    text = dmg.damage.astype(str)
+    codes, texts = pd.factorize(dmg.damage.astype(str))  # few distinct texts: search those once
     units = dmg.drop_duplicates(["key", "pdb_id", "chain"]).groupby("key").size().reindex(
         range(n), fill_value=0).to_numpy()
     metal_units = direct[direct.site_kind.astype(str) == "metal"].drop_duplicates(
@@ -405,7 +405,9 @@ def _stability_features(out: pd.DataFrame, direct: pd.DataFrame, n: int) -> None
     for col, feature, denom in (("scbb", "side-chain-backbone H-bond lost", units),
                                 ("shell", "metal second shell", metal_units),
                                 ("strain", "disallowed phi/psi", units)):
-        hit = dmg[text.str.contains(feature, regex=False).to_numpy()].drop_duplicates(
+        has = np.array([feature in t for t in texts], dtype=bool)[codes] if len(texts) else \
+            np.zeros(len(dmg), dtype=bool)
+        hit = dmg[has].drop_duplicates(
             ["key", "pdb_id", "chain"]).groupby("key").size().reindex(range(n), fill_value=0).to_numpy()
         out[col] = np.where(denom > 0, np.minimum(hit, denom) / np.maximum(denom, 1), 0.0)
 
