@@ -164,9 +164,9 @@ def test_pdf_pages_and_text(seed_report, tmp_path):
     reader = PdfReader(pdf)
     text = " ".join(p.extract_text() for p in reader.pages)
     n = len(catalog().seed_panel)
-    # print shows each card briefly, two columns: 17 variants on 9 A4 pages (44-54 before, 10
-    # with the per-structure notes inside the tables), the cards on pages of their own
-    assert 5 <= len(reader.pages) <= 9
+    # print shows each card briefly, in two columns that flow across pages: at most 2 pages per
+    # 5 variants (17 variants: 6 A4 pages; 44-54 before the print layout)
+    assert 3 <= len(reader.pages) <= 2 * n / 5
     variants_at = next(i for i, p in enumerate(reader.pages) if "Variants" in p.extract_text()
                        and "of 17 variants" in p.extract_text())
     assert reader.pages[variants_at].extract_text().count("impact score") >= 2  # not stranded
@@ -181,6 +181,15 @@ def test_pdf_pages_and_text(seed_report, tmp_path):
     assert "/work/" not in text and str(tmp_path) not in text  # no machine paths
     assert "3D view:" not in text  # no heading without its picture
     assert text.count("impact score") >= n
+    # the methods give each structure file with its numbering and the first 16 hex digits of
+    # its SHA-256 (all 64 in the HTML); the HER2 model absent from the mirror is named as such
+    page = seed_report.read_text()
+    full = re.findall(r"<td>([^<]+)</td><td>([0-9a-f]{64})</td>", page)
+    assert len(full) >= 15
+    tight = re.sub(r"\s+", "", text)  # a long file name may wrap in its cell
+    for name, sha in full:
+        assert re.search(rf"{re.escape(name)}.{{0,60}}?{sha[:16]}", tight), name
+    assert "notavailableoffline:AF-P04626" in tight
 
 
 def test_pdf_on_letter_paper(tmp_path):
@@ -188,10 +197,12 @@ def test_pdf_on_letter_paper(tmp_path):
     from pypdf import PdfReader
 
     out = tmp_path / "r.html"
-    assert main(["report", "TP53:p.R248Q", "--out", str(out), "--pdf", str(tmp_path / "r.pdf"),
-                 "--paper", "Letter", "--max-views", "0"]) == 0
-    box = PdfReader(tmp_path / "r.pdf").pages[0].mediabox
+    assert main(["report", "--out", str(out), "--pdf", str(tmp_path / "r.pdf"),
+                 "--paper", "Letter", "--max-views", "0"]) == 0  # the seed panel
+    reader = PdfReader(tmp_path / "r.pdf")
+    box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
+    assert len(reader.pages) <= 2 * len(catalog().seed_panel) / 5  # shorter pages, same target
 
 
 def test_report_on_the_tp53_hotspot_rows(tmp_path, data_dir):

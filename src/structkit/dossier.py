@@ -30,7 +30,7 @@ from ._version import __version__
 from .files import sha256_file
 from .keywords import accepts_session
 from .stability import STABILITY_STRONG, STABILITY_WEAK
-from .statuses import MAPPED, PRESENT, UNOBSERVED
+from .statuses import MAPPED, NOT_COVERED, PRESENT, UNOBSERVED
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -64,14 +64,17 @@ table.sortable td{white-space:nowrap}
 @media print{.viewer{display:none}.noprint{display:none!important}.printonly{display:block}
 span.printonly{display:inline!important}
 body{margin:0;max-width:none;font-size:9pt;line-height:1.25}
-h2{margin-top:1em}h2,h3,h4{break-after:avoid;page-break-after:avoid}h4{margin:6px 0 2px}
+h2{margin:0.8em 0 0.4em}h3{margin:0.6em 0 0.3em}h2,h3,h4{break-after:avoid;page-break-after:avoid}
+h4{margin:6px 0 2px}ul{margin:0.3em 0}
 table{font-size:7pt;width:100%;table-layout:auto}td,th{padding:1px 3px;overflow-wrap:break-word}
 div{overflow:visible!important}.cards{column-count:2;column-gap:5mm}
-.card{margin:0 0 4mm;padding:3px 6px;break-inside:avoid;page-break-inside:avoid;font-size:7.5pt}
-.card h3{font-size:10pt;margin:2px 0}.card p{margin:2px 0}
-table.files td:nth-child(3){font-family:monospace;font-size:5.5pt;word-break:break-all}
-table.files{table-layout:fixed}
-tr,img.fig{break-inside:avoid;page-break-inside:avoid}img.fig{max-height:8.5cm;width:auto}
+.card{margin:0 0 3mm;padding:3px 6px;font-size:7.5pt;break-inside:auto;page-break-inside:auto}
+.card table,.card p{break-inside:avoid;page-break-inside:avoid}
+.card h3{font-size:10pt;margin:2px 0}.card table,.methods table{font-size:6.5pt}.methods{font-size:7.5pt}
+.methods p{margin:0.4em 0}.methods li{margin:0}.card p{margin:2px 0}
+table.files td:last-child{font-family:monospace;white-space:nowrap}
+.halves{display:grid;grid-template-columns:1fr 1fr;column-gap:4mm}
+tr,img.fig{break-inside:avoid;page-break-inside:avoid}img.fig{max-height:8cm;width:auto}img.strip{max-height:6cm}
 h2.newpage{break-before:page;page-break-before:always}}
 """
 PAPER = {"A4": "A4", "Letter": "letter"}  # --paper: the CSS page size of the PDF
@@ -136,15 +139,15 @@ def _table(df: pd.DataFrame, sortable: bool = False, cls: str = "") -> str:
     return f'<table class="{klass}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _png(fig, dpi: int = 110) -> str:
-    """An <img> of a matplotlib figure, embedded as base64 PNG."""
+def _png(fig, dpi: int = 110, cls: str = "fig") -> str:
+    """An <img> of a matplotlib figure, embedded as base64 PNG (``cls``: its print size class)."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img class="fig" alt="figure" src="data:image/png;base64,{data}">'
+    return f'<img class="{cls}" alt="figure" src="data:image/png;base64,{data}">'
 
 
 def _citation(pdb_id: str, path: str, fetcher) -> str:
@@ -257,10 +260,8 @@ def _cards(table: pd.DataFrame, summary: pd.DataFrame, matrix: pd.DataFrame, vie
                                    "pdb_id"]].rename(columns=names)) if len(brief) else
                      "<p>No approved drug binds near this variant.</p>")
             if len(rest):
-                short += (f'<p class="muted">{len(rest)} other approved drugs: '
-                          f"{', '.join(map(str, rest.therapy))} (conformational only, distant, "
-                          "outside their domain or without a structure, and no CIViC item; the "
-                          "HTML lists them).</p>")
+                short += (f'<p class="muted">{len(rest)} other approved drugs: nothing the '
+                          "structure can judge, no CIViC item (therapy figure; HTML).</p>")
             ther = f'<div class="noprint">{full}</div><div class="printonly">{short}</div>'
 
         view = views.get((r.gene, r.variant), "")
@@ -276,11 +277,39 @@ def _both(df: pd.DataFrame, print_cols: list[str] | None, print_df: pd.DataFrame
     return f'<div class="noprint">{_table(df)}</div><div class="printonly">{_table(brief)}</div>'
 
 
-def _per_structure(numbering: pd.DataFrame) -> pd.DataFrame:
-    """Numbering methods with the chains of a structure on one line."""
-    g = numbering.groupby(["pdb_id", "numbering_method"], sort=False)
-    return g.chain.agg(lambda c: ", ".join(map(str, c))).reset_index()[
-        ["pdb_id", "chain", "numbering_method"]]
+def _drugs_print(drugs: pd.DataFrame) -> pd.DataFrame:
+    """The print table of drugs: the first approval only (regulator and year; the indications
+    are in the HTML), so that each drug keeps to one or two lines."""
+    first = drugs.approval.astype(str).str.split(", ", n=1, regex=False).str[0].str.replace(
+        r"^not approved:.*", "not approved", regex=True)
+    shown = drugs.structures.astype(str).str.replace(" (ERBB2)", "", regex=False).str.replace(
+        "none: relation by modality only", "none (by modality)", regex=False)
+    return drugs.assign(approval=first, structures=shown)[
+        ["drug", "approval", "modality", "binds", "structures"]].rename(
+        columns={"approval": "first approval", "structures": "structures (ERBB2 unless said)"})
+
+
+def _files_print(prov: pd.DataFrame, numbering: pd.DataFrame) -> pd.DataFrame:
+    """The print table of files: one row per structure file with its SHA-256 and the numbering
+    method of its chains ('A, B: DBREF ...; C: alignment'), instead of a file table and a
+    per-chain table."""
+    per = {}
+    for (pdb, method), g in numbering.groupby(["pdb_id", "numbering_method"], sort=False):
+        per.setdefault(str(pdb), []).append(f"{', '.join(map(str, g.chain))}: {method}")
+    return pd.DataFrame({"structure": prov.structure, "file": prov.file,
+                         "chains: numbering": ["; ".join(per.get(str(p), [])) for p in prov.structure],
+                         "sha256 (first 16)": prov.sha256.astype(str).str[:16]})
+
+
+def _files_print_html(prov: pd.DataFrame, numbering: pd.DataFrame) -> str:
+    """``_files_print`` as two tables side by side (half the rows each; the full SHA-256 is in
+    the HTML's file table), so that the provenance of twenty-odd files takes a third of a page."""
+    t = _files_print(prov, numbering)
+    half = (len(t) + 1) // 2
+    parts = [t.iloc[:half], t.iloc[half:]] if len(t) > 8 else [t]
+    return ('<div class="halves">' + "".join(f"<div>{_table(x, cls='files')}</div>" for x in parts
+                                             if len(x)) + "</div>"
+            + '<p class="muted">SHA-256: the first 16 hex digits in print; the HTML gives all 64.</p>')
 
 
 def _consensus(per: pd.DataFrame) -> pd.DataFrame:
@@ -307,8 +336,17 @@ def _consensus(per: pd.DataFrame) -> pd.DataFrame:
     notes = []
     if family:
         notes.append("family stand-ins, nearest site: " + ", ".join(family))
-    if skipped:
-        notes.append(f"not covering the residue or not at hand: {', '.join(sorted(skipped))}")
+    # a structure that is not at hand is named with its status ('not available offline: ...');
+    # those whose construct does not reach the residue are counted (the HTML names them)
+    absent: dict[str, list[str]] = {}
+    for p in sorted(skipped):
+        st = per.loc[per.pdb_id.astype(str) == p, "status"].astype(str)
+        if not st.eq(NOT_COVERED).all():
+            absent.setdefault(str(st[st != NOT_COVERED].iloc[0]), []).append(p)
+    notes += [f"{st}: {', '.join(ps)}" for st, ps in absent.items()]
+    n_out = len(skipped) - sum(map(len, absent.values()))
+    if n_out:
+        notes.append(f"{n_out} other structures do not reach the residue (named in the HTML)")
     out = pd.DataFrame(rows)
     out.attrs["notes"] = notes
     return out
@@ -418,7 +456,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         try:
             colour = "effect class" if catalog().target(gene).role_kind == "oncogene" else "mechanism"
             figs.append((f"{gene}: variants over the domain map and anatomy (colour: {colour})", _png(
-                lollipop(mine, gene, sites_from=sites, fetcher=fetcher, summary=summary))))
+                lollipop(mine, gene, sites_from=sites, fetcher=fetcher, summary=summary),
+                cls="fig strip")))
         except (ValueError, KeyError) as exc:
             figs.append((f"{gene}: lollipop not drawn", f"<p>{_e(exc)}</p>"))
     top = set(zip(order.gene.head(30), order.variant.head(30), strict=True))
@@ -495,11 +534,12 @@ metal {metal_cutoff:g} A.</p>
 </div>
 <h2>Figures</h2>
 {"".join(f"<h3>{_e(t)}</h3>{img}" for t, img in figs)}
-<h2 class="newpage">Variants</h2>
+<h2>Variants</h2>
 <p class="muted">{len(shown_cards)} of {len(summary)} variants, highest impact score first.
 {_e(view_note)}</p>
 <ul class="noprint">{links}</ul>
 <div class="cards">{_cards(placed, shown_cards, matrix, views, evidence)}</div>
+<div class="methods">
 <h2>Methods and provenance</h2>
 <p>Command: <code>{_e(command or "structkit.report(...)")}</code></p>
 <p>Each variant is placed from UniProt numbering onto each structure's residues (DBREF or
@@ -512,19 +552,20 @@ complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy a
 <h3>Drugs</h3>
 <p>The catalog's drug table: status, approval, modality, the domain each binds and the structures
 that show it. A structural relation is not a drug response; the known response is CIViC's.</p>
-{_both(drugs, ["drug", "status", "approval", "modality", "binds", "structures"])
- if len(drugs) else ""}
-<h3>Structure files</h3>
-{(f'<div class="noprint">{_table(prov, cls="files")}</div><div class="printonly">'
-  f'{_table(prov[["structure", "file", "sha256"]], cls="files")}</div>') if len(prov)
+{_both(drugs, None, _drugs_print(drugs)) if len(drugs) else ""}
+<h3>Structure files and the numbering of each chain</h3>
+{(f'<div class="noprint">{_table(prov, cls="files")}'
+  f'{_table(numbering) if len(numbering) else ""}</div><div class="printonly">'
+  f'{_files_print_html(prov, numbering)}</div>') if len(prov)
  else "<p>No structure was read.</p>"}
-<h3>Numbering of each chain</h3>
-{_both(numbering, None, _per_structure(numbering)) if len(numbering) else ""}
-<h3>Method references</h3>
-<ul>{"".join(f"<li><b>{_e(a)}</b>: {_e(b)}</li>" for a, b in METHOD_REFERENCES)}</ul>
+<h3 class="noprint">Method references</h3>
+<ul class="noprint">{"".join(f"<li><b>{_e(a)}</b>: {_e(b)}</li>" for a, b in METHOD_REFERENCES)}</ul>
+<p class="printonly">Method references. {
+    " ".join(f"<b>{_e(a)}</b>: {_e(b)}." for a, b in METHOD_REFERENCES)}</p>
+</div>
 """
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{_e(title)}</title><style>{CSS}@page{{size:{PAPER[paper]};margin:12mm}}"
+            f"<title>{_e(title)}</title><style>{CSS}@page{{size:{PAPER[paper]};margin:10mm}}"
             f"</style>\n{lib}</head>\n<body>{body}"
             f"<script>{SORT_JS}</script></body></html>\n")
     with atomic_write(out) as tmp:
