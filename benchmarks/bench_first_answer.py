@@ -1,12 +1,13 @@
 """First-answer benchmark (issue 28): how long a user waits for a one-off command.
 
-Run:  python benchmarks/bench_first_answer.py [--mirror ../shared/data] [--repeats 3]
+Run:  python benchmarks/bench_first_answer.py [--mirror ../shared/data] [--repeats 3] [--readme]
 
 Each case runs in a fresh process, offline on the mirror, with a warm cache (one unmeasured run
 first fills it): the seed panel (`structkit impact`, the README's main job), one p53 variant,
 one HER2 variant, `--help`, and the seed-panel report without 3D views. The script prints the
 median and the best wall time of ``--repeats`` runs per case, the peak RSS (os.wait4) and the
-package versions. The cache is a temporary directory, never the project's. Wall times on the
+package versions (``--readme`` writes the table into README.md). The cache is a temporary
+directory, never the project's. Wall times on the
 shared 2-core machines are noisy: compare medians of the same run, not across days.
 """
 
@@ -59,7 +60,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mirror", default=str(HERE.parent.parent / "shared" / "data"))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--readme", action="store_true",
+                    help="write this run's table into README.md between this script's markers")
     args = ap.parse_args(argv)
+    rows = []
     with tempfile.TemporaryDirectory(prefix="structkit-first-") as tmp:
         env = {**os.environ, "STRUCTKIT_MIRROR": args.mirror, "STRUCTKIT_OFFLINE": "1",
                "STRUCTKIT_CACHE": str(Path(tmp) / "cache")}
@@ -73,9 +77,22 @@ def main(argv=None) -> int:
                 w, m = run(argv_, env)
                 walls.append(w)
                 rss.append(m)
-            print(f"{name:<34} {statistics.median(walls):>9.2f} {min(walls):>8.2f} "
-                  f"{max(rss):>9.0f}")
+            rows.append((name, statistics.median(walls), min(walls), max(rss)))
+            print(f"{name:<34} {rows[-1][1]:>9.2f} {rows[-1][2]:>8.2f} {rows[-1][3]:>9.0f}")
+    if args.readme:
+        from validity import readme_output  # the README block writer of the benchmarks
+
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        block = "\n".join([
+            f"Run of {when}, {args.repeats} repeats, {os.cpu_count()} CPUs; {versions()}:", "",
+            "| case | median s | best s | peak MiB |", "|---|---|---|---|",
+            *(f"| {README_NAMES.get(n, n)} | {m:.2f} | {b:.2f} | {r:.0f} |"
+              for n, m, b, r in rows)])
+        return readme_output(block, args, "bench_first_answer.py")
     return 0
+
+
+README_NAMES = {"--help": "`--help`", "seed panel impact": "seed panel `structkit impact`"}
 
 
 if __name__ == "__main__":

@@ -175,16 +175,18 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
             by_id[fast_key] = analyses[key]
         return analyses[key]
     useq = uniprot_record(accession, fetcher).sequence
-    numbering = number_structure(st, accession, useq, list(entry.target_chains) or None)
+    disk = fetcher.cache_dir
+    numbering = _numbering(st, accession, useq, list(entry.target_chains) or None, disk)
     chains: dict[str, ChainData] = {}
     notes: list[str] = list(st.notes)
     # DSSP for every target chain together (sheets between chains count), then split per chain
-    ss_all, ss_method = secondary_structure(
-        st, np.concatenate([n.residue_indices for n in numbering.values()]), _dssp_method(fetcher))
+    ss_all, ss_method = _secondary_structure(
+        st, np.concatenate([n.residue_indices for n in numbering.values()]), _dssp_method(fetcher),
+        disk)
     starts = np.cumsum([0] + [len(n.residue_indices) for n in numbering.values()])
     for (ch, num), start in zip(numbering.items(), starts.tolist(), strict=False):
         ri = num.residue_indices
-        sasa = residue_sasa(st, ri)
+        sasa = residue_sasa(st, ri, cache_dir=fetcher.cache_dir)
         rsa = relative_sasa(st, ri, sasa)
         ss = ss_all[start:start + len(ri)]
         bf = residue_bfactor(st, ri)
@@ -197,9 +199,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
             note = "" if len(pa) else f"partner {p.name} not found in {st.id}"
             if note and note not in notes:
                 notes.append(note)
-            d = residue_distances(st, ri, pa, c)
-            cov = _covalent(st, ri, pa) if p.kind == "ligand" else {}
-            labels = np.array([atom_label(st, int(i)) for i in d["nearest_atom"]], dtype=object)
+            d, cov, labels = _site_measures(st, ri, pa, c, p.kind == "ligand", disk)
             cov_text = np.array([cov.get(k, "") for k in range(len(ri))], dtype=object)
             sites.append(Site(_site_name(p), "epitope" if p.kind == "antibody" else p.kind,
                               p, ch, c, pa, d, cov, note, labels, cov_text, st))
@@ -209,7 +209,8 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
         for k in np.flatnonzero(ok)[::-1]:
             p2k[num.uniprot_pos[k]] = k
         aa = np.array([one_letter(str(n)) for n in st.res_resname[ri]], dtype=object)
-        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa, ss_method, environment(st, ri))
+        chains[ch] = ChainData(num, sasa, rsa, ss, bf, sites, p2k, aa, ss_method,
+                               _environment(st, ri, disk))
     result = StructureAnalysis(entry, st, accession, useq, chains, cutoff, metal_cutoff, notes)
     analyses[key] = result
     if fast_key is not None:
@@ -223,3 +224,152 @@ def _known(accession: str) -> bool:
         return True
     except KeyError:
         return False
+
+
+# ------------------------------------------------------------------ steps kept on disk
+# Each step below is a pure function of the structure's content (``content_digest``) and its
+# arguments; with a cache directory its result is kept under ``<cache>/derived/<step>/``
+# (``structkit.derived``: keyed with the structkit version, checked on read, rebuilt when
+# damaged), so that a fresh process analyses a structure it has seen in milliseconds. Results
+# are the same arrays and texts as computing afresh (test_derived.py).
+
+
+def content_digest(st: Structure) -> str:
+    """SHA-256 over everything of ``st`` an analysis reads: atom and residue arrays, the
+    reference records and the ID (kept on the object once computed)."""
+    d = st.__dict__.get("_content_digest")
+    if d is None:
+        import hashlib
+
+        h = hashlib.sha256(repr((st.id, st.refs, st.seqdifs, st.seqres, st.is_alphafold,
+                                 st.n_models)).encode())
+        for f in ("coord", "model", "chain", "res_seq", "icode", "res_name", "atom_name",
+                  "element", "b_factor", "occupancy", "kind", "res_index", "res_model",
+                  "res_chain", "res_num", "res_icode", "res_resname", "res_kind", "res_start",
+                  "res_stop"):
+            a = np.ascontiguousarray(getattr(st, f))
+            h.update(f"{f}:{a.dtype.str}:{a.shape}".encode())
+            h.update(a.tobytes())
+        d = st.__dict__["_content_digest"] = h.hexdigest()
+    return d
+
+
+def _idx_digest(*arrays: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(b"|".join(np.ascontiguousarray(a, dtype=np.int64).tobytes()
+                                    for a in arrays)).hexdigest()
+
+
+def _numbering(st: Structure, accession: str, useq: str, chains, disk) -> dict[str, ChainNumbering]:
+    """``number_structure``, kept on disk: per chain its method, identity, construct, notes,
+    residue indices and UniProt positions."""
+    if disk is None:
+        return number_structure(st, accession, useq, chains)
+    import hashlib
+
+    from .derived import cached, entry_key
+
+    key = entry_key("numbering", content_digest(st), accession.upper(),
+                    hashlib.sha256(useq.encode()).hexdigest(), repr(chains))
+
+    def compute() -> dict:
+        num = number_structure(st, accession, useq, chains)
+        meta = [{"chain": c, "method": n.method, "identity": n.identity,
+                 "construct": list(n.construct), "notes": n.notes, "n": len(n.residue_indices)}
+                for c, n in num.items()]
+        return {"residue_indices": np.concatenate([n.residue_indices for n in num.values()]),
+                "uniprot_pos": np.concatenate([n.uniprot_pos for n in num.values()]),
+                "meta": meta}
+
+    def fits(d: dict) -> bool:
+        total = sum(int(m["n"]) for m in d["meta"])
+        ri = d["residue_indices"]
+        return (len(ri) == len(d["uniprot_pos"]) == total
+                and (total == 0 or (int(ri.min()) >= 0 and int(ri.max()) < len(st.res_num))))
+
+    d = cached(disk, "numbering", key, compute, fits)
+    out, start = {}, 0
+    for m in d["meta"]:
+        n = int(m["n"])
+        out[m["chain"]] = ChainNumbering(
+            st.id, m["chain"], accession.upper(), m["method"], float(m["identity"]),
+            d["residue_indices"][start:start + n], d["uniprot_pos"][start:start + n],
+            tuple(m["construct"]), list(m["notes"]), st, useq)
+        start += n
+    return out
+
+
+def _secondary_structure(st: Structure, ri: np.ndarray, method: str, disk) -> tuple[np.ndarray, str]:
+    """``secondary_structure``; structkit's own DSSP (deterministic) kept on disk; mkdssp and
+    pydssp (external programs that may come and go) computed each time."""
+    if disk is None or method != "structkit":
+        return secondary_structure(st, ri, method)
+    from .derived import cached, entry_key
+
+    key = entry_key("dssp", content_digest(st), _idx_digest(ri), method)
+
+    def compute() -> dict:
+        ss, used = secondary_structure(st, ri, method)
+        return {"ss": np.asarray(ss, dtype="U1"), "meta": {"method": used}}
+
+    d = cached(disk, "dssp", key, compute, lambda d: d["ss"].shape == (len(ri),))
+    return d["ss"], d["meta"]["method"]
+
+
+def _site_measures(st: Structure, ri: np.ndarray, pa: np.ndarray, cutoff: float, ligand: bool,
+                   disk) -> tuple[dict, dict, np.ndarray]:
+    """(``residue_distances``, covalent bonds by residue k, nearest partner atom labels) of one
+    chain and partner, kept on disk."""
+    def compute() -> dict:
+        d = residue_distances(st, ri, pa, cutoff)
+        cov = _covalent(st, ri, pa) if ligand else {}
+        labels = np.array([atom_label(st, int(i)) for i in d["nearest_atom"]], dtype=str)
+        return {**{f"d_{k}": v for k, v in d.items()}, "labels": labels,
+                "meta": {"covalent": {str(k): v for k, v in cov.items()}}}
+
+    if disk is None:
+        out = compute()
+    else:
+        from .derived import cached, entry_key
+
+        key = entry_key("site", content_digest(st), _idx_digest(ri, pa), float(cutoff), ligand)
+        out = cached(disk, "sites", key, compute,
+                     lambda d: all(len(d[k]) == len(ri) for k in d if k != "meta"))
+    dist = {k[2:]: v for k, v in out.items() if k.startswith("d_")}
+    cov = {int(k): v for k, v in out["meta"]["covalent"].items()}
+    return dist, cov, out["labels"].astype(object)
+
+
+def _environment(st: Structure, ri: np.ndarray, disk) -> ResidueEnvironment:
+    """``damage.environment`` of one chain, kept on disk (the KD-tree is rebuilt from the
+    atoms' coordinates)."""
+    if disk is None:
+        return environment(st, ri)
+    from scipy.spatial import cKDTree
+
+    from .derived import cached, entry_key
+
+    arrays = ("phi", "psi", "omega", "cis", "cb_dir", "ca")
+    texts = ("hbonds", "salt_bridges", "disulfide", "centroid_dist", "hbonds_bb", "second_shell")
+
+    def compute() -> dict:
+        e = environment(st, ri)
+        return {**{a: getattr(e, a) for a in arrays}, "other_atoms": e.other_atoms,
+                "owner": e.owner, "meta": {t: getattr(e, t) for t in texts}}
+
+    def fits(d: dict) -> bool:
+        n = len(ri)
+        return (all(len(d[a]) == n for a in arrays) and len(d["other_atoms"]) == len(d["owner"])
+                and all(len(d["meta"][t]) == n for t in texts if t != "centroid_dist")
+                and (len(d["owner"]) == 0 or int(d["other_atoms"].max()) < len(st.coord)))
+
+    d = cached(disk, "environment", entry_key("environment", content_digest(st), _idx_digest(ri)),
+               compute, fits)
+    m = d["meta"]
+    hb = [[tuple(b) for b in r] for r in m["hbonds"]]
+    hb_bb = [[tuple(b) for b in r] for r in m["hbonds_bb"]]
+    return ResidueEnvironment(d["phi"], d["psi"], d["omega"], d["cis"], hb, list(m["salt_bridges"]),
+                              list(m["disulfide"]), dict(m["centroid_dist"]), d["cb_dir"], d["ca"],
+                              hb_bb, list(m["second_shell"]), cKDTree(st.coord[d["other_atoms"]]),
+                              d["other_atoms"], d["owner"], st)

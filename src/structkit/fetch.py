@@ -646,13 +646,26 @@ class Fetcher:
         rel = dest.relative_to(Path(self.cache_dir)).as_posix().replace("/", "__")
         return FileLock(str(locks / (rel + ".lock")))
 
+    def _check_once(self, t: _Target, p: Path) -> None:
+        """``t.check`` of file ``p``, skipped when these very bytes (SHA-256) passed the same
+        check under the same name before (a mark under ``<cache>/derived/checked/``, keyed
+        with the structkit version): a fresh process need not parse every file twice."""
+        from .derived import entry_key, has_mark, mark
+
+        data = p.read_bytes()
+        key = entry_key("checked", t.kind, t.key, p.name, hashlib.sha256(data).hexdigest())
+        if has_mark(self.cache_dir, "checked", key):
+            return
+        t.check(data, str(p))
+        mark(self.cache_dir, "checked", key)
+
     def _lookup_local(self, t: _Target) -> FetchResult | None:
         cache = Path(self.cache_dir)
         for rel in t.candidates:
             p = cache / rel
             if p.is_file():
                 try:
-                    t.check(p.read_bytes(), str(p))
+                    self._check_once(t, p)
                 except IntegrityError:
                     # corrupt cache file: remove under the lock and fetch again
                     with self._lock(p):
@@ -667,7 +680,7 @@ class Fetcher:
             for rel in t.candidates:
                 p = root / rel
                 if p.is_file():
-                    t.check(p.read_bytes(), str(p))  # a corrupt mirror file is an error
+                    self._check_once(t, p)  # a corrupt mirror file is an error
                     return FetchResult(p, "mirror", t.kind, t.key)
         return None
 

@@ -96,6 +96,27 @@ def shrake_rupley(coord: np.ndarray, element: np.ndarray, probe: float = 1.4,
     return result
 
 
+def cached_shrake_rupley(coord: np.ndarray, element: np.ndarray, probe: float = 1.4,
+                         n_points: int = 100, cache_dir: str | os.PathLike | None = None
+                         ) -> np.ndarray:
+    """``shrake_rupley`` kept on disk by content (the same atoms give the same areas)."""
+    if cache_dir is None:
+        return shrake_rupley(coord, element, probe, n_points)
+    import hashlib
+
+    from .derived import cached, entry_key
+
+    xyz = np.ascontiguousarray(coord, dtype=np.float32)
+    el = np.ascontiguousarray(element, dtype="U2")
+    digest = hashlib.sha256(xyz.tobytes() + b"\0" + el.tobytes()).hexdigest()
+    key = entry_key("sasa", digest, len(xyz), probe, n_points)
+    d = cached(cache_dir, "sasa", key,
+               lambda: {"sasa": shrake_rupley(coord, element, probe, n_points)},
+               lambda d: d["sasa"].shape == (len(xyz),) and bool(np.isfinite(d["sasa"]).all())
+               and bool((d["sasa"] >= 0).all()))
+    return d["sasa"]
+
+
 CLUSTER_ABOVE_CELLS = 20_000_000  # cells of biotite's cell list (8 bytes each, 160 MB): above, per cluster
 MAX_SASA_CELLS = 100_000_000  # one cluster needing more (800 MB) is not a molecule: an error
 
@@ -107,11 +128,14 @@ def _cells(coord: np.ndarray, cell: float) -> float:
 
 
 def residue_sasa(st: Structure, res_idx: np.ndarray, context: np.ndarray | None = None,
-                 probe: float = 1.4, n_points: int = 100) -> np.ndarray:
+                 probe: float = 1.4, n_points: int = 100,
+                 cache_dir: str | os.PathLike | None = None) -> np.ndarray:
     """SASA (A^2) of residues ``res_idx``, computed among the atoms of ``context`` residues
-    (default: the residues themselves, i.e. the chain alone)."""
+    (default: the residues themselves, i.e. the chain alone). With ``cache_dir`` the per-atom
+    areas are kept under ``<cache_dir>/derived/sasa/``, keyed by the SHA-256 of the atoms'
+    coordinates and elements, the probe and the point count (``structkit.derived``)."""
     atoms, _ = st.atoms_of(res_idx if context is None else context)
-    per_atom = shrake_rupley(st.coord[atoms], st.element[atoms], probe, n_points)
+    per_atom = cached_shrake_rupley(st.coord[atoms], st.element[atoms], probe, n_points, cache_dir)
     atom_res = st.res_index[atoms]
     total = np.bincount(atom_res, weights=per_atom, minlength=len(st.res_num))
     return total[res_idx]

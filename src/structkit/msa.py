@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .derived import DERIVED_FOLDER
+
 __all__ = ["Alignment", "read_alignment", "IDENTITY_THETA", "PSEUDOCOUNT", "MAX_GAP",
            "AMINO_ACIDS"]
 
@@ -205,7 +207,6 @@ def _read_stockholm(text: str) -> tuple[list[str], list[str]]:
     return order, ["".join(parts[n]) for n in order]
 
 
-DERIVED_FOLDER = "derived"  # under the cache directory: data computed from fetched files
 
 
 def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None = None,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .keywords import accepts_session
-from .structure import Structure, read_structure
+from .structure import Structure, read_structure_cached
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -82,7 +82,7 @@ def load(source: str | os.PathLike, *, fetcher: Fetcher | None = None, format: s
     rp = p.resolve()
     key = (str(rp), rp.stat().st_mtime_ns, entry_id)
     if key not in loaded:
-        st = loaded[key] = read_structure(rp, entry_id=entry_id)
+        st = loaded[key] = read_structure_cached(rp, entry_id, f.cache_dir)
         if entry_id is None:
             # a file the user names is analysed by its content (a HEADER that says 1TSR does
             # not import the catalog's chain roles of 1TSR) and keeps its own identity in every

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import gemmi
@@ -538,6 +538,52 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
         res_stop=np.asarray(rcols["stop"], dtype=np.int64),
         seqres=seqres, refs=refs, seqdifs=difs, notes=notes,
     )
+
+
+_ATOM_ARRAYS = ("coord", "model", "chain", "res_seq", "icode", "res_name", "atom_name", "element",
+                "b_factor", "occupancy", "kind", "res_index")
+_RES_ARRAYS = ("res_model", "res_chain", "res_num", "res_icode", "res_resname", "res_kind",
+               "res_start", "res_stop")
+
+
+def read_structure_cached(path: str | os.PathLike, entry_id: str | None = None,
+                          cache_dir: str | os.PathLike | None = None) -> Structure:
+    """``read_structure`` with the parsed arrays kept under ``<cache_dir>/derived/structures/``,
+    keyed by the file's SHA-256, its path, ``entry_id`` and the structkit version
+    (``structkit.derived``): a fresh process reads a parsed file in milliseconds instead of
+    parsing it again. An entry that does not read back whole, or whose arrays disagree in
+    length, is rebuilt. The result equals ``read_structure``'s, array for array."""
+    from .derived import cached, entry_key
+    from .files import sha256_file
+
+    p = Path(path)
+    if cache_dir is None or not p.is_file():
+        return read_structure(p, entry_id)
+    key = entry_key("structure", sha256_file(p), str(p), entry_id or "")
+
+    def compute() -> dict:
+        st = read_structure(p, entry_id)
+        meta = {f: getattr(st, f) for f in ("id", "path", "title", "method", "resolution",
+                                             "n_models", "is_assembly", "is_alphafold",
+                                             "seqres", "notes", "citation")}
+        meta["refs"] = [asdict(r) for r in st.refs]
+        meta["seqdifs"] = [asdict(d) for d in st.seqdifs]
+        return {**{f: getattr(st, f) for f in _ATOM_ARRAYS + _RES_ARRAYS}, "meta": meta}
+
+    def fits(d: dict) -> bool:
+        n, r = len(d["coord"]), len(d["res_num"])
+        return (d["coord"].shape == (n, 3) and all(len(d[f]) == n for f in _ATOM_ARRAYS)
+                and all(len(d[f]) == r for f in _RES_ARRAYS) and np.isfinite(d["coord"]).all()
+                and (r == 0 or (int(d["res_stop"][-1]) == n and int(d["res_index"].max()) < r)))
+
+    d = cached(cache_dir, "structures", key, compute, fits)
+    meta = d["meta"]
+    return Structure(**{f: meta[f] for f in ("id", "path", "title", "method", "resolution",
+                                               "n_models", "is_assembly", "is_alphafold",
+                                               "seqres", "notes", "citation")},
+                     refs=[ChainRef(**r) for r in meta["refs"]],
+                     seqdifs=[SeqDif(**x) for x in meta["seqdifs"]],
+                     **{f: d[f] for f in _ATOM_ARRAYS + _RES_ARRAYS})
 
 
 def __getattr__(name: str):

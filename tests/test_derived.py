@@ -1,0 +1,149 @@
+"""Derived data on disk (issue 28): a fresh process reads what an earlier one computed, the
+same arrays and texts as computing afresh; a damaged or stale entry is detected and rebuilt."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from structkit import Session
+from structkit.analysis import analyze
+from structkit.damage import environment
+from structkit.derived import DERIVED_FOLDER, entry_key, load_entry, save_entry
+from structkit.fetch import IntegrityError
+from structkit.measure import residue_distances, residue_sasa
+from structkit.numbering import number_structure
+from structkit.structure import read_structure, read_structure_cached
+
+ENV_ARRAYS = ("phi", "psi", "omega", "cis", "cb_dir", "ca", "other_atoms", "owner")
+ENV_TEXTS = ("hbonds", "salt_bridges", "disulfide", "centroid_dist", "hbonds_bb", "second_shell")
+
+
+def _session(cache, data_dir) -> Session:
+    return Session(cache_dir=str(cache), mirror=str(data_dir), offline=True)
+
+
+def _same_arrays(a: np.ndarray, b: np.ndarray) -> None:
+    assert a.dtype == b.dtype and a.shape == b.shape
+    assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+
+
+def _same_analysis(a, b) -> None:
+    assert list(a.chains) == list(b.chains) and a.notes == b.notes
+    for ch in a.chains:
+        x, y = a.chains[ch], b.chains[ch]
+        for f in ("sasa", "rsa", "ss", "bfactor", "pos_to_k", "aa"):
+            _same_arrays(getattr(x, f), getattr(y, f))
+        assert x.ss_method == y.ss_method
+        nx, ny = x.numbering, y.numbering
+        assert (nx.method, nx.identity, nx.construct, nx.notes) == (
+            ny.method, ny.identity, ny.construct, ny.notes)
+        _same_arrays(nx.residue_indices, ny.residue_indices)
+        _same_arrays(nx.uniprot_pos, ny.uniprot_pos)
+        for f in ENV_ARRAYS:
+            _same_arrays(getattr(x.env, f), getattr(y.env, f))
+        for f in ENV_TEXTS:
+            assert getattr(x.env, f) == getattr(y.env, f), f
+        assert [s.name for s in x.sites] == [s.name for s in y.sites]
+        for s, t in zip(x.sites, y.sites, strict=True):
+            assert s.dist.keys() == t.dist.keys() and s.covalent == t.covalent
+            for k in s.dist:
+                _same_arrays(s.dist[k], t.dist[k])
+            _same_arrays(s.nearest_label, t.nearest_label)
+            _same_arrays(s.covalent_text, t.covalent_text)
+
+
+@pytest.mark.parametrize("pdb_id", ["1TSR", "6OGE", "7PCD"])
+def test_a_second_process_reads_the_same_analysis(pdb_id, tmp_path, data_dir):
+    """1TSR (DNA, zinc), 6OGE (two Fabs), 7PCD (a covalent inhibitor: bond texts)."""
+    first = analyze(pdb_id, session=_session(tmp_path, data_dir))
+    kinds = {p.name for p in (tmp_path / DERIVED_FOLDER).iterdir()}
+    assert {"structures", "checked", "numbering", "dssp", "sasa", "sites", "environment"} <= kinds
+    again = analyze(pdb_id, session=_session(tmp_path, data_dir))  # a new session: from disk
+    assert again is not first
+    _same_analysis(first, again)
+    # and both equal the steps computed directly on the file, without any cache
+    st = read_structure(first.structure.path, entry_id=pdb_id)
+    for ch, cd in again.chains.items():
+        ri = cd.numbering.residue_indices
+        direct = number_structure(st, again.accession, again.uniprot_seq,
+                                  list(again.entry.target_chains) or None)[ch]
+        _same_arrays(direct.uniprot_pos, cd.numbering.uniprot_pos)
+        _same_arrays(residue_sasa(st, ri), cd.sasa)
+        env = environment(st, ri)
+        for f in ENV_ARRAYS:
+            _same_arrays(getattr(env, f), getattr(cd.env, f))
+        for f in ENV_TEXTS:
+            assert getattr(env, f) == getattr(cd.env, f)
+        for site in cd.sites:
+            d = residue_distances(st, ri, site.partner_atoms, site.cutoff)
+            for k in d:
+                _same_arrays(d[k], site.dist[k])
+    if pdb_id == "7PCD":  # the inhibitor's covalent bond to Cys805 survives the round trip
+        assert any("805" in t for s in again.sites for t in s.covalent.values())
+
+
+def test_a_parsed_file_reads_back_array_for_array(tmp_path, data_dir):
+    for name in ("1tsr.pdb", "3rcd.cif.gz", "2ocj.pdb.gz"):
+        path = data_dir / "pdb" / name
+        fresh = read_structure(path)
+        read_structure_cached(path, None, tmp_path)  # writes the entry
+        back = read_structure_cached(path, None, tmp_path)
+        for f in fresh.__dataclass_fields__:
+            x, y = getattr(fresh, f), getattr(back, f)
+            if isinstance(x, np.ndarray):
+                _same_arrays(x, y)
+            else:
+                assert x == y, f
+
+
+def _entries(root, kind):
+    return sorted((root / DERIVED_FOLDER / kind).glob("*.npz"))
+
+
+def test_a_damaged_or_stale_entry_is_rebuilt(tmp_path, data_dir):
+    ref = analyze("1TSR", session=_session(tmp_path, data_dir))
+    for kind in ("structures", "environment", "sites"):
+        for p in _entries(tmp_path, kind):  # cut short: the zip no longer reads
+            p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
+    sasa = _entries(tmp_path, "sasa")[0]
+    other = load_entry(tmp_path, "sasa", "0" * 64)  # no such entry
+    assert other is None
+    # an entry written for another key in its place is stale: refused, removed, rebuilt
+    good = sasa.read_bytes()
+    save_entry(tmp_path, "sasa", entry_key("something else"), {"sasa": np.ones(3)})
+    stale = _entries(tmp_path, "sasa")
+    shutil.copyfile([p for p in stale if p != sasa][0], sasa)
+    again = analyze("1TSR", session=_session(tmp_path, data_dir))
+    _same_analysis(ref, again)
+    assert sasa.read_bytes() == good  # rewritten with the right content
+    for kind in ("structures", "environment", "sites"):
+        for p in _entries(tmp_path, kind):
+            np.load(p, allow_pickle=False).close()  # whole again
+
+
+def test_an_entry_that_does_not_fit_is_refused(tmp_path):
+    key = entry_key("test")
+    save_entry(tmp_path, "things", key, {"x": np.arange(4)}, meta={"n": 4})
+    assert load_entry(tmp_path, "things", key, lambda d: len(d["x"]) == d["meta"]["n"])["meta"] == {"n": 4}
+    assert load_entry(tmp_path, "things", key, lambda d: len(d["x"]) == 5) is None
+    assert not _entries(tmp_path, "things")  # removed, to be rebuilt by its caller
+
+
+def test_the_integrity_check_is_skipped_only_for_the_same_bytes(tmp_path, data_dir):
+    """A file that passed the check is not parsed twice by later processes; a file changed
+    after that is checked again (and refused when cut short)."""
+    mirror = tmp_path / "mirror"
+    (mirror / "pdb").mkdir(parents=True)
+    src = data_dir / "pdb" / "1tsr.pdb"
+    shutil.copyfile(src, mirror / "pdb" / "1tsr.pdb")
+    cache = tmp_path / "cache"
+    s = Session(cache_dir=str(cache), mirror=str(mirror), offline=True)
+    assert s.pdb("1TSR").source == "mirror"
+    assert len(list((cache / DERIVED_FOLDER / "checked").iterdir())) == 1
+    text = src.read_bytes()
+    (mirror / "pdb" / "1tsr.pdb").write_bytes(text[: len(text) // 2])  # no END record
+    with pytest.raises(IntegrityError, match="1tsr.pdb"):
+        Session(cache_dir=str(cache), mirror=str(mirror), offline=True).pdb("1TSR")
