@@ -10,6 +10,7 @@ import io
 import re
 import subprocess
 
+import numpy as np
 import pytest
 from test_view import need_browser
 
@@ -230,12 +231,21 @@ def test_static_pictures_of_the_views_for_print_and_no_javascript(tmp_path):
     need_browser()
     from PIL import Image
 
-    out = report(["TP53:p.R248Q"], tmp_path / "r.html", max_views=1, png_views=True)
+    out = report(["TP53:p.R248Q", "ERBB2:p.T798M"], tmp_path / "r.html", max_views=2,
+                 png_views=True)  # both pictures drawn in one go (view.save_pngs)
     page = out.read_text()
-    fallback = page.split("<noscript>")[1].split("</noscript>")[0]
-    data = re.search(r'src="data:image/png;base64,([^"]+)"', fallback).group(1)
-    img = Image.open(io.BytesIO(base64.b64decode(data)))
-    assert img.size == (640, 360)
+    pics = {}
+    for card in page.split('<section class="card">')[1:]:
+        name = card.split("</h3>")[0]
+        fallback = card.split("<noscript>")[1].split("</noscript>")[0]
+        variant = "p.R248Q" if "p.R248Q" in name else "p.T798M"
+        assert f"3D view of {'TP53' if variant == 'p.R248Q' else 'ERBB2'} {variant} on" in fallback
+        data = re.search(r'src="data:image/png;base64,([^"]+)"', fallback).group(1)
+        img = Image.open(io.BytesIO(base64.b64decode(data)))
+        assert img.size == (640, 360)
+        pics[variant] = np.asarray(img.convert("RGB")).astype(int)
+    assert set(pics) == {"p.R248Q", "p.T798M"}
+    assert np.abs(pics["p.R248Q"] - pics["p.T798M"]).mean() > 1.0  # each card its own picture
     assert 'class="printonly"' in page  # the same picture replaces the viewer in print
 
 

@@ -264,3 +264,28 @@ def test_two_fabs_and_their_epitopes_have_their_own_colours_and_the_legend_is_cl
     assert below_legend.mean() < 0.002
     ys, xs = np.nonzero(drawn[:, int(0.3 * w):])
     assert ys.min() > 2 and ys.max() < h - 3  # the whole entry fits top to bottom
+
+
+def test_several_views_in_one_browser_match_one_at_a_time(tmp_path):
+    """view.save_pngs (issue 28: the report's pictures with one Chromium start): each picture
+    is its own view at its own size, the same picture one browser per view gives."""
+    need_browser()
+    from PIL import Image
+
+    from structkit.view import save_png, save_pngs, view_variants
+
+    views = [view_variants("1TSR", ["TP53:p.R248Q"], width=400, height=300),
+             view_variants("3POZ", ["ERBB2:p.T798M"], width=320, height=260),
+             view_variants("1TSR", ["TP53:p.R175H"], width=400, height=300)]
+    outs = save_pngs(views, [tmp_path / f"b{i}.png" for i in range(3)])
+    singles = [save_png(v, tmp_path / f"s{i}.png") for i, v in enumerate(views[:2])]
+    pics = [np.asarray(Image.open(p).convert("RGB")).astype(int) for p in outs]
+    assert [p.shape[:2] for p in pics] == [(300, 400), (260, 320), (300, 400)]
+    for pic, single in zip(pics, singles, strict=False):
+        alone = np.asarray(Image.open(single).convert("RGB")).astype(int)
+        assert pic.shape == alone.shape
+        assert np.abs(pic - alone).mean() < 2.0  # the same drawing (software WebGL, same size)
+        assert len(np.unique(pic.reshape(-1, 3), axis=0)) > 50  # a molecule, not a blank
+    assert np.abs(pics[0] - pics[2]).mean() > 1.0  # another variant, another picture
+    with pytest.raises(ValueError, match="2 views but 1 output paths"):
+        save_pngs(views[:2], [tmp_path / "x.png"])

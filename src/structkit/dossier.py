@@ -362,33 +362,49 @@ def _consensus_html(per: pd.DataFrame) -> str:
     return (_table(t) if len(t) else "") + notes
 
 
-def _view_html(gene: str, variant: str, pdb_id: str, fetcher, png: bool = False,
-               accession: str | None = None, source_file: str | None = None) -> str:
-    """The card's 3D viewer; with ``png`` also a static picture of the same view (rendered by
-    headless Chromium) shown when JavaScript is off and in print. A structure the catalog does
-    not know (a user's file) is shown from its own ``source_file``, never from an entry of the
-    same ID."""
+def _card_view(gene: str, variant: str, pdb_id: str, fetcher, accession: str | None = None,
+               source_file: str | None = None):
+    """The card's 3D view (a ``SafeView``). A structure the catalog does not know (a user's
+    file) is shown from its own ``source_file``, never from an entry of the same ID."""
     from .analysis import analyze
     from .catalog import catalog
     from .resolve import load
-    from .view import save_png, view_variants
+    from .view import view_variants
 
     if catalog().find(pdb_id) is None and source_file:
         a = analyze(load(Path(source_file), fetcher=fetcher), accession, fetcher=fetcher)
     else:
         a = analyze(pdb_id, fetcher=fetcher)
-    v = view_variants(a, [f"{gene}:{variant}"], width=640,
-                      height=360, title=f"{gene} {variant} on {pdb_id}", fetcher=fetcher)
+    return view_variants(a, [f"{gene}:{variant}"], width=640,
+                         height=360, title=f"{gene} {variant} on {pdb_id}", fetcher=fetcher)
+
+
+def _static_pictures(views: dict) -> dict:
+    """(gene, variant) -> PNG bytes of each card's view, or the reason there is none; all
+    rendered with one headless Chromium (``view.save_pngs``) rather than one per card."""
+    from .view import save_pngs
+
+    keys = list(views)
+    with tempfile.TemporaryDirectory(prefix="structkit-card-") as tmp:
+        paths = [Path(tmp) / f"v{i}.png" for i in range(len(keys))]
+        try:
+            save_pngs([views[k][0] for k in keys], paths)
+        except RuntimeError as exc:
+            return {k: str(exc) for k in keys}
+        return {k: p.read_bytes() for k, p in zip(keys, paths, strict=True)}
+
+
+def _view_html(v, gene: str, variant: str, pdb_id: str, png: bool = False,
+               picture: bytes | str | None = None) -> str:
+    """The card's 3D viewer; with ``png`` also its static ``picture`` (or why there is none)
+    shown when JavaScript is off and in print."""
     fallback = '<p class="muted">The 3D view needs JavaScript.</p>'
-    if png:
-        with tempfile.TemporaryDirectory(prefix="structkit-card-") as tmp:
-            try:
-                data = save_png(v, Path(tmp) / "v.png").read_bytes()
-                fallback = (f'<img class="fig" alt="3D view of {_e(gene)} {_e(variant)} on '
-                            f'{_e(pdb_id)}" src="data:image/png;base64,'
-                            f'{base64.b64encode(data).decode("ascii")}">')
-            except RuntimeError as exc:
-                fallback = f'<p class="muted">No static picture: {_e(exc)}</p>'
+    if png and isinstance(picture, bytes):
+        fallback = (f'<img class="fig" alt="3D view of {_e(gene)} {_e(variant)} on '
+                    f'{_e(pdb_id)}" src="data:image/png;base64,'
+                    f'{base64.b64encode(picture).decode("ascii")}">')
+    elif png:
+        fallback = f'<p class="muted">No static picture: {_e(picture)}</p>'
     return (f'<div class="{"" if png else "noprint"}"><h4>3D view: {_e(pdb_id)}</h4>'
             f'<div class="viewer">{v._make_html()}</div><noscript>{fallback}</noscript>'
             + (f'<div class="printonly">{fallback}</div>' if png else "") + "</div>")
@@ -478,17 +494,21 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         view_note = ("3D views are left out: no local 3Dmol.js (set STRUCTKIT_3DMOL_JS or install "
                      "the npm copy under .js/ as the README says).")
     else:
+        made = {}  # (gene, variant) -> (view, PDB ID), in card order
         for r in order.head(min(max_cards, max_views)).itertuples(index=False):
             if isinstance(r.nearest_pdb_id, str) and r.nearest_pdb_id:
                 try:
                     src = placed.loc[placed.pdb_id.astype(str) == r.nearest_pdb_id,
                                      ["structure_accession", "source_file"]].dropna().head(1)
                     acc, path = (src.iloc[0].tolist() if len(src) else (None, None))
-                    views[r.gene, r.variant] = _view_html(r.gene, r.variant, r.nearest_pdb_id,
-                                                          fetcher, png_views, str(acc) if acc
-                                                          else None, path)
+                    made[r.gene, r.variant] = (_card_view(
+                        r.gene, r.variant, r.nearest_pdb_id, fetcher, str(acc) if acc else None,
+                        path), r.nearest_pdb_id)
                 except (ValueError, KeyError, LookupError) as exc:
                     views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
+        pictures = _static_pictures(made) if png_views and made else {}
+        for (g, var), (v, pid) in made.items():
+            views[g, var] = _view_html(v, g, var, pid, png_views, pictures.get((g, var)))
     # provenance
     files = placed[placed.source_file.notna()].drop_duplicates("source_file")
     prov_rows = []
