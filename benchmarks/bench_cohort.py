@@ -80,7 +80,10 @@ def main() -> int:
     ap.add_argument("--cohort-at", type=int, nargs="*", default=[1_000_000],
                     help="sizes at which `structkit cohort` (per-sample/gene/position tables, "
                          "Parquet) is timed too")
+    ap.add_argument("--readme", action="store_true",
+                    help="write this run's table into README.md between this script's markers")
     args = ap.parse_args()
+    table: list[str] = []  # README rows
     mirror = Path(args.mirror).resolve()
     import numpy
     import pandas
@@ -112,6 +115,8 @@ def main() -> int:
                 size = out.stat().st_size / 2**20 if out.exists() else float("nan")
                 flag = "" if code == 0 else f"  (exit {code})"
                 print(f"{n:>9,} {suffix:>8} {wall:>8.1f} {cpu:>8.1f} {rss:>9.0f} {size:>8.1f}{flag}")
+                table.append(f"| {n:,} | `impact`, {suffix[1:].upper()} | {wall:.1f} s | "
+                             f"{cpu:.1f} s | {rss:,.0f} MiB | {size:,.1f} MiB{flag} |")
                 out.unlink(missing_ok=True)
             if n in args.cohort_at:
                 out = tmp / f"cohort_{n}.parquet"
@@ -121,9 +126,22 @@ def main() -> int:
                 size = sum(f.stat().st_size for f in files) / 2**20
                 flag = "" if code == 0 else f"  (exit {code})"
                 print(f"{n:>9,} {'cohort':>8} {wall:>8.1f} {cpu:>8.1f} {rss:>9.0f} {size:>8.1f}{flag}")
+                table.append(f"| {n:,} | `cohort`, Parquet tables | {wall:.1f} s | {cpu:.1f} s | "
+                             f"{rss:,.0f} MiB | {size:,.1f} MiB{flag} |")
                 for f in files:
                     f.unlink()
             src.unlink()
+    if args.readme:
+        from validity import readme_output  # the README block writer of the benchmarks
+
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        block = "\n".join([
+            f"Run of {when}, {os.cpu_count()} CPUs; python {sys.version.split()[0]}, numpy "
+            f"{numpy.__version__}, pandas {pandas.__version__}, pyarrow {pyarrow.__version__}, "
+            f"structkit {structkit.__version__}:", "",
+            "| rows | command and output | wall | CPU | peak RSS | file(s) |",
+            "| --- | --- | --- | --- | --- | --- |", *table])
+        return readme_output(block, args, "bench_cohort.py")
     return 0
 
 

@@ -156,6 +156,8 @@ def main() -> int:
     ap.add_argument("--mirror", default=default_mirror)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--baseline-variants", type=int, default=400)
+    ap.add_argument("--readme", action="store_true",
+                    help="write this run's table into README.md between this script's markers")
     ap.add_argument("--inner", choices=["ours", "ours-lean", "baseline"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ["STRUCTKIT_MIRROR"] = args.mirror
@@ -192,8 +194,10 @@ def main() -> int:
           f"{ours['rows']} table rows; {args.repeats} fresh processes each")
     print(f"baseline (Biopython PDBParser + NeighborSearch, {runs['baseline'][0]['pairs']} pairs): "
           f"median {statistics.median(base):,.0f} pairs/s, best {max(base):,.0f} pairs/s")
+    table: dict[str, list[str]] = {}  # measure -> [default, distances only] for --readme
     for name, kind in (("default (damage columns)", "ours"), ("distances only (damage=False)", "ours-lean")):
         rs = runs[kind]
+        _cells(table, kind, rs, ours["pairs"], base)
         warm = [w for r in rs for w in r["warm_s"]]
         med, best = statistics.median(warm), min(warm)
         pps_med, pps_best = ours["pairs"] / med, ours["pairs"] / best
@@ -214,7 +218,47 @@ def main() -> int:
             print(f"  summarize() with the verdict: first call in a process median "
                   f"{statistics.median(r['summarize_first_s'] for r in rs):.2f} s, then median "
                   f"{statistics.median(r['summarize_warm_s'] for r in rs):.2f} s")
+    if args.readme:
+        from validity import readme_output  # the README block writer of the benchmarks
+
+        when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        vers = ", ".join(f"{m} {version(m)}" for m in ("numpy", "pandas", "scipy", "gemmi",
+                                                       "biotite", "structkit"))
+        block = "\n".join([
+            f"Run of {when} ({args.repeats} fresh processes of each kind, interleaved; "
+            f"{ours['pairs']:,} variant-structure pairs, {ours['rows']:,} rows; python "
+            f"{sys.version.split()[0]}, {vers}; 'cold' reads the structures' derived data "
+            "from the disk cache after the first process):", "",
+            "| measure | default (damage columns) | distances only (`damage=False`) |",
+            "| --- | --- | --- |",
+            *(f"| {m} | {' | '.join(v + [''] * (2 - len(v)))} |" for m, v in table.items())])
+        return readme_output(block, args, "bench_saturation.py")
     return 0
+
+
+def _cells(table: dict, kind: str, rs: list[dict], pairs: int, base: list[float]) -> None:
+    """This kind's column of the README table (the same figures the script prints)."""
+    warm = [w for r in rs for w in r["warm_s"]]
+    med, best = statistics.median(warm), min(warm)
+    put = table.setdefault
+    put("cold: parse + per-structure work + table (median)", []).append(
+        f"{statistics.median(r['cold_table_s'] for r in rs):.2f} s")
+    put("cold: whole fresh process", []).append(
+        f"{statistics.median(r['cold_s'] for r in rs):.2f} s (imports "
+        f"{statistics.median(r['import_s'] for r in rs):.2f} s)")
+    put("warm: pre-parsed variants, median / best", []).append(f"{med:.3f} / {best:.3f} s")
+    put("warm / baseline (Biopython loop), median vs median / best vs best", []).append(
+        f"{pairs / med / statistics.median(base):.0f}x / {pairs / best / max(base):.0f}x")
+    put("peak memory (max RSS)", []).append(f"{max(r['peak_mib'] for r in rs):.0f} MiB")
+    if kind == "ours":
+        ws = [w for r in rs for w in r["warm_strings_s"]]
+        put("warm from variant strings (public path), median / best", []).append(
+            f"{statistics.median(ws):.3f} / {min(ws):.3f} s")
+        put("`summarize()` with the verdict: first call / then (median)", []).append(
+            f"{statistics.median(r['summarize_first_s'] for r in rs):.2f} / "
+            f"{statistics.median(r['summarize_warm_s'] for r in rs):.2f} s")
+        put("baseline: median / best pairs/s", []).append(
+            f"{statistics.median(base):,.0f} / {max(base):,.0f}")
 
 
 if __name__ == "__main__":
