@@ -115,7 +115,8 @@ def main() -> int:
                 size = out.stat().st_size / 2**20 if out.exists() else float("nan")
                 flag = "" if code == 0 else f"  (exit {code})"
                 print(f"{n:>9,} {suffix:>8} {wall:>8.1f} {cpu:>8.1f} {rss:>9.0f} {size:>8.1f}{flag}")
-                table.append(f"| {n:,} | `impact`, {suffix[1:].upper()} | {wall:.1f} s | "
+                kind = {".parquet": "Parquet", ".csv": "CSV"}[suffix]
+                table.append(f"| {n:,} | `impact`, {kind} | {wall:.1f} s | "
                              f"{cpu:.1f} s | {rss:,.0f} MiB | {size:,.1f} MiB{flag} |")
                 out.unlink(missing_ok=True)
             if n in args.cohort_at:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from structkit.cli import main
@@ -147,3 +149,44 @@ def test_fetch_shows_no_progress_bar_off_a_terminal(capsys):
     assert "fetch:" not in capsys.readouterr().err  # tqdm's 'fetch: 100%|...' line
     assert main(["fetch", "1TSR", "3KMD", "--progress"]) == 0
     assert "fetch: 100%" in capsys.readouterr().err
+
+
+def test_impact_log_and_the_script_share_one_path(tmp_path, data_dir):
+    """scripts/impact_table.py is `structkit impact --log`: the table, the summary and a run
+    log that names the input by SHA-256, the settings, and counts every input item once."""
+    import hashlib
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    repo = Path(__file__).resolve().parents[1]
+    maf = data_dir / "variants" / "tcga_laml.maf.gz"
+    out = tmp_path / "t.tsv"
+    r = subprocess.run([sys.executable, str(repo / "scripts" / "impact_table.py"), str(maf),
+                        "--out", str(out), "--genes", "TP53", "--offline"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    log = (tmp_path / "t.log.txt").read_text()
+    assert f"(SHA-256 {hashlib.sha256(maf.read_bytes()).hexdigest()})" in log
+    assert "genes kept: TP53" in log and "cut-off: 4 A (metal 3 A)" in log
+    assert "command: structkit impact --input" in log and "--genes TP53" in log
+    counts = dict(line.strip().rsplit(": ", 1) for line in
+                  log.split("input items by best status:\n")[1].split("items that give")[0]
+                  .splitlines())
+    n_rows = int(log.split("input items: ")[1].split(";")[0])
+    assert sum(map(int, counts.values())) == n_rows == 2207  # the MAF's data rows
+    table = pd.read_csv(out, sep="\t", low_memory=False)
+    assert set(table[table.pdb_id.notna()].gene) == {"TP53"}  # every item has a row; only
+    assert (table.status == "gene not selected").sum() >= 2  # TP53 is placed, the others say why
+    summary = pd.read_csv(tmp_path / "t.summary.tsv", sep="\t")
+    assert f"summary rows: {len(summary)}" in log
+    # the command line's checks apply to the script: a bad cut-off writes nothing
+    bad = tmp_path / "u.tsv"
+    r = subprocess.run([sys.executable, str(repo / "scripts" / "impact_table.py"), str(maf),
+                        "--out", str(bad), "--cutoff", "-1"], capture_output=True, text=True)
+    assert r.returncode == 2 and "a cut-off must be a positive, finite distance" in r.stderr
+    assert not list(tmp_path.glob("u.*"))
+    # and --log may not overwrite the input or another output
+    assert main(["impact", "TP53:p.R248Q", "--out", str(tmp_path / "a.tsv"),
+                 "--log", str(tmp_path / "a.tsv")]) == 2

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import shlex
 import signal
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "$STRUCTKIT_STABILITY, else auto)")
     i.add_argument("--out", metavar="FILE", help="write the full table (.csv .tsv .xlsx .parquet .md .html)")
     i.add_argument("--summary-out", metavar="FILE", help="write the one-row-per-variant summary too")
+    i.add_argument("--log", metavar="FILE",
+                   help="write a run log (text): input with SHA-256, settings, versions, input "
+                        "items by best status, items that give no variant and why, time")
+    i.add_argument("--genes", metavar="GENE", nargs="+",
+                   help="keep only the variants of these genes (default: every catalog gene)")
     i.add_argument("--msa", metavar="FILE",
                    help="homolog alignment (A2M/A3M/Stockholm, query first) for the impact score; "
                         "default: the catalog's (msa/P04637.a2m for TP53)")
@@ -415,18 +423,20 @@ def _read_batch(args, command: str, default_panel: bool = False):
     sample_column = getattr(args, "sample_column", None)
     if args.input and args.variants:
         raise _Usage(f"structkit {command}: give variants or --input FILE, not both")
+    genes = getattr(args, "genes", None)
     if args.input:
         batch = parse_variants(Path(args.input), gene=args.gene, fetcher=fetcher,
-                               sample_column=sample_column)
+                               sample_column=sample_column, genes=genes)
         for note in batch.notes:
             print(f"structkit {command}: {note}", file=sys.stderr)
         return batch, args.input
     if args.variants:
-        return parse_variants(list(args.variants), gene=args.gene, fetcher=fetcher), "command line"
+        return (parse_variants(list(args.variants), gene=args.gene, fetcher=fetcher, genes=genes),
+                "command line")
     if default_panel:
         panel = catalog().seed_panel
-        return (parse_variants([(v["gene"], v["change"]) for v in panel], fetcher=fetcher),
-                "built-in seed panel")
+        return (parse_variants([(v["gene"], v["change"]) for v in panel], fetcher=fetcher,
+                               genes=genes), "built-in seed panel")
     raise _Usage(f"structkit {command}: give variants or --input FILE")
 
 
@@ -452,7 +462,7 @@ def _outputs(args) -> list[tuple[str, str]]:
     """(option, path) of every file the command will write; a cohort's text outputs expand to
     one file per sheet."""
     out = []
-    for opt in ("out", "summary_out", "pdf", "html", "png"):
+    for opt in ("out", "summary_out", "log", "pdf", "html", "png"):
         v = getattr(args, opt, None)
         if v is not None:
             out.append((f"--{opt.replace('_', '-')}", v))
@@ -572,6 +582,7 @@ def _cmd_impact(args) -> int:
 
     _check_out(args.out)
     _check_out(args.summary_out)
+    t0 = time.perf_counter()
     fetcher = _fetcher(args)
     batch, source = _read_batch(args, "impact", default_panel=True)
     _strict_check(args, batch, "impact")
@@ -600,6 +611,8 @@ def _cmd_impact(args) -> int:
                   file=sys.stderr)
     if args.summary_out:
         write_table(summary, args.summary_out)
+    if args.log:
+        _write_log(args, batch, source, table, summary, fetcher, time.perf_counter() - t0)
     print(f"# structkit {__version__} impact: {batch.n_rows} input items from {_clip(source, 50)} "
           f"({len(batch)} variants, {len(set(batch.variants))} distinct)")
     print(f"# cut-off {args.cutoff:g} A (metal {args.metal_cutoff:g} A); positions in UniProt "
@@ -618,6 +631,45 @@ def _cmd_impact(args) -> int:
         for r in batch.unplaced.head(5).itertuples():
             print(_clip(f"  row {r.row}: {r.reason}", 120))
     return 0
+
+
+def _write_log(args, batch, source: str, table, summary, fetcher, seconds: float) -> None:
+    """``impact --log``: what a methods section needs to say how the table was made, written
+    atomically (a failed run leaves no log that looks like a finished one)."""
+    import platform
+
+    import gemmi
+    import numpy as np
+    import pandas as pd
+
+    from .files import atomic_write, sha256_file
+
+    inp = (f"{source} (SHA-256 {sha256_file(source)})" if args.input else source)
+    why = batch.unplaced.reason.value_counts().head(20) if len(batch.unplaced) else {}
+    lines = [
+        f"structkit impact run, {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        "command: structkit " + " ".join(shlex.quote(str(a)) for a in args.argv),
+        f"input: {inp}",
+        f"genes kept: {', '.join(args.genes) if args.genes else 'every catalog gene'}",
+        f"structures: {', '.join(args.structures) if args.structures else 'the catalog'}",
+        f"cut-off: {args.cutoff:g} A (metal {args.metal_cutoff:g} A); family stand-ins: "
+        f"{'no' if args.no_family else 'yes'}; damage columns: {'no' if args.no_damage else 'yes'}",
+        f"mirror: {fetcher.mirror or '-'}; offline: {fetcher.offline}; cache: {fetcher.cache_dir}",
+        f"versions: structkit {__version__}, python {platform.python_version()}, numpy "
+        f"{np.__version__}, pandas {pd.__version__}, gemmi {gemmi.__version__}",
+        f"input items: {batch.n_rows}; variants: {len(batch)} ({len(set(batch.variants))} "
+        f"distinct); items that give no variant: {len(batch.unplaced)}",
+        f"table: {args.out or '(not written)'}; summary rows: {len(summary)}"
+        + (f" -> {args.summary_out}" if args.summary_out else ""),
+        "input items by best status:",
+        *[f"  {k}: {v}" for k, v in _best_status_counts(table, batch).items()],
+        "items that give no variant, by reason:",
+        *[f"  {v} x {k}" for k, v in (why.items() if len(why) else [])],
+        f"time: {seconds:.1f} s",
+    ]
+    with atomic_write(args.log) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote the run log to {args.log}", file=sys.stderr)
 
 
 def _best_status_counts(table: pd.DataFrame, batch) -> dict[str, int]:
