@@ -362,3 +362,24 @@ def test_cohort_counts_every_sample_and_gives_frequencies(laml_path, laml_raw, t
     n_tp53 = int((laml_raw.Hugo_Symbol == "TP53").sum())
     assert f", {n + 2} samples (" in out and f"rows of catalog genes (EGFR 2, TP53 {n_tp53})" in out
     assert genes_sheet.loc["TP53", "frac_samples"] == pytest.approx(tp53 / (n + 2))
+
+
+def test_streamed_text_with_a_line_break_in_a_cell(tmp_path, data_dir):
+    """A sample name with a line break (legal in a quoted CSV cell): rows can no longer be told
+    apart in rendered text, so pyarrow renders every row; the file is still what
+    write_table(impact_table()) writes, and reads back with the sample whole."""
+    from structkit.impact import write_impact
+
+    laml = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz")
+    cohort = tmp_path / "cohort.csv"
+    rows = ["Hugo_Symbol,HGVSp_Short,Tumor_Sample_Barcode"]
+    names = ["plain", "two\nlines"]
+    for i, v in enumerate(laml.variants[:6]):
+        rows.append(f'{v.gene},{v.hgvs},"{names[i % 2]}"')
+    cohort.write_text("\n".join(rows) + "\n")
+    full = impact_table(cohort, damage=False)
+    write_table(full, tmp_path / "full.csv")
+    write_impact(cohort, tmp_path / "one.csv", damage=False)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "full.csv").read_bytes()
+    back = pd.read_csv(tmp_path / "one.csv")
+    assert "two\nlines" in set(back["sample"])

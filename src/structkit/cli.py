@@ -12,7 +12,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -647,7 +647,7 @@ def _write_log(args, batch, source: str, table, summary, fetcher, seconds: float
     inp = (f"{source} (SHA-256 {sha256_file(source)})" if args.input else source)
     why = batch.unplaced.reason.value_counts().head(20) if len(batch.unplaced) else {}
     lines = [
-        f"structkit impact run, {datetime.now(timezone.utc).isoformat(timespec='seconds')}",
+        f"structkit impact run, {datetime.now(UTC).isoformat(timespec='seconds')}",
         "command: structkit " + " ".join(shlex.quote(str(a)) for a in args.argv),
         f"input: {inp}",
         f"genes kept: {', '.join(args.genes) if args.genes else 'every catalog gene'}",

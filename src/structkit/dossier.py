@@ -18,7 +18,7 @@ import base64
 import io
 import re
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -537,7 +537,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         text = Path(js).read_text(encoding="utf-8")
         text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
         lib = f"<script>{text}</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>"
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     n_in = int(table.input_row.nunique()) if len(table) else 0
     body = f"""
 <h1>{_e(title)}</h1>

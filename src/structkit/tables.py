@@ -101,8 +101,8 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float | No
 
     Memory is bounded by the distinct variants, not by rows x structures. The file holds
     exactly what ``write_table(impact_table(...))`` would, written atomically: Parquet as one
-    row group per ``chunk_rows`` input rows; CSV/TSV byte for byte as pyarrow's writer renders
-    the neutralised table, each distinct row rendered once and repeated per input row.
+    row group per ``chunk_rows`` input rows; CSV/TSV by pyarrow's CSV writer, as ``write_table``
+    writes the neutralised table, chunk by chunk (the distinct rows taken per input row).
 
     Parameters
     ----------
@@ -182,14 +182,18 @@ class _ArrowRows:
     """What Parquet streaming needs, built once: the distinct rows as a pyarrow table (types as
     ``_arrow`` gives them for the full table), the samples as a dictionary, the unplaced rows."""
 
-    def __init__(self, parts, distinct: pd.DataFrame) -> None:
+    def __init__(self, parts, distinct: pd.DataFrame, neutralise: bool = False) -> None:
         import pyarrow as pa
 
         self.parts = parts
         self.distinct = _arrow(distinct[COLUMNS]) if len(distinct) else None
         # code 0 (None) becomes a missing value, code c >= 1 index c - 1 of unique values
-        self.sample_values = pa.array(parts.book["sample"].values[1:], type=pa.string())
+        samples = parts.book["sample"].values[1:]
+        self.sample_values = pa.array([v if v is None else _neutral(v) for v in samples]
+                                      if neutralise else samples, type=pa.string())
         unplaced = parts.unplaced_frame()
+        if neutralise and len(unplaced):
+            unplaced = neutralise_cells(unplaced)
         self.unplaced = _arrow(unplaced) if len(unplaced) else None
 
     def expand(self, lo: int, hi: int):
@@ -241,128 +245,114 @@ def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int,
             writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
 
 
-TEXT_BATCH_LINES = 1 << 18  # lines rendered per write (about 100 MB of impact-table text)
+TEXT_BATCH_LINES = 1 << 18  # lines joined per write (about 100 MB of impact-table text)
 
 
-class _TextRows:
-    """What CSV/TSV streaming needs, rendered once: the header, the text of each distinct row
-    after ``input_row`` and ``sample`` (``rest``), each sample's cell, the unplaced rows'
-    lines, and the expansion of ``parts`` (input row, sample code, distinct row per line)."""
+class _TextRows(_ArrowRows):
+    """What CSV/TSV streaming needs: ``_ArrowRows`` over the neutralised distinct rows and
+    samples (no cell a spreadsheet could run), the delimiter, the header line, and, when no
+    cell holds a line break, each distinct row's text after ``input_row`` and ``sample``
+    (``rest``) and each sample's cell (``cells``), rendered once by pyarrow's CSV writer."""
 
     def __init__(self, parts, distinct: pd.DataFrame, delimiter: str) -> None:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
         assert COLUMNS[:2] == ["input_row", "sample"]
-        self.parts, self.delimiter = parts, delimiter
+        super().__init__(parts, neutralise_cells(distinct) if len(distinct) else distinct,
+                         neutralise=True)
+        self.delimiter = delimiter
         head = pa.BufferOutputStream()
         pacsv.write_csv(pa.schema([pa.field(c, pa.string()) for c in COLUMNS]).empty_table(),
                         head, write_options=pacsv.WriteOptions(delimiter=delimiter))
-        self.header = head.getvalue()
-        self.rest = self.samples = None
-        if len(distinct):
-            self.rest = _csv_lines(_arrow(neutralise_cells(distinct[COLUMNS[2:]])), delimiter)
-            self.samples = _csv_cells(pa.array([v if v is None else _neutral(v)
-                                                for v in parts.book["sample"].values],
-                                               type=pa.string()))
-        unplaced = parts.unplaced_frame()
-        self.unplaced = _csv_lines(_arrow(neutralise_cells(unplaced)), delimiter) \
-            if len(unplaced) else None
+        self.header = head.getvalue().to_pybytes()
+        self.rest = self.cells = None
+        if self.distinct is not None:
+            self.rest = _lines(self.distinct.drop_columns(["input_row", "sample"]), delimiter)
+            samples = pa.table({"s": pa.concat_arrays([pa.nulls(1, pa.string()),
+                                                       self.sample_values])})
+            lines = _lines(samples, delimiter)
+            self.cells = None if lines is None else _strip_newline(lines)
+
+
+def _strip_newline(lines):
+    """``lines`` without their final newline."""
+    import pyarrow.compute as pc
+
+    return pc.utf8_slice_codeunits(lines, 0, -1)
+
+
+def _csv_options(delimiter: str, header: bool = False):
+    import pyarrow.csv as pacsv
+
+    return pacsv.WriteOptions(delimiter=delimiter, quoting_style="needed", include_header=header)
+
+
+def _lines(tbl, delimiter: str):
+    """Each row of ``tbl`` as pyarrow's CSV writer renders it (newline included), or None when
+    a cell holds a line break (then rows cannot be told apart in the text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    buf = pa.BufferOutputStream()
+    pacsv.write_csv(tbl, buf, write_options=_csv_options(delimiter))
+    parts = pc.split_pattern(pa.array([buf.getvalue().to_pybytes()], pa.binary()), b"\n")
+    pieces = parts.flatten()
+    if len(pieces) != tbl.num_rows + 1:
+        return None
+    return pc.binary_join_element_wise(pieces.slice(0, tbl.num_rows).cast(pa.string()), "\n", "")
 
 
 def _write_text_rows(rows: _TextRows, path, chunk_rows: int,
                      stop: threading.Event | None = None) -> None:
-    """Write the expanded table as CSV/TSV, byte for byte what pyarrow's CSV writer
-    (``quoting_style='needed'``) writes for ``neutralise_cells(parts.frame())``, without building
-    the frame: each line is its input row, its sample and its distinct row's text."""
+    """Write the expanded table as CSV/TSV, what pyarrow's CSV writer (``quoting_style=
+    'needed'``, as ``write_table`` uses it) writes for the neutralised table, chunk by chunk
+    of input rows and never as a pandas frame. Each distinct row and each sample is rendered
+    once by pyarrow and the lines are joined per input row (half the CPU of rendering every
+    row: 100k rows of benchmarks/bench_cohort.py, 1.4 GB, 4.4-5.6 s user CPU against 9.9 s);
+    when a cell holds a line break, pyarrow renders every row. Each batch is written by a
+    second thread while the next is joined."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
 
-    parts = rows.parts
-    with open(path, "wb") as raw, _BackgroundWriter(raw) as fh:
+    first = rows.distinct if rows.distinct is not None else rows.unplaced
+    pending = None  # the previous batch's write, done by a second thread (outside the GIL)
+    with open(path, "wb") as fh, ThreadPoolExecutor(1, thread_name_prefix="structkit-w") as io:
         fh.write(rows.header)
-        if rows.rest is not None:
-            n = parts.n_variants
+        if rows.distinct is not None:
+            n = rows.parts.n_variants
+            joined = rows.rest is not None and rows.cells is not None
+            writer = None if joined else pacsv.CSVWriter(fh, first.schema,
+                                                         write_options=_csv_options(rows.delimiter))
             for lo in range(0, n, max(chunk_rows, 1)):
-                input_rows, codes, d = parts.expanded_index(lo, min(lo + chunk_rows, n))
-                for a in range(0, len(input_rows), TEXT_BATCH_LINES):
-                    _check(stop)
+                _check(stop)
+                if writer is not None:
+                    writer.write_table(rows.expand(lo, min(lo + chunk_rows, n)))
+                    continue
+                input_rows, codes, d = rows.parts.expanded_index(lo, min(lo + chunk_rows, n))
+                for a in range(0, len(input_rows), TEXT_BATCH_LINES):  # < 2 GB per string array
                     z = slice(a, a + TEXT_BATCH_LINES)
-                    _write_values(fh, pc.binary_join_element_wise(
+                    text = pc.binary_join_element_wise(
                         pc.cast(pa.array(input_rows[z]), pa.string()),
-                        rows.samples.take(pa.array(codes[z])), rows.rest.take(pa.array(d[z])),
-                        rows.delimiter))
+                        rows.cells.take(pa.array(codes[z])), rows.rest.take(pa.array(d[z])),
+                        rows.delimiter)
+                    whole = pa.ListArray.from_arrays(pa.array([0, len(text)], pa.int32()), text)
+                    buf = pc.binary_join(whole, "")[0].as_buffer()  # one string, one write
+                    if pending is not None:
+                        pending.result()
+                    pending = io.submit(fh.write, buf)
+            if pending is not None:
+                pending.result()
+            if writer is not None:
+                writer.close()
         if rows.unplaced is not None:
-            _write_values(fh, rows.unplaced)
-
-
-class _BackgroundWriter:
-    """Writes buffers to ``fh`` in a second thread, so that rendering the next batch (pyarrow,
-    outside the GIL) overlaps writing this one (a system call, outside the GIL too); at most
-    ``depth`` buffers wait. An error in the writer is raised in the caller."""
-
-    def __init__(self, fh, depth: int = 2) -> None:
-        import queue
-        import threading
-
-        self.fh, self.error = fh, None
-        self.queue: queue.Queue = queue.Queue(maxsize=depth)
-        self.thread = threading.Thread(target=self._run, name="structkit-writer", daemon=True)
-
-    def _run(self) -> None:
-        while (buf := self.queue.get()) is not None:
-            if self.error is None:
-                try:
-                    self.fh.write(buf)
-                except BaseException as exc:  # kept for the caller
-                    self.error = exc
-
-    def write(self, buf) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put(buf)
-
-    def __enter__(self) -> _BackgroundWriter:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None and exc[0] is None:
-            raise self.error
-
-
-def _csv_cells(arr):
-    """Each value as pyarrow's CSV writer renders it: text quoted with doubled quotes, numbers
-    and booleans as pyarrow casts them to text, missing values empty."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    typ = arr.type.value_type if pa.types.is_dictionary(arr.type) else arr.type
-    text = pc.cast(arr, pa.string())
-    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        text = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return pc.fill_null(text, "")
-
-
-def _csv_lines(tbl, delimiter: str):
-    """One text per row of ``tbl``: its cells joined by ``delimiter``, and a newline."""
-    import pyarrow.compute as pc
-
-    cells = [_csv_cells(c.combine_chunks()) for c in tbl.columns]
-    return pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, delimiter), "\n", "")
-
-
-def _write_values(fh, arr) -> None:
-    """Write the values of a string array without nulls, one after the other (a slice of its
-    data buffer: no copy per value)."""
-    import pyarrow as pa
-
-    assert arr.type == pa.string() and arr.null_count == 0
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)
-    start, stop = offsets[arr.offset], offsets[arr.offset + len(arr)]
-    fh.write(memoryview(arr.buffers()[2])[start:stop])  # the view keeps the array alive
+            tbl = rows.unplaced
+            pacsv.write_csv(tbl.cast(first.schema) if tbl.schema != first.schema else tbl, fh,
+                            write_options=_csv_options(rows.delimiter))
 
 
 def _arrow(df: pd.DataFrame):
