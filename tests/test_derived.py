@@ -147,3 +147,27 @@ def test_the_integrity_check_is_skipped_only_for_the_same_bytes(tmp_path, data_d
     (mirror / "pdb" / "1tsr.pdb").write_bytes(text[: len(text) // 2])  # no END record
     with pytest.raises(IntegrityError, match="1tsr.pdb"):
         Session(cache_dir=str(cache), mirror=str(mirror), offline=True).pdb("1TSR")
+
+
+def test_a_session_keeps_a_bounded_number_of_analyses_and_can_forget(tmp_path, data_dir,
+                                                                      monkeypatch):
+    """A long notebook session does not grow without end: past the limit the least recently
+    used analysis is dropped and comes back equal from the disk cache; clear() forgets all."""
+    from structkit import fetch
+
+    monkeypatch.setitem(fetch.STORE_LIMITS, "analyses", 2)
+    monkeypatch.setitem(fetch.STORE_LIMITS, "analyses_by_id", 2)
+    s = _session(tmp_path, data_dir)
+    first = analyze("1TSR", session=s)
+    analyze("2OCJ", session=s)
+    assert analyze("1TSR", session=s) is first  # used again: now the most recent
+    analyze("3KMD", session=s)  # drops 2OCJ, the least recently used
+    by_id = s.cache("analyses_by_id")  # what a repeated call by ID reads
+    assert len(by_id) == 2 and len(s.cache("analyses")) == 2
+    assert sorted(a.structure.id for a in by_id.values()) == ["1TSR", "3KMD"]
+    assert analyze("1TSR", session=s) is first
+    s.clear()
+    assert s.store == {}
+    again = analyze("1TSR", session=s)
+    assert again is not first
+    _same_analysis(first, again)

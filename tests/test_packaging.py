@@ -53,10 +53,13 @@ def test_import_and_help_load_no_science_stack():
     code = ("import sys, structkit; from structkit.cli import build_parser; build_parser(); "
             "heavy = [m for m in ('pandas', 'scipy', 'gemmi', 'requests', 'matplotlib', 'numpy') "
             "if m in sys.modules]; print(','.join(heavy)); "
-            "structkit.impact_table; print('pandas' in sys.modules)")
+            "structkit.impact_table; print('pandas' in sys.modules); "
+            "import structkit.analysis, structkit.summary, structkit.dossier; "
+            "print(','.join(m for m in ('requests', 'urllib3') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = out.stdout.split("\n")
     assert lines[0] == "" and lines[1] == "True", out.stdout
+    assert lines[2] == "", out.stdout  # the HTTP client loads when the network is first used
 
 
 def test_public_names_stay_what_they_are_after_submodules_load():

@@ -25,14 +25,17 @@ import sys
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
-import requests
-import urllib3
 from filelock import FileLock
+
+if TYPE_CHECKING:  # requests and urllib3 load when the network is first used (about 0.07 s)
+    import requests
 
 from ._version import __version__
 from .files import atomic_write
@@ -398,8 +401,22 @@ class Fetcher:
                                               else os.environ.get("STRUCTKIT_STABILITY") or "auto")
 
     def cache(self, name: str) -> dict:
-        """The store ``name`` of this fetcher (created empty on first use)."""
-        return self.store.setdefault(name, {})
+        """The store ``name`` of this fetcher (created empty on first use). The stores of
+        large objects (``STORE_LIMITS``: loaded structures and their analyses) keep the most
+        recently used entries only; what they drop comes back from the disk cache
+        (``structkit.derived``) in milliseconds."""
+        got = self.store.get(name)
+        if got is None:
+            limit = STORE_LIMITS.get(name)
+            got = self.store[name] = {} if limit is None else BoundedStore(limit)
+        return got
+
+    def clear(self) -> None:
+        """Forget everything computed in this session (structures, analyses, records, parsed
+        variants, the column codebook); files on disk stay. Tables already made keep their
+        values."""
+        with self.lock:
+            self.store.clear()
 
     # -- public API -------------------------------------------------------------------------
 
@@ -612,6 +629,8 @@ class Fetcher:
 
     @property
     def session(self) -> requests.Session:
+        import requests
+
         if self._session is None:
             s = requests.Session()
             s.headers["User-Agent"] = USER_AGENT
@@ -749,6 +768,9 @@ class Fetcher:
 
     def _fetch_bytes(self, url: str, what: str, check: Callable[[bytes, str], None]) -> bytes:
         """GET ``url`` with retries; return a body that passed ``check``."""
+        import requests
+        import urllib3
+
         last = ""
         waited = 0.0  # all back-off sleeps of this request together stay within max_retry_after
         for attempt in range(self.retries + 1):
@@ -812,6 +834,8 @@ class Fetcher:
         the per-read timeout alone lets a server that drips its headers byte by byte hold a
         request forever. The request runs in a helper thread; past ``end`` it is abandoned
         (its response closed when it comes) and this raises ``requests.Timeout``."""
+        import requests
+
         box: dict = {}
         abandoned = threading.Event()
 
@@ -875,6 +899,8 @@ class Fetcher:
                       end: float | None = None) -> bytes:
         """The body, decoded from any Content-Encoding as a stream, capped at ``max_bytes``
         decoded bytes and at ``deadline`` seconds overall."""
+        import urllib3
+
         declared = resp.headers.get("Content-Length")
         encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
         if declared and declared.isdigit() and int(declared) > self.max_bytes:
@@ -905,6 +931,8 @@ class Fetcher:
         return data
 
     def _request_json(self, method: str, url: str, what: str, payload: dict) -> dict | None:
+        import requests
+
         last = ""
         for attempt in range(self.retries + 1):
             try:
@@ -1026,6 +1054,40 @@ def _host_port(url: str) -> tuple[str, int]:
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+
+
+# entries a session keeps of its large objects (most recently used first); the other stores
+# hold small records and are not bounded (``parsed`` empties itself past variants.PARSED_MAX)
+STORE_LIMITS = {"structures": 64, "structures_by_id": 64, "analyses": 64, "analyses_by_id": 64,
+                "stability": 64}
+
+
+class BoundedStore(OrderedDict):
+    """A dictionary that keeps its ``limit`` most recently used entries: reading (``[]``,
+    ``get``) and writing count as use, ``in`` does not."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = int(limit)
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.limit:
+            self.popitem(last=False)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
 
 
 def env_flag(name: str) -> bool:
