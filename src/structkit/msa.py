@@ -157,7 +157,7 @@ def _open_text(path: Path) -> str:
     ``MAX_ALIGNMENT_BYTES``, gunzipped under the same cap; ``ValueError`` naming why not."""
     import stat
 
-    from .fetch import IntegrityError, gunzip_if_needed
+    from .integrity import IntegrityError, gunzip_if_needed
 
     try:
         st = path.stat()

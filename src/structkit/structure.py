@@ -192,7 +192,7 @@ MAX_STRUCTURE_BYTES = 1 << 30  # 1 GiB of text, inflated: the largest PDB entrie
 
 
 def _read_text(path: Path) -> str:
-    from .fetch import IntegrityError, gunzip_if_needed
+    from .integrity import IntegrityError, gunzip_if_needed
 
     raw = path.read_bytes()
     try:
