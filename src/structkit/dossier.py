@@ -410,56 +410,13 @@ def _view_html(v, gene: str, variant: str, pdb_id: str, png: bool = False,
             + (f'<div class="printonly">{fallback}</div>' if png else "") + "</div>")
 
 
-@accepts_session
-def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
-           cutoff: float | None = None, metal_cutoff: float | None = None,
-           fetcher: Fetcher | None = None, pdf: str | Path | None = None, max_cards: int = 30,
-           max_views: int = 10, png_views: bool = False, command: str | None = None,
-           paper: str = "A4") -> Path:
-    """Write the review dossier of ``variants`` (as for ``impact_table``) to ``out`` (.html).
-
-    ``max_cards`` variant cards (highest impact score first; the summary table lists all),
-    ``max_views`` of them with a 3D view (on the structure of the nearest site). ``pdf`` also
-    prints the page to PDF through headless Chromium. ``png_views`` also renders each 3D view
-    as a static picture (headless Chromium, a few seconds per view), shown without JavaScript
-    and in print. ``command`` is recorded in the methods. ``paper`` (``A4`` or ``Letter``) is
-    the page size of the printed PDF; print shows each card briefly (one row per structure,
-    the approved drugs that bind where the variant lies), the HTML in full.
-    Returns the HTML path.
-    """
+def _figures(batch, summary: pd.DataFrame, placed: pd.DataFrame, order: pd.DataFrame,
+             matrix: pd.DataFrame, fetcher) -> list[tuple[str, str]]:
+    """(title, <img>) of the report's figures: a lollipop per gene, the distance profile of the
+    30 variants with the highest impact score, the therapy heat map."""
     from .catalog import catalog
-    from .evidence import EVIDENCE_COLUMNS, known_evidence
-    from .fetch import NotAvailableOffline, default_fetcher
-    from .files import atomic_write
-    from .impact import impact_table, summarize
     from .plots import distance_profile, lollipop, therapy_heatmap
-    from .therapy import drug_table, therapy_matrix
-    from .variants import Variant, VariantBatch, parse_variants
-    from .view import local_3dmol
 
-    if paper not in PAPER:
-        raise ValueError(f"paper {paper!r}: expected one of {', '.join(PAPER)}")
-    out = Path(out)
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise ValueError(f"report {out}: the report is an HTML file (.html)")
-    fetcher = fetcher or default_fetcher()
-    from .cutoffs import resolve_cutoffs
-
-    cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
-    batch = variants if isinstance(variants, VariantBatch) else parse_variants(
-        [variants] if isinstance(variants, Variant) else variants, fetcher=fetcher)
-    table = impact_table(batch, structures, cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
-    placed = table[table.kind.notna()]
-    summary = summarize(placed, fetcher=fetcher)
-    matrix = therapy_matrix(None, cutoff=cutoff, metal_cutoff=metal_cutoff, table=table,
-                            verdict=False, fetcher=fetcher) if len(placed) else pd.DataFrame()
-    try:  # the known-evidence layer: shown on the cards, never read by the score
-        evidence = known_evidence(batch, fetcher, broader=False)
-        evidence = evidence[evidence.match == "variant"]
-    except NotAvailableOffline:
-        evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    order = summary.sort_values("impact_score", ascending=False, kind="stable", na_position="last")
-    # figures
     figs = []
     for gene in dict.fromkeys(summary.gene):
         mine = [v for v in batch.variants if v.gene == gene]  # parsed once, samples kept
@@ -486,8 +443,14 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     if len(matrix) and matrix.min_dist_A.notna().any():
         figs.append(("Therapies (approved drugs): structural relation (colour) and known response "
                      "from CIViC (marks), side by side, never merged", _png(therapy_heatmap(matrix))))
-    # 3D views: on the structure of the nearest site, for the first max_views cards
-    js = local_3dmol()
+    return figs
+
+
+def _views(order: pd.DataFrame, placed: pd.DataFrame, js, max_cards: int, max_views: int,
+           png_views: bool, fetcher) -> tuple[dict, str]:
+    """Each card's 3D view on the structure of its nearest site (the first ``max_views``
+    cards), with static pictures drawn together when ``png_views``; and a note when there is
+    no local 3Dmol.js."""
     views = {}
     view_note = ""
     if js is None:
@@ -509,7 +472,12 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
         pictures = _static_pictures(made) if png_views and made else {}
         for (g, var), (v, pid) in made.items():
             views[g, var] = _view_html(v, g, var, pid, png_views, pictures.get((g, var)))
-    # provenance
+    return views, view_note
+
+
+def _provenance(placed: pd.DataFrame, fetcher) -> pd.DataFrame:
+    """One row per structure file read: ID, file name, SHA-256, where it came from and the
+    primary citation the file carries."""
     files = placed[placed.source_file.notna()].drop_duplicates("source_file")
     prov_rows = []
     for pid, path in zip(files.pdb_id.astype(str), files.source_file.astype(str), strict=True):
@@ -517,13 +485,100 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
                           "obtained from": _origin(path, fetcher),
                           "primary citation (from the file)": _citation(pid, path, fetcher)})
     prov = pd.DataFrame(prov_rows)
+    return prov
+
+
+def _methods_html(command: str | None, cutoff: float, metal_cutoff: float, summary: pd.DataFrame,
+                  drugs: pd.DataFrame, prov: pd.DataFrame, numbering: pd.DataFrame) -> str:
+    """The methods and provenance section: command, placement and sites, scoring (from the
+    model's record), data releases, drug table, structure files with SHA-256 and numbering,
+    method references."""
+    from .verdict import validation_note
+
+    return f"""
+<div class="methods">
+<h2>Methods and provenance</h2>
+<p>Command: <code>{_e(command or "structkit.report(...)")}</code></p>
+<p>Each variant is placed from UniProt numbering onto each structure's residues (DBREF or
+sequence alignment; HER2 variants also onto EGFR kinase-drug complexes through the HER2-EGFR
+alignment, marked 'via'); the reference residue is checked. Sites are computed from the
+complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy atoms (metal
+{metal_cutoff:g} A). Distances are between heavy atoms, in A.</p>
+<p>Scoring: {_e(validation_note())}</p>
+<p>Data releases: {_e(summary.attrs.get("hotspots", ""))}; {_e(summary.attrs.get("civic", ""))}.</p>
+<h3>Drugs</h3>
+<p>The catalog's drug table: status, approval, modality, the domain each binds and the structures
+that show it. A structural relation is not a drug response; the known response is CIViC's.</p>
+{_both(drugs, None, _drugs_print(drugs)) if len(drugs) else ""}
+<h3>Structure files and the numbering of each chain</h3>
+{(f'<div class="noprint">{_table(prov, cls="files")}'
+  f'{_table(numbering) if len(numbering) else ""}</div><div class="printonly">'
+  f'{_files_print_html(prov, numbering)}</div>') if len(prov)
+ else "<p>No structure was read.</p>"}
+<h3 class="noprint">Method references</h3>
+<ul class="noprint">{"".join(f"<li><b>{_e(a)}</b>: {_e(b)}</li>" for a, b in METHOD_REFERENCES)}</ul>
+<p class="printonly">Method references. {
+    " ".join(f"<b>{_e(a)}</b>: {_e(b)}." for a, b in METHOD_REFERENCES)}</p>
+</div>
+"""
+
+
+@accepts_session
+def report(variants, out: str | Path, *, title: str = "structkit report", structures=None,
+           cutoff: float | None = None, metal_cutoff: float | None = None,
+           fetcher: Fetcher | None = None, pdf: str | Path | None = None, max_cards: int = 30,
+           max_views: int = 10, png_views: bool = False, command: str | None = None,
+           paper: str = "A4") -> Path:
+    """Write the review dossier of ``variants`` (as for ``impact_table``) to ``out`` (.html).
+
+    ``max_cards`` variant cards (highest impact score first; the summary table lists all),
+    ``max_views`` of them with a 3D view (on the structure of the nearest site). ``pdf`` also
+    prints the page to PDF through headless Chromium. ``png_views`` also renders each 3D view
+    as a static picture (headless Chromium, a few seconds per view), shown without JavaScript
+    and in print. ``command`` is recorded in the methods. ``paper`` (``A4`` or ``Letter``) is
+    the page size of the printed PDF; print shows each card briefly (one row per structure,
+    the approved drugs that bind where the variant lies), the HTML in full.
+    Returns the HTML path.
+    """
+    from .evidence import EVIDENCE_COLUMNS, known_evidence
+    from .fetch import NotAvailableOffline, default_fetcher
+    from .files import atomic_write
+    from .impact import impact_table, summarize
+    from .therapy import drug_table, therapy_matrix
+    from .variants import Variant, VariantBatch, parse_variants
+    from .view import local_3dmol
+
+    if paper not in PAPER:
+        raise ValueError(f"paper {paper!r}: expected one of {', '.join(PAPER)}")
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(f"report {out}: the report is an HTML file (.html)")
+    fetcher = fetcher or default_fetcher()
+    from .cutoffs import resolve_cutoffs
+
+    cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
+    batch = variants if isinstance(variants, VariantBatch) else parse_variants(
+        [variants] if isinstance(variants, Variant) else variants, fetcher=fetcher)
+    table = impact_table(batch, structures, cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
+    placed = table[table.kind.notna()]
+    summary = summarize(placed, fetcher=fetcher)
+    matrix = therapy_matrix(None, cutoff=cutoff, metal_cutoff=metal_cutoff, table=table,
+                            verdict=False, fetcher=fetcher) if len(placed) else pd.DataFrame()
+    try:  # the known-evidence layer: shown on the cards, never read by the score
+        evidence = known_evidence(batch, fetcher, broader=False)
+        evidence = evidence[evidence.match == "variant"]
+    except NotAvailableOffline:
+        evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    order = summary.sort_values("impact_score", ascending=False, kind="stable", na_position="last")
+    figs = _figures(batch, summary, placed, order, matrix, fetcher)
+    js = local_3dmol()
+    views, view_note = _views(order, placed, js, max_cards, max_views, png_views, fetcher)
+    prov = _provenance(placed, fetcher)
     drugs = drug_table()
     drugs = drugs[drugs.drug.isin(set(matrix.therapy))] if len(matrix) else drugs.iloc[:0]
     numbering = placed[placed.numbering_method.notna()].astype(
         {"pdb_id": object, "chain": object, "numbering_method": object}).drop_duplicates(
         ["pdb_id", "chain"])[["pdb_id", "chain", "numbering_method"]]
-    from .verdict import validation_note
-
     shown = summary[["gene", "variant", "consequence", "n_rows", "impact_score", "effect_class",
                      "stability_score", "mechanism",
                      "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
@@ -559,30 +614,7 @@ metal {metal_cutoff:g} A.</p>
 {_e(view_note)}</p>
 <ul class="noprint">{links}</ul>
 <div class="cards">{_cards(placed, shown_cards, matrix, views, evidence)}</div>
-<div class="methods">
-<h2>Methods and provenance</h2>
-<p>Command: <code>{_e(command or "structkit.report(...)")}</code></p>
-<p>Each variant is placed from UniProt numbering onto each structure's residues (DBREF or
-sequence alignment; HER2 variants also onto EGFR kinase-drug complexes through the HER2-EGFR
-alignment, marked 'via'); the reference residue is checked. Sites are computed from the
-complexes: residues with a heavy atom within {cutoff:g} A of a partner's heavy atoms (metal
-{metal_cutoff:g} A). Distances are between heavy atoms, in A.</p>
-<p>Scoring: {_e(validation_note())}</p>
-<p>Data releases: {_e(summary.attrs.get("hotspots", ""))}; {_e(summary.attrs.get("civic", ""))}.</p>
-<h3>Drugs</h3>
-<p>The catalog's drug table: status, approval, modality, the domain each binds and the structures
-that show it. A structural relation is not a drug response; the known response is CIViC's.</p>
-{_both(drugs, None, _drugs_print(drugs)) if len(drugs) else ""}
-<h3>Structure files and the numbering of each chain</h3>
-{(f'<div class="noprint">{_table(prov, cls="files")}'
-  f'{_table(numbering) if len(numbering) else ""}</div><div class="printonly">'
-  f'{_files_print_html(prov, numbering)}</div>') if len(prov)
- else "<p>No structure was read.</p>"}
-<h3 class="noprint">Method references</h3>
-<ul class="noprint">{"".join(f"<li><b>{_e(a)}</b>: {_e(b)}</li>" for a, b in METHOD_REFERENCES)}</ul>
-<p class="printonly">Method references. {
-    " ".join(f"<b>{_e(a)}</b>: {_e(b)}." for a, b in METHOD_REFERENCES)}</p>
-</div>
+{_methods_html(command, cutoff, metal_cutoff, summary, drugs, prov, numbering)}
 """
     page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{_e(title)}</title><style>{CSS}@page{{size:{PAPER[paper]};margin:10mm}}"
