@@ -127,6 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the Python traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    _parser_fetch(sub)
+    _parser_impact(sub)
+    _parser_therapies(sub)
+    _parser_evidence(sub)
+    _parser_sites(sub)
+    _parser_cohort(sub)
+    _parser_report(sub)
+    _parser_view(sub)
+    _parser_plot(sub)
+    return parser
+
+
+def _parser_fetch(sub) -> None:
+    """The arguments of `structkit fetch`."""
     f = sub.add_parser("fetch", help="download PDB entries, AlphaFold models, UniProt records",
                        description="Fetch structures and sequences into the local cache.",
                        epilog=EPILOG_FETCH, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -141,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show a progress bar (default: only on a terminal)")
     _add_source_args(f)
 
+
+
+def _parser_impact(sub) -> None:
+    """The arguments of `structkit impact`."""
     i = sub.add_parser("impact", help="mutation-impact table (the main job)",
                        description="Place variants on structures and measure their distance to each "
                                    "binding site. With no variants, runs the built-in seed panel.",
@@ -179,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the summary without clipping (default: fits 120 columns)")
     _add_source_args(i)
 
+
+
+def _parser_therapies(sub) -> None:
+    """The arguments of `structkit therapies`."""
     th = sub.add_parser(
         "therapies", help="variant x therapy matrix: structural relation beside CIViC's known response",
         description="One row per variant x drug of the catalog's drug table (every approved HER2 "
@@ -215,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "drug table and the provenance (CIViC release, cut-offs)")
     _add_source_args(th)
 
+
+
+def _parser_evidence(sub) -> None:
+    """The arguments of `structkit evidence`."""
     ev = sub.add_parser("evidence", help="known evidence (CIViC) for variants, apart from the structures",
                         description="One row per variant x CIViC evidence item (release "
                                     "2024-08-01 from evidence/ of the cache or mirror): items "
@@ -231,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--out", metavar="FILE", help="write the table (.csv .tsv .xlsx .parquet .md .html)")
     _add_source_args(ev)
 
+
+
+def _parser_sites(sub) -> None:
+    """The arguments of `structkit sites`."""
     s = sub.add_parser("sites", help="binding sites of a structure, computed from the complex",
                        description="List the residues of each site (UniProt and author numbering, "
                                    "nearest partner atom, distance).",
@@ -249,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="FILE", help="write the table (.csv .tsv .xlsx .parquet .md .html)")
     _add_source_args(s)
 
+
+
+def _parser_cohort(sub) -> None:
+    """The arguments of `structkit cohort`."""
     co = sub.add_parser("cohort", help="per-sample, per-gene and per-position tables of a cohort",
                         description="Run the impact table on a cohort (MAF/CSV/TSV) and join the "
                                     "per-variant verdict back to its rows: samples with a DNA-contact, "
@@ -275,6 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cutoff_args(co)
     _add_source_args(co)
 
+
+
+def _parser_report(sub) -> None:
+    """The arguments of `structkit report`."""
     rp = sub.add_parser("report", help="a review dossier: one self-contained HTML (and PDF)",
                         description="Summary table, a card per variant (residue in each structure, "
                                     "sites, damage, therapies, 3D view), figures, and methods and "
@@ -303,6 +341,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_cutoff_args(rp)
     _add_source_args(rp)
 
+
+
+def _parser_view(sub) -> None:
+    """The arguments of `structkit view`."""
     vw = sub.add_parser("view", help="a 3D view of variants on a structure (HTML and/or PNG)",
                         description="The complex with its partners, its sites and the variants "
                                     "(magenta, labelled in UniProt numbering), with a legend; as a "
@@ -327,6 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     vw.add_argument("--png", metavar="FILE", help="static PNG (needs Chromium and a local 3Dmol.js)")
     _add_source_args(vw)
 
+
+
+def _parser_plot(sub) -> None:
+    """The arguments of `structkit plot`."""
     pl = sub.add_parser("plot", help="figures: lollipop over the domain map, distance profile",
                         description="Write a figure; the format follows the --out suffix (.png .svg .pdf).")
     psub = pl.add_subparsers(dest="plot", metavar="FIGURE")
@@ -350,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     tp.add_argument("--all-drugs", action="store_true",
                     help="draw every therapy of the matrix (default: approved drugs only, "
                          "plus the functional sites of a target without drugs)")
-    return parser
+
 
 
 def _cmd_fetch(args) -> int:
