@@ -378,6 +378,90 @@ def _residue_kind(res: gemmi.Residue, polymer_chain_types: dict, chain: str) -> 
     return "ligand"
 
 
+def _parse(p: Path, text: str, notes: list[str]):
+    """(gemmi structure, reference records, SEQADV records, header info) of a file's text,
+    PDB or mmCIF by its content; ``StructureFormatError`` naming the file otherwise."""
+    stripped = text.lstrip()
+    is_cif = stripped.startswith("data_") or stripped.startswith("#")
+    try:
+        if is_cif:
+            doc = gemmi.cif.read_string(text)
+            block = doc.sole_block()
+            refs, difs, info = _cif_header_records(block)
+            return gemmi.make_structure_from_block(block), refs, difs, info
+        if not re.search(r"^(ATOM  |HETATM)", text, re.MULTILINE):
+            raise StructureFormatError(
+                f"{p}: no ATOM or HETATM records and no mmCIF data_ line; expected a PDB or "
+                "mmCIF coordinate file")
+        clean = _sanitize_pdb(text, notes, p)
+        refs, difs, info = _pdb_header_records(clean, p)
+        return gemmi.read_pdb_string(clean), refs, difs, info
+    except StructureFormatError:
+        raise
+    except (RuntimeError, ValueError) as exc:
+        raise StructureFormatError(f"{p}: {exc}") from exc
+
+
+def _polymers(st) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Chain -> polymer type (protein or nucleic) from the entities (for modified residues and
+    odd ligands), and chain -> SEQRES residue names, of model 1."""
+    ptypes: dict[str, str] = {}
+    seqres: dict[str, list[str]] = {}
+    for ch in st[0]:
+        poly = ch.get_polymer()
+        if len(poly):
+            ent = st.get_entity_of(poly)
+            kind = "protein" if poly.check_polymer_type() in (
+                gemmi.PolymerType.PeptideL, gemmi.PolymerType.PeptideD) else "nucleic"
+            ptypes[ch.name] = kind
+            if ent is not None and ent.full_sequence:
+                seqres[ch.name] = [gemmi.Entity.first_mon(s) for s in ent.full_sequence]
+    return ptypes, seqres
+
+
+def _columns(st, ptypes: dict[str, str]) -> tuple[dict[str, list], dict[str, list]]:
+    """Atom columns and residue columns of every model, in file order (empty residues left
+    out)."""
+    cols: dict[str, list] = {k: [] for k in (
+        "coord", "model", "chain", "res_seq", "icode", "res_name", "atom_name", "element",
+        "b", "occ", "kind", "res_index")}
+    rcols: dict[str, list] = {k: [] for k in (
+        "model", "chain", "num", "icode", "name", "kind", "start", "stop")}
+    ri = 0
+    for mi, model in enumerate(st, start=1):
+        for ch in model:
+            for res in ch:
+                if len(res) == 0:
+                    continue
+                kind = _residue_kind(res, ptypes, ch.name)
+                start = len(cols["coord"])
+                ic = res.seqid.icode.strip()
+                for a in res:
+                    cols["coord"].append(a.pos.tolist())
+                    cols["atom_name"].append(a.name)
+                    cols["element"].append(a.element.name.upper())
+                    cols["b"].append(a.b_iso)
+                    cols["occ"].append(a.occ)
+                n = len(res)
+                cols["model"] += [mi] * n
+                cols["chain"] += [ch.name] * n
+                cols["res_seq"] += [res.seqid.num] * n
+                cols["icode"] += [ic] * n
+                cols["res_name"] += [res.name] * n
+                cols["kind"] += [kind] * n
+                cols["res_index"] += [ri] * n
+                rcols["model"].append(mi)
+                rcols["chain"].append(ch.name)
+                rcols["num"].append(res.seqid.num)
+                rcols["icode"].append(ic)
+                rcols["name"].append(res.name)
+                rcols["kind"].append(kind)
+                rcols["start"].append(start)
+                rcols["stop"].append(start + n)
+                ri += 1
+    return cols, rcols
+
+
 def read_structure(path: str | os.PathLike, entry_id: str | None = None,
                    is_alphafold: bool | None = None) -> Structure:
     """Read a PDB (``.pdb``, ``.ent``, ``.pdbN`` assembly) or mmCIF file, plain or gzipped.
@@ -416,28 +500,8 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"structure file {p} does not exist")
-    text = _read_text(p)
     notes: list[str] = []
-    stripped = text.lstrip()
-    is_cif = stripped.startswith("data_") or stripped.startswith("#")
-    try:
-        if is_cif:
-            doc = gemmi.cif.read_string(text)
-            block = doc.sole_block()
-            refs, difs, info = _cif_header_records(block)
-            st = gemmi.make_structure_from_block(block)
-        else:
-            if not re.search(r"^(ATOM  |HETATM)", text, re.MULTILINE):
-                raise StructureFormatError(
-                    f"{p}: no ATOM or HETATM records and no mmCIF data_ line; expected a PDB or "
-                    "mmCIF coordinate file")
-            clean = _sanitize_pdb(text, notes, p)
-            refs, difs, info = _pdb_header_records(clean, p)
-            st = gemmi.read_pdb_string(clean)
-    except StructureFormatError:
-        raise
-    except (RuntimeError, ValueError) as exc:
-        raise StructureFormatError(f"{p}: {exc}") from exc
+    st, refs, difs, info = _parse(p, _read_text(p), notes)
     if len(st) == 0 or st[0].count_atom_sites() == 0:
         raise StructureFormatError(f"{p}: no atoms found; expected ATOM/HETATM or _atom_site records")
     st.setup_entities()
@@ -455,56 +519,8 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
         is_alphafold = p.name.upper().startswith("AF-") or "ALPHAFOLD" in " ".join(info["title"]).upper()
     assembly = bool(re.search(r"\.pdb\d+(\.gz)?$|assembly\d", p.name, re.IGNORECASE))
 
-    # chain -> polymer type from the entities (for modified residues and odd ligands)
-    ptypes: dict[str, str] = {}
-    seqres: dict[str, list[str]] = {}
-    for ch in st[0]:
-        poly = ch.get_polymer()
-        if len(poly):
-            ent = st.get_entity_of(poly)
-            kind = "protein" if poly.check_polymer_type() in (
-                gemmi.PolymerType.PeptideL, gemmi.PolymerType.PeptideD) else "nucleic"
-            ptypes[ch.name] = kind
-            if ent is not None and ent.full_sequence:
-                seqres[ch.name] = [gemmi.Entity.first_mon(s) for s in ent.full_sequence]
-
-    cols: dict[str, list] = {k: [] for k in (
-        "coord", "model", "chain", "res_seq", "icode", "res_name", "atom_name", "element",
-        "b", "occ", "kind", "res_index")}
-    rcols: dict[str, list] = {k: [] for k in (
-        "model", "chain", "num", "icode", "name", "kind", "start", "stop")}
-    ri = 0
-    for mi, model in enumerate(st, start=1):
-        for ch in model:
-            for res in ch:
-                if len(res) == 0:
-                    continue
-                kind = _residue_kind(res, ptypes, ch.name)
-                start = len(cols["coord"])
-                ic = res.seqid.icode.strip()
-                for a in res:
-                    cols["coord"].append(a.pos.tolist())
-                    cols["atom_name"].append(a.name)
-                    cols["element"].append(a.element.name.upper())
-                    cols["b"].append(a.b_iso)
-                    cols["occ"].append(a.occ)
-                n = len(res)
-                cols["model"] += [mi] * n
-                cols["chain"] += [ch.name] * n
-                cols["res_seq"] += [res.seqid.num] * n
-                cols["icode"] += [ic] * n
-                cols["res_name"] += [res.name] * n
-                cols["kind"] += [kind] * n
-                cols["res_index"] += [ri] * n
-                rcols["model"].append(mi)
-                rcols["chain"].append(ch.name)
-                rcols["num"].append(res.seqid.num)
-                rcols["icode"].append(ic)
-                rcols["name"].append(res.name)
-                rcols["kind"].append(kind)
-                rcols["start"].append(start)
-                rcols["stop"].append(start + n)
-                ri += 1
+    ptypes, seqres = _polymers(st)
+    cols, rcols = _columns(st, ptypes)
     if len(st) > 1:
         notes.append(f"{len(st)} models" + (" (assembly file: models are symmetry copies)"
                                              if assembly else ""))
