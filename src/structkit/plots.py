@@ -63,34 +63,10 @@ def site_positions(structure_ids: list[str] | tuple[str, ...], fetcher=None) -> 
     return out
 
 
-def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 10,
-             title: str | None = None, fetcher=None, summary: pd.DataFrame | None = None,
-             counts_column: str | None = None):
-    """Lollipop plot of variant counts per position over the domain map of ``gene``.
-
-    ``variants``: Variant objects, strings, or a file (MAF/CSV/TSV) read with ``parse_variants``.
-    Only variants of ``gene`` are counted: with ``counts_column``, the number in that column of
-    each input row (a count table); for the Cancer Hotspots residue table
-    (``cancerhotspots_v2_multi_type_residue.txt``) automatically, each allele's tumour count;
-    else once per (sample, change) when the input names samples (a sample with the same change
-    on two rows counts once), else once per input row, with a warning in the title (a list
-    without counts makes a residue with many distinct alleles look frequent). The y label says
-    which. Heads are stacked by consequence class (missense, truncating, in-frame, splice, ...).
-    Every position with at least the ``top``-th highest count is labelled (ties included, at
-    most ``2 * top``) with all its changes (``R248Q/W/L``, beyond six alleles ``+N more``),
-    moved up and sideways on a leader line until no two labels overlap; the highest counts are
-    placed first. Domain
-    tracks come from the catalog's regions, site tracks from the computed sites of the
-    ``sites_from`` structures; under the domain bar, a track of the anatomy's elements
-    (``structkit.anatomy``: ECD domains, loops, kinase elements; those under 3 % of the length
-    unlabelled) and one of the Cancer Hotspots v2 residues (diamonds sized by tumour count, the
-    top three labelled). With ``summary`` (``structkit.summarize`` of these variants) the heads
-    are coloured by mechanism for a tumour suppressor (DNA contact, zinc site, buried core,
-    truncating, ...) and by effect class for an oncogene (activating, resistance candidate,
-    catalytically dead, ...), whose mechanisms are its many anatomical elements. Returns the
-    matplotlib Figure.
-    """
-    target = catalog().target(gene)
+def _weighted_variants(variants, target, fetcher, counts_column: str | None):
+    """The lollipop's input: (variants of ``target``, the weight of each, the unit when the
+    weights are counts, whether samples are counted, whether a file without samples or counts
+    is counted by rows)."""
     weights: list[int] | None = None
     unit_label = None
     if isinstance(variants, (str, Path)) and _is_hotspot_residue_table(Path(variants)):
@@ -128,6 +104,91 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     # a file of variants without samples or counts (a hotspot allele list): each row counts once,
     # and the figure says so (a panel given as a list of variants is not warned about)
     uncounted = isinstance(variants, (str, Path)) and unit_label is None and not by_sample
+    return vs, weights, unit_label, by_sample, uncounted
+
+
+def _tracks(ax, target, length: int, ymax: float, sites_from, fetcher) -> float:
+    """The domain bar under the stems and, under it, the anatomy, hotspot and site tracks;
+    returns the lowest y the axes must show."""
+    bar_h = ymax * 0.07
+    ax.add_patch(plt.Rectangle((1, -bar_h * 1.5), length - 1, bar_h, color="#d9d9d9", zorder=0))
+    for i, r in enumerate(target.regions):
+        if r["name"] in ("Extracellular", "Cytoplasmic"):
+            continue
+        ax.add_patch(plt.Rectangle((r["start"], -bar_h * 1.9), r["end"] - r["start"], bar_h * 1.8,
+                                   color=DOMAIN_COLORS[i % len(DOMAIN_COLORS)], zorder=1))
+        ax.text((r["start"] + r["end"]) / 2, -bar_h, r["name"], ha="center", va="center", fontsize=7)
+    def row_y(i: int) -> float:  # the rows under the domain bar: anatomy, hotspots, sites
+        return -bar_h * (2.7 + 0.8 * i)
+
+    rows = 0
+    if _anatomy_track(ax, target, length, row_y(rows), bar_h * 0.55, fetcher):
+        rows += 1
+    if _hotspot_track(ax, target, row_y(rows), fetcher):
+        rows += 1
+    site_handles = []
+    if sites_from:
+        for k, (name, pos) in enumerate(sorted(site_positions(sites_from, fetcher).items())):
+            y = row_y(rows + k)
+            site_handles.append(ax.scatter(sorted(pos), [y] * len(pos), marker="^", s=14,
+                                           color=SITE_COLORS[k % len(SITE_COLORS)], label=name,
+                                           zorder=3))
+    return row_y(len(site_handles) + rows) + bar_h * 0.3
+
+
+def _lollipop_text(ax, target, length: int, vs, weights, counts, unit_label, counts_column,
+                   by_sample: bool, uncounted: bool, title: str | None) -> None:
+    """The lollipop's axis labels and title: what was counted, and a warning (in the title and
+    as a ``UserWarning``) when a list without samples or counts is counted by rows."""
+    ax.set_xlabel(f"{target.gene} residue (UniProt {target.accession} numbering, {length} aa)")
+    ax.set_ylabel(unit_label or ("samples with the change" if by_sample else "input rows"))
+    if unit_label and counts_column:
+        what = f"{sum(weights)} counted in column {counts_column} ({len(vs)} rows)"
+    elif unit_label:
+        what = f"{sum(weights)} {unit_label.split(' (')[0]}, {len(vs)} alleles"
+    else:
+        what = f"{len(vs)} {'sample-variant pairs' if by_sample else 'variants'}"
+    text = title or f"{target.gene}: {what} at {len(counts)} positions"
+    if uncounted:
+        text += ("\ncounting input rows: this list has no samples or counts (give the count column "
+                 "or the hotspot residue table)")
+        import warnings
+
+        warnings.warn(f"lollipop of {target.gene}: the input has no samples or counts; each row "
+                      "counts once", stacklevel=3)
+    ax.set_title(text, fontsize=10)
+
+
+def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, top: int = 10,
+             title: str | None = None, fetcher=None, summary: pd.DataFrame | None = None,
+             counts_column: str | None = None):
+    """Lollipop plot of variant counts per position over the domain map of ``gene``.
+
+    ``variants``: Variant objects, strings, or a file (MAF/CSV/TSV) read with ``parse_variants``.
+    Only variants of ``gene`` are counted: with ``counts_column``, the number in that column of
+    each input row (a count table); for the Cancer Hotspots residue table
+    (``cancerhotspots_v2_multi_type_residue.txt``) automatically, each allele's tumour count;
+    else once per (sample, change) when the input names samples (a sample with the same change
+    on two rows counts once), else once per input row, with a warning in the title (a list
+    without counts makes a residue with many distinct alleles look frequent). The y label says
+    which. Heads are stacked by consequence class (missense, truncating, in-frame, splice, ...).
+    Every position with at least the ``top``-th highest count is labelled (ties included, at
+    most ``2 * top``) with all its changes (``R248Q/W/L``, beyond six alleles ``+N more``),
+    moved up and sideways on a leader line until no two labels overlap; the highest counts are
+    placed first. Domain
+    tracks come from the catalog's regions, site tracks from the computed sites of the
+    ``sites_from`` structures; under the domain bar, a track of the anatomy's elements
+    (``structkit.anatomy``: ECD domains, loops, kinase elements; those under 3 % of the length
+    unlabelled) and one of the Cancer Hotspots v2 residues (diamonds sized by tumour count, the
+    top three labelled). With ``summary`` (``structkit.summarize`` of these variants) the heads
+    are coloured by mechanism for a tumour suppressor (DNA contact, zinc site, buried core,
+    truncating, ...) and by effect class for an oncogene (activating, resistance candidate,
+    catalytically dead, ...), whose mechanisms are its many anatomical elements. Returns the
+    matplotlib Figure.
+    """
+    target = catalog().target(gene)
+    vs, weights, unit_label, by_sample, uncounted = _weighted_variants(variants, target, fetcher,
+                                                                       counts_column)
     length = len(uniprot_record(target.accession, fetcher).sequence)
     counts: Counter = Counter()
     for v, w in zip(vs, weights, strict=True):
@@ -163,50 +224,13 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
                    label=c)
         base += n
     ymax = max(ys) * 1.7 + 1  # room for the labels above the highest heads
-    bar_h = ymax * 0.07
-    ax.add_patch(plt.Rectangle((1, -bar_h * 1.5), length - 1, bar_h, color="#d9d9d9", zorder=0))
-    for i, r in enumerate(target.regions):
-        if r["name"] in ("Extracellular", "Cytoplasmic"):
-            continue
-        ax.add_patch(plt.Rectangle((r["start"], -bar_h * 1.9), r["end"] - r["start"], bar_h * 1.8,
-                                   color=DOMAIN_COLORS[i % len(DOMAIN_COLORS)], zorder=1))
-        ax.text((r["start"] + r["end"]) / 2, -bar_h, r["name"], ha="center", va="center", fontsize=7)
-    def row_y(i: int) -> float:  # the rows under the domain bar: anatomy, hotspots, sites
-        return -bar_h * (2.7 + 0.8 * i)
-
-    rows = 0
-    if _anatomy_track(ax, target, length, row_y(rows), bar_h * 0.55, fetcher):
-        rows += 1
-    if _hotspot_track(ax, target, row_y(rows), fetcher):
-        rows += 1
-    site_handles = []
-    if sites_from:
-        for k, (name, pos) in enumerate(sorted(site_positions(sites_from, fetcher).items())):
-            y = row_y(rows + k)
-            site_handles.append(ax.scatter(sorted(pos), [y] * len(pos), marker="^", s=14,
-                                           color=SITE_COLORS[k % len(SITE_COLORS)], label=name,
-                                           zorder=3))
+    bottom = _tracks(ax, target, length, ymax, sites_from, fetcher)
     ax.set_xlim(0, length + 1)
-    ax.set_ylim(row_y(len(site_handles) + rows) + bar_h * 0.3, ymax)
+    ax.set_ylim(bottom, ymax)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_yticks([t for t in ax.get_yticks() if 0 <= t <= max(ys) * 1.2 + 0.5])
-    ax.set_xlabel(f"{target.gene} residue (UniProt {target.accession} numbering, {length} aa)")
-    ax.set_ylabel(unit_label or ("samples with the change" if by_sample else "input rows"))
-    if unit_label and counts_column:
-        what = f"{sum(weights)} counted in column {counts_column} ({len(vs)} rows)"
-    elif unit_label:
-        what = f"{sum(weights)} {unit_label.split(' (')[0]}, {len(vs)} alleles"
-    else:
-        what = f"{len(vs)} {'sample-variant pairs' if by_sample else 'variants'}"
-    text = title or f"{target.gene}: {what} at {len(counts)} positions"
-    if uncounted:
-        text += ("\ncounting input rows: this list has no samples or counts (give the count column "
-                 "or the hotspot residue table)")
-        import warnings
-
-        warnings.warn(f"lollipop of {target.gene}: the input has no samples or counts; each row "
-                      "counts once", stacklevel=2)
-    ax.set_title(text, fontsize=10)
+    _lollipop_text(ax, target, length, vs, weights, counts, unit_label, counts_column, by_sample,
+                   uncounted, title)
     ax.spines[["top", "right"]].set_visible(False)
     # the legend beside the axes: the space above the heads is the labels'
     ax.legend(loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False, ncol=1)
