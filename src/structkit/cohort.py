@@ -103,6 +103,67 @@ def _rows(rows: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     return rows.sort_values("input_row", kind="stable").reset_index(drop=True)
 
 
+def _samples_table(rows: pd.DataFrame, cohort: set) -> pd.DataFrame:
+    """One row per sample of ``cohort`` (carriers with their counts, classes and variants, the
+    others with 0 and False); empty with the columns when the input names no samples."""
+    has_samples = bool(cohort)
+    scols = ["sample", "n_rows", "n_variants", "genes", *CLASS_ORDER, "variants"]
+    if has_samples:
+        s = rows.dropna(subset=["sample"]).groupby("sample", sort=True)
+        carriers = s.agg(n_rows=("input_row", "size"), n_variants=("label", "nunique"),
+                         genes=("gene", lambda x: ", ".join(sorted(set(x)))),
+                         **{c: (c, "any") for c in CLASS_ORDER},
+                         variants=("label", lambda x: "; ".join(dict.fromkeys(x))))
+        table_s = carriers.reindex(sorted(cohort))  # every sample of the cohort
+        table_s[["n_rows", "n_variants"]] = table_s[["n_rows", "n_variants"]].fillna(0).astype(np.int64)
+        table_s[CLASS_ORDER] = table_s[CLASS_ORDER].astype("boolean").fillna(False).astype(bool)
+        table_s[["genes", "variants"]] = table_s[["genes", "variants"]].fillna("")
+        samples_t = table_s.rename_axis("sample").reset_index()[scols]
+    else:
+        samples_t = pd.DataFrame(columns=scols)
+    return samples_t
+
+
+def _genes_table(rows: pd.DataFrame, unit: str, n_cohort: int | None) -> pd.DataFrame:
+    """Per gene: rows, samples, their fraction of the cohort, variants, and per class the
+    samples (or rows) with a variant of that class."""
+    g = rows.groupby("gene", sort=True)
+    genes = g.agg(n_rows=("input_row", "size"), n_samples=("sample", "nunique"),
+                  n_variants=("variant", "nunique")).reset_index()
+    genes.insert(3, "frac_samples", genes.n_samples / n_cohort if n_cohort else np.nan)
+    for c in CLASS_ORDER:
+        hit = rows[rows[c]]
+        genes[f"{unit}s_{c}"] = (hit.groupby("gene")[unit].nunique()
+                                 .reindex(genes.gene, fill_value=0).to_numpy())
+    return genes
+
+
+def _positions_table(rows: pd.DataFrame, n_cohort: int | None, has_samples: bool) -> pd.DataFrame:
+    """Recurrence per (gene, UniProt position), most samples first; splice rows without a
+    position last, with position <NA>."""
+    p = rows.groupby(["gene", "position"], sort=False)
+    positions = p.agg(n_samples=("sample", "nunique"), n_rows=("input_row", "size"),
+                      max_impact_score=("impact_score", "max")).reset_index()
+    counts = rows.groupby(["gene", "position", "variant"], sort=False).size().rename("n").reset_index()
+    counts = counts.sort_values(["gene", "position", "n", "variant"],
+                                ascending=[True, True, False, True], kind="stable")
+    counts["txt"] = counts.variant + " x" + counts.n.astype(str)
+    var_txt = counts.groupby(["gene", "position"]).txt.agg(", ".join)
+    mech = rows.dropna(subset=["mechanism"]).groupby(["gene", "position"]).mechanism.agg(
+        lambda x: ", ".join(sorted(set(x))))
+    idx = pd.MultiIndex.from_frame(positions[["gene", "position"]])
+    positions["variants"] = var_txt.reindex(idx).to_numpy()
+    positions["mechanisms"] = mech.reindex(idx).fillna("").to_numpy()
+    positions.insert(3, "frac_samples", positions.n_samples / n_cohort if n_cohort else np.nan)
+    positions["_none"] = positions.position < 0  # splice rows without a position: last
+    positions = positions.sort_values(["_none", "n_samples" if has_samples else "n_rows", "n_rows",
+                                       "gene", "position"],
+                                      ascending=[True, False, False, True, True], kind="stable")
+    positions = positions.drop(columns="_none").reset_index(drop=True)
+    positions["position"] = positions.position.where(positions.position >= 0).astype("Int64")
+    return positions
+
+
 def cohort_tables(table, summary: pd.DataFrame | None = None,
                   samples=None) -> dict[str, pd.DataFrame]:
     """Per-sample, per-gene and per-position tables of a cohort.
@@ -168,48 +229,9 @@ def cohort_tables(table, summary: pd.DataFrame | None = None,
     has_samples = bool(cohort)
     unit = "sample" if has_samples else "input_row"
     n_cohort = len(cohort) if has_samples else None
-    scols = ["sample", "n_rows", "n_variants", "genes", *CLASS_ORDER, "variants"]
-    if has_samples:
-        s = rows.dropna(subset=["sample"]).groupby("sample", sort=True)
-        carriers = s.agg(n_rows=("input_row", "size"), n_variants=("label", "nunique"),
-                         genes=("gene", lambda x: ", ".join(sorted(set(x)))),
-                         **{c: (c, "any") for c in CLASS_ORDER},
-                         variants=("label", lambda x: "; ".join(dict.fromkeys(x))))
-        table_s = carriers.reindex(sorted(cohort))  # every sample of the cohort
-        table_s[["n_rows", "n_variants"]] = table_s[["n_rows", "n_variants"]].fillna(0).astype(np.int64)
-        table_s[CLASS_ORDER] = table_s[CLASS_ORDER].astype("boolean").fillna(False).astype(bool)
-        table_s[["genes", "variants"]] = table_s[["genes", "variants"]].fillna("")
-        samples_t = table_s.rename_axis("sample").reset_index()[scols]
-    else:
-        samples_t = pd.DataFrame(columns=scols)
-    g = rows.groupby("gene", sort=True)
-    genes = g.agg(n_rows=("input_row", "size"), n_samples=("sample", "nunique"),
-                  n_variants=("variant", "nunique")).reset_index()
-    genes.insert(3, "frac_samples", genes.n_samples / n_cohort if n_cohort else np.nan)
-    for c in CLASS_ORDER:
-        hit = rows[rows[c]]
-        genes[f"{unit}s_{c}"] = (hit.groupby("gene")[unit].nunique()
-                                 .reindex(genes.gene, fill_value=0).to_numpy())
-    p = rows.groupby(["gene", "position"], sort=False)
-    positions = p.agg(n_samples=("sample", "nunique"), n_rows=("input_row", "size"),
-                      max_impact_score=("impact_score", "max")).reset_index()
-    counts = rows.groupby(["gene", "position", "variant"], sort=False).size().rename("n").reset_index()
-    counts = counts.sort_values(["gene", "position", "n", "variant"],
-                                ascending=[True, True, False, True], kind="stable")
-    counts["txt"] = counts.variant + " x" + counts.n.astype(str)
-    var_txt = counts.groupby(["gene", "position"]).txt.agg(", ".join)
-    mech = rows.dropna(subset=["mechanism"]).groupby(["gene", "position"]).mechanism.agg(
-        lambda x: ", ".join(sorted(set(x))))
-    idx = pd.MultiIndex.from_frame(positions[["gene", "position"]])
-    positions["variants"] = var_txt.reindex(idx).to_numpy()
-    positions["mechanisms"] = mech.reindex(idx).fillna("").to_numpy()
-    positions.insert(3, "frac_samples", positions.n_samples / n_cohort if n_cohort else np.nan)
-    positions["_none"] = positions.position < 0  # splice rows without a position: last
-    positions = positions.sort_values(["_none", "n_samples" if has_samples else "n_rows", "n_rows",
-                                       "gene", "position"],
-                                      ascending=[True, False, False, True, True], kind="stable")
-    positions = positions.drop(columns="_none").reset_index(drop=True)
-    positions["position"] = positions.position.where(positions.position >= 0).astype("Int64")
+    samples_t = _samples_table(rows, cohort)
+    genes = _genes_table(rows, unit, n_cohort)
+    positions = _positions_table(rows, n_cohort, has_samples)
     unplaced = unplaced.reset_index(drop=True)
     out = {"samples": samples_t, "genes": genes, "positions": positions, "unplaced": unplaced}
     for df in out.values():
