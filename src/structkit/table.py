@@ -544,6 +544,45 @@ def _known_columns(group: list[Variant], va: dict, book: Codebook, fetcher) -> d
     return {"region": region, "hotspot_tumours": res, "hotspot_allele_tumours": allele}
 
 
+def _analysis_or_status(entry, accession: str, cutoff: float, metal_cutoff: float, fetcher):
+    """(the structure's analysis, None), or (None, (status, detail)) when there is none: not
+    available offline, fetch failed, the protein is not in it, the file cannot be read (said,
+    not hidden)."""
+    try:
+        return analyze(entry, accession, cutoff=cutoff, metal_cutoff=metal_cutoff,
+                       fetcher=fetcher), None
+    except NotAvailableOffline as exc:
+        return None, ("not available offline", str(exc))
+    except FetchError as exc:
+        return None, ("fetch failed", str(exc))
+    except NotInStructure as exc:  # the structure does not hold the protein
+        return None, (NOT_COVERED, str(exc))
+    except StructureFormatError as exc:
+        return None, ("fetch failed", f"unreadable structure: {exc}")
+
+
+def _detail_codes(group, va, a, st, cd, res, book, how: str, spos, s_ures, ok_pos, file_aa,
+                  expected, kk, differs, have, unobserved) -> np.ndarray:
+    """The ``detail`` codes of one chain's rows: why the residue differs from the reference
+    (SEQADV, construct or family), the in-frame indel note, or why it is absent."""
+    num, pos, n = cd.numbering, va["position"], len(group)
+    detail: dict[int, str] = {}
+    for i in np.flatnonzero(differs):
+        detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
+                                              file_aa, expected, res.ri[kk[i]], how))
+    for i in np.flatnonzero(va["_inframe"] & ok_pos).tolist():
+        note = _inframe_note(group[i], cd, int(spos[i]), int(spos[i] + va["_end"][i] - pos[i]),
+                             a.uniprot_seq)
+        detail[i] = note + ("; " + detail[i] if i in detail else "")
+    detail_codes = book.sparse("detail", n, detail)
+    miss = np.flatnonzero(~have)
+    if len(miss):
+        detail_codes[miss] = res.absent_details(how, group[0].gene, pos[miss], spos[miss],
+                                                ok_pos[miss], unobserved[miss], a.accession,
+                                                num.construct)
+    return detail_codes
+
+
 def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: float,
                     metal_cutoff: float, fetcher, base: dict, book: Codebook,
                     damage: bool = True, stability: str = "shipped") -> list[dict]:
@@ -552,21 +591,12 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
     if how.startswith("other:"):
         return [book.block(n, {**base, "pdb_id": sid, "status": NOT_COVERED, "via": "direct",
                            "detail": f"{sid} holds {how[6:]}, not {group[0].accession}"}, va)]
-    try:
-        acc_struct = group[0].accession if how == "direct" else how
-        a = analyze(entry, acc_struct, cutoff=cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
-    except NotAvailableOffline as exc:
-        return [book.block(n, {**base, "pdb_id": sid, "status": "not available offline",
-                           "detail": str(exc), "via": how}, va)]
-    except FetchError as exc:
-        return [book.block(n, {**base, "pdb_id": sid, "status": "fetch failed",
-                           "detail": str(exc), "via": how}, va)]
-    except NotInStructure as exc:  # the structure does not hold the protein
-        return [book.block(n, {**base, "pdb_id": sid, "status": NOT_COVERED,
-                           "detail": str(exc), "via": how}, va)]
-    except StructureFormatError as exc:  # a file that cannot be read: said, not hidden
-        return [book.block(n, {**base, "pdb_id": sid, "status": "fetch failed",
-                           "detail": f"unreadable structure: {exc}", "via": how}, va)]
+    acc_struct = group[0].accession if how == "direct" else how
+    a, why = _analysis_or_status(entry, acc_struct, cutoff, metal_cutoff, fetcher)
+    if a is None:
+        status, detail = why
+        return [book.block(n, {**base, "pdb_id": sid, "status": status, "detail": detail,
+                               "via": how}, va)]
     st = a.structure
     pos = va["position"]
     useq = a.uniprot_seq
@@ -601,23 +631,11 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         k, have, unobserved = placed.k, placed.present, placed.unobserved
         kk = np.where(have, k, res.n)  # the sentinel row holds the 'absent' values
         file_aa = res.aa[kk]
-        lo, hi = num.construct
         differs = placed.status == 1
-        detail: dict[int, str] = {}
         family_diff = have & (s_ures != ref_arr) if how != "direct" else differs & False
-        for i in np.flatnonzero(differs | family_diff):
-            detail[i] = "; ".join(_mismatch_notes(i, group[i], va, a, st, num, spos, s_ures,
-                                                  file_aa, expected, res.ri[kk[i]], how))
-        for i in np.flatnonzero(va["_inframe"] & ok_pos).tolist():
-            note = _inframe_note(group[i], cd, int(spos[i]), int(spos[i] + va["_end"][i] - pos[i]),
-                                 a.uniprot_seq)
-            detail[i] = note + ("; " + detail[i] if i in detail else "")
-        detail_codes = book.sparse("detail", n, detail)
-        miss = np.flatnonzero(~have)
-        if len(miss):
-            detail_codes[miss] = res.absent_details(how, group[0].gene, pos[miss], spos[miss],
-                                                    ok_pos[miss], unobserved[miss], a.accession,
-                                                    (lo, hi))
+        detail_codes = _detail_codes(group, va, a, st, cd, res, book, how, spos, s_ures, ok_pos,
+                                     file_aa, expected, kk, differs | family_diff, have,
+                                     unobserved)
         status = placed.status
         chain_cols = {
             **shared,
