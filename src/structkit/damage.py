@@ -167,13 +167,10 @@ class ResidueEnvironment:
         return _label(self.structure, int(self.other_atoms[j]))
 
 
-def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
-    """Backbone angles, side-chain H-bonds, salt bridges, disulfides of a chain (model 1)."""
-    from .measure import _backbone
-
-    n = len(res_idx)
-    bb = _backbone(st, res_idx)  # N CA C O
-    N, CA, C = bb[:, 0], bb[:, 1], bb[:, 2]
+def _backbone_dihedrals(N: np.ndarray, CA: np.ndarray, C: np.ndarray):
+    """(phi, psi, omega) per residue in degrees, NaN where the peptide bond to the neighbour
+    is missing (C(i-1)-N(i) longer than ``PEPTIDE_BOND_MAX_A``)."""
+    n = len(N)
     linked = np.zeros(n, dtype=bool)  # peptide bond between k-1 and k
     linked[1:] = np.linalg.norm(C[:-1] - N[1:], axis=1) <= PEPTIDE_BOND_MAX_A
     phi = np.full(n, np.nan)
@@ -183,6 +180,42 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
         phi[1:] = np.where(linked[1:], dihedral(C[:-1], N[1:], CA[1:], C[1:]), np.nan)
         psi[:-1] = np.where(linked[1:], dihedral(N[:-1], CA[:-1], C[:-1], N[1:]), np.nan)
         omega[1:] = np.where(linked[1:], dihedral(CA[:-1], C[:-1], N[1:], CA[1:]), np.nan)
+    return phi, psi, omega
+
+
+def _centroid_distances(xyz, owner, side, CA, aa, n: int) -> dict[str, float]:
+    """Mean CA-side-chain-centroid distance (A) per residue type, measured in this chain."""
+    count = np.bincount(owner[side], minlength=n)
+    cen = np.stack([np.bincount(owner[side], weights=xyz[side, c], minlength=n) for c in range(3)],
+                   axis=1)
+    have = (count > 0) & ~np.isnan(CA).any(axis=1)
+    dist_c = np.linalg.norm(cen[have] / count[have, None] - CA[have], axis=1)
+    return {t: float(dist_c[aa[have] == t].mean()) for t in np.unique(aa[have]).tolist()}
+
+
+def _cb_directions(xyz, owner, names, bb, n: int) -> np.ndarray:
+    """Unit CA->CB vector per residue; an ideal CB from the backbone where there is none
+    (Gly); NaN without a backbone."""
+    N, CA, C = bb[:, 0], bb[:, 1], bb[:, 2]
+    cbd = np.full((n, 3), np.nan)
+    cb = np.flatnonzero(names == "CB")[::-1]  # reversed: the first CB of a residue wins
+    cbd[owner[cb]] = xyz[cb] - CA[owner[cb]]
+    ideal = np.isnan(cbd).any(axis=1) & ~np.isnan(bb).any(axis=(1, 2))
+    b, c = CA[ideal] - N[ideal], C[ideal] - CA[ideal]
+    cbd[ideal] = -0.58273431 * np.cross(b, c) + 0.56802827 * b - 0.54067466 * c
+    with np.errstate(invalid="ignore"):
+        cbd /= np.linalg.norm(cbd, axis=1, keepdims=True)
+    return cbd
+
+
+def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
+    """Backbone angles, side-chain H-bonds, salt bridges, disulfides of a chain (model 1)."""
+    from .measure import _backbone
+
+    n = len(res_idx)
+    bb = _backbone(st, res_idx)  # N CA C O
+    N, CA, C = bb[:, 0], bb[:, 1], bb[:, 2]
+    phi, psi, omega = _backbone_dihedrals(N, CA, C)
     cis = np.abs(omega) < CIS_OMEGA_DEG
 
     atoms, owner = st.atoms_of(res_idx)
@@ -238,22 +271,9 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
                 d = float(np.linalg.norm(xyz[i] - xyz[j]))
                 if d <= SS_DIST:
                     ssb[owner[i]] = f"SG-{_label(st, atoms[j])} {d:.2f} A"
-    # side-chain centroids: mean CA-centroid distance per residue type, measured here
     sc = ~np.isin(names, list(BACKBONE))
-    count = np.bincount(owner[sc], minlength=n)
-    cen = np.stack([np.bincount(owner[sc], weights=xyz[sc, c], minlength=n) for c in range(3)], axis=1)
-    have = (count > 0) & ~np.isnan(CA).any(axis=1)
-    dist_c = np.linalg.norm(cen[have] / count[have, None] - CA[have], axis=1)
-    centroid = {t: float(dist_c[aa[have] == t].mean()) for t in np.unique(aa[have]).tolist()}
-    # CA->CB directions; an ideal CB from the backbone where there is none (Gly)
-    cbd = np.full((n, 3), np.nan)
-    cb = np.flatnonzero(names == "CB")[::-1]  # reversed: the first CB of a residue wins
-    cbd[owner[cb]] = xyz[cb] - CA[owner[cb]]
-    ideal = np.isnan(cbd).any(axis=1) & ~np.isnan(bb).any(axis=(1, 2))
-    b, c = CA[ideal] - N[ideal], C[ideal] - CA[ideal]
-    cbd[ideal] = -0.58273431 * np.cross(b, c) + 0.56802827 * b - 0.54067466 * c
-    with np.errstate(invalid="ignore"):
-        cbd /= np.linalg.norm(cbd, axis=1, keepdims=True)
+    centroid = _centroid_distances(xyz, owner, sc, CA, aa, n)
+    cbd = _cb_directions(xyz, owner, names, bb, n)
     shell = _second_shell(st, xyz, owner, sc, n, atoms)
     return ResidueEnvironment(phi, psi, omega, cis, hbonds, salt, ssb, centroid, cbd,
                               CA, hbonds_bb, shell, tree, atoms, owner, st)
