@@ -290,20 +290,11 @@ def table_features(table: pd.DataFrame, fetcher=None, msa=None) -> pd.DataFrame:
     return feat
 
 
-def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.DataFrame:
-    """Per-variant features and evidence from impact-table rows.
-
-    ``rows`` has the impact table's columns plus ``key`` (0..n-1, the variant). Returns one
-    row per key with the model features and the numbers the mechanism and evidence need.
-    """
-    first = rows.drop_duplicates("key").set_index("key").reindex(range(n))
-    out = pd.DataFrame(index=range(n))
-    for c in ("gene", "accession", "kind", "ref", "alt"):
-        out[c] = first[c].astype(object).to_numpy()
-    out["position"] = pd.to_numeric(first["position"], errors="coerce").to_numpy()
-    present = rows[rows.status.isin(PRESENT)]
-    is_direct = present.via.astype(str) == "direct"
-    direct, family = present[is_direct], present[~is_direct]
+def _burial_features(out: pd.DataFrame, direct: pd.DataFrame, family: pd.DataFrame,
+                     n: int) -> np.ndarray:
+    """Burial per variant: experimental chains (count, median RSA, chains in the core), the
+    family stand-ins' when only they show the residue, and the AlphaFold model's pLDDT and RSA.
+    Returns which variants are seen only through stand-ins."""
     is_af = direct.bfactor_kind.astype(str) == "pLDDT"
     exp = direct[~is_af]
     units = exp.drop_duplicates(["key", "pdb_id", "chain"])
@@ -322,6 +313,13 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     af = direct[is_af].drop_duplicates("key").set_index("key")
     out["plddt_af"] = af.bfactor.reindex(range(n)).to_numpy(dtype=float)
     out["rsa_af"] = af.rsa.reindex(range(n)).to_numpy(dtype=float)
+    return only_fam
+
+
+def _site_features(out: pd.DataFrame, direct: pd.DataFrame, family: pd.DataFrame, n: int) -> None:
+    """Per site kind (DNA, zinc, ligand, epitope; family ligands): chains with the site,
+    chains with the residue in it or its side chain within the cut-off, the median distance
+    over chains, and where (PDB ID and site)."""
     for kind, rows_k, label in (("dna", direct, "dna"), ("metal", direct, "zn"),
                                 ("ligand", direct, "lig"), ("epitope", direct, "ab"),
                                 ("ligand", family, "famlig")):
@@ -338,6 +336,47 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
         out[f"{label}_d"] = g.d.median().reindex(range(n)).to_numpy(dtype=float)
         near = per[per.ins].astype({"pdb_id": str, "site": str})
         out[f"{label}_where"] = _joined(near.key, near.pdb_id + " (" + near.site + ")", ", ", n)
+
+
+def _evolution_features(out: pd.DataFrame, wt: np.ndarray, alt: np.ndarray, fetcher, msa) -> None:
+    """Log-odds and conservation of each substitution from the gene's homolog alignment (or
+    ``msa``), with what was used."""
+    out["lo"] = np.nan
+    out["cons"] = np.nan
+    out["evo_kind"] = ""
+    out["evo_note"] = ""
+    for acc, idx in out.groupby("accession").groups.items():
+        if not isinstance(acc, str) or not acc:
+            continue
+        try:
+            aln, kind, note = alignment_for(acc, fetcher, msa)
+        except KeyError:
+            continue
+        out.loc[idx, "evo_note"] = note
+        if aln is None:
+            continue
+        lo, cv = aln.scores(out.position.loc[idx].fillna(-1).to_numpy(dtype=np.int64),
+                            wt[idx], alt[idx])
+        out.loc[idx, "lo"], out.loc[idx, "cons"] = lo, cv
+        out.loc[idx, "evo_kind"] = kind
+
+
+def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.DataFrame:
+    """Per-variant features and evidence from impact-table rows.
+
+    ``rows`` has the impact table's columns plus ``key`` (0..n-1, the variant). Returns one
+    row per key with the model features and the numbers the mechanism and evidence need.
+    """
+    first = rows.drop_duplicates("key").set_index("key").reindex(range(n))
+    out = pd.DataFrame(index=range(n))
+    for c in ("gene", "accession", "kind", "ref", "alt"):
+        out[c] = first[c].astype(object).to_numpy()
+    out["position"] = pd.to_numeric(first["position"], errors="coerce").to_numpy()
+    present = rows[rows.status.isin(PRESENT)]
+    is_direct = present.via.astype(str) == "direct"
+    direct, family = present[is_direct], present[~is_direct]
+    only_fam = _burial_features(out, direct, family, n)
+    _site_features(out, direct, family, n)
     cov = present[present.covalent_bond.astype(str) != ""]
     cov = cov[cov.in_site.fillna(False).astype(bool)]
     fam = np.where(cov.via.astype(str) != "direct", " (family stand-in " + cov.structure_accession.astype(str)
@@ -363,25 +402,7 @@ def variant_features(rows: pd.DataFrame, n: int, fetcher=None, msa=None) -> pd.D
     out["scorable"] = sub["_ok"] & (out.kind.astype(str) == "missense").to_numpy()
     out["bur_dv"] = out.bur * out.dv
     _stability_features(out, direct, n)
-    # evolution, per gene
-    out["lo"] = np.nan
-    out["cons"] = np.nan
-    out["evo_kind"] = ""
-    out["evo_note"] = ""
-    for acc, idx in out.groupby("accession").groups.items():
-        if not isinstance(acc, str) or not acc:
-            continue
-        try:
-            aln, kind, note = alignment_for(acc, fetcher, msa)
-        except KeyError:
-            continue
-        out.loc[idx, "evo_note"] = note
-        if aln is None:
-            continue
-        lo, cv = aln.scores(out.position.loc[idx].fillna(-1).to_numpy(dtype=np.int64),
-                            wt[idx], alt[idx])
-        out.loc[idx, "lo"], out.loc[idx, "cons"] = lo, cv
-        out.loc[idx, "evo_kind"] = kind
+    _evolution_features(out, wt, alt, fetcher, msa)
     out["bur_lo"] = out.bur * out.lo
     _role_features(out, first, fetcher)
     return out
