@@ -361,6 +361,24 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
     if len(raw) > MAX_VARIANT_TEXT:  # before any regular expression sees it
         raise VariantError(f"{raw[:40]!r}...: {len(raw)} characters, too long for a protein change "
                            f"(at most {MAX_VARIANT_TEXT})")
+    gene, change = _split_gene(raw, gene, cat)
+    v = _parse_change(change)
+    if gene is not None:
+        try:
+            target = cat.target(gene)
+        except KeyError as exc:
+            raise UnknownGene(f"{raw!r}: {exc.args[0]}") from None
+        seq = _sequence_of(target.accession, fetcher) if validate else ""
+        if validate:
+            _check_reference(target.gene, target.accession, seq, v, raw)
+            v = _shift_3prime(v, seq)
+        return Variant(target.gene, target.accession, raw=raw, **v)
+    return _infer_gene(v, raw, change, cat, fetcher)
+
+
+def _split_gene(raw: str, gene: str | None, cat: Catalog) -> tuple[str | None, str]:
+    """(gene, change) of a variant text: a ``GENE:``/``GENE `` prefix, checked against a gene
+    given separately (aliases of one target agree; others are a ``VariantError``)."""
     change = raw
     m = _GENE_SPLIT.match(raw)
     if m and not m.group("gene").lower() == "p":
@@ -373,18 +391,12 @@ def parse_variant(text: str, gene: str | None = None, *, validate: bool = True,
             if not same:
                 raise VariantError(f"{raw!r}: gene {gene_part} conflicts with gene {gene} given")
         gene = gene or gene_part
-    v = _parse_change(change)
-    if gene is not None:
-        try:
-            target = cat.target(gene)
-        except KeyError as exc:
-            raise UnknownGene(f"{raw!r}: {exc.args[0]}") from None
-        seq = _sequence_of(target.accession, fetcher) if validate else ""
-        if validate:
-            _check_reference(target.gene, target.accession, seq, v, raw)
-            v = _shift_3prime(v, seq)
-        return Variant(target.gene, target.accession, raw=raw, **v)
-    # infer the gene from the reference residue
+    return gene, change
+
+
+def _infer_gene(v: dict, raw: str, change: str, cat: Catalog, fetcher) -> Variant:
+    """The variant of the one catalog target whose reference residue fits; a ``VariantError``
+    asking for the gene when none or several fit."""
     fits = []
     for t in cat.targets:
         try:
