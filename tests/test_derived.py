@@ -171,3 +171,18 @@ def test_a_session_keeps_a_bounded_number_of_analyses_and_can_forget(tmp_path, d
     again = analyze("1TSR", session=s)
     assert again is not first
     _same_analysis(first, again)
+
+
+def test_entries_are_keyed_by_the_code_that_made_them(monkeypatch, tmp_path):
+    """An edited structkit (an editable install) never reads what older code computed: the
+    digest of the package's files is part of every key."""
+    from structkit import derived
+
+    before = entry_key("structure", "abc")
+    save_entry(tmp_path, "things", before, {"x": np.arange(3)})
+    monkeypatch.setattr(derived, "_CODE_DIGEST", ["another version of the code"])
+    after = entry_key("structure", "abc")
+    assert after != before
+    assert load_entry(tmp_path, "things", after) is None
+    monkeypatch.undo()
+    assert entry_key("structure", "abc") == before and derived.code_digest() != ""

@@ -3,8 +3,9 @@
 A fresh process would otherwise parse every structure file and recompute every surface again
 (about 2 s of the seed panel's 3-4 s). Each entry is a NumPy ``.npz`` read with
 ``allow_pickle=False`` (arrays and a JSON text, never code), named by a SHA-256 over what it was
-computed from: the input file's SHA-256, the options, the settings that change the result and
-the structkit version (an entry is never trusted across versions). Entries are written through
+computed from: the input file's SHA-256, the options, the settings that change the result, the
+structkit version and a digest of structkit's own files (an entry is never trusted across
+versions, nor across edits of the code). Entries are written through
 ``files.atomic_write``, so a reader sees a whole entry or none, also with several processes at
 work. An entry that does not read back whole (a damaged zip member fails its CRC; a wrong key,
 shape or dtype fails the caller's check) is removed and rebuilt.
@@ -32,9 +33,27 @@ FORMAT = "1"  # the layout of the entries; part of every key
 
 
 def entry_key(*parts: object) -> str:
-    """SHA-256 (hex) over ``parts``, the entry format and the structkit version."""
-    text = "\0".join([*(str(p) for p in parts), FORMAT, __version__])
+    """SHA-256 (hex) over ``parts``, the entry format, the structkit version and the digest of
+    structkit's own code (``code_digest``: an edited source file, as in an editable install,
+    makes new entries rather than reading ones an older code computed)."""
+    text = "\0".join([*(str(p) for p in parts), FORMAT, __version__, code_digest()])
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_CODE_DIGEST: list[str] = []  # computed once per process (read-only afterwards)
+
+
+def code_digest() -> str:
+    """SHA-256 over the package's Python files and shipped data (names and bytes), about 5 ms
+    once per process."""
+    if not _CODE_DIGEST:
+        root = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for p in sorted(root.rglob("*")):
+            if p.suffix in (".py", ".json", ".yaml", ".gz") and p.is_file():
+                h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
+        _CODE_DIGEST.append(h.hexdigest())
+    return _CODE_DIGEST[0]
 
 
 def _path(cache_dir: str | Path, kind: str, key: str) -> Path:

@@ -138,7 +138,15 @@ def assign(backbone: np.ndarray, is_pro: np.ndarray, chain: np.ndarray) -> np.nd
 
     _bridges(ss, n, keys, hb, nobreak, chain, number)
 
-    # helices: H over i..i+3 where 4-turns start at i-1 and i (overrides bridges and strands)
+    _helices(ss, start, n)
+    _turns_and_bends(ss, start, CA, nobreak, n)
+    _polyproline(ss, N, CA, C, nobreak, n)
+    return ss
+
+
+def _helices(ss: np.ndarray, start: dict, n: int) -> None:
+    """H over i..i+3 where 4-turns start at i-1 and i (over bridges and strands); then G (3-)
+    and I (5-turns) where the residues are free."""
     two = {s: np.r_[False, start[s][1:] & start[s][:-1]] for s in (3, 4, 5)}
     for i in np.flatnonzero(two[4]):
         if i + 4 < n:
@@ -149,7 +157,12 @@ def assign(backbone: np.ndarray, is_pro: np.ndarray, chain: np.ndarray) -> np.nd
     for i in np.flatnonzero(two[5]):
         if i + 5 < n and np.all(np.isin(ss[i:i + 5], ("-", "I", "H"))):
             ss[i:i + 5] = "I"
-    # turns: inside an n-turn (residues i+1..i+n-1 of a turn starting at i); else bends
+
+
+def _turns_and_bends(ss: np.ndarray, start: dict, CA: np.ndarray, nobreak, n: int) -> None:
+    """T inside an n-turn (residues i+1..i+n-1 of a turn starting at i); else S where the CA
+    trace bends by more than ``BEND_ANGLE``; unassigned residues only."""
+    idx = np.arange(n)
     turn = np.zeros(n, dtype=bool)
     for s in (3, 4, 5):
         for k in range(1, s):
@@ -164,7 +177,11 @@ def assign(backbone: np.ndarray, is_pro: np.ndarray, chain: np.ndarray) -> np.nd
     inner = (idx >= 1) & (idx + 1 < n) & (ss == "-")
     ss[inner & turn] = "T"
     ss[inner & ~turn & (kappa != 360) & (kappa > BEND_ANGLE)] = "S"
-    # polyproline II: three consecutive residues in the PPII region, only on unassigned residues
+
+
+def _polyproline(ss: np.ndarray, N, CA, C, nobreak, n: int) -> None:
+    """P on three consecutive residues in the PPII region, only on unassigned residues."""
+    idx = np.arange(n)
     phi = np.zeros(n)
     psi = np.zeros(n)
     if n > 2:
@@ -181,7 +198,6 @@ def assign(backbone: np.ndarray, is_pro: np.ndarray, chain: np.ndarray) -> np.nd
         if inpp[i] and inpp[i + 1] and inpp[i + 2]:
             pp[i:i + 3] = True
     ss[pp & (ss == "-")] = "P"
-    return ss
 
 
 def _bridges(ss: np.ndarray, n: int, keys: np.ndarray, hb, nobreak, chain: np.ndarray,

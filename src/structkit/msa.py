@@ -214,12 +214,13 @@ def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None 
     """``read_alignment`` with its sequence weights kept on disk between processes (reading and
     weighting p53's 3,668 homologs costs about a second each time): an ``.npz`` under
     ``<cache_dir>/derived/alignments/``, keyed by the SHA-256 of the file and of the sequence,
-    the query and the structkit version. An entry that does not read back whole (shapes,
-    finite weights) is rebuilt; without ``cache_dir`` nothing is stored."""
+    the query, the structkit version and its code (``derived.entry_key``). An entry that does
+    not read back whole (shapes, finite weights) is rebuilt; without ``cache_dir`` nothing is
+    stored."""
     import hashlib
     import zipfile
 
-    from . import __version__
+    from .derived import entry_key
     from .files import atomic_write, sha256_file
 
     p = Path(path)
@@ -227,8 +228,8 @@ def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None 
         return read_alignment(p, uniprot_sequence, query)
     if not p.is_file():
         _open_text(p)  # raises what read_alignment says (missing, a directory, a FIFO)
-    key = hashlib.sha256("\0".join([sha256_file(p), hashlib.sha256(uniprot_sequence.encode())
-                                     .hexdigest(), query or "", __version__]).encode()).hexdigest()
+    key = entry_key("alignment", sha256_file(p),
+                    hashlib.sha256(uniprot_sequence.encode()).hexdigest(), query or "")
     entry = Path(cache_dir) / DERIVED_FOLDER / "alignments" / f"{key[:32]}.npz"
     if entry.is_file():
         try:
