@@ -267,3 +267,17 @@ def test_construct_changes_found_from_the_sequence():
     assert construct_changes("1XKK") == []
     if not missing_from_mirror(["3PP0"]):
         assert construct_changes("3PP0") == ["M706A", "Q711L", "M712L"]  # catalog notes
+
+
+def test_a_summary_already_made_is_reused():
+    """The report passes its summary to therapy_matrix (one summarize instead of two): the
+    matrix is the one therapy_matrix makes with the verdict itself."""
+    from structkit import impact_table, summarize, therapy_matrix
+
+    variants = ["ERBB2:p.T798M", "ERBB2:p.S310F", "TP53:p.R248Q"]
+    table = impact_table(variants, damage=False)
+    placed = table[table.kind.notna()]
+    own = therapy_matrix(None, table=table, verdict=True)
+    reused = therapy_matrix(None, table=table, summary=summarize(placed))
+    pd.testing.assert_frame_equal(own, reused)
+    assert reused.impact_score.notna().all()

@@ -563,7 +563,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     placed = table[table.kind.notna()]
     summary = summarize(placed, fetcher=fetcher)
     matrix = therapy_matrix(None, cutoff=cutoff, metal_cutoff=metal_cutoff, table=table,
-                            verdict=False, fetcher=fetcher) if len(placed) else pd.DataFrame()
+                            summary=summary, fetcher=fetcher) if len(placed) else pd.DataFrame()
     try:  # the known-evidence layer: shown on the cards, never read by the score
         evidence = known_evidence(batch, fetcher, broader=False)
         evidence = evidence[evidence.match == "variant"]

@@ -166,12 +166,14 @@ class _Ctx:
 def therapy_matrix(variants, structures=None, cutoff: float | None = None, *,
                    metal_cutoff: float | None = None, table: pd.DataFrame | None = None,
                    verdict: bool = True, drugs=None, approved_only: bool = False,
-                   include_research: bool = False, fetcher: Fetcher | None = None) -> pd.DataFrame:
+                   include_research: bool = False, summary: pd.DataFrame | None = None,
+                   fetcher: Fetcher | None = None) -> pd.DataFrame:
     """Variant x therapy table (see the module doc for the relations and the known response).
 
     ``variants`` as for ``impact_table``; ``table`` reuses an impact table already computed.
     ``drugs`` keeps only these drugs (names or synonyms); ``approved_only`` keeps approved drugs;
-    ``include_research`` adds the research compounds. Columns: ``THERAPY_COLUMNS``; distances in
+    ``include_research`` adds the research compounds; ``summary`` reuses ``summarize(table)``
+    already computed (its impact_score and mechanism are copied). Columns: ``THERAPY_COLUMNS``; distances in
     A between heavy atoms; ``structure_residue`` in the structure's author numbering with its
     protein (and the UniProt position where they differ).
 
@@ -189,11 +191,11 @@ def therapy_matrix(variants, structures=None, cutoff: float | None = None, *,
     cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         return _therapy_matrix(variants, structures, cutoff, metal_cutoff, table, verdict, drugs,
-                               approved_only, include_research, fetcher)
+                               approved_only, include_research, fetcher, summary)
 
 
 def _therapy_matrix(variants, structures, cutoff, metal_cutoff, table, verdict, drugs,
-                    approved_only, include_research, fetcher) -> pd.DataFrame:
+                    approved_only, include_research, fetcher, summary=None) -> pd.DataFrame:
     from .impact import impact_table, summarize
 
     if table is None:
@@ -202,7 +204,9 @@ def _therapy_matrix(variants, structures, cutoff, metal_cutoff, table, verdict, 
     t = table[table.kind.notna()]
     if t.empty:
         return pd.DataFrame(columns=THERAPY_COLUMNS)
-    summary = summarize(t, verdict=verdict, fetcher=fetcher).set_index(["gene", "variant"])
+    if summary is None:
+        summary = summarize(t, verdict=verdict, fetcher=fetcher)
+    summary = summary.set_index(["gene", "variant"])
     ctx = _Ctx(t, fetcher, cutoff)
     firsts = t.drop_duplicates(["gene", "variant"])
     from .variants import parse_variant
