@@ -8,7 +8,9 @@ file that fails the check is never written to the cache.
 
 Cache writes are atomic (temporary file in the same directory, then ``os.replace``) and
 serialised across processes with a lock file next to the target, so several processes fetching
-the same entry download it once and all get the same valid file.
+the same entry download it once and all get the same valid file. The HTTP side (retries,
+redirects to allowed hosts, size caps, the deadline) is ``structkit.transport.HttpTransport``,
+which ``Fetcher`` is built on; the session's results live in its bounded store (``cache``).
 
 Environment: ``STRUCTKIT_CACHE`` (cache directory, default ``./structures``),
 ``STRUCTKIT_MIRROR`` (directory or ``http(s)://`` base URL), ``STRUCTKIT_OFFLINE=1``.
@@ -20,22 +22,18 @@ import hashlib
 import json
 import os
 import re
-import sys
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlparse
 
 from filelock import FileLock
 
 if TYPE_CHECKING:  # requests and urllib3 load when the network is first used (about 0.07 s)
     import requests
 
-from ._version import __version__
 from .files import atomic_write
 from .ids import normalize_accession, normalize_pdb_id
 from .integrity import (  # noqa: F401  (the checks and errors are served from here too)
@@ -52,6 +50,7 @@ from .integrity import (  # noqa: F401  (the checks and errors are served from h
     gunzip_if_needed,
 )
 from .settings import check_dssp_method, check_stability_mode
+from .transport import USER_AGENT, HttpTransport, _check_url_scheme  # noqa: F401
 
 __all__ = [
     "Endpoints",
@@ -64,8 +63,6 @@ __all__ = [
     "default_fetcher",
 ]
 
-USER_AGENT = f"structkit/{__version__} (structural bioinformatics toolkit; python-requests)"
-_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +120,7 @@ class _Target:
 
 
 @dataclass
-class Fetcher:
+class Fetcher(HttpTransport):
     """Fetch files into a cache from a mirror or the network.
 
     Parameters
@@ -440,17 +437,6 @@ class Fetcher:
 
     # -- machinery ----------------------------------------------------------------------------
 
-    @property
-    def session(self) -> requests.Session:
-        import requests
-
-        if self._session is None:
-            s = requests.Session()
-            s.headers["User-Agent"] = USER_AGENT
-            s.trust_env = False  # no proxies from the environment: we name every host ourselves
-            self._session = s
-        return self._session
-
     def _mirror_is_url(self) -> bool:
         return isinstance(self.mirror, str) and self.mirror.lower().startswith(("http://", "https://"))
 
@@ -568,206 +554,6 @@ class Fetcher:
                 tmp.write_bytes(data)
         return FetchResult(dest, source, t.kind, t.key)
 
-    def _sleep_for(self, attempt: int, resp: requests.Response | None) -> float:
-        delay = self.backoff * (2**attempt)
-        if resp is not None and resp.headers.get("Retry-After"):
-            try:
-                delay = max(delay, float(resp.headers["Retry-After"]))
-            except ValueError:
-                pass
-        return delay  # the caller keeps all waits of a request within max_retry_after
-
-    def _fetch_bytes(self, url: str, what: str, check: Callable[[bytes, str], None]) -> bytes:
-        """GET ``url`` with retries; return a body that passed ``check``."""
-        import requests
-        import urllib3
-
-        last = ""
-        waited = 0.0  # all back-off sleeps of this request together stay within max_retry_after
-        for attempt in range(self.retries + 1):
-            resp = None
-            end = time.monotonic() + self.deadline  # one deadline: connect, headers and body
-            try:
-                resp = self._get_following(url, what, end)
-                if resp.status_code == 404:
-                    raise NoSuchEntry(f"no such entry: {what} (404 from {url})")
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    last = f"HTTP {resp.status_code} from {url}"
-                    resp.close()
-                    if attempt < self.retries:
-                        delay = self._sleep_for(attempt, resp)
-                        if waited + delay > self.max_retry_after:
-                            last += (f" (the server asks to wait {delay:g} s more; waited "
-                                     f"{waited:g} s of at most {self.max_retry_after:g} s)")
-                            break
-                        if delay >= 2:
-                            print(f"structkit: {what}: {last}; retrying in {delay:g} s "
-                                  f"({attempt + 1}/{self.retries})", file=sys.stderr)
-                        time.sleep(delay)
-                        waited += delay
-                    continue
-                if resp.status_code != 200:
-                    raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
-                data = self._read_limited(resp, resp.url or url, what, end)
-                check(data, url)
-                return data
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError,
-                    _Truncated) as exc:
-                timed_out = isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError))
-                kind = "timed out" if timed_out else "failed"
-                last = f"request {kind}: {url} ({type(exc).__name__}: {exc})"
-                if attempt < self.retries:
-                    delay = self._sleep_for(attempt, None)
-                    print(f"structkit: {what}: request {kind}; retrying in {delay:g} s "
-                          f"({attempt + 1}/{self.retries})", file=sys.stderr)
-                    time.sleep(delay)
-            finally:
-                if resp is not None:
-                    resp.close()
-        raise FetchError(f"{what}: gave up after {self.retries + 1} attempts; last: {last}")
-
-    def _allowed_hosts(self, url: str) -> set[tuple]:
-        """(host, port) of the services, the mirror and ``url``, as the HTTP client reads them."""
-        urls = [getattr(self.endpoints, n) for n in Endpoints.__dataclass_fields__] + [url]
-        if self._mirror_is_url():
-            urls.append(str(self.mirror))
-        out = set()
-        for u in urls:
-            try:
-                out.add(_host_port(u))
-            except ValueError:
-                continue
-        return out
-
-    def _get_within(self, url: str, end: float) -> requests.Response:
-        """``session.get`` whose answer headers must arrive before ``end`` (monotonic time):
-        the per-read timeout alone lets a server that drips its headers byte by byte hold a
-        request forever. The request runs in a helper thread; past ``end`` it is abandoned
-        (its response closed when it comes) and this raises ``requests.Timeout``."""
-        import requests
-
-        box: dict = {}
-        abandoned = threading.Event()
-
-        def run() -> None:
-            try:
-                r = self.session.get(url, timeout=self.timeout, stream=True, allow_redirects=False)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                box["exc"] = exc
-                return
-            if abandoned.is_set():
-                r.close()
-            else:
-                box["resp"] = r
-
-        t = threading.Thread(target=run, name="structkit-get", daemon=True)
-        t.start()
-        t.join(max(0.0, end - time.monotonic()))
-        if t.is_alive():
-            abandoned.set()
-            raise requests.Timeout(f"no complete answer from {url} within the {self.deadline:g} s "
-                                   "deadline")
-        if "exc" in box:
-            raise box["exc"]
-        if abandoned.is_set() or "resp" not in box:  # pragma: no cover - a race at the deadline
-            raise requests.Timeout(f"no answer from {url} within the {self.deadline:g} s deadline")
-        return box["resp"]
-
-    def _get_following(self, url: str, what: str, end: float | None = None) -> requests.Response:
-        """GET with redirects followed by hand: each target must be https (http only for
-        loopback) on an allowed host; at most ``max_redirects``; a loop is an error."""
-        allowed = self._allowed_hosts(url)
-        seen = {url}
-        current = url
-        for _ in range(self.max_redirects + 1):
-            resp = self._get_within(current, end if end is not None
-                                    else time.monotonic() + self.deadline)
-            if resp.status_code not in (301, 302, 303, 307, 308):
-                return resp
-            loc = resp.headers.get("Location", "")
-            resp.close()
-            target = urljoin(current, loc)
-            try:
-                _check_url_scheme(target)
-            except ValueError:
-                raise FetchError(f"{what}: {current} redirects to {target!r}, which is not https "
-                                 "(refused)") from None
-            try:
-                where = _host_port(target)
-            except ValueError as exc:
-                raise FetchError(f"{what}: {current} redirects to {target!r}: {exc} (refused)") from None
-            if where not in allowed:
-                raise FetchError(f"{what}: {current} redirects to another host "
-                                 f"({where[0]}:{where[1]}); refused")
-            if target in seen:
-                raise FetchError(f"{what}: redirect loop at {target}")
-            seen.add(target)
-            current = target
-        raise FetchError(f"{what}: more than {self.max_redirects} redirects from {url}")
-
-    def _read_limited(self, resp: requests.Response, url: str, what: str,
-                      end: float | None = None) -> bytes:
-        """The body, decoded from any Content-Encoding as a stream, capped at ``max_bytes``
-        decoded bytes and at ``deadline`` seconds overall."""
-        import urllib3
-
-        declared = resp.headers.get("Content-Length")
-        encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise FetchError(f"{what}: {url} is {declared} bytes, over the limit of {self.max_bytes}")
-        # read what has arrived (read1), so that a server dripping bytes, each within the read
-        # timeout, meets the overall deadline between reads
-        end = time.monotonic() + self.deadline if end is None else end
-        raw = resp.raw
-        read = getattr(raw, "read1", None) or raw.read
-        chunks, total = [], 0
-        try:
-            while True:
-                chunk = read(65536, decode_content=True)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > self.max_bytes:
-                    raise FetchError(f"{what}: {url} exceeds the size limit of {self.max_bytes} bytes")
-                chunks.append(chunk)
-                if time.monotonic() > end:
-                    raise FetchError(f"{what}: {url} took longer than {self.deadline:g} s "
-                                     f"({total} bytes so far); gave up")
-        except urllib3.exceptions.DecodeError as exc:
-            raise IntegrityError(f"{what}: {url}: bad Content-Encoding ({exc})") from None
-        data = b"".join(chunks)
-        if not encoded and declared and declared.isdigit() and len(data) != int(declared):
-            raise _Truncated(f"got {len(data)} of {declared} bytes")
-        return data
-
-    def _request_json(self, method: str, url: str, what: str, payload: dict) -> dict | None:
-        import requests
-
-        last = ""
-        for attempt in range(self.retries + 1):
-            try:
-                resp = self.session.request(method, url, json=payload, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                if attempt < self.retries:
-                    time.sleep(self._sleep_for(attempt, None))
-                continue
-            if resp.status_code == 204:
-                return None
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code}"
-                if attempt < self.retries:
-                    time.sleep(min(self._sleep_for(attempt, resp), self.max_retry_after))
-                continue
-            if resp.status_code != 200:
-                raise FetchError(f"{what}: HTTP {resp.status_code} from {url}")
-            try:
-                return resp.json()
-            except ValueError as exc:
-                raise IntegrityError(f"{what}: {url} did not return JSON") from exc
-        raise FetchError(f"{what}: gave up after {self.retries + 1} attempts; last: {last}")
-
     def _alphafold_latest(self, acc: str) -> int:
         url = f"{self.endpoints.alphafold_api}/{acc}"
         data = self._fetch_bytes(url, f"AlphaFold DB entry {acc}", _check_json_list)
@@ -780,10 +566,6 @@ class Fetcher:
         return max(versions)
 
 
-class _Truncated(Exception):
-    pass
-
-
 def _clean_stale_parts(dest: Path) -> None:
     """Remove temporary files of ``dest`` left by an interrupted process (e.g. SIGKILL during a
     download). Called under the entry's lock, so no live writer owns them."""
@@ -791,19 +573,6 @@ def _clean_stale_parts(dest: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _is_loopback(host: str | None) -> bool:
-    """localhost, ::1 or any 127.0.0.0/8 address."""
-    if host in _LOOPBACK:
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
-# name -> (SHA-256, path below Endpoints.models, ((installed distribution, file in it), ...))
 MODEL_WEIGHTS = {
     "proteinmpnn/v_48_020.pt": (
         "c9cb4a671d79604111231f8dbfc7c590e06f1197453b7a6854ac6661a642f5bd",
@@ -827,35 +596,6 @@ def _installed_file(dist: str, member: str) -> Path | None:
             p = Path(str(f.locate()))
             return p if p.is_file() else None
     return None
-
-
-def _check_url_scheme(url: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme == "https":
-        return
-    if parsed.scheme == "http" and _is_loopback(parsed.hostname):
-        return  # local test servers and local mirrors only
-    raise ValueError(f"URL {url!r}: only https:// is allowed (http:// only for 127.0.0.1/localhost)")
-
-
-def _host_port(url: str) -> tuple[str, int]:
-    """(host, port) of ``url`` read with urllib3's parser, the one the HTTP client uses, so the
-    check and the request cannot disagree; a URL with user info, a backslash, whitespace or a
-    control character is refused (``ValueError``)."""
-    from urllib3.util import parse_url
-
-    if any(c in url for c in "\\ \t\r\n") or any(ord(c) < 32 for c in url):
-        raise ValueError("a backslash, space or control character in the URL")
-    u = parse_url(url)
-    if u.auth is not None:
-        raise ValueError("user info in the URL")
-    if not u.host:
-        raise ValueError("no host in the URL")
-    port = u.port or {"https": 443, "http": 80}.get((u.scheme or "").lower(), 0)
-    return u.host.lower(), int(port)
-
-
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
 # entries a session keeps of its large objects (most recently used first); the other stores
@@ -890,6 +630,9 @@ class BoundedStore(OrderedDict):
         if key not in self:
             self[key] = default
         return self[key]
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
 def env_flag(name: str) -> bool:
