@@ -49,10 +49,11 @@ def main(argv=None) -> int:
             idx = [i for i in range(len(st.res_num))
                    if st.res_kind[i] == "protein" and st.res_model[i] == 1]
             inp, out = Path(tmp) / "in.pdb", Path(tmp) / "out.dssp"
-            inp.write_text(_minimal_pdb(st, idx))
+            text, keys = _minimal_pdb(st, idx)
+            inp.write_text(text)
             subprocess.run(["mkdssp", "--output-format", "dssp", str(inp), str(out)], check=True,
                            capture_output=True)
-            ss = _parse_dssp(st, idx, out.read_text())
+            ss = _parse_dssp(keys, out.read_text())
             files[st.id] = {"file": Path(st.path).name, "sha256": sha256_file(st.path),
                             "residues": len(idx)}
             rows.append(pd.DataFrame({"pdb_id": st.id, "chain": st.res_chain[idx],

@@ -27,12 +27,14 @@ def _need_mkdssp():
     pytest.skip("needs mkdssp")
 
 
-def _mkdssp(st, idx, tmp_path) -> str:
+def _mkdssp(st, idx, tmp_path) -> tuple[list, str]:
+    """(the keys the residues were written under, mkdssp's output)."""
     inp, out = tmp_path / "in.pdb", tmp_path / "out.dssp"
-    inp.write_text(_minimal_pdb(st, idx))
+    text, keys = _minimal_pdb(st, idx)
+    inp.write_text(text)
     subprocess.run(["mkdssp", "--output-format", "dssp", str(inp), str(out)], check=True,
                    capture_output=True)
-    return out.read_text()
+    return keys, out.read_text()
 
 
 @functools.cache
@@ -95,7 +97,7 @@ def test_identical_to_mkdssp(sid, tmp_path):
     assert {"H", "E", "T", "S"} <= set(ours)
     if shutil.which("mkdssp") or os.environ.get("CI"):
         _need_mkdssp()
-        live = _parse_dssp(st, idx, _mkdssp(st, idx, tmp_path))
+        live = _parse_dssp(*_mkdssp(st, idx, tmp_path))
         assert (live == ref).all(), f"{sid}: installed mkdssp differs from the committed reference"
 
 
@@ -104,7 +106,7 @@ def test_hbond_energies_match_mkdssp(tmp_path):
     _need_mkdssp()
     st = load("1TSR")
     idx = st.residues_of("B")
-    text = _mkdssp(st, idx, tmp_path)
+    _, text = _mkdssp(st, idx, tmp_path)
     bb = _backbone(st, idx)
     donor, acc, e = hbond_energies(bb, st.res_resname[idx] == "PRO")
     lines = [ln for ln in text.split("  #  RESIDUE", 1)[1].splitlines()[1:] if ln[13] != "!"]
@@ -188,3 +190,28 @@ def test_rigid_motion_changes_nothing(quat, shift):
     bb, pro, chain, ref = _p53_backbone()
     moved = Rotation.from_quat(quat).apply(bb.reshape(-1, 3)).reshape(bb.shape) + np.array(shift)
     assert "".join(assign(moved, pro, chain)) == ref
+
+
+def test_mkdssp_input_keeps_long_chain_names_apart(tmp_path):
+    """mmCIF chain names longer than one character ('AA', 'AB' ...) used to be cut to the PDB
+    column's one character, so that chains collided in mkdssp's input: now each chain gets its
+    own one-character alias and residues are numbered in order, and 3KMD with its four chains
+    renamed AA..AD gets from mkdssp exactly what the original names get."""
+    import dataclasses
+
+    _need_mkdssp()
+    from structkit.measure import secondary_structure
+
+    st = load("3KMD")
+    idx = np.flatnonzero((st.res_kind == "protein") & (st.res_model == 1))
+    names = {c: "A" + c for c in st.chains(kind="protein")}
+    renamed = dataclasses.replace(
+        st, chain=np.array([names.get(str(c), str(c)) for c in st.chain]),
+        res_chain=np.array([names.get(str(c), str(c)) for c in st.res_chain]))
+    text, keys = _minimal_pdb(renamed, idx)
+    assert len({k for k in keys}) == len(idx)  # every residue its own (chain, number)
+    assert len({k[0] for k in keys}) == len(names)
+    original, m1 = secondary_structure(st, idx, method="mkdssp")
+    long_names, m2 = secondary_structure(renamed, idx, method="mkdssp")
+    assert m1 == m2 and "mkdssp" in m1 and "not found" not in m1 and "failed" not in m1
+    assert (original == long_names).all() and (original != "?").mean() > 0.95

@@ -295,3 +295,21 @@ def test_gzip_payload_roundtrip_unchanged(mirror_server, tmp_path, data_dir):
     f = net_fetcher(mirror_server, tmp_path)
     p = f.pdb("2OCJ", format="pdb", gz=True).path
     assert gzip.decompress(p.read_bytes()) == gzip.decompress((data_dir / "pdb" / "2ocj.pdb.gz").read_bytes())
+
+
+def test_search_retries_busy_answers_and_says_when_it_gives_up(mirror_server, tmp_path):
+    """The JSON requests (RCSB search) share the download's retry rules: a 503 and a 429 are
+    retried and the answer is the mirror's; a server busy every time ends in a FetchError that
+    names the attempts and the last answer; an HTML page instead of JSON is an IntegrityError."""
+    f = net_fetcher(mirror_server, tmp_path)
+    mirror_server.fault("/rcsb/search", "503")
+    mirror_server.fault("/rcsb/search", "429", retry_after=0)
+    rows = f.search_rcsb("P04626")
+    assert {r["pdb_id"] for r in rows} == {"1N8Z", "1S78", "6OGE"}
+    assert mirror_server.hits["/rcsb/search"] == 3  # two busy answers, then the real one
+    mirror_server.fault("/rcsb/search", "503", times=3)  # retries=2: three attempts, all busy
+    with pytest.raises(FetchError, match=r"gave up after 3 attempts; last: HTTP 503"):
+        f.search_rcsb("P04626")
+    mirror_server.fault("/rcsb/search", "html")
+    with pytest.raises(IntegrityError, match="did not return JSON"):
+        f.search_rcsb("P04626")

@@ -200,12 +200,13 @@ def _mkdssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
         raise FileNotFoundError("mkdssp")
     with tempfile.TemporaryDirectory() as tmp:
         inp, out = Path(tmp) / "in.pdb", Path(tmp) / "out.dssp"
-        inp.write_text(_minimal_pdb(st, res_idx))
+        text, keys = _minimal_pdb(st, res_idx)
+        inp.write_text(text)
         run = subprocess.run(["mkdssp", "--output-format", "dssp", str(inp), str(out)],
                              capture_output=True, text=True, timeout=300)
         if run.returncode != 0 or not out.is_file():
             raise RuntimeError(run.stderr.strip()[:80] or f"exit {run.returncode}")
-        return _parse_dssp(st, res_idx, out.read_text())
+        return _parse_dssp(keys, out.read_text())
 
 
 def _unassigned(st: Structure, res_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -223,33 +224,51 @@ def _structkit_dssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
     return out
 
 
-def _minimal_pdb(st: Structure, res_idx: np.ndarray) -> str:
-    """ATOM records of the residues (what mkdssp needs), with a HEADER and a CRYST1."""
+PDB_CHAIN_ALIASES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _minimal_pdb(st: Structure, res_idx: np.ndarray) -> tuple[str, list[tuple[str, int]]]:
+    """ATOM records of the residues (what mkdssp needs), with a HEADER and a CRYST1, and the
+    (chain, number) under which each residue is written. PDB columns hold one chain character
+    and four digits: each chain gets a one-character alias and residues are numbered 1, 2, ...
+    in order, so that long mmCIF chain names ('AA', 'AB'), insertion codes and numbers past
+    9999 never collide (more than 62 chains is a ``ValueError``: mkdssp is then not used)."""
     lines = ["HEADER    STRUCTKIT                               01-JAN-00   XXXX              ",
              "CRYST1    1.000    1.000    1.000  90.00  90.00  90.00 P 1           1          "]
+    alias: dict[str, str] = {}
+    count: dict[str, int] = {}
+    keys: list[tuple[str, int]] = []
     serial = 0
     for r in res_idx:
+        ch = str(st.res_chain[r])
+        if ch not in alias:
+            if len(alias) == len(PDB_CHAIN_ALIASES):
+                raise ValueError(f"more than {len(PDB_CHAIN_ALIASES)} chains for one PDB file")
+            alias[ch] = PDB_CHAIN_ALIASES[len(alias)]
+        c = alias[ch]
+        count[c] = number = count.get(c, 0) + 1
+        keys.append((c, number))
         for a in range(st.res_start[r], st.res_stop[r]):
             serial += 1
             name = st.atom_name[a]
             name = f" {name:<3}" if len(name) < 4 else name
             x, y, z = st.coord[a]
-            lines.append(f"ATOM  {serial % 100000:5d} {name} {st.res_name[a]:>3} {st.chain[a][:1]}"
-                         f"{st.res_seq[a]:4d}{st.icode[a] or ' '}   {x:8.3f}{y:8.3f}{z:8.3f}"
+            lines.append(f"ATOM  {serial % 100000:5d} {name} {st.res_name[a]:>3} {c}"
+                         f"{number:4d}    {x:8.3f}{y:8.3f}{z:8.3f}"
                          f"{st.occupancy[a]:6.2f}{st.b_factor[a]:6.2f}          {st.element[a]:>2}")
     lines.append("END")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", keys
 
 
-def _parse_dssp(st: Structure, res_idx: np.ndarray, text: str) -> np.ndarray:
-    ss: dict[tuple[str, int, str], str] = {}
+def _parse_dssp(keys: list[tuple[str, int]], text: str) -> np.ndarray:
+    """The DSSP letter of each residue written as ``keys`` ('?' where mkdssp gives none)."""
+    ss: dict[tuple[str, int], str] = {}
     body = text.split("  #  RESIDUE", 1)[1].splitlines()[1:]
     for line in body:
         if len(line) < 17 or line[13] == "!":
             continue
-        ss[(line[11], int(line[5:10]), line[10].strip())] = line[16] if line[16] != " " else "-"
-    return np.array([ss.get((str(st.res_chain[r])[:1], int(st.res_num[r]), str(st.res_icode[r])), "?")
-                     for r in res_idx], dtype="U1")
+        ss[(line[11], int(line[5:10]))] = line[16] if line[16] != " " else "-"
+    return np.array([ss.get(k, "?") for k in keys], dtype="U1")
 
 
 def _pydssp(st: Structure, res_idx: np.ndarray) -> np.ndarray:
