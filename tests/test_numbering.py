@@ -118,3 +118,33 @@ def test_chain_that_is_not_the_target(seqs):
         number_structure(sk.load("1N8Z"), "P04626", seqs["HER2"], ["A"])
     with pytest.raises(ValueError, match="no protein residues"):
         number_structure(sk.load("1TSR"), "P04637", seqs["P53"], ["E"])
+
+
+def test_insertion_codes_in_a_target_chain(tmp_path, data_dir):
+    """A target chain numbered with an insertion code: 1TSR chain B renumbered (in a
+    temporary copy) so that R249 is author 248A and every later residue one lower. UniProt 248
+    and 249 land on author 248 and 248A, 250 on author 249; the residue names are the real
+    ones, and the table and the numbering agree."""
+    lines = []
+    for ln in (data_dir / "pdb" / "1tsr.pdb").read_text().splitlines():
+        if ln.startswith(("ATOM  ", "HETATM", "ANISOU", "TER   ")) and len(ln) > 26 and ln[21] == "B":
+            num = int(ln[22:26])
+            if num == 249:
+                ln = ln[:22] + f"{248:4d}A" + ln[27:]
+            elif num > 249:
+                ln = ln[:22] + f"{num - 1:4d}" + ln[26:]
+        lines.append(ln)
+    path = tmp_path / "p53_icode.pdb"
+    path.write_text("\n".join(lines) + "\n")
+    st = sk.load(path)
+    num = number_structure(st, "P04637", uniprot_record("P04637").sequence, ["B"])["B"]
+    got = {p: num.lookup(p) for p in (247, 248, 249, 250)}
+    assert [(r.author_num, r.icode, r.res_name) for r in got.values()] == [
+        (247, "", "ASN"), (248, "", "ARG"), (248, "A", "ARG"), (249, "", "PRO")]
+    assert all(r.status == "mapped" and r.matches_uniprot for r in got.values())
+    t = sk.impact_table(["TP53:p.R248Q", "TP53:p.R249S", "TP53:p.P250L"],
+                        structures=[(st, "P04637")], damage=False)
+    rows = t[t.chain == "B"].drop_duplicates("variant").set_index("variant")
+    assert rows.loc["p.R249S", ["author_num", "icode", "res_name", "status"]].tolist() == [
+        248, "A", "ARG", "mapped"]
+    assert rows.loc["p.R248Q", "icode"] == "" and rows.loc["p.P250L", "author_num"] == 249

@@ -279,3 +279,27 @@ def test_provenance_names_the_data_releases(data_dir, tmp_path, capsys):
                       ("civic", data_dir / "evidence" / "civic_01-Aug-2024-ClinicalEvidenceSummaries.tsv")):
         assert f"sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}" in prov[key], (key, prov[key])
     assert prov["civic"].startswith("CIViC 2024-08-01")
+
+
+def test_her2_scores_stay_in_range_across_the_whole_protein():
+    """HER2 variants everywhere, also where no structure reaches (signal peptide, the
+    juxtamembrane and the C-terminal tail): every score is a probability in [0, 1], every
+    missense variant has an effect class, and a residue no structure covers says so in its
+    mechanism rather than borrowing one."""
+    import numpy as np
+
+    seq = uniprot_record("P04626").sequence
+    positions = [5, 310, 650, 700, 755, 798, 863, 1000, 1200, len(seq)]
+    alts = "AWDKP"
+    variants = [f"ERBB2:p.{seq[p - 1]}{p}{a}" for p in positions for a in alts if a != seq[p - 1]]
+    s = summarize(impact_table(variants, damage=False))
+    assert len(s) == len(variants)
+    score = s.impact_score.to_numpy(dtype=float)
+    assert np.isfinite(score).all() and (score >= 0).all() and (score <= 1).all()
+    assert s.effect_class.astype(str).str.len().gt(0).all()
+    pos = s.variant.astype(str).str.extract(r"p\.[A-Z](\d+)")[0].astype(int)
+    uncovered = s[pos.isin([5, 1200, len(seq)])]
+    n_out = sum(a != seq[p - 1] for p in (5, 1200, len(seq)) for a in alts)
+    assert len(uncovered) == n_out and (uncovered.status == "not covered").all()
+    assert uncovered.nearest_pdb_id.isna().all() and (uncovered.covered_by.fillna("") == "").all()
+    assert (uncovered.impact_score < 0.5).all()  # nothing structural speaks for activation there
