@@ -11,7 +11,7 @@ import structkit as sk
 
 MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy", "resolve",
            "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables", "cohort", "fetch",
-           "anatomy", "evidence", "conformation"]
+           "anatomy", "evidence", "conformation", "settings"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -220,3 +220,29 @@ def test_report_leaves_the_matplotlib_backend_alone(tmp_path):
         assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(before)
+
+
+def test_settings_are_one_frozen_object_and_make_a_session(tmp_path, data_dir):
+    """Session.settings is a frozen snapshot of everything the session is configured with;
+    a session made from it computes the same, in a store of its own; the analysis key follows
+    its result_key (cut-offs and DSSP method)."""
+    import dataclasses
+
+    import structkit as sk
+
+    s = sk.Session(cache_dir=str(tmp_path), mirror=str(data_dir), offline=True, cutoff=7.0,
+                   dssp="structkit", stability="shipped")
+    st = s.settings
+    assert isinstance(st, sk.Settings)
+    assert (st.cutoff, st.metal_cutoff, st.dssp, st.stability, st.offline) == (
+        7.0, 3.0, "structkit", "shipped", True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        st.cutoff = 4.0
+    twin = sk.Session.from_settings(st)
+    assert twin.settings == st and twin.store is not s.store
+    a, b = s.analyze("1TSR"), twin.analyze("1TSR")
+    assert a is not b and a.cutoff == b.cutoff == 7.0
+    assert [s_.name for s_ in a.sites] == [s_.name for s_ in b.sites]
+    assert (a.sites[0].in_site == b.sites[0].in_site).all()
+    keys = list(s.cache("analyses_by_id"))
+    assert keys and all(k[-3:] == st.result_key for k in keys)

@@ -41,7 +41,7 @@ _LAZY = {
     "report": "dossier", "Session": "session", "target_anatomy": "anatomy",
     "known_evidence": "evidence", "hotspots": "evidence", "drug_table": "therapy",
     "kinase_state": "conformation", "construct_changes": "conformation",
-    "stability_table": "stability",
+    "stability_table": "stability", "Settings": "settings",
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
@@ -101,5 +101,5 @@ __all__ = [
     "VariantBatch", "VariantError", "parse_variant", "parse_variants", "residue_for",
     "secondary_structure", "Alignment", "read_alignment", "therapy_matrix", "cohort_tables",
     "UnknownGene", "report", "Session", "target_anatomy", "known_evidence", "hotspots",
-    "drug_table", "kinase_state", "construct_changes", "stability_table",
+    "drug_table", "kinase_state", "construct_changes", "stability_table", "Settings",
 ]

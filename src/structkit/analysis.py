@@ -145,6 +145,12 @@ def _dssp_method(fetcher) -> str:
     return fetcher.dssp
 
 
+def _result_key(fetcher, cutoff: float, metal_cutoff: float) -> tuple[float, float, str]:
+    """The settings an analysis is keyed with (``Settings.result_key``: cut-offs and DSSP
+    method), with this call's cut-offs."""
+    return (float(cutoff), float(metal_cutoff), _dssp_method(fetcher))
+
+
 def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnalysis:
     cat = catalog()
     analyses, by_id = fetcher.cache("analyses"), fetcher.cache("analyses_by_id")
@@ -152,7 +158,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
     if isinstance(source, (str, CatalogStructure)):
         # a repeated call costs a dictionary lookup: no file is read or checked again
         sid = source.id if isinstance(source, CatalogStructure) else source.upper()
-        fast_key = (sid, accession, float(cutoff), float(metal_cutoff), _dssp_method(fetcher))
+        fast_key = (sid, accession, *_result_key(fetcher, cutoff, metal_cutoff))
         if fast_key in by_id:
             return by_id[fast_key]
     if isinstance(source, Structure):
@@ -169,7 +175,7 @@ def _analyze(source, accession, cutoff, metal_cutoff, fetcher) -> StructureAnaly
     accession = cat.target(accession).accession if _known(accession) else accession
     if entry is None or entry.target != accession:
         entry = _auto_entry(st, accession)
-    key = (st.path, st.id, accession, float(cutoff), float(metal_cutoff), _dssp_method(fetcher))
+    key = (st.path, st.id, accession, *_result_key(fetcher, cutoff, metal_cutoff))
     if key in analyses:
         if fast_key is not None:
             by_id[fast_key] = analyses[key]

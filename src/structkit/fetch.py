@@ -210,6 +210,21 @@ class Fetcher(HttpTransport):
         self.stability = check_stability_mode(self.stability if self.stability is not None
                                               else os.environ.get("STRUCTKIT_STABILITY") or "auto")
 
+    @property
+    def settings(self):
+        """This session's settings as a frozen ``structkit.settings.Settings`` (a snapshot:
+        the cut-offs of a ``Session``, the defaults for a plain ``Fetcher``)."""
+        from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+        from .settings import Settings
+
+        return Settings(
+            cache_dir=str(self.cache_dir), mirror=None if self.mirror is None else str(self.mirror),
+            offline=bool(self.offline), cutoff=float(getattr(self, "cutoff", DEFAULT_CUTOFF)),
+            metal_cutoff=float(getattr(self, "metal_cutoff", DEFAULT_METAL_CUTOFF)),
+            dssp=self.dssp, stability=self.stability, timeout=tuple(self.timeout),
+            retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
+            max_bytes=self.max_bytes, deadline=self.deadline, max_redirects=self.max_redirects)
+
     def cache(self, name: str) -> dict:
         """The store ``name`` of this fetcher (created empty on first use). The stores of
         large objects (``STORE_LIMITS``: loaded structures and their analyses) keep the most

@@ -67,6 +67,11 @@ class Session(Fetcher):
         self.metal_cutoff = check_cutoff(self.metal_cutoff, "metal_cutoff")
         super().__post_init__()
 
+    @classmethod
+    def from_settings(cls, settings) -> Session:
+        """A new session with these ``Settings`` (its own store: nothing computed is shared)."""
+        return cls(**settings.as_dict())
+
     def _cuts(self, kw: dict) -> dict:
         kw.setdefault("cutoff", self.cutoff)
         kw.setdefault("metal_cutoff", self.metal_cutoff)
