@@ -145,14 +145,25 @@ def test_everything_a_user_reads_is_escaped(seed_report):
 
 
 def test_report_renders_offline_in_chromium(seed_report, tmp_path):
+    """The page in a real Chromium, network shut off: every 3D viewer draws its canvas and no
+    script fails (the console would say 'Uncaught'); each structure's text is embedded once,
+    however many cards show it (issue 28)."""
     chromium, _ = need_browser()
     cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
            "--enable-unsafe-swiftshader", "--host-resolver-rules=MAP * ~NOTFOUND",
            f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
-           "--dump-dom", seed_report.resolve().as_uri()]
-    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=180).stdout
+           "--enable-logging=stderr", "--v=0", "--dump-dom", seed_report.resolve().as_uri()]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    dom = run.stdout
     assert dom.count("<canvas") >= 3  # the three 3D viewers drew their canvases
     assert dom.count('<section class="card">') == len(catalog().seed_panel)
+    assert "Uncaught" not in run.stderr, [ln for ln in run.stderr.splitlines() if "Uncaught" in ln]
+    page = seed_report.read_text()
+    shared = page.split("var structkit_models = [", 1)[1].split("];</script>", 1)[0]
+    n_views = page.count("structkit_models[")
+    assert n_views == 3 and 'addModel("' not in page.split("<body>", 1)[1]
+    models = re.findall(r'^"(?:[^"\\]|\\.)*"', shared, flags=re.MULTILINE)
+    assert 1 <= len(models) <= n_views and len(set(models)) == len(models)
 
 
 def test_pdf_pages_and_text(seed_report, tmp_path):
@@ -264,3 +275,22 @@ def test_the_readme_screenshot_is_made_by_a_script(tmp_path, data_dir):
     img = Image.open(tmp_path / "report_seed_panel.png")
     assert img.size == (900, 700)
     assert (repo / "docs" / "report_seed_panel.png").is_file()
+
+
+def test_a_structure_shown_on_several_cards_is_embedded_once():
+    """Two cards on 1TSR and one on 3KMD: two structure texts in the shared script, and each
+    card's viewer reads its own by index."""
+    from structkit.dossier import _shared_models
+    from structkit.view import view_variants
+
+    views = {("TP53", v): view_variants(s, [f"TP53:{v}"])._make_html()
+             for s, v in (("1TSR", "p.R248Q"), ("1TSR", "p.R273H"), ("3KMD", "p.R249S"))}
+    script, out = _shared_models(views)
+    assert script.count('"ATOM ') + script.count('"HEADER') + script.count('"data_') == 2
+    assert "structkit_models[0]" in out["TP53", "p.R248Q"]
+    assert "structkit_models[0]" in out["TP53", "p.R273H"]
+    assert "structkit_models[1]" in out["TP53", "p.R249S"]
+    assert all('addModel("' not in html for html in out.values())
+    tsr = re.search(r'addModel\(("(?:[^"\\]|\\.)*")', views["TP53", "p.R248Q"]).group(1)
+    saved = sum(map(len, views.values())) - sum(map(len, out.values())) - len(script)
+    assert saved > len(tsr) - 200  # 1TSR's text once instead of twice

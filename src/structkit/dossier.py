@@ -488,6 +488,27 @@ def _provenance(placed: pd.DataFrame, fetcher) -> pd.DataFrame:
     return prov
 
 
+_ADD_MODEL = re.compile(r'(\bviewer_\w+\.addModel\()("(?:[^"\\]|\\.)*")')
+
+
+def _shared_models(views: dict) -> tuple[str, dict]:
+    """The structure text of each 3D view moved into one script, each distinct structure
+    once (``structkit_models[k]``), and the views' HTML pointing at it: a report whose cards
+    show 1TSR five times embeds 1TSR once. The JS string literals are moved as py3Dmol wrote
+    them (already escaped for a script element)."""
+    models: dict[str, int] = {}
+
+    def swap(m: re.Match) -> str:
+        k = models.setdefault(m.group(2), len(models))
+        return f"{m.group(1)}structkit_models[{k}]"
+
+    out = {key: _ADD_MODEL.sub(swap, html) for key, html in views.items()}
+    if not models:
+        return "", views
+    literals = ",\n".join(models)  # insertion order = k
+    return f"<script>var structkit_models = [{literals}];</script>", out
+
+
 def _methods_html(command: str | None, cutoff: float, metal_cutoff: float, summary: pd.DataFrame,
                   drugs: pd.DataFrame, prov: pd.DataFrame, numbering: pd.DataFrame) -> str:
     """The methods and provenance section: command, placement and sites, scoring (from the
@@ -591,7 +612,9 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     if views and js is not None:
         text = Path(js).read_text(encoding="utf-8")
         text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
-        lib = f"<script>{text}</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>"
+        models, views = _shared_models(views)
+        lib = (f"<script>{text}</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>"
+               f"\n{models}")
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     n_in = int(table.input_row.nunique()) if len(table) else 0
     body = f"""
