@@ -566,8 +566,10 @@ def test_the_reports_view_of_a_users_file_shows_that_file(tmp_path, data_dir):
     out = report(["TP53:p.R248Q"], tmp_path / "r.html", structures=[str(mine)], max_views=1)
     page = out.read_text()
     card = page.split('<section class="card">')[1]
-    assert "on 1TSR (mine.pdb)" in card
-    assert "ARG B-152" in card and "ARG B 248" not in card  # the embedded model is the file
+    assert "on 1TSR (mine.pdb)" in card and "structkit_models[0]" in card
+    # the one structure text the page embeds (shared by the cards) is the file's
+    models = page.split("var structkit_models = [", 1)[1].split("];</script>", 1)[0]
+    assert "ARG B-152" in models and "ARG B 248" not in models
 
 
 def test_a_server_that_never_answers_is_said_while_waiting(mirror_server, tmp_path, capsys):
