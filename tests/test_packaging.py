@@ -109,3 +109,18 @@ def test_no_import_cycles_between_modules():
     for m in sorted(edges):
         walk(m, m, (m,))
     assert not seen, f"import cycles: {seen[:5]}"
+
+
+def test_a_module_past_500_lines_says_why_in_its_docstring():
+    """The house rule (issue 26): no module passes ~500 lines without a reason in its
+    docstring (a 'Size:' paragraph); a module that grows past it must say why or be split."""
+    import ast
+
+    long = []
+    for p in sorted((REPO / "src" / "structkit").rglob("*.py")):
+        text = p.read_text(encoding="utf-8")
+        if text.count("\n") > 520:
+            doc = ast.get_docstring(ast.parse(text)) or ""
+            if "Size:" not in doc:
+                long.append(f"{p.name}: {text.count(chr(10))} lines")
+    assert not long, long

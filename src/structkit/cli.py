@@ -1,7 +1,11 @@
 """The ``structkit`` command line: what each command does (``_cmd_*``) and ``main``, which
 dispatches, maps errors to exit statuses (2 usage, 1 data not obtained, 130/143/129 on
 signals, 141 on a closed pipe) and keeps terminal output safe. The grammar is in
-``cli_args``, the checks of inputs and outputs in ``cli_io``."""
+``cli_args``, the checks of inputs and outputs in ``cli_io``.
+
+Size: one short function per command; the grammar (``cli_args``) and the checks of inputs and
+outputs (``cli_io``) are apart.
+"""
 
 from __future__ import annotations
 

@@ -65,6 +65,9 @@ breakage. Dropped for lack of signal on the TP53 development set (``benchmarks/v
 evidence).
 
 Every flag comes with evidence (the bond, the RSA, the angle, the atoms) so it can be checked.
+
+Size: the Missense3D feature set (16 features, each a few lines with its threshold and source)
+and the interface features, which share one residue environment.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ where it came from, numbering methods, cut-offs, the scoring method and its benc
 structures' primary citations from their files, method references). Every text a user reads is
 HTML-escaped; the page reads without JavaScript except the 3D viewers (embedded 3Dmol.js from a
 local copy; without one the cards say so). ``pdf=`` prints the page through headless Chromium.
+
+Size: the report is one page: its CSS (screen and print), the cards, the figures, the views and
+the methods, each a named step.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ which ``Fetcher`` is built on; the session's results live in its bounded store (
 
 Environment: ``STRUCTKIT_CACHE`` (cache directory, default ``./structures``),
 ``STRUCTKIT_MIRROR`` (directory or ``http(s)://`` base URL), ``STRUCTKIT_OFFLINE=1``.
+
+Size: one method per kind of file (PDB entry, AlphaFold model, UniProt record, alignment,
+dataset, model weights, RCSB search), each with its names, checks and URLs; HTTP and the checks
+live in ``transport`` and ``integrity``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@
   interface of 1TSR) are marked under the axis.
 - ``distance_profile(table)``: for each variant (x, by position) the minimum heavy-atom distance
   to each site (y, one colour per site), with the contact cut-off as a dashed line.
+
+Size: three figures (lollipop with its tracks, distance profile, therapy heat map) that share
+the colour tables and the site kinds; each is a few short functions.
 """
 
 from __future__ import annotations

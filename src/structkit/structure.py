@@ -9,6 +9,9 @@ hydrogens are dropped and, where a residue has alternate locations, the first co
 Legacy PDB files whose columns 73-80 carry the entry ID and a line number (pre-2007 files such
 as 1TSR) are read: those columns are ignored when they hold no valid element/charge, and
 elements are then inferred from atom names.
+
+Size: the two formats' readers (PDB records with their sanitiser and header records, mmCIF
+categories) and the one array representation they fill; the cache of parsed files is the tail.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """Writing tables: CSV/TSV/XLSX/Parquet/Markdown/HTML (``write_table``), the impact table
 streamed in chunks of input rows (``write_impact``), spreadsheet-safe cells
 (``neutralise_cells``) and the provenance sheet. Every file goes through ``files.atomic_write``.
+
+Size: the writers share the neutralisation of cells and the column types (``_arrow``);
+streaming, which is most of the module, only makes sense beside them.
 """
 
 from __future__ import annotations

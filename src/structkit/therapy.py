@@ -40,6 +40,9 @@ Two kinds of columns:
 
 ``chains_agree`` counts, in the structure that speaks, the chains that carry this drug (not
 another partner of the same entry) and give the same relation.
+
+Size: the relation of a variant to a drug, the known response and the drug table are read
+together by every row; splitting them would pass half the context around.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ changes are kept with their reference and alternate residues; in-frame insertion
 delins, duplications, frameshifts and splice-site changes are kept with their kind and
 position(s) rather than rejected. A batch never stops on a bad row: it returns the good
 variants and a table of rejected rows with row numbers and reasons.
+
+Size: the protein-change grammar (every accepted notation) and the batch parser that applies it
+once per distinct item; the file reading is ``structkit.inputs``.
 """
 
 from __future__ import annotations

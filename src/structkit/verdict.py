@@ -71,6 +71,9 @@ as K<->R), ``drug pocket`` (within the cut-off of a ligand: HER2 structures firs
 stand-ins otherwise, said which), ``antibody epitope``; else by the score: ``buried core /
 destabilising`` (>= 0.5) or ``surface / tolerated`` (< 0.5). Non-missense changes are not scored:
 ``truncating`` (nonsense, frameshift), ``no protein change`` (synonymous), ``not scored``.
+
+Size: the documented models of both gene roles (features, weights, provenance), the features
+they read and the mechanism texts that must agree with them.
 """
 
 from __future__ import annotations
