@@ -24,6 +24,10 @@ Every input row is accounted for: ``input_row`` (1-based line of a file or item 
 distinct variant is placed and measured once; its rows are then repeated for every input row
 that names it. Per-structure work is done once (``analysis.analyze``); rows are built with array
 lookups.
+
+Size: the table's assembly from distinct variants (the variant columns, the unplaced rows, the
+expansion to input rows and the provenance); the rows of a variant group on a structure are
+``structkit.placement``.
 """
 
 from __future__ import annotations
