@@ -512,6 +512,35 @@ def _shared_models(views: dict) -> tuple[str, dict]:
     return f"<script>var structkit_models = [{literals}];</script>", out
 
 
+SUMMARY_COLUMNS = ["gene", "variant", "consequence", "n_rows", "impact_score", "effect_class",
+                   "stability_score", "mechanism", "nearest_site", "nearest_dist_A",
+                   "nearest_pdb_id", "nearest_chain", "nearest_author_num", "covered_by", "status"]
+PRINT_SUMMARY_COLUMNS = ["gene", "variant", "impact_score", "effect_class", "stability_score",
+                         "mechanism", "nearest_site", "nearest_dist_A", "nearest_pdb_id", "status"]
+
+
+def _summary_html(summary: pd.DataFrame) -> str:
+    """The summary section: the sortable table on screen, a narrower one in print."""
+    shown = summary[SUMMARY_COLUMNS]
+    return f"""<h2>Summary</h2>
+<p class="muted noprint">Click a column header to sort.</p>
+<div class="noprint" style="overflow-x:auto">{_table(shown, sortable=True)}</div>
+<div class="printonly">{_table(shown[PRINT_SUMMARY_COLUMNS].rename(columns=PRINT_HEADERS))}
+</div>"""
+
+
+def _view_scripts(views: dict, js) -> tuple[str, dict]:
+    """The scripts the 3D views need, once in the page head: the local 3Dmol.js (made safe
+    inside a script element) and the shared structure texts; and the views pointing at them."""
+    if not views or js is None:
+        return "", views
+    text = Path(js).read_text(encoding="utf-8")
+    text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
+    models, views = _shared_models(views)
+    return (f"<script>{text}</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>"
+            f"\n{models}"), views
+
+
 def _methods_html(command: str | None, cutoff: float, metal_cutoff: float, summary: pd.DataFrame,
                   drugs: pd.DataFrame, prov: pd.DataFrame, numbering: pd.DataFrame) -> str:
     """The methods and provenance section: command, placement and sites, scoring (from the
@@ -603,21 +632,11 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     numbering = placed[placed.numbering_method.notna()].astype(
         {"pdb_id": object, "chain": object, "numbering_method": object}).drop_duplicates(
         ["pdb_id", "chain"])[["pdb_id", "chain", "numbering_method"]]
-    shown = summary[["gene", "variant", "consequence", "n_rows", "impact_score", "effect_class",
-                     "stability_score", "mechanism",
-                     "nearest_site", "nearest_dist_A", "nearest_pdb_id", "nearest_chain",
-                     "nearest_author_num", "covered_by", "status"]]
     links = "".join(f'<li><a href="#v{i}">{_e(g)} {_e(v)}</a></li>'
                     for i, (g, v) in enumerate(zip(summary.gene, summary.variant, strict=True))
                     if i < max_cards)
     shown_cards = summary.loc[order.index[:max_cards]].reset_index(drop=True)
-    lib = ""
-    if views and js is not None:
-        text = Path(js).read_text(encoding="utf-8")
-        text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
-        models, views = _shared_models(views)
-        lib = (f"<script>{text}</script>\n<script>var $3Dmolpromise = Promise.resolve();</script>"
-               f"\n{models}")
+    lib, views = _view_scripts(views, js)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     n_in = int(table.input_row.nunique()) if len(table) else 0
     body = f"""
@@ -625,14 +644,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
 <p class="muted">structkit {_e(__version__)}, {_e(now)}; {n_in} input items, {len(summary)} variants;
 positions in UniProt numbering, author numbers as in each file; contact cut-off {cutoff:g} A,
 metal {metal_cutoff:g} A.</p>
-<h2>Summary</h2>
-<p class="muted noprint">Click a column header to sort.</p>
-<div class="noprint" style="overflow-x:auto">{_table(shown, sortable=True)}</div>
-<div class="printonly">{_table(shown[["gene", "variant", "impact_score", "effect_class",
-                                     "stability_score", "mechanism",
-                                     "nearest_site", "nearest_dist_A", "nearest_pdb_id", "status"]]
-                             .rename(columns=PRINT_HEADERS))}
-</div>
+{_summary_html(summary)}
 <h2>Figures</h2>
 {"".join(f"<h3>{_e(t)}</h3>{img}" for t, img in figs)}
 <h2>Variants</h2>
