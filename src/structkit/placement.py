@@ -138,21 +138,32 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
             chain_cols["context"] = _Const(1, n)
         scorable = have & ~differs & missense & (alt_idx >= 0) & (how == "direct")
         chain_cols.update(_stability_cols(cd, st, scorable, kk, alt_idx, stability, fetcher, book))
-        for site in cd.sites or [None]:
-            cols = dict(chain_cols)
-            if site is None:
-                cols["site"] = _Const(1, n)  # '': the structure has no site here
-            else:
-                cols.update(_site_cols(res.site(site, st.id), va, have, kk, file_aa, n))
-            dn = de = _Const(1, n)  # '' where not assessed
-            if assess.any():
-                dn, de = np.ones(n, dtype=np.int32), np.ones(n, dtype=np.int32)
-                names, evidence = res.damage(site, kk[assess], st)
-                dn[assess] = names[kk[assess], alt_safe[assess]]
-                de[assess] = evidence[kk[assess], alt_safe[assess]]
-            cols["damage"], cols["damage_evidence"] = dn, de
-            blocks.append({**filler, **cols})
+        blocks += _site_blocks(cd, res, st, {**filler, **chain_cols}, va, have, kk, file_aa,
+                               assess, alt_safe)
     return blocks
+
+
+def _site_blocks(cd, res, st: Structure, cols: dict, va: dict, have, kk, file_aa, assess,
+                 alt_safe) -> list[dict]:
+    """One row block per site of a chain (one with an empty site when it has none): the
+    chain's columns, the site's distances and the damage features of the assessed rows."""
+    n = len(have)
+    out = []
+    for site in cd.sites or [None]:
+        block = dict(cols)
+        if site is None:
+            block["site"] = _Const(1, n)  # '': the structure has no site here
+        else:
+            block.update(_site_cols(res.site(site, st.id), va, have, kk, file_aa, n))
+        dn = de = _Const(1, n)  # '' where not assessed
+        if assess.any():
+            dn, de = np.ones(n, dtype=np.int32), np.ones(n, dtype=np.int32)
+            names, evidence = res.damage(site, kk[assess], st)
+            dn[assess] = names[kk[assess], alt_safe[assess]]
+            de[assess] = evidence[kk[assess], alt_safe[assess]]
+        block["damage"], block["damage_evidence"] = dn, de
+        out.append(block)
+    return out
 
 
 def _stability_cols(cd, st: Structure, scorable: np.ndarray, kk: np.ndarray, alt_idx: np.ndarray,
