@@ -105,18 +105,7 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
     by_rank = np.array(list(STATUSES) + [None] * (100 - len(STATUSES)), dtype=object)
     out["status"] = by_rank[best_rank.to_numpy()]
     present = t[t.status.isin(PRESENT)]
-    measured = present[present.min_dist_A.notna()]
-    # direct structures first: a family stand-in is nearest only where no direct one measures
-    measured = measured.assign(_fam=(measured.via != "direct").astype(int))
-    best = measured.sort_values(["key", "_fam", "min_dist_A"], kind="stable")
-    nearest = best.drop_duplicates("key").set_index("key")
-    for c in ("site", "dist_A", "pdb_id", "chain", "author_num", "via"):
-        src = nearest["min_dist_A" if c == "dist_A" else c]
-        out[f"nearest_{c}"] = src.reindex(range(len(out))).to_numpy(dtype=object)
-    out["nearest_dist_A"] = out["nearest_dist_A"].astype(float)
-    genes = {t_.accession: t_.gene for t_ in catalog().targets}
-    acc = nearest["structure_accession"].reindex(range(len(out)))
-    out["nearest_protein"] = [genes.get(a, a) if isinstance(a, str) else None for a in acc]
+    _nearest(out, present)
     within = present[present.in_site]
     out["sites_within_cutoff"] = _joined(within.key, within.site + " (" + within.pdb_id + ")",
                                          "; ", len(out))
@@ -138,22 +127,47 @@ def _summarize(table: pd.DataFrame, verdict: bool, fetcher, msa) -> pd.DataFrame
     out["role"] = [roles.get(g, "") for g in out.gene]
     out["known_evidence"] = _known_evidence(out, fetcher)
     out.attrs.update({"civic": civic_provenance(fetcher), "hotspots": hotspots(fetcher).provenance})
-    if verdict:
-        v = judge(variant_features(table.assign(key=key), len(out), fetcher, msa))
-        for c in ("impact_score", "effect_class", "mechanism", "mechanism_evidence", "agreement",
-                  "evolution"):
-            out[c] = v[c].to_numpy()
-        out["score_model"] = v["model"].to_numpy()
-        told = out.status.isin(["truncating", "splice", "extension", "no protein change"]).to_numpy()
-        if told.any():  # what is lost, from the table's own detail
-            detail = table["detail"].astype(object).to_numpy()[first]
-            out.loc[told, "mechanism_evidence"] = detail[told]
-    else:
+    _verdict_columns(out, table, key, first, verdict, fetcher, msa)
+    return out[cols]
+
+
+def _nearest(out: pd.DataFrame, present: pd.DataFrame) -> None:
+    """The nearest site of each variant (site, distance, structure, chain, author number, how
+    placed, protein): direct structures first, a family stand-in only where no direct one
+    measures."""
+    measured = present[present.min_dist_A.notna()]
+    measured = measured.assign(_fam=(measured.via != "direct").astype(int))
+    best = measured.sort_values(["key", "_fam", "min_dist_A"], kind="stable")
+    nearest = best.drop_duplicates("key").set_index("key")
+    for c in ("site", "dist_A", "pdb_id", "chain", "author_num", "via"):
+        src = nearest["min_dist_A" if c == "dist_A" else c]
+        out[f"nearest_{c}"] = src.reindex(range(len(out))).to_numpy(dtype=object)
+    out["nearest_dist_A"] = out["nearest_dist_A"].astype(float)
+    genes = {t_.accession: t_.gene for t_ in catalog().targets}
+    acc = nearest["structure_accession"].reindex(range(len(out)))
+    out["nearest_protein"] = [genes.get(a, a) if isinstance(a, str) else None for a in acc]
+
+
+def _verdict_columns(out: pd.DataFrame, table: pd.DataFrame, key, first, verdict: bool, fetcher,
+                     msa) -> None:
+    """Score, effect class, mechanism and its evidence from ``verdict.judge`` (truncating and
+    other unplaced changes say what is lost, from the table's detail); empty without
+    ``verdict``."""
+    if not verdict:
         out["impact_score"] = np.nan
         for c in ("effect_class", "mechanism", "mechanism_evidence", "agreement", "evolution",
                   "score_model"):
             out[c] = ""
-    return out[cols]
+        return
+    v = judge(variant_features(table.assign(key=key), len(out), fetcher, msa))
+    for c in ("impact_score", "effect_class", "mechanism", "mechanism_evidence", "agreement",
+              "evolution"):
+        out[c] = v[c].to_numpy()
+    out["score_model"] = v["model"].to_numpy()
+    told = out.status.isin(["truncating", "splice", "extension", "no protein change"]).to_numpy()
+    if told.any():  # what is lost, from the table's own detail
+        detail = table["detail"].astype(object).to_numpy()[first]
+        out.loc[told, "mechanism_evidence"] = detail[told]
 
 
 def _stability_summary(out: pd.DataFrame, table: pd.DataFrame, key: np.ndarray) -> None:
