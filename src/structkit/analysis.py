@@ -18,6 +18,7 @@ import pandas as pd
 from .catalog import CatalogStructure, catalog
 from .cutoffs import resolve_cutoffs
 from .damage import ResidueEnvironment, environment
+from .derived import cached, entry_key
 from .fetch import default_fetcher
 from .keywords import accepts_session
 from .measure import (
@@ -274,8 +275,6 @@ def _numbering(st: Structure, accession: str, useq: str, chains, disk) -> dict[s
         return number_structure(st, accession, useq, chains)
     import hashlib
 
-    from .derived import cached, entry_key
-
     key = entry_key("numbering", content_digest(st), accession.upper(),
                     hashlib.sha256(useq.encode()).hexdigest(), repr(chains))
 
@@ -311,8 +310,6 @@ def _secondary_structure(st: Structure, ri: np.ndarray, method: str, disk) -> tu
     pydssp (external programs that may come and go) computed each time."""
     if disk is None or method != "structkit":
         return secondary_structure(st, ri, method)
-    from .derived import cached, entry_key
-
     key = entry_key("dssp", content_digest(st), _idx_digest(ri), method)
 
     def compute() -> dict:
@@ -337,8 +334,6 @@ def _site_measures(st: Structure, ri: np.ndarray, pa: np.ndarray, cutoff: float,
     if disk is None:
         out = compute()
     else:
-        from .derived import cached, entry_key
-
         key = entry_key("site", content_digest(st), _idx_digest(ri, pa), float(cutoff), ligand)
         out = cached(disk, "sites", key, compute,
                      lambda d: all(len(d[k]) == len(ri) for k in d if k != "meta"))
@@ -353,8 +348,6 @@ def _environment(st: Structure, ri: np.ndarray, disk) -> ResidueEnvironment:
     if disk is None:
         return environment(st, ri)
     from scipy.spatial import cKDTree
-
-    from .derived import cached, entry_key
 
     arrays = ("phi", "psi", "omega", "cis", "cb_dir", "ca")
     texts = ("hbonds", "salt_bridges", "disulfide", "centroid_dist", "hbonds_bb", "second_shell")

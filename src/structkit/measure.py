@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .derived import cached, entry_key
 from .structure import Structure
 
 __all__ = [
@@ -103,8 +104,6 @@ def cached_shrake_rupley(coord: np.ndarray, element: np.ndarray, probe: float = 
     if cache_dir is None:
         return shrake_rupley(coord, element, probe, n_points)
     import hashlib
-
-    from .derived import cached, entry_key
 
     xyz = np.ascontiguousarray(coord, dtype=np.float32)
     el = np.ascontiguousarray(element, dtype="U2")

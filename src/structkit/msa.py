@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .derived import DERIVED_FOLDER
+from .derived import DERIVED_FOLDER, entry_key
 
 __all__ = ["Alignment", "read_alignment", "IDENTITY_THETA", "PSEUDOCOUNT", "MAX_GAP",
            "AMINO_ACIDS"]
@@ -220,7 +220,6 @@ def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None 
     import hashlib
     import zipfile
 
-    from .derived import entry_key
     from .files import atomic_write, sha256_file
 
     p = Path(path)

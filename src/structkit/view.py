@@ -432,7 +432,7 @@ def save_pngs(views: list[SafeView], paths: list, *, timeout: float = 180) -> li
     """Static PNGs of several views with one Chromium start per ``VIEWS_PER_PAGE`` views: the
     views are stacked on one page (3Dmol.js embedded once), the page is captured at once and
     cut into one picture per view (each at its own size). A report's ten pictures cost one
-    browser start per core instead of ten, drawn side by side."""
+    browser start per core instead of ten, the browsers running in parallel."""
     if len(views) != len(paths):
         raise ValueError(f"{len(views)} views but {len(paths)} output paths")
     outs = [Path(p) for p in paths]
