@@ -201,7 +201,11 @@ def test_pdf_pages_and_text(seed_report, tmp_path):
     tight = re.sub(r"\s+", "", text)  # a long file name may wrap in its cell
     for name, sha in full:
         assert re.search(rf"{re.escape(name)}.{{0,60}}?{sha[:16]}", tight), name
-    assert "notavailableoffline:AF-P04626" in tight
+    from conftest import in_mirror
+
+    her2_model = catalog().find("AF-P04626")
+    if her2_model is not None and not in_mirror(her2_model):  # the mirror may grow
+        assert "notavailableoffline:AF-P04626" in tight
 
 
 def test_pdf_on_letter_paper(tmp_path):
