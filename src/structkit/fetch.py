@@ -485,7 +485,7 @@ class Fetcher(HttpTransport):
         """``t.check`` of file ``p``, skipped when these very bytes (SHA-256) passed the same
         check under the same name before (a mark under ``<cache>/derived/checked/``, keyed
         with the structkit version): a fresh process need not parse every file twice."""
-        from .derived import entry_key, has_mark, mark
+        from .derived import entry_key, has_mark, mark  # here: derived loads numpy, fetch does not
 
         data = p.read_bytes()
         key = entry_key("checked", t.kind, t.key, p.name, hashlib.sha256(data).hexdigest())

@@ -24,6 +24,8 @@ from pathlib import Path
 import gemmi
 import numpy as np
 
+from .derived import cached, entry_key
+
 __all__ = [
     "Structure",
     "ChainRef",
@@ -572,7 +574,6 @@ def read_structure_cached(path: str | os.PathLike, entry_id: str | None = None,
     (``structkit.derived``): a fresh process reads a parsed file in milliseconds instead of
     parsing it again. An entry that does not read back whole, or whose arrays disagree in
     length, is rebuilt. The result equals ``read_structure``'s, array for array."""
-    from .derived import cached, entry_key
     from .files import sha256_file
 
     p = Path(path)
