@@ -246,3 +246,16 @@ def test_settings_are_one_frozen_object_and_make_a_session(tmp_path, data_dir):
     assert (a.sites[0].in_site == b.sites[0].in_site).all()
     keys = list(s.cache("analyses_by_id"))
     assert keys and all(k[-3:] == st.result_key for k in keys)
+
+
+def test_a_twin_session_keeps_the_service_endpoints(mirror_server, tmp_path):
+    """Settings carry the service URLs too: a session made from another's settings talks to
+    the same (here a local test server on 127.0.0.1), not to the public services."""
+    import structkit as sk
+    from structkit.fetch import Endpoints
+
+    s = sk.Session(cache_dir=str(tmp_path), mirror="", offline=False, retries=0,
+                   endpoints=Endpoints.under(mirror_server.url))
+    twin = sk.Session.from_settings(s.settings)
+    assert twin.endpoints == s.endpoints and twin.endpoints.rcsb_files.startswith("http://127.0.0.1")
+    assert twin.pdb("1TSR", format="pdb").source == "network"  # from the test server

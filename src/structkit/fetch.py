@@ -227,7 +227,8 @@ class Fetcher(HttpTransport):
             metal_cutoff=float(getattr(self, "metal_cutoff", DEFAULT_METAL_CUTOFF)),
             dssp=self.dssp, stability=self.stability, timeout=tuple(self.timeout),
             retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
-            max_bytes=self.max_bytes, deadline=self.deadline, max_redirects=self.max_redirects)
+            max_bytes=self.max_bytes, deadline=self.deadline, max_redirects=self.max_redirects,
+            endpoints=self.endpoints)
 
     def cache(self, name: str) -> dict:
         """The store ``name`` of this fetcher (created empty on first use). The stores of

@@ -70,7 +70,10 @@ class Session(Fetcher):
     @classmethod
     def from_settings(cls, settings) -> Session:
         """A new session with these ``Settings`` (its own store: nothing computed is shared)."""
-        return cls(**settings.as_dict())
+        kw = settings.as_dict()
+        if kw["endpoints"] is None:
+            del kw["endpoints"]
+        return cls(**kw)
 
     def _cuts(self, kw: dict) -> dict:
         kw.setdefault("cutoff", self.cutoff)

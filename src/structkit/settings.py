@@ -4,7 +4,7 @@ and the stability mode. A light module (standard library only) below ``fetch``, 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 
 __all__ = ["DSSP_METHOD_NAMES", "STABILITY_MODES", "Settings", "check_dssp_method",
            "check_stability_mode"]
@@ -59,6 +59,7 @@ class Settings:
     max_bytes: int
     deadline: float
     max_redirects: int
+    endpoints: object = None  # fetch.Endpoints (service URLs); None: the public services
 
     @property
     def result_key(self) -> tuple[float, float, str]:
@@ -66,5 +67,6 @@ class Settings:
         return (self.cutoff, self.metal_cutoff, self.dssp)
 
     def as_dict(self) -> dict:
-        """The settings as a plain dictionary (for provenance)."""
-        return asdict(self)
+        """The settings as a dictionary, field by field (``endpoints`` stays an ``Endpoints``),
+        as ``Session(**...)`` takes them."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
