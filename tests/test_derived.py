@@ -11,7 +11,7 @@ import pytest
 from structkit import Session
 from structkit.analysis import analyze
 from structkit.damage import environment
-from structkit.derived import DERIVED_FOLDER, entry_key, load_entry, save_entry
+from structkit.derived import DERIVED_FOLDER, entry_key, load_entry, read_entry, save_entry
 from structkit.fetch import IntegrityError
 from structkit.measure import residue_distances, residue_sasa
 from structkit.numbering import number_structure
@@ -100,14 +100,18 @@ def test_a_parsed_file_reads_back_array_for_array(tmp_path, data_dir):
 
 
 def _entries(root, kind):
-    return sorted((root / DERIVED_FOLDER / kind).glob("*.npz"))
+    return sorted((root / DERIVED_FOLDER / kind).glob("*.skd"))
 
 
 def test_a_damaged_or_stale_entry_is_rebuilt(tmp_path, data_dir):
     ref = analyze("1TSR", session=_session(tmp_path, data_dir))
     for kind in ("structures", "environment", "sites"):
-        for p in _entries(tmp_path, kind):  # cut short: the zip no longer reads
+        for p in _entries(tmp_path, kind):  # cut short: the entry no longer reads
             p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])
+    for p in _entries(tmp_path, "numbering"):  # one bit flipped in the data: the CRC differs
+        raw = bytearray(p.read_bytes())
+        raw[-5] ^= 0x01
+        p.write_bytes(bytes(raw))
     sasa = _entries(tmp_path, "sasa")[0]
     other = load_entry(tmp_path, "sasa", "0" * 64)  # no such entry
     assert other is None
@@ -119,9 +123,9 @@ def test_a_damaged_or_stale_entry_is_rebuilt(tmp_path, data_dir):
     again = analyze("1TSR", session=_session(tmp_path, data_dir))
     _same_analysis(ref, again)
     assert sasa.read_bytes() == good  # rewritten with the right content
-    for kind in ("structures", "environment", "sites"):
+    for kind in ("structures", "environment", "sites", "numbering"):
         for p in _entries(tmp_path, kind):
-            np.load(p, allow_pickle=False).close()  # whole again
+            read_entry(p)  # whole again (raises when not)
 
 
 def test_an_entry_that_does_not_fit_is_refused(tmp_path):
@@ -186,3 +190,39 @@ def test_entries_are_keyed_by_the_code_that_made_them(monkeypatch, tmp_path):
     assert load_entry(tmp_path, "things", after) is None
     monkeypatch.undo()
     assert entry_key("structure", "abc") == before and derived.code_digest() != ""
+
+
+def test_a_warm_process_loads_neither_scipy_nor_biopython(tmp_path, data_dir):
+    """Lazy work (issue 28): with the cache warm, the seed panel is answered from derived data:
+    no KD-tree library, no aligner (both are imported only to compute what is not on disk)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "STRUCTKIT_MIRROR": str(data_dir), "STRUCTKIT_OFFLINE": "1",
+           "STRUCTKIT_CACHE": str(tmp_path / "cache"), "STRUCTKIT_STABILITY": "shipped"}
+    code = ("import contextlib, io, sys\nfrom structkit.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['impact']) == 0\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'Bio', 'matplotlib'}))")
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "scipy" in first.stdout and "Bio" in first.stdout  # cold: computed, so loaded
+    warm = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    assert warm.stdout.strip() == "[]"
+
+
+def test_derived_entries_keep_dtype_shape_and_text(tmp_path):
+    key = entry_key("types")
+    arrays = {"f": np.array([[1.5, np.nan], [3.0, -0.0]]), "i": np.arange(5, dtype=np.int32),
+              "b": np.array([True, False]), "u": np.array(["CA", "OXT", ""]),
+              "o": np.array(["B:TYR 57 CZ", ""], dtype=object), "empty": np.zeros((0, 3)),
+              "scalar": np.int64(7)}
+    save_entry(tmp_path, "types", key, arrays, meta={"note": "Zn site", "n": [1, 2]})
+    back = load_entry(tmp_path, "types", key)
+    assert back["meta"] == {"note": "Zn site", "n": [1, 2]}
+    for name, a in arrays.items():
+        want = np.asarray(a).astype(str) if np.asarray(a).dtype == object else np.asarray(a)
+        _same_arrays(want, back[name])
+    back["f"][0, 0] = 2.0  # writable, as arrays read from a file are expected to be
+    assert load_entry(tmp_path, "types", entry_key("other")) is None
