@@ -28,6 +28,7 @@ from .measure import (
     residue_sasa,
     secondary_structure,
 )
+from .neighbours import AtomSearch
 from .numbering import ChainNumbering, number_structure
 from .resolve import load
 from .sites import Site, _auto_entry, _covalent, _site_name, atom_label, partner_atoms
@@ -347,8 +348,6 @@ def _environment(st: Structure, ri: np.ndarray, disk) -> ResidueEnvironment:
     atoms' coordinates)."""
     if disk is None:
         return environment(st, ri)
-    from scipy.spatial import cKDTree
-
     arrays = ("phi", "psi", "omega", "cis", "cb_dir", "ca")
     texts = ("hbonds", "salt_bridges", "disulfide", "centroid_dist", "hbonds_bb", "second_shell")
 
@@ -370,5 +369,5 @@ def _environment(st: Structure, ri: np.ndarray, disk) -> ResidueEnvironment:
     hb_bb = [[tuple(b) for b in r] for r in m["hbonds_bb"]]
     return ResidueEnvironment(d["phi"], d["psi"], d["omega"], d["cis"], hb, list(m["salt_bridges"]),
                               list(m["disulfide"]), dict(m["centroid_dist"]), d["cb_dir"], d["ca"],
-                              hb_bb, list(m["second_shell"]), cKDTree(st.coord[d["other_atoms"]]),
+                              hb_bb, list(m["second_shell"]), AtomSearch(st.coord[d["other_atoms"]]),
                               d["other_atoms"], d["owner"], st)

@@ -75,11 +75,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .cutoffs import BURIED_RSA
 from .dssp import dihedral
 from .measure import BACKBONE, PEPTIDE_BOND_MAX_A
+from .neighbours import AtomSearch
 from .structure import Structure, one_letter
 
 __all__ = ["FEATURES", "INTERFACE_FEATURES", "VOLUME", "AA20", "ResidueEnvironment", "environment",
@@ -160,7 +160,7 @@ class ResidueEnvironment:
     ca: np.ndarray
     hbonds_bb: list[list[tuple[str, str]]]  # per residue: side-chain H-bonds to a main-chain N/O
     second_shell: list[str]  # per residue: evidence that it packs on a metal ligand ('' if not)
-    others: cKDTree = field(repr=False)
+    others: AtomSearch = field(repr=False)
     other_atoms: np.ndarray = field(repr=False)
     owner: np.ndarray = field(repr=False)  # chain residue k of each atom in ``others``
     structure: Structure | None = field(repr=False, default=None)
@@ -230,6 +230,8 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     is_acc = np.isin(keys, _ACCEPTOR_KEYS)
     bb_n = names == "N"
     bb_o = (names == "O") | (names == "OXT")
+    from scipy.spatial import cKDTree  # computing an environment: a tree over all atoms
+
     xyz = st.coord[atoms]
     tree = cKDTree(xyz)
 
@@ -279,7 +281,7 @@ def environment(st: Structure, res_idx: np.ndarray) -> ResidueEnvironment:
     cbd = _cb_directions(xyz, owner, names, bb, n)
     shell = _second_shell(st, xyz, owner, sc, n, atoms)
     return ResidueEnvironment(phi, psi, omega, cis, hbonds, salt, ssb, centroid, cbd,
-                              CA, hbonds_bb, shell, tree, atoms, owner, st)
+                              CA, hbonds_bb, shell, AtomSearch(xyz, tree), atoms, owner, st)
 
 
 def _second_shell(st: Structure, xyz: np.ndarray, owner: np.ndarray, side: np.ndarray, n: int,
@@ -287,6 +289,8 @@ def _second_shell(st: Structure, xyz: np.ndarray, owner: np.ndarray, side: np.nd
     """Per chain residue: evidence that its side chain lies within ``SECOND_SHELL_DIST`` of the
     side chain of a metal ligand (a residue with a heavy atom within ``METAL_LIGAND_DIST`` of a
     metal ion of model 1), itself not a ligand; '' otherwise."""
+    from scipy.spatial import cKDTree
+
     out = [""] * n
     ions = np.flatnonzero((st.kind == "ion") & np.isin(st.element, METALS) & (st.model == 1))
     if not len(ions) or not side.any():

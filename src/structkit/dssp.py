@@ -25,7 +25,6 @@ States: H G I E B T S P, '-' for none, '?' for residues without a complete backb
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 __all__ = ["assign", "hbond_energies", "dihedral"]
 
@@ -60,6 +59,8 @@ def hbond_energies(backbone: np.ndarray, is_pro: np.ndarray) -> tuple[np.ndarray
     co = C[:-1] - O[:-1]
     has_h = np.r_[False, ~is_pro[1:]]
     H[1:][has_h[1:]] += (co / np.linalg.norm(co, axis=1, keepdims=True))[has_h[1:]]
+    from scipy.spatial import cKDTree  # imported when an assignment is computed
+
     pairs = cKDTree(CA).query_pairs(MIN_CA_DIST, output_type="ndarray") if n > 1 else np.zeros((0, 2), int)
     if len(pairs):
         i, j = pairs[:, 0], pairs[:, 1]

@@ -23,7 +23,6 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .derived import cached, entry_key
 from .structure import Structure
@@ -326,6 +325,8 @@ def residue_distances(st: Structure, res_idx: np.ndarray, partner_atoms: np.ndar
     out["residue_atom"] = np.full(n, -1, dtype=np.int64)
     if not len(partner_atoms) or not n:
         return out
+    from scipy.spatial import cKDTree  # computing distances (kept on disk by the analysis)
+
     tree = cKDTree(st.coord[partner_atoms])
     atoms, owner = st.atoms_of(res_idx)
     d, j = tree.query(st.coord[atoms], k=1)

@@ -21,10 +21,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .catalog import CatalogStructure, Partner
 from .cutoffs import BURIED_RSA, COVALENT_CUTOFF, DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
+from .neighbours import AtomSearch
 from .structure import Structure
 
 if TYPE_CHECKING:
@@ -60,9 +60,9 @@ class Site:
     structure: Structure | None = field(default=None, repr=False)
 
     @cached_property
-    def partner_tree(self) -> cKDTree:
-        """KD-tree of the partner atoms' coordinates (built on first use)."""
-        return cKDTree(self.structure.coord[self.partner_atoms])
+    def partner_tree(self) -> AtomSearch:
+        """Neighbour search over the partner atoms' coordinates (built on first use)."""
+        return AtomSearch(self.structure.coord[self.partner_atoms])
 
     @property
     def in_site(self) -> np.ndarray:
@@ -121,6 +121,8 @@ def _site_name(p: Partner) -> str:
 def _covalent(st: Structure, res_idx: np.ndarray, patoms: np.ndarray) -> dict[int, str]:
     if not len(patoms):
         return {}
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(st.coord[patoms])
     out: dict[int, str] = {}
     for k, r in enumerate(res_idx):
