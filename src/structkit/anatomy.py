@@ -173,7 +173,7 @@ def _build(target, fetcher) -> Anatomy:
     for e in spec.get("elements") or ():
         if e.get("family"):
             fam = uniprot_record(e["family"], fetcher).sequence
-            back = family_map(fam, seq)
+            back = family_map(fam, seq, fetcher.cache_dir)
             pos = frozenset(back[p] for p in range(e["start"], e["end"] + 1) if p in back)
             how = (f"{e['family']} {e['start']}-{e['end']} ({e.get('ref', '')}), placed through "
                    "the family alignment")

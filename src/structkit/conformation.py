@@ -81,7 +81,7 @@ def _kinase_residues(accession: str, fetcher) -> dict[str, int] | None:
     if source.accession == acc:
         return own
     m = family_map(uniprot_record(source.accession, fetcher).sequence,
-                   uniprot_record(acc, fetcher).sequence)
+                   uniprot_record(acc, fetcher).sequence, fetcher.cache_dir)
     return {k: m[p] for k, p in own.items() if p in m} if all(p in m for p in own.values()) else None
 
 

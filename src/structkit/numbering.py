@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-from Bio import Align
-from Bio.Align import substitution_matrices
 
 from .statuses import MAPPED, NOT_COVERED, PLACEMENT_STATUSES, UNOBSERVED
 from .structure import Structure, one_letter
@@ -45,7 +44,12 @@ MIN_OFFSET_AGREEMENT = 0.95
 
 
 @lru_cache(maxsize=1)
-def _aligner() -> Align.PairwiseAligner:
+def _aligner():
+    """The Biopython aligner, imported on first use (about 50 ms: a warm process that finds
+    its numbering and family maps on disk never loads Biopython)."""
+    from Bio import Align
+    from Bio.Align import substitution_matrices
+
     a = Align.PairwiseAligner(mode="global",
                               substitution_matrix=substitution_matrices.load("BLOSUM62"),
                               open_gap_score=-10.0, extend_gap_score=-0.5)
@@ -63,9 +67,10 @@ def align_sequences(target: str, query: str) -> np.ndarray:
     return out
 
 
-def family_map(seq_from: str, seq_to: str) -> dict[int, int]:
+def family_map(seq_from: str, seq_to: str, cache_dir: str | Path | None = None) -> dict[int, int]:
     """UniProt position in ``seq_from`` -> aligned position in ``seq_to`` (1-based, aligned pairs
-    only), from a global BLOSUM62 alignment (gap open -10, extend -0.5, free end gaps).
+    only), from a global BLOSUM62 alignment (gap open -10, extend -0.5, free end gaps). With
+    ``cache_dir`` (a session's cache directory) the alignment is kept on disk.
 
     Examples
     --------
@@ -76,8 +81,41 @@ def family_map(seq_from: str, seq_to: str) -> dict[int, int]:
     >>> (m[798], egfr[m[798] - 1]), (m[755], egfr[m[755] - 1])
     ((790, 'T'), (747, 'L'))
     """
-    m = align_sequences(seq_to, seq_from)
-    return {i + 1: int(j) + 1 for i, j in enumerate(m) if j >= 0}
+    return dict(_family_pairs(seq_from, seq_to, cache_dir))
+
+
+def _family_pairs(seq_from: str, seq_to: str, cache_dir) -> tuple[tuple[int, int], ...]:
+    """The aligned (from, to) pairs of ``family_map``: once per process for a pair of
+    sequences, and with ``cache_dir`` kept on disk (``derived/family_map``) between processes."""
+    memo_key = (seq_from, seq_to)
+    hit = _FAMILY_MEMO.get(memo_key)
+    if hit is not None:
+        return hit
+
+    def compute() -> dict:
+        m = align_sequences(seq_to, seq_from)
+        return {"aligned": m}
+
+    if cache_dir is None:
+        m = compute()["aligned"]
+    else:
+        import hashlib
+
+        from .derived import cached, entry_key
+
+        key = entry_key("family_map", hashlib.sha256(seq_from.encode()).hexdigest(),
+                        hashlib.sha256(seq_to.encode()).hexdigest())
+        m = cached(cache_dir, "family_map", key, compute,
+                   lambda d: d["aligned"].shape == (len(seq_from),)
+                   and int(d["aligned"].max(initial=-1)) < len(seq_to))["aligned"]
+    pairs = tuple((i + 1, int(j) + 1) for i, j in enumerate(m.tolist()) if j >= 0)
+    if len(_FAMILY_MEMO) > 64:  # a handful of family pairs per target; never grows unbounded
+        _FAMILY_MEMO.clear()
+    _FAMILY_MEMO[memo_key] = pairs
+    return pairs
+
+
+_FAMILY_MEMO: dict[tuple[str, str], tuple[tuple[int, int], ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -316,12 +354,13 @@ def number_structure(st: Structure, accession: str, uniprot_seq: str,
 
 
 def family_positions(source_seq: str, target_seq: str, positions,
-                     memo: dict | None = None) -> np.ndarray:
+                     memo: dict | None = None, cache_dir: str | Path | None = None) -> np.ndarray:
     """UniProt positions of one protein (``source_seq``) -> positions of the aligned residues in
     another family member (``target_seq``), through ``family_map``; -1 where none aligns or the
     position is outside the source. Vectorised over ``positions``. ``memo``: a dict that keeps
     the alignment per sequence pair (a session's store, ``fetcher.cache("family")``); the
-    alignment of two kinase-length sequences takes about 0.1 s.
+    alignment of two kinase-length sequences takes about 0.1 s; with ``cache_dir`` it is kept
+    on disk (see ``family_map``).
 
     Examples
     --------
@@ -332,7 +371,7 @@ def family_positions(source_seq: str, target_seq: str, positions,
     arr = memo.get(key) if memo is not None else None
     if arr is None:
         arr = np.full(len(source_seq) + 2, -1, dtype=np.int64)
-        for p, q in family_map(source_seq, target_seq).items():
+        for p, q in family_map(source_seq, target_seq, cache_dir).items():
             arr[p] = q
         if memo is not None:
             memo[key] = arr

@@ -87,7 +87,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         via = "direct"
     else:
         spos = family_positions(uniprot_record(group[0].accession, fetcher).sequence, useq, pos,
-                                memo=fetcher.cache("family"))
+                                memo=fetcher.cache("family"), cache_dir=fetcher.cache_dir)
         via = f"family alignment {group[0].accession}->{a.accession}"
     ok_pos = (spos >= 1) & (spos <= len(useq))
     upos = np.where(ok_pos, spos - 1, len(useq))  # index into the UniProt sequence, or past it

@@ -491,7 +491,7 @@ def _construct_note(entry, gene: str, ctx: _Ctx) -> str:
     if own.accession == tgt.accession:
         return f"{entry.id} carries {', '.join(keep)}"
     m = family_map(uniprot_record(own.accession, ctx.fetcher).sequence,
-                   uniprot_record(tgt.accession, ctx.fetcher).sequence)
+                   uniprot_record(tgt.accession, ctx.fetcher).sequence, ctx.fetcher.cache_dir)
     seq = uniprot_record(tgt.accession, ctx.fetcher).sequence
     parts = []
     for c in keep:

@@ -361,7 +361,7 @@ def _placed(var: Variant, a: StructureAnalysis, fetcher=None) -> tuple[int | Non
                          "not the same protein nor its family reference")
     f = fetcher or default_fetcher()
     pos = int(family_positions(uniprot_record(var.accession, f).sequence, a.uniprot_seq,
-                               [var.position], memo=f.cache("family"))[0])
+                               [var.position], memo=f.cache("family"), cache_dir=f.cache_dir)[0])
     if pos < 1:
         return None, ""
     target = catalog().target(a.accession).gene
