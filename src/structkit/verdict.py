@@ -332,26 +332,42 @@ def _burial_features(out: pd.DataFrame, direct: pd.DataFrame, family: pd.DataFra
     return only_fam
 
 
+SITE_LABELS = (("dna", False, "dna"), ("metal", False, "zn"), ("ligand", False, "lig"),
+               ("epitope", False, "ab"), ("ligand", True, "famlig"))  # (site kind, family, label)
+
+
 def _site_features(out: pd.DataFrame, direct: pd.DataFrame, family: pd.DataFrame, n: int) -> None:
     """Per site kind (DNA, zinc, ligand, epitope; family ligands): chains with the site,
     chains with the residue in it or its side chain within the cut-off, the median distance
-    over chains, and where (PDB ID and site)."""
-    for kind, rows_k, label in (("dna", direct, "dna"), ("metal", direct, "zn"),
-                                ("ligand", direct, "lig"), ("epitope", direct, "ab"),
-                                ("ligand", family, "famlig")):
-        s = rows_k[rows_k.site_kind.astype(str) == kind]
-        s = s.assign(sc=(s.sidechain_dist_A <= s.cutoff_A).fillna(False).astype(bool),
-                     ins=s.in_site.fillna(False).astype(bool))
-        per = s.groupby(["key", "pdb_id", "chain", "site"], observed=True).agg(
-            d=("min_dist_A", "min"), ins=("ins", "any"), sc=("sc", "any")).reset_index()
-        g = per.groupby(["key", "pdb_id", "chain"], observed=True).agg(
-            d=("d", "min"), ins=("ins", "any"), sc=("sc", "any")).groupby("key")  # per chain
-        out[f"{label}_n"] = g.size().reindex(range(n), fill_value=0).to_numpy()
-        out[f"{label}_in"] = g.ins.sum().reindex(range(n), fill_value=0).to_numpy()
-        out[f"{label}_sc"] = g.sc.sum().reindex(range(n), fill_value=0).to_numpy()
-        out[f"{label}_d"] = g.d.median().reindex(range(n)).to_numpy(dtype=float)
-        near = per[per.ins].astype({"pdb_id": str, "site": str})
-        out[f"{label}_where"] = _joined(near.key, near.pdb_id + " (" + near.site + ")", ", ", n)
+    over chains, and where (PDB ID and site). Two group-bys over all kinds at once (one per
+    kind took about 0.1 s of the seed panel)."""
+    parts = []
+    for fam, rows in ((False, direct), (True, family)):
+        kinds = rows.site_kind.astype(str).to_numpy()
+        label = np.full(len(rows), "", dtype=object)
+        for kind, is_fam, name in SITE_LABELS:
+            if is_fam == fam:
+                label[kinds == kind] = name
+        parts.append(rows[["key", "pdb_id", "chain", "site", "min_dist_A"]].assign(
+            label=label, sc=(rows.sidechain_dist_A <= rows.cutoff_A).fillna(False).astype(bool),
+            ins=rows.in_site.fillna(False).astype(bool)))
+    s = pd.concat(parts, ignore_index=True)
+    s = s[s.label != ""]
+    # per chain: the nearest distance over the chain's sites; in or near any of them
+    per_chain = s.groupby(["label", "key", "pdb_id", "chain"], observed=True, sort=False).agg(
+        d=("min_dist_A", "min"), ins=("ins", "any"), sc=("sc", "any"))
+    g = per_chain.groupby(level=["label", "key"], sort=False).agg(
+        n=("d", "size"), ins=("ins", "sum"), sc=("sc", "sum"), d=("d", "median"))
+    near = s[s.ins].astype({"pdb_id": str, "site": str})
+    for _kind, _fam, label in SITE_LABELS:
+        gl = g.xs(label, level="label") if label in g.index.get_level_values(0) else g.iloc[:0]
+        gl = gl.droplevel("label") if "label" in gl.index.names else gl
+        out[f"{label}_n"] = gl.n.reindex(range(n), fill_value=0).to_numpy()
+        out[f"{label}_in"] = gl.ins.reindex(range(n), fill_value=0).to_numpy()
+        out[f"{label}_sc"] = gl.sc.reindex(range(n), fill_value=0).to_numpy()
+        out[f"{label}_d"] = gl.d.reindex(range(n)).to_numpy(dtype=float)
+        nl = near[near.label == label]
+        out[f"{label}_where"] = _joined(nl.key, nl.pdb_id + " (" + nl.site + ")", ", ", n)
 
 
 def _evolution_features(out: pd.DataFrame, wt: np.ndarray, alt: np.ndarray, fetcher, msa) -> None:
