@@ -147,8 +147,9 @@ def _read_hotspots(fetcher) -> Hotspots:
         return Hotspots(error=str(exc))
     df = pd.read_csv(r.path, sep="\t", dtype=str, keep_default_na=False)
     out = Hotspots(path=str(r.path), sha256=sha256_file(r.path))
-    for g, res, pos, alleles, count in zip(df.Hugo_Symbol, df.Residue, df.Amino_Acid_Position,
-                                           df.Variant_Amino_Acid, df.Tumor_Count, strict=True):
+    cols = ("Hugo_Symbol", "Residue", "Amino_Acid_Position", "Variant_Amino_Acid", "Tumor_Count")
+    # lists, not the Series: iterating pandas' Arrow-backed strings costs a microsecond a cell
+    for g, res, pos, alleles, count in zip(*(df[c].tolist() for c in cols), strict=True):
         counts = {}
         for part in alleles.split("|"):
             a, _, n = part.rpartition(":")
@@ -180,9 +181,9 @@ def civic_items(fetcher: Fetcher | None = None) -> pd.DataFrame:
         split = df.molecular_profile.str.split(" ", n=1, expand=True)
         df["profile_gene"], df["profile_name"] = split[0], split[1].fillna("")
         df["_eid"] = pd.to_numeric(df.evidence_id, errors="coerce").fillna(-1).astype(np.int64)
-        df["_short"] = [_item_text(*r) for r in zip(
-            df.therapies, df.significance, df.evidence_direction, df.evidence_level,
-            df.evidence_id, strict=True)]
+        df["_short"] = [_item_text(*r) for r in zip(*(df[c].tolist() for c in (
+            "therapies", "significance", "evidence_direction", "evidence_level", "evidence_id")),
+            strict=True)]
         df.attrs.update({"path": str(r.path), "sha256": sha256_file(r.path)})
         memo["civic"] = df
     return memo["civic"]
@@ -383,14 +384,15 @@ def _civic_index(items: pd.DataFrame, fetcher) -> tuple[dict, dict]:
         targets = {t.gene: t for t in catalog().targets}
         named: dict = {}
         broad: dict[str, dict[str, list[int]]] = {}
-        for i, (g, n) in enumerate(zip(items.profile_gene, items.profile_name, strict=True)):
+        genes, names = items.profile_gene.tolist(), items.profile_name.tolist()
+        for i, (g, n) in enumerate(zip(genes, names, strict=True)):
             if i in changes:
                 for v in changes[i]:
                     named.setdefault((g, v), []).append(i)
             elif g in targets:
                 broad.setdefault(g, {}).setdefault(n, []).append(i)
         eid = items["_eid"].to_numpy()
-        symbols = set(items.profile_gene)
+        symbols = set(genes)
         for rows in named.values():
             rows.sort(key=eid.__getitem__)
         rules = {g: [(r, sorted(rows, key=eid.__getitem__)) for n, rows in by.items()
@@ -407,7 +409,8 @@ def _civic_changes(items: pd.DataFrame, fetcher) -> dict[int, list]:
         genes = {t.gene for t in catalog().targets}
         by_name: dict[tuple[str, str], list] = {}
         out = {}
-        for i, (g, n) in enumerate(zip(items.profile_gene, items.profile_name, strict=True)):
+        for i, (g, n) in enumerate(zip(items.profile_gene.tolist(), items.profile_name.tolist(),
+                                       strict=True)):
             if g in genes:
                 if (g, n) not in by_name:
                     by_name[g, n] = _profile_changes(g, n, fetcher)
