@@ -17,7 +17,7 @@ import pandas as pd
 
 from .catalog import CatalogStructure, catalog
 from .cutoffs import resolve_cutoffs
-from .damage import ResidueEnvironment, environment
+from .damage import BondLists, ResidueEnvironment, environment
 from .derived import cached, entry_key
 from .fetch import default_fetcher
 from .keywords import accepts_session
@@ -365,8 +365,7 @@ def _environment(st: Structure, ri: np.ndarray, disk) -> ResidueEnvironment:
     d = cached(disk, "environment", entry_key("environment", content_digest(st), _idx_digest(ri)),
                compute, fits)
     m = d["meta"]
-    hb = [[tuple(b) for b in r] for r in m["hbonds"]]
-    hb_bb = [[tuple(b) for b in r] for r in m["hbonds_bb"]]
+    hb, hb_bb = BondLists(m["hbonds"]), BondLists(m["hbonds_bb"])
     return ResidueEnvironment(d["phi"], d["psi"], d["omega"], d["cis"], hb, list(m["salt_bridges"]),
                               list(m["disulfide"]), dict(m["centroid_dist"]), d["cb_dir"], d["ca"],
                               hb_bb, list(m["second_shell"]), AtomSearch(st.coord[d["other_atoms"]]),

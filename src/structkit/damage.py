@@ -72,6 +72,7 @@ and the interface features, which share one residue environment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,6 +145,30 @@ def _label(st: Structure, a: int) -> str:
     return f"{st.atom_name[a]} {st.res_name[a]} {st.chain[a]}{st.res_seq[a]}{st.icode[a]}"
 
 
+class BondLists(Sequence):
+    """Per residue, its (own atom, evidence) pairs as read back from derived data: a row is
+    made a list of tuples when it is looked at (a variant looks at a few of a chain's hundreds
+    of rows; converting them all took about 50 ms of the seed panel)."""
+
+    __slots__ = ("_rows",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, rows: list) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        return [tuple(b) for b in self._rows[k]]
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Sequence) and len(self) == len(other)
+                and all(self[i] == other[i] for i in range(len(self))))
+
+
 @dataclass
 class ResidueEnvironment:
     """Per-residue structural context of one chain (arrays in the chain's residue order)."""
@@ -152,13 +177,13 @@ class ResidueEnvironment:
     psi: np.ndarray
     omega: np.ndarray
     cis: np.ndarray
-    hbonds: list[list[tuple[str, str]]]  # per residue: (own side-chain atom, evidence)
+    hbonds: Sequence[list[tuple[str, str]]]  # per residue: (own side-chain atom, evidence)
     salt_bridges: list[str]
     disulfide: list[str]
     centroid_dist: dict[str, float]  # residue type -> mean CA-side-chain-centroid distance (A)
     cb_dir: np.ndarray  # unit CA->CB (ideal CB for Gly), per residue
     ca: np.ndarray
-    hbonds_bb: list[list[tuple[str, str]]]  # per residue: side-chain H-bonds to a main-chain N/O
+    hbonds_bb: Sequence[list[tuple[str, str]]]  # per residue: side-chain H-bonds to a main-chain N/O
     second_shell: list[str]  # per residue: evidence that it packs on a metal ligand ('' if not)
     others: AtomSearch = field(repr=False)
     other_atoms: np.ndarray = field(repr=False)
