@@ -133,7 +133,7 @@ def _structure_rows(group: list[Variant], va: dict, entry, how: str, cutoff: flo
         assess = have & missense & (alt_idx >= 0) if damage else np.zeros(n, dtype=bool)
         alt_safe = np.where(assess, alt_idx, 0)
         if assess.any():
-            chain_cols["context"] = np.where(assess, res.context()[kk, alt_safe], 1)
+            chain_cols["context"] = np.where(assess, res.context(kk[assess])[kk, alt_safe], 1)
         else:
             chain_cols["context"] = _Const(1, n)
         scorable = have & ~differs & missense & (alt_idx >= 0) & (how == "direct")

@@ -77,15 +77,21 @@ class ChainRows:
             codes[j] = table[p] = book["detail"].code(text)
         return codes
 
-    def context(self) -> np.ndarray:
-        """Context codes, residue x 20 alternative amino acids (``damage.AA20`` order)."""
-        book = self.book
+    def context(self, need: np.ndarray) -> np.ndarray:
+        """Context codes, residue x 20 alternative amino acids (``damage.AA20`` order), with
+        the rows ``need`` filled (a few variants of a chain need a few of its hundreds of
+        rows)."""
         if self._context is None:
+            self._context = np.full((self.n + 1, 20), -1, dtype=np.int32)
+            self._context[self.n] = 1  # an absent residue: ''
+        table = self._context
+        need = np.asarray(need, dtype=np.int64)
+        todo = np.unique(need[table[need, 0] < 0])
+        if len(todo):
             cd = self.cd
-            text = context_matrix(cd.aa, cd.rsa)
-            codes = book["context"].codes(text.ravel().tolist()).reshape(self.n, 20)
-            self._context = np.vstack([codes, np.ones((1, 20), dtype=np.int32)])
-        return self._context
+            text = context_matrix(np.asarray(cd.aa)[todo], np.asarray(cd.rsa)[todo])
+            table[todo] = self.book["context"].codes(text.ravel().tolist()).reshape(-1, 20)
+        return table
 
     def _site_key(self, site) -> int | None:
         """The site's index in the chain's site list (None: no site)."""
