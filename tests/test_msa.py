@@ -129,9 +129,9 @@ def test_a2m_insertions_never_change_the_match_columns(match, inserts):
 
 
 def test_alignment_weights_are_kept_on_disk_and_a_damaged_entry_is_rebuilt(tmp_path, data_dir):
-    """p53's homolog alignment: the first session reads and weights it and stores an .npz under
-    the cache's derived/ folder; a second process-like session reads that back (the same
-    weights); an entry cut short is detected and rebuilt, never trusted."""
+    """p53's homolog alignment: the first session reads and weights it and stores an entry under
+    the cache's derived/ folder (with the column profile); a second process-like session reads
+    that back (the same weights); an entry cut short is detected and rebuilt, never trusted."""
     from structkit.msa import cached_alignment
     from structkit.uniprot import uniprot_record
 
@@ -139,15 +139,18 @@ def test_alignment_weights_are_kept_on_disk_and_a_damaged_entry_is_rebuilt(tmp_p
     src = data_dir / "msa" / "P04637.a2m"
     fresh = read_alignment(src, seq)
     a = cached_alignment(src, seq, cache_dir=tmp_path)
-    (entry,) = (tmp_path / "derived" / "alignments").glob("*.npz")
+    (entry,) = (tmp_path / "derived" / "alignments").glob("*.skd")
     b = cached_alignment(src, seq, cache_dir=tmp_path)
     assert "weights" in b.__dict__  # read back, not recomputed
     assert np.array_equal(b.weights, fresh.weights) and np.array_equal(b.codes, fresh.codes)
     assert np.array_equal(b.positions, fresh.positions) and b.names == fresh.names
     assert round(b.n_effective) == round(a.n_effective) == 449
+    for x, y in zip(b._profile, fresh._profile, strict=True):  # the profile read back
+        assert np.array_equal(x, y)
     entry.write_bytes(entry.read_bytes()[:5000])  # damaged
     c = cached_alignment(src, seq, cache_dir=tmp_path)
     assert "weights" not in c.__dict__ or np.array_equal(c.weights, fresh.weights)
     assert np.array_equal(c.weights, fresh.weights)
-    with np.load(entry) as z:  # rewritten whole
-        assert z["codes"].shape == fresh.codes.shape
+    from structkit.derived import read_entry
+
+    assert read_entry(entry)["codes"].shape == fresh.codes.shape  # rewritten whole

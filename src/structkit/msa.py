@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .derived import DERIVED_FOLDER, entry_key
+from .derived import entry_key
 
 __all__ = ["Alignment", "read_alignment", "IDENTITY_THETA", "PSEUDOCOUNT", "MAX_GAP",
            "AMINO_ACIDS"]
@@ -212,15 +212,15 @@ def _read_stockholm(text: str) -> tuple[list[str], list[str]]:
 def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None = None,
                      cache_dir: str | Path | None = None) -> Alignment:
     """``read_alignment`` with its sequence weights kept on disk between processes (reading and
-    weighting p53's 3,668 homologs costs about a second each time): an ``.npz`` under
-    ``<cache_dir>/derived/alignments/``, keyed by the SHA-256 of the file and of the sequence,
-    the query, the structkit version and its code (``derived.entry_key``). An entry that does
-    not read back whole (shapes, finite weights) is rebuilt; without ``cache_dir`` nothing is
-    stored."""
+    weighting p53's 3,668 homologs costs about a second each time), with the column profile:
+    derived data (``structkit.derived``) under ``<cache_dir>/derived/alignments/``, keyed by
+    the SHA-256 of the file and of the sequence, the query, the structkit version and its code.
+    An entry that does not read back whole (CRC, shapes, finite weights) is rebuilt; without
+    ``cache_dir`` nothing is stored."""
     import hashlib
-    import zipfile
 
-    from .files import atomic_write, sha256_file
+    from .derived import cached
+    from .files import sha256_file
 
     p = Path(path)
     if cache_dir is None:
@@ -229,26 +229,25 @@ def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None 
         _open_text(p)  # raises what read_alignment says (missing, a directory, a FIFO)
     key = entry_key("alignment", sha256_file(p),
                     hashlib.sha256(uniprot_sequence.encode()).hexdigest(), query or "")
-    entry = Path(cache_dir) / DERIVED_FOLDER / "alignments" / f"{key[:32]}.npz"
-    if entry.is_file():
-        try:
-            with np.load(entry, allow_pickle=False) as z:
-                names, codes, pos = [str(x) for x in z["names"]], z["codes"], z["positions"]
-                weights, q = z["weights"], int(z["query"])
-            if (codes.ndim == 2 and codes.shape[0] == len(names) == len(weights)
-                    and len(pos) == codes.shape[1] and np.isfinite(weights).all()
-                    and 0 <= q < len(names) and codes.max(initial=0) <= GAP):
-                aln = Alignment(names, codes, pos, q, str(p))
-                aln.__dict__["weights"] = weights
-                return aln
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            pass  # damaged or stale: rebuilt below
-    aln = read_alignment(p, uniprot_sequence, query)
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(entry) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, names=np.array(aln.names, dtype=str), codes=aln.codes,
-                     positions=aln.positions, weights=aln.weights, query=aln.query)
+
+    def compute() -> dict:
+        aln = read_alignment(p, uniprot_sequence, query)
+        freq, gap, cons = aln._profile
+        return {"names": np.array(aln.names, dtype=str), "codes": aln.codes,
+                "positions": aln.positions, "weights": aln.weights, "query": np.int64(aln.query),
+                "freq": freq, "gap": gap, "cons": cons}
+
+    def fits(d: dict) -> bool:
+        codes, n = d["codes"], len(d["names"])
+        return (codes.ndim == 2 and codes.shape[0] == n == len(d["weights"])
+                and len(d["positions"]) == codes.shape[1] == len(d["gap"]) == len(d["cons"])
+                and d["freq"].shape == (codes.shape[1], 20) and np.isfinite(d["weights"]).all()
+                and 0 <= int(d["query"]) < n and codes.max(initial=0) <= GAP)
+
+    d = cached(cache_dir, "alignments", key, compute, fits)
+    aln = Alignment(d["names"].tolist(), d["codes"], d["positions"], int(d["query"]), str(p))
+    aln.__dict__["weights"] = d["weights"]
+    aln.__dict__["_profile"] = (d["freq"], d["gap"], d["cons"])  # computed once, kept with it
     return aln
 
 
