@@ -226,3 +226,24 @@ def test_derived_entries_keep_dtype_shape_and_text(tmp_path):
         _same_arrays(want, back[name])
     back["f"][0, 0] = 2.0  # writable, as arrays read from a file are expected to be
     assert load_entry(tmp_path, "types", entry_key("other")) is None
+
+
+def test_the_civic_release_is_kept_as_a_frame_and_rebuilt_when_damaged(tmp_path, data_dir):
+    """The accepted CIViC items read back from derived data equal a fresh parse (values,
+    dtypes, provenance attrs); a damaged entry is rebuilt."""
+    import pandas as pd
+
+    from structkit.evidence import civic_items
+
+    fresh = civic_items(_session(tmp_path, data_dir))
+    (entry,) = _entries(tmp_path, "civic")
+    back = civic_items(_session(tmp_path, data_dir))
+    pd.testing.assert_frame_equal(fresh, back)
+    assert back.attrs == fresh.attrs and len(back.attrs["sha256"]) == 64
+    assert (back.evidence_status == "accepted").all() and back._eid.dtype == np.int64
+    raw = bytearray(entry.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    entry.write_bytes(bytes(raw))
+    again = civic_items(_session(tmp_path, data_dir))
+    pd.testing.assert_frame_equal(fresh, again)
+    read_entry(entry)  # rewritten whole

@@ -176,3 +176,36 @@ def cached(cache_dir: str | Path | None, kind: str, key: str, compute: Callable[
         arrays = {k: v for k, v in out.items() if k != "meta"}
         save_entry(cache_dir, kind, key, arrays, out.get("meta"))
     return out
+
+
+def cached_frame(cache_dir: str | Path | None, kind: str, key: str, compute: Callable[[], object],
+                 columns: list[str] | None = None):
+    """``cached`` for a pandas DataFrame (``compute()`` returns one): kept as an Arrow IPC
+    stream inside an entry (so the CRC covers it) with ``DataFrame.attrs`` as its meta; read
+    back with the same dtypes. ``columns``: names the frame must have to be trusted."""
+    import pyarrow as pa
+
+    def to_entry() -> dict:
+        df = compute()
+        sink = pa.BufferOutputStream()
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return {"arrow": np.frombuffer(sink.getvalue(), dtype=np.uint8), "meta": dict(df.attrs),
+                "_frame": df}
+
+    if cache_dir is None:
+        return compute()
+    hit = load_entry(cache_dir, kind, key)
+    if hit is not None:
+        try:
+            df = pa.ipc.open_stream(pa.py_buffer(hit["arrow"])).read_all().to_pandas()
+            if columns is None or set(columns) <= set(df.columns):
+                df.attrs.update(hit.get("meta") or {})
+                return df
+        except (pa.ArrowException, ValueError):
+            pass
+        _path(cache_dir, kind, key).unlink(missing_ok=True)
+    out = to_entry()
+    save_entry(cache_dir, kind, key, {"arrow": out["arrow"]}, out["meta"])
+    return out["_frame"]
