@@ -194,7 +194,8 @@ def test_entries_are_keyed_by_the_code_that_made_them(monkeypatch, tmp_path):
 
 def test_a_warm_process_loads_neither_scipy_nor_biopython(tmp_path, data_dir):
     """Lazy work (issue 28): with the cache warm, the seed panel is answered from derived data:
-    no KD-tree library, no aligner (both are imported only to compute what is not on disk)."""
+    no KD-tree library, no aligner, no structure parser (imported only to compute what is not
+    on disk), no file lock (a process that only reads takes none)."""
     import os
     import subprocess
     import sys
@@ -203,10 +204,12 @@ def test_a_warm_process_loads_neither_scipy_nor_biopython(tmp_path, data_dir):
            "STRUCTKIT_CACHE": str(tmp_path / "cache"), "STRUCTKIT_STABILITY": "shipped"}
     code = ("import contextlib, io, sys\nfrom structkit.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['impact']) == 0\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'Bio', 'matplotlib'}))")
+            "print(sorted({m.split('.')[0] for m in sys.modules}\n"
+            "             & {'scipy', 'Bio', 'matplotlib', 'gemmi', 'filelock'}))")
     first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr[-2000:]
-    assert "scipy" in first.stdout and "Bio" in first.stdout  # cold: computed, so loaded
+    for name in ("scipy", "Bio", "gemmi"):  # cold: computed and stored, so loaded
+        assert name in first.stdout
     warm = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert warm.returncode == 0, warm.stderr[-2000:]
     assert warm.stdout.strip() == "[]"

@@ -33,10 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filelock import FileLock
-
 if TYPE_CHECKING:  # requests and urllib3 load when the network is first used (about 0.07 s)
     import requests
+    from filelock import FileLock
 
 from .files import atomic_write
 from .ids import normalize_accession, normalize_pdb_id
@@ -476,7 +475,11 @@ class Fetcher(HttpTransport):
         return sorted(found, key=lambda r: (-found[r], fmts.index(r.split(".")[1][:3])))
 
     def _lock(self, dest: Path) -> FileLock:
-        """Inter-process lock for one cache file, kept in ``<cache>/.locks/`` (not beside it)."""
+        """Inter-process lock for one cache file, kept in ``<cache>/.locks/`` (not beside it).
+        filelock is imported here: it loads asyncio (about 25 ms), and a warm process that
+        only reads never takes a lock."""
+        from filelock import FileLock
+
         locks = Path(self.cache_dir) / ".locks"
         locks.mkdir(parents=True, exist_ok=True)
         rel = dest.relative_to(Path(self.cache_dir)).as_posix().replace("/", "__")

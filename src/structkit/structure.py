@@ -20,11 +20,14 @@ import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import gemmi
 import numpy as np
 
 from .derived import cached, entry_key
+
+if TYPE_CHECKING:
+    import gemmi
 
 __all__ = [
     "Structure",
@@ -178,8 +181,19 @@ class Structure:
                 f"{self.n_models} model(s), {len(self.res_num)} residues, {self.n_atoms} atoms>")
 
 
+_STANDARD_ONE_LETTER = dict(zip(
+    "ALA ARG ASN ASP CYS GLN GLU GLY HIS ILE LEU LYS MET PHE PRO SER THR TRP TYR VAL".split(),
+    "ARNDCQEGHILKMFPSTWYV", strict=True))  # IUPAC-IUB 1983; what gemmi's table gives them
+
+
 def one_letter(res_name: str) -> str:
-    """One-letter code of an amino-acid residue name; modified residues give their parent."""
+    """One-letter code of an amino-acid residue name; modified residues give their parent
+    (gemmi's residue table; the 20 standard names without loading gemmi)."""
+    code = _STANDARD_ONE_LETTER.get(res_name)
+    if code is not None:
+        return code
+    import gemmi  # parsing, and non-standard names (MSE -> M, TPO -> T)
+
     info = gemmi.find_tabulated_residue(res_name)
     if info is None or not info.is_amino_acid():
         return "X"
@@ -307,6 +321,8 @@ def _jrnl_citation(fields: dict[str, list[str]]) -> str:
 
 def _cif_citation(block: gemmi.cif.Block) -> str:
     """'title. journal. year. doi' of the mmCIF ``_citation`` row with id 'primary' ('' if none)."""
+    import gemmi
+
     t = block.find("_citation.", ["id", "title", "journal_abbrev", "year", "pdbx_database_id_DOI"])
     for row in t:
         if row[0] == "primary":
@@ -316,6 +332,8 @@ def _cif_citation(block: gemmi.cif.Block) -> str:
 
 
 def _cif_header_records(block: gemmi.cif.Block) -> tuple[list[ChainRef], list[SeqDif], dict]:
+    import gemmi
+
     def table(cat: str, cols: list[str]) -> list[dict]:
         t = block.find_mmcif_category(cat)
         if not t:
@@ -362,6 +380,8 @@ def _cif_header_records(block: gemmi.cif.Block) -> tuple[list[ChainRef], list[Se
 
 
 def _residue_kind(res: gemmi.Residue, polymer_chain_types: dict, chain: str) -> str:
+    import gemmi
+
     name = res.name
     info = gemmi.find_tabulated_residue(name)
     if res.is_water():
@@ -386,6 +406,8 @@ def _residue_kind(res: gemmi.Residue, polymer_chain_types: dict, chain: str) -> 
 def _parse(p: Path, text: str, notes: list[str]):
     """(gemmi structure, reference records, SEQADV records, header info) of a file's text,
     PDB or mmCIF by its content; ``StructureFormatError`` naming the file otherwise."""
+    import gemmi
+
     stripped = text.lstrip()
     is_cif = stripped.startswith("data_") or stripped.startswith("#")
     try:
@@ -410,6 +432,8 @@ def _parse(p: Path, text: str, notes: list[str]):
 def _polymers(st) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Chain -> polymer type (protein or nucleic) from the entities (for modified residues and
     odd ligands), and chain -> SEQRES residue names, of model 1."""
+    import gemmi
+
     ptypes: dict[str, str] = {}
     seqres: dict[str, list[str]] = {}
     for ch in st[0]:
