@@ -124,3 +124,18 @@ def test_a_module_past_500_lines_says_why_in_its_docstring():
             if "Size:" not in doc:
                 long.append(f"{p.name}: {text.count(chr(10))} lines")
     assert not long, long
+
+
+def test_the_program_exits_with_mains_status(tmp_path):
+    """``structkit`` (pyproject's console script, ``cli:run``) exits with ``main()``'s status:
+    0 for an answer, 2 for a usage error (no variants in the input file)."""
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert meta["project"]["scripts"]["structkit"] == "structkit.cli:run"
+    empty = tmp_path / "none.txt"
+    empty.write_text("# no variants\n")
+    ok = subprocess.run([sys.executable, "-m", "structkit.cli", "impact", "TP53:p.R248Q"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0 and "p.R248Q" in ok.stdout, ok.stderr[-500:]
+    bad = subprocess.run([sys.executable, "-m", "structkit.cli", "impact", "--input", str(empty)],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "no variants" in bad.stderr

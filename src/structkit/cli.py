@@ -609,5 +609,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout, sys.stderr = streams
 
 
+def run() -> None:
+    """The ``structkit`` program: ``main()``, then exit with its status. Before exiting, the
+    objects the command made are moved out of the cyclic collector's sight (``gc.freeze``):
+    the interpreter's last collection would otherwise walk all of them only to exit (about
+    70 ms of a one-off command; reference counting and atexit handlers work as usual). For
+    calls from Python (tests, notebooks) use ``main()``, which leaves the collector alone."""
+    import gc
+
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
