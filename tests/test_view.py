@@ -289,3 +289,36 @@ def test_several_views_in_one_browser_match_one_at_a_time(tmp_path):
     assert np.abs(pics[0] - pics[2]).mean() > 1.0  # another variant, another picture
     with pytest.raises(ValueError, match="2 views but 1 output paths"):
         save_pngs(views[:2], [tmp_path / "x.png"])
+
+
+def test_pictures_are_kept_and_a_view_drawn_before_is_not_drawn_again(tmp_path, monkeypatch):
+    """save_pngs with a cache directory (the report's --png-views, issue 28): the second time
+    the same views give the same bytes without starting Chromium; a damaged picture entry is
+    drawn again; the random element IDs py3Dmol puts in each page do not change the key."""
+    need_browser()
+    from structkit import browser
+    from structkit.derived import DERIVED_FOLDER
+    from structkit.view import save_pngs, view_variants
+
+    cache = tmp_path / "cache"
+    make = lambda: [view_variants("1TSR", ["TP53:p.R248Q"], width=320, height=240),  # noqa: E731
+                    view_variants("1TSR", ["TP53:p.R175H"], width=320, height=240)]
+    first = [p.read_bytes() for p in save_pngs(make(), [tmp_path / "a0.png", tmp_path / "a1.png"],
+                                                cache_dir=cache)]
+    assert first[0] != first[1] and all(b.startswith(b"\x89PNG") for b in first)
+
+    def no_browser(*a, **k):
+        raise AssertionError("Chromium started for a picture that was kept")
+
+    monkeypatch.setattr(browser, "render", no_browser)
+    again = [p.read_bytes() for p in save_pngs(make(), [tmp_path / "b0.png", tmp_path / "b1.png"],
+                                                cache_dir=cache)]
+    assert again == first
+    monkeypatch.undo()
+    entries = sorted((cache / DERIVED_FOLDER / "view_png").glob("*.skd"))
+    assert len(entries) == 2
+    for e in entries:
+        e.write_bytes(e.read_bytes()[:-100])  # cut short: drawn again
+    redrawn = [p.read_bytes() for p in save_pngs(make(), [tmp_path / "c0.png", tmp_path / "c1.png"],
+                                                  cache_dir=cache)]
+    assert redrawn == first  # software WebGL: the same page gives the same pixels

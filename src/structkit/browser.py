@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["chromium", "render"]
+__all__ = ["chromium", "identity", "render"]
 
 VIRTUAL_TIME_MS = 20000  # time the page gets to run its scripts (3Dmol draws) before the output
 
@@ -19,6 +19,14 @@ def chromium() -> str:
     if exe is None:
         raise RuntimeError("this output needs Chromium (chromium on PATH; .ci/run installs it)")
     return exe
+
+
+def identity() -> str:
+    """Which Chromium draws: the resolved binary with its size and modification time (part of
+    the key of kept pictures; cheaper than starting it for ``--version``)."""
+    exe = Path(chromium()).resolve()
+    st = exe.stat()
+    return f"{exe}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def render(page: str | Path, output_flag: str, *, window: tuple[int, int] | None = None,

@@ -382,16 +382,17 @@ def _card_view(gene: str, variant: str, pdb_id: str, fetcher, accession: str | N
                          height=360, title=f"{gene} {variant} on {pdb_id}", fetcher=fetcher)
 
 
-def _static_pictures(views: dict) -> dict:
+def _static_pictures(views: dict, cache_dir=None) -> dict:
     """(gene, variant) -> PNG bytes of each card's view, or the reason there is none; all
-    rendered with one headless Chromium (``view.save_pngs``) rather than one per card."""
+    rendered with one headless Chromium (``view.save_pngs``) rather than one per card, and
+    kept in ``cache_dir`` for the next report."""
     from .view import save_pngs
 
     keys = list(views)
     with tempfile.TemporaryDirectory(prefix="structkit-card-") as tmp:
         paths = [Path(tmp) / f"v{i}.png" for i in range(len(keys))]
         try:
-            save_pngs([views[k][0] for k in keys], paths)
+            save_pngs([views[k][0] for k in keys], paths, cache_dir=cache_dir)
         except RuntimeError as exc:
             return {k: str(exc) for k in keys}
         return {k: p.read_bytes() for k, p in zip(keys, paths, strict=True)}
@@ -472,7 +473,7 @@ def _views(order: pd.DataFrame, placed: pd.DataFrame, js, max_cards: int, max_vi
                         path), r.nearest_pdb_id)
                 except (ValueError, KeyError, LookupError) as exc:
                     views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
-        pictures = _static_pictures(made) if png_views and made else {}
+        pictures = _static_pictures(made, fetcher.cache_dir) if png_views and made else {}
         for (g, var), (v, pid) in made.items():
             views[g, var] = _view_html(v, g, var, pid, png_views, pictures.get((g, var)))
     return views, view_note
