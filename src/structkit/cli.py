@@ -125,7 +125,7 @@ def _cmd_impact(args) -> int:
     if args.log:
         _write_log(args, batch, source, table, summary, fetcher, time.perf_counter() - t0)
     print(f"# structkit {__version__} impact: {batch.n_rows} input items from {_clip(source, 50)} "
-          f"({len(batch)} variants, {len(set(batch.variants))} distinct)")
+          f"({len(batch)} variants, {batch.n_distinct} distinct)")
     print(f"# cut-off {args.cutoff:g} A (metal {args.metal_cutoff:g} A); positions in UniProt "
           "numbering, 'nearest' in the structure's author numbering")
     print(_role_header(summary))
@@ -168,7 +168,7 @@ def _write_log(args, batch, source: str, table, summary, fetcher, seconds: float
         f"mirror: {fetcher.mirror or '-'}; offline: {fetcher.offline}; cache: {fetcher.cache_dir}",
         f"versions: structkit {__version__}, python {platform.python_version()}, numpy "
         f"{np.__version__}, pandas {pd.__version__}, gemmi {gemmi.__version__}",
-        f"input items: {batch.n_rows}; variants: {len(batch)} ({len(set(batch.variants))} "
+        f"input items: {batch.n_rows}; variants: {len(batch)} ({batch.n_distinct} "
         f"distinct); items that give no variant: {len(batch.unplaced)}",
         f"table: {args.out or '(not written)'}; summary rows: {len(summary)}"
         + (f" -> {args.summary_out}" if args.summary_out else ""),

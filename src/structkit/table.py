@@ -295,14 +295,15 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
     book = codebook(fetcher)
     vs, unplaced = _as_variants(variants, fetcher)
     base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}
-    # each distinct variant once; input rows are mapped onto the distinct rows at the end
-    distinct: dict[Variant, int] = dict(zip(vs, range(len(vs)), strict=True))
-    if len(distinct) == len(vs):  # no repeats (saturation scans): the index is the position
-        vi = np.arange(len(vs), dtype=np.int64)
-    else:  # first occurrences, in input order
-        distinct = {v: i for i, v in enumerate(dict.fromkeys(vs))}
-        vi = np.fromiter(map(distinct.__getitem__, vs), dtype=np.int64, count=len(vs))
-    dv = list(distinct)
+    # each distinct variant once (first occurrences, in input order); input rows are mapped
+    # onto the distinct rows at the end. Grouped by the variants' key tuples, which dicts
+    # compare in C: through Variant.__eq__ a 1M-row cohort made about 3M Python calls (1.5 s)
+    ids: dict[tuple, int] = {}
+    vi = np.fromiter((ids.setdefault(v._key(), len(ids)) for v in vs), dtype=np.int64,
+                     count=len(vs))
+    dv = list(vs) if len(ids) == len(vs) else \
+        [vs[i] for i in np.unique(vi, return_index=True)[1].tolist()]
+    distinct = {v: i for i, v in enumerate(dv)}
     by_acc: dict[str, list[Variant]] = {}
     index: dict[str, list[int]] = {}
     kinds = list(map(attrgetter("kind"), dv))

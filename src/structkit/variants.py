@@ -459,6 +459,12 @@ class VariantBatch:
     def __len__(self) -> int:
         return len(self.variants)
 
+    @property
+    def n_distinct(self) -> int:
+        """Distinct variants (gene, change; not sample or row), counted over the key tuples
+        compared in C, not through ``Variant.__eq__`` (a Python call per comparison)."""
+        return len({v._key() for v in self.variants})
+
 
 UNPLACED_COLUMNS = ["row", "sample", "gene", "input", "status", "reason"]
 
