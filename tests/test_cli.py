@@ -190,3 +190,21 @@ def test_impact_log_and_the_script_share_one_path(tmp_path, data_dir):
     # and --log may not overwrite the input or another output
     assert main(["impact", "TP53:p.R248Q", "--out", str(tmp_path / "a.tsv"),
                  "--log", str(tmp_path / "a.tsv")]) == 2
+
+
+def test_cache_command_lists_and_prunes_derived_data(capsys, tmp_path, data_dir):
+    """`structkit cache`: a line per kind of derived data with its stale part; --prune removes
+    the stale files and says how many."""
+    cache = tmp_path / "cache"
+    src = ["--cache", str(cache), "--mirror", str(data_dir), "--offline"]
+    assert run(capsys, "impact", "TP53:p.R248Q", "--structures", "1TSR", *src)[0] == 0
+    stale = cache / "derived" / "structures" / ("0" * 40 + ".npz")  # the format before .skd
+    stale.write_bytes(b"old")
+    code, out, _ = run(capsys, "cache", *src)
+    assert code == 0
+    lines = {ln.split()[0]: ln.split()[1:] for ln in out.splitlines()[2:] if ln.split()}
+    assert int(lines["structures"][0]) >= 2 and lines["structures"][2] == "1"  # 1 of them stale
+    assert lines["sasa"][2] == "0" and "--prune removes them" in out
+    code, out, _ = run(capsys, "cache", "--prune", *src)
+    assert code == 0 and "removed 1 stale files" in out and not stale.exists()
+    assert (cache / "derived" / "structures").is_dir()

@@ -250,3 +250,40 @@ def test_the_civic_release_is_kept_as_a_frame_and_rebuilt_when_damaged(tmp_path,
     again = civic_items(_session(tmp_path, data_dir))
     pd.testing.assert_frame_equal(fresh, again)
     read_entry(entry)  # rewritten whole
+
+
+def test_prune_removes_what_this_code_cannot_read_and_keeps_the_rest(tmp_path, data_dir,
+                                                                     monkeypatch):
+    """`structkit cache --prune` (derived.prune): entries of other code, older-format .npz
+    files and damaged entries go; this code's entries, the marks and the ProteinMPNN scores
+    (kept across versions) stay, and the analysis still reads from the disk afterwards."""
+    from structkit import derived
+    from structkit.derived import inventory, prune
+
+    ref = analyze("1TSR", session=_session(tmp_path, data_dir))
+    current = {p: p.read_bytes() for p in (tmp_path / DERIVED_FOLDER).rglob("*") if p.is_file()}
+    monkeypatch.setattr(derived, "_CODE_DIGEST", ["an older structkit"])
+    save_entry(tmp_path, "sasa", entry_key("old"), {"sasa": np.ones(3)})  # another code's entry
+    monkeypatch.undo()
+    old_npz = tmp_path / DERIVED_FOLDER / "structures" / ("0" * 40 + ".npz")
+    old_npz.write_bytes(b"PK\x03\x04 an entry of the format before .skd")
+    kept = tmp_path / DERIVED_FOLDER / "stability" / "abc_def.npz"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"scores of hours of CPU")
+    damaged = tmp_path / DERIVED_FOLDER / "sites" / ("1" * 40 + ".skd")
+    damaged.write_bytes(b"SKDRV\x002\n" + b"\xff" * 12)
+    with pytest.raises(ValueError, match="header longer than the file"):
+        read_entry(damaged)  # a reader refuses it (and rebuilds), never an OverflowError
+    by_kind = {r["kind"]: r for r in inventory(tmp_path)}
+    assert by_kind["sasa"]["stale_files"] == 1 and by_kind["structures"]["stale_files"] == 1
+    assert by_kind["sites"]["stale_files"] == 1 and by_kind["stability"]["stale_files"] == 0
+    assert by_kind["checked"]["stale_files"] == 0
+    n, size = prune(tmp_path)
+    assert n == 3 and size > 0
+    left = {p for p in (tmp_path / DERIVED_FOLDER).rglob("*") if p.is_file()}
+    assert left == set(current) | {kept}
+    assert all(p.read_bytes() == b for p, b in current.items())
+    again = analyze("1TSR", session=_session(tmp_path, data_dir))
+    _same_analysis(ref, again)
+    assert {p for p in (tmp_path / DERIVED_FOLDER).rglob("*") if p.is_file()} == left  # read
+    assert all(r["stale_files"] == 0 for r in inventory(tmp_path))

@@ -88,6 +88,30 @@ def _cmd_fetch(args) -> int:
     return 0 if df.source.isin(["cache", "mirror", "network"]).all() else 1
 
 
+def _cmd_cache(args) -> int:
+    from .derived import DERIVED_FOLDER, inventory, prune
+
+    cache = _fetcher(args).cache_dir
+    rows = inventory(cache)
+    mib = 1 << 20
+    print(f"# derived data under {Path(cache) / DERIVED_FOLDER} (structkit {__version__})")
+    if not rows:
+        print("no derived data yet")
+        return 0
+    print(f"{'kind':<20} {'files':>7} {'MiB':>9} {'stale files':>12} {'stale MiB':>10}")
+    for r in rows:
+        note = "  (kept across versions)" if r["kept_across_versions"] else ""
+        print(f"{r['kind']:<20} {r['files']:>7} {r['bytes'] / mib:>9.1f} {r['stale_files']:>12} "
+              f"{r['stale_bytes'] / mib:>10.1f}{note}")
+    if args.prune:
+        n, size = prune(cache)
+        print(f"removed {n} stale files ({size / mib:.1f} MiB)")
+    elif any(r["stale_files"] for r in rows):
+        print("stale: written by another structkit version or code, an older format, or damaged; "
+              "--prune removes them")
+    return 0
+
+
 def _cmd_impact(args) -> int:
     from .impact import STREAM_SUFFIXES, impact_table, summarize, write_impact, write_table
 
@@ -575,7 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "therapies": _cmd_therapies, "evidence": _cmd_evidence,
                     "cohort": _cmd_cohort, "report": _cmd_report,
                     "view": _cmd_view,
-                    "plot": _cmd_plot}
+                    "plot": _cmd_plot, "cache": _cmd_cache}
         return commands[args.command](args)
     except BrokenPipeError:  # '| head': stop quietly, as Unix tools do
         _quiet_stdout()

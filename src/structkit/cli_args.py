@@ -117,7 +117,27 @@ def build_parser() -> argparse.ArgumentParser:
     _parser_report(sub)
     _parser_view(sub)
     _parser_plot(sub)
+    _parser_cache(sub)
     return parser
+
+
+def _parser_cache(sub) -> None:
+    """The arguments of `structkit cache`."""
+    c = sub.add_parser(
+        "cache", help="what the cache's derived data holds; --prune removes what no longer reads",
+        description="Derived data (parsed structures, surfaces, numbering, distances, alignment "
+                    "weights, pictures) kept under <cache>/derived/ so that a fresh process does "
+                    "not compute them again. Entries are keyed by structkit's version and code: "
+                    "after an upgrade the old ones are never read, only kept until pruned.",
+        epilog="examples:\n  structkit cache                 entries, size and stale part per kind\n"
+               "  structkit cache --prune         remove the stale entries (never the ProteinMPNN "
+               "scores, which\n                                  are keyed by the model, not by "
+               "structkit's code)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("--prune", action="store_true",
+                   help="remove entries this version cannot read (other versions, older format, "
+                        "damaged)")
+    _add_source_args(c)
 
 
 def _parser_fetch(sub) -> None:

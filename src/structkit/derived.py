@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import struct
 import zlib
 from collections.abc import Callable
@@ -31,7 +32,7 @@ import numpy as np
 from ._version import __version__
 
 __all__ = ["DERIVED_FOLDER", "FORMAT", "entry_key", "load_entry", "read_entry", "save_entry",
-           "cached", "mark", "has_mark"]
+           "cached", "cached_frame", "mark", "has_mark", "inventory", "prune"]
 
 DERIVED_FOLDER = "derived"  # under the cache directory
 FORMAT = "2"  # the layout of the entries; part of every key
@@ -95,7 +96,12 @@ def read_entry(path: str | Path) -> dict:
         if len(head) != 16 or head[:8] != MAGIC:
             raise ValueError(f"{path}: not a structkit derived-data entry")
         (n,) = struct.unpack("<Q", head[8:])
+        total = os.fstat(fh.fileno()).st_size
+        if n > total - 16:
+            raise ValueError(f"{path}: header longer than the file")
         header = json.loads(fh.read(n))
+        if not 0 <= int(header["size"]) <= total - 16 - n:
+            raise ValueError(f"{path}: size differs from its header")
         data = bytearray(int(header["size"]))
         if fh.readinto(data) != len(data) or fh.read(1):
             raise ValueError(f"{path}: size differs from its header")
@@ -134,7 +140,8 @@ def save_entry(cache_dir: str | Path, kind: str, key: str, arrays: dict,
         chunks.append(a.tobytes())
         offset += a.nbytes
     data = b"".join(chunks)
-    header = {"key": key, "arrays": specs, "size": len(data), "crc32": zlib.crc32(data)}
+    header = {"key": key, "arrays": specs, "size": len(data), "crc32": zlib.crc32(data),
+              "code": code_digest()}
     if meta is not None:
         header["meta"] = meta
     text = json.dumps(header).encode()
@@ -209,3 +216,62 @@ def cached_frame(cache_dir: str | Path | None, kind: str, key: str, compute: Cal
     out = to_entry()
     save_entry(cache_dir, kind, key, {"arrow": out["arrow"]}, out["meta"])
     return out["_frame"]
+
+
+KEEP_KINDS = ("stability",)  # ProteinMPNN scores: keyed by the weights and the backbone, not by
+# structkit's code, and hours of CPU to make again; never pruned
+
+
+def _stale(p: Path) -> bool:
+    """Whether the file ``p`` under ``derived/`` is one this code can never read: a ``.skd``
+    entry written by other code (its header's code digest) or not whole, or an entry of an
+    older format (``.npz``); marks (``.ok``, empty files) and kept kinds are not stale."""
+    if p.parent.name in KEEP_KINDS or p.suffix == ".ok":
+        return False
+    if p.suffix != ".skd":
+        return p.suffix == ".npz"
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(16)
+            if len(head) != 16 or head[:8] != MAGIC:
+                return True
+            (n,) = struct.unpack("<Q", head[8:])
+            if n > os.fstat(fh.fileno()).st_size - 16:
+                return True
+            return json.loads(fh.read(n)).get("code") != code_digest()
+    except (OSError, ValueError):
+        return True
+
+
+def inventory(cache_dir: str | Path) -> list[dict]:
+    """Per kind of derived data under ``<cache_dir>/derived/``: files, bytes, and how many of
+    them (and bytes) no code of this version can read (``stale``: written by another version
+    or an edited checkout, an older format, or damaged)."""
+    root = Path(cache_dir) / DERIVED_FOLDER
+    out = []
+    for kind in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        files = [p for p in kind.iterdir() if p.is_file()]
+        stale = [p for p in files if _stale(p)]
+        out.append({"kind": kind.name, "files": len(files),
+                    "bytes": sum(p.stat().st_size for p in files), "stale_files": len(stale),
+                    "stale_bytes": sum(p.stat().st_size for p in stale),
+                    "kept_across_versions": kind.name in KEEP_KINDS})
+    return out
+
+
+def prune(cache_dir: str | Path) -> tuple[int, int]:
+    """Remove the stale files of ``inventory`` (never a kept kind, never a mark); (files,
+    bytes) removed. Safe beside running processes: they never read a stale entry (its key
+    differs), and a removed entry they are writing is written again whole."""
+    root = Path(cache_dir) / DERIVED_FOLDER
+    n = size = 0
+    for kind in (p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        for p in kind.iterdir():
+            if p.is_file() and _stale(p):
+                b = p.stat().st_size
+                try:
+                    p.unlink()
+                except OSError:
+                    continue
+                n, size = n + 1, size + b
+    return n, size
