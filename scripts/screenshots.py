@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="structkit-shots-") as tmp:
         session = sk.Session(mirror=args.mirror, offline=True, cache_dir=Path(tmp) / "cache")
         panel = [(v["gene"], v["change"]) for v in catalog().seed_panel]
-        page = sk.report(panel, Path(tmp) / "seed.html", fetcher=session, max_views=0,
+        page = sk.report(panel, Path(tmp) / "seed.html", session=session, max_views=0,
                          command="python scripts/screenshots.py")
         target = out / "report_seed_panel.png"
         with atomic_write(target) as part:

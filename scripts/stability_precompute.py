@@ -71,7 +71,7 @@ def main(argv=None) -> int:
         target = cat.target(gene.strip())
         for entry in cat.structures_for(target.accession):
             try:
-                a = analyze(entry, target.accession, fetcher=f)
+                a = analyze(entry, target.accession, session=f)
             except FetchError as exc:
                 meta["not_available"].append({"pdb_id": entry.id, "why": type(exc).__name__})
                 print(f"{entry.id}: not available ({exc})", file=sys.stderr)

@@ -42,10 +42,10 @@ def test_truncated_file_in_the_cache_is_not_used(tmp_path, data_dir):
     full = (data_dir / "pdb" / "3kz8.pdb1").read_bytes()
     (cache / "pdb" / "3kz8.pdb1").write_bytes(_cut_after_first_model(full))
     f = Fetcher(cache_dir=cache, mirror=data_dir, offline=True)
-    st = load("3KZ8", fetcher=f, assembly=1)
+    st = load("3KZ8", session=f, assembly=1)
     assert Path(st.path).read_bytes() == full  # the complete file, not the cut one
     assert st.n_models == 2 and (st.model == 1).sum() == (st.model == 2).sum()
-    t = impact_table(["TP53:p.R273H"], structures=["3KZ8"], fetcher=f, damage=False)
+    t = impact_table(["TP53:p.R273H"], structures=["3KZ8"], session=f, damage=False)
     dna = t[t.site_kind == "dna"]
     assert dna.min_dist_A.min() < 3.5  # R273 touches DNA (2.9 A), not 10.5 A from a half file
 

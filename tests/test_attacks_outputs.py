@@ -160,7 +160,7 @@ def test_a_truncated_mmcif_in_the_cache_is_replaced_from_the_mirror(tmp_path, da
     lines = cif_7pcd.split(b"\n")
     (cache / "pdb" / "7pcd.cif").write_bytes(b"\n".join(lines[:_atom_lines(cif_7pcd)[-1] + 1]) + b"\n")
     f = Fetcher(cache_dir=cache, mirror=data_dir, offline=True)
-    st = load("7PCD", fetcher=f)
+    st = load("7PCD", session=f)
     assert Path(st.path).read_bytes() == cif_7pcd
     assert st.coord[-1].tolist() == pytest.approx([9.589, 15.756, -11.142])  # the last water, HOH 1308
 

@@ -157,8 +157,8 @@ def test_tp53_cohort_needs_no_her2_or_egfr_files(tmp_path, p53_mirror):
     """A mirror holding only p53 files: a TP53 cohort runs; other genes are reported."""
     mirror = p53_mirror
     f = Fetcher(cache_dir=tmp_path / "cache", mirror=mirror, offline=True)
-    t = impact_table(["TP53:p.R248Q", "TP53:p.R175H", "TP53:p.R248*", "ERBB2:p.S310F"], fetcher=f)
-    s = summarize(t, fetcher=f).set_index("variant")
+    t = impact_table(["TP53:p.R248Q", "TP53:p.R175H", "TP53:p.R248*", "ERBB2:p.S310F"], session=f)
+    s = summarize(t, session=f).set_index("variant")
     assert s.loc["p.R248Q", "mechanism"] == "DNA contact"
     assert s.loc["p.R248*", "status"] == "truncating"
     her2 = t[t.input_row == 4]

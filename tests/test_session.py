@@ -132,6 +132,7 @@ def test_a_session_draws_views_from_its_own_files(tmp_path, data_dir, p53_mirror
         p53.view_variants("1N8Z", ["ERBB2:p.P579L"])
 
 
+@pytest.mark.filterwarnings("ignore:.*older name of session:DeprecationWarning")
 def test_a_session_passed_as_fetcher_brings_its_cutoffs():
     """impact_table(..., fetcher=sk.Session(cutoff=7)) uses 7 A (issue 26: it wrote 4.0); an
     explicit cutoff still wins. p53 R249 is 6.3 A from the DNA in 1TSR."""
@@ -146,6 +147,23 @@ def test_a_session_passed_as_fetcher_brings_its_cutoffs():
     m = therapy_matrix(["TP53:p.R249S"], fetcher=s, verdict=False)
     assert m.attrs["cutoff_A"] == 7.0
     assert m.set_index("therapy").loc["DNA", "relation"] == "contact"  # 6.3 A <= 7 A
+
+
+def test_fetcher_is_a_deprecated_name_for_session_outside_structkit():
+    """fetcher= (the older name, kept for one release) warns when a user's code passes it;
+    structkit's own modules pass it between themselves without a warning; session= is quiet."""
+    import warnings
+
+    from structkit import analyze, impact_table
+
+    s = sk.Session()
+    with pytest.warns(DeprecationWarning, match=r"analyze\(fetcher=...\) is the older name"):
+        a = analyze("1TSR", fetcher=s)
+    assert a is analyze("1TSR", session=s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        t = impact_table(["TP53:p.R248Q"], structures=["1TSR"], session=s)  # fetcher= inside
+        assert len(t) and analyze("1TSR", session=s) is a
 
 
 def test_session_keyword_is_the_settings_of_every_public_function():
