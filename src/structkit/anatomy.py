@@ -315,7 +315,23 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _kinase(out: Anatomy, seq: str, kd: dict, regions: dict, chains) -> None:
+    """The kinase elements, in four named steps: sequence motifs (P-loop, beta3 Lys, catalytic
+    loop, DFG, activation loop), then from the target's structures the alphaC helix (DSSP) and
+    the gatekeeper and hinge (the ligand's hinge hydrogen bond), then the juxtamembrane
+    segment from the catalog regions."""
     lo, hi = int(kd["start"]), int(kd["end"])
+    k, h = _kinase_motifs(out, seq, lo, hi)
+    if not (k and h):
+        out.notes.append("kinase motifs not found: no structural kinase elements")
+        return
+    _alpha_c(out, seq, chains, k, h)
+    _gatekeeper(out, seq, chains, k, h, lo, hi)
+    _juxtamembrane(out, regions, lo)
+
+
+def _kinase_motifs(out: Anatomy, seq: str, lo: int, hi: int) -> tuple[int | None, int | None]:
+    """Elements found by sequence motifs inside the kinase domain ``lo``-``hi``; (beta3 Lys,
+    HRD start) positions, None where a motif is absent."""
     add = out.elements.append
     g = _motif(seq, "G.G..G", lo, hi)
     if g:
@@ -337,10 +353,13 @@ def _kinase(out: Anatomy, seq: str, kd: dict, regions: dict, chains) -> None:
         if e:
             add(Element("activation loop", _span(d, e + 2),
                         f"DFG {d} to the {seq[e - 1:e + 2]} motif (APE) at {e}"))
-    if not (k and h):
-        out.notes.append("kinase motifs not found: no structural kinase elements")
-        return
-    # alphaC helix and alphaC-beta4 loop from DSSP on the target's own structures
+    return k, h
+
+
+def _alpha_c(out: Anatomy, seq: str, chains, k: int, h: int) -> None:
+    """alphaC helix, its Glu and the alphaC-beta4 loop from DSSP on the target's chains,
+    between the beta3 Lys ``k`` and the HRD motif ``h``."""
+    add = out.elements.append
     helix: set[int] = set()
     beta4: list[int] = []
     glu_d: dict[int, list[float]] = {}
@@ -387,7 +406,12 @@ def _kinase(out: Anatomy, seq: str, kd: dict, regions: dict, chains) -> None:
                             f"DSSP: alphaC end to the first strand after it (median over {where})"))
     else:
         out.notes.append("no structure of the target: alphaC helix not found")
-    # gatekeeper from the hinge hydrogen bond in the ligand complexes
+
+
+def _gatekeeper(out: Anatomy, seq: str, chains, k: int, h: int, lo: int, hi: int) -> None:
+    """Gatekeeper, hinge and the two lobes from the hinge hydrogen bond of the ligand
+    complexes (a backbone N within ``HINGE_HBOND_A`` of a ligand N/O)."""
+    add = out.elements.append
     hinge: list[int] = []
     lig_ids = set()
     for a, _ch, cd in chains:
@@ -424,7 +448,11 @@ def _kinase(out: Anatomy, seq: str, kd: dict, regions: dict, chains) -> None:
         add(Element("C-lobe", _span(gk + 4, hi), "after the hinge to the kinase end"))
     else:
         out.notes.append("no ligand complex of the target: gatekeeper and hinge not found")
-    # the juxtamembrane segment: between the transmembrane region and the kinase domain
+
+
+def _juxtamembrane(out: Anatomy, regions: dict, lo: int) -> None:
+    """The segment between the transmembrane region and the kinase domain (catalog regions)."""
+    add = out.elements.append
     tm = regions.get("Transmembrane")
     if tm and int(tm["end"]) + 1 < lo:
         add(Element("juxtamembrane", _span(int(tm["end"]) + 1, lo - 1),
