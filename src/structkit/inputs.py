@@ -116,7 +116,47 @@ def read_variant_file(path: str | Path, sample_column: str | None = None,
     ``MAX_CELL`` characters) is a ``VariantError`` naming the line.
     """
     p = Path(path)
-    text = read_text(p, notes=notes)
+    rows = _csv_rows(p, read_text(p, notes=notes), max_rows)
+    if not rows:
+        return []
+    header = [h.strip().lower() for h in rows[0][1]]
+
+    def col(names) -> int | None:
+        return next((header.index(c) for c in names if c in header), None)
+
+    gcol, ccol = col(_GENE_COLS), col(_CHANGE_COLS)
+    scol = col((sample_column.lower(),) if sample_column else _SAMPLE_COLS)
+    if sample_column and scol is None:
+        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(rows[0][1])}")
+    kcol = col(_CLASS_COLS)
+    body = rows
+    if ccol is None and len(header) == 1:  # a plain list, one variant per line
+        return [InputRow(i, None, r[0].strip()) for i, r in body]
+    if ccol is None and gcol is not None and any(c in header for c in _GENOMIC_COLS):
+        raise VariantError(
+            f"{p}: no column of protein changes; found {', '.join(rows[0][1])} (genomic "
+            "coordinates only). structkit places protein changes: annotate the file first (e.g. "
+            "Ensembl VEP with --hgvs and vcf2maf, or maftools/ANNOVAR) to add HGVSp_Short or "
+            "Protein_Change")
+    if ccol is None:  # headerless: find the columns by their content
+        gcol, ccol, kcol = _columns_by_content(p, rows)
+    else:
+        body = rows[1:]
+
+    def column(j: int | None) -> list:  # stripped cells, None for empty or missing
+        if j is None:
+            return [None] * len(body)
+        return [(r[j].strip() or None) if len(r) > j else None for _, r in body]
+
+    genes = [g if g is not None else "" for g in column(gcol)] if gcol is not None else column(None)
+    return [InputRow(i, g, c or "", s, k) for (i, _), g, c, s, k in
+            zip(body, genes, column(ccol), column(scol), column(kcol), strict=True)]
+
+
+def _csv_rows(p: Path, text: str, max_rows: int) -> list[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of the table ``text``: delimiter from the first
+    non-comment line, comment lines and empty rows skipped, at most the header and
+    ``max_rows`` rows, cells of at most ``MAX_CELL`` characters."""
     lines = (m.group() for m in re.finditer(r"[^\r\n]+", text))  # lazily: only the first is needed
     first = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), None)
     if first is None:
@@ -141,55 +181,30 @@ def read_variant_file(path: str | Path, sample_column: str | None = None,
                            f"{MAX_CELL} characters?)") from None
     finally:
         csv.field_size_limit(limit)
-    if not rows:
-        return []
-    header = [h.strip().lower() for h in rows[0][1]]
+    return rows
 
-    def col(names) -> int | None:
-        return next((header.index(c) for c in names if c in header), None)
 
-    gcol, ccol = col(_GENE_COLS), col(_CHANGE_COLS)
-    scol = col((sample_column.lower(),) if sample_column else _SAMPLE_COLS)
-    if sample_column and scol is None:
-        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(rows[0][1])}")
-    kcol = col(_CLASS_COLS)
-    body = rows
-    if ccol is None and len(header) == 1:  # a plain list, one variant per line
-        return [InputRow(i, None, r[0].strip()) for i, r in body]
-    if ccol is None and gcol is not None and any(c in header for c in _GENOMIC_COLS):
-        raise VariantError(
-            f"{p}: no column of protein changes; found {', '.join(rows[0][1])} (genomic "
-            "coordinates only). structkit places protein changes: annotate the file first (e.g. "
-            "Ensembl VEP with --hgvs and vcf2maf, or maftools/ANNOVAR) to add HGVSp_Short or "
-            "Protein_Change")
-    if ccol is None:  # headerless: find the columns by their content
-        sample = [r for _, r in rows[:200]]
-        ncol = max(len(r) for r in sample)
+def _columns_by_content(p: Path, rows) -> tuple[int | None, int, int | None]:
+    """(gene, change, classification) columns of a headerless table, from the first 200 rows'
+    cells: the column most of whose cells look like protein changes (at least half), of gene
+    symbols (at least half) and of MAF classifications (at least 80 %)."""
+    sample = [r for _, r in rows[:200]]
+    ncol = max(len(r) for r in sample)
 
-        def frac(j: int, pat: re.Pattern) -> float:
-            vals = [r[j].strip() for r in sample if len(r) > j]
-            return sum(bool(pat.match(v)) for v in vals) / max(len(vals), 1)
+    def frac(j: int, pat: re.Pattern) -> float:
+        vals = [r[j].strip() for r in sample if len(r) > j]
+        return sum(bool(pat.match(v)) for v in vals) / max(len(vals), 1)
 
-        scores = [frac(j, _CHANGE_LIKE) for j in range(ncol)]
-        ccol = max(range(ncol), key=lambda j: scores[j])
-        if scores[ccol] < 0.5:
-            raise VariantError(f"{p}: no column of protein changes found; expected a header with "
-                               "HGVSp_Short, Protein_Change or variant (first row: "
-                               f"{', '.join(rows[0][1])[:200]})")
-        sym = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
-        gscores = [frac(j, sym) if j != ccol else 0 for j in range(ncol)]
-        gcol = max(range(ncol), key=lambda j: gscores[j]) if max(gscores) >= 0.5 else None
-        kinds = re.compile(r"^[A-Z][a-z]+(?:_[A-Za-z]+)+$|^(?:Silent|Intron|IGR|RNA|DEL|INS)$")
-        kscores = [frac(j, kinds) if j not in (ccol, gcol) else 0 for j in range(ncol)]
-        kcol = max(range(ncol), key=lambda j: kscores[j]) if max(kscores) >= 0.8 else None
-    else:
-        body = rows[1:]
-
-    def column(j: int | None) -> list:  # stripped cells, None for empty or missing
-        if j is None:
-            return [None] * len(body)
-        return [(r[j].strip() or None) if len(r) > j else None for _, r in body]
-
-    genes = [g if g is not None else "" for g in column(gcol)] if gcol is not None else column(None)
-    return [InputRow(i, g, c or "", s, k) for (i, _), g, c, s, k in
-            zip(body, genes, column(ccol), column(scol), column(kcol), strict=True)]
+    scores = [frac(j, _CHANGE_LIKE) for j in range(ncol)]
+    ccol = max(range(ncol), key=lambda j: scores[j])
+    if scores[ccol] < 0.5:
+        raise VariantError(f"{p}: no column of protein changes found; expected a header with "
+                           "HGVSp_Short, Protein_Change or variant (first row: "
+                           f"{', '.join(rows[0][1])[:200]})")
+    sym = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
+    gscores = [frac(j, sym) if j != ccol else 0 for j in range(ncol)]
+    gcol = max(range(ncol), key=lambda j: gscores[j]) if max(gscores) >= 0.5 else None
+    kinds = re.compile(r"^[A-Z][a-z]+(?:_[A-Za-z]+)+$|^(?:Silent|Intron|IGR|RNA|DEL|INS)$")
+    kscores = [frac(j, kinds) if j not in (ccol, gcol) else 0 for j in range(ncol)]
+    kcol = max(range(ncol), key=lambda j: kscores[j]) if max(kscores) >= 0.8 else None
+    return gcol, ccol, kcol
