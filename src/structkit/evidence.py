@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .catalog import catalog
+from .derived import cached_frame, entry_key
 from .fetch import FetchError, NotAvailableOffline, default_fetcher
 from .files import sha256_file
 from .keywords import accepts_session
@@ -175,8 +176,6 @@ def civic_items(fetcher: Fetcher | None = None) -> pd.DataFrame:
     fetcher = fetcher or default_fetcher()
     memo = fetcher.cache("evidence")
     if "civic" not in memo:
-        from .derived import cached_frame, entry_key
-
         r = fetcher.dataset("evidence", CIVIC_FILE, CIVIC_HEADER)
         sha = sha256_file(r.path)
         df = cached_frame(fetcher.cache_dir, "civic", entry_key("civic", sha),

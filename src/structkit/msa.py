@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .derived import entry_key
+from .derived import cached, entry_key
 
 __all__ = ["Alignment", "read_alignment", "IDENTITY_THETA", "PSEUDOCOUNT", "MAX_GAP",
            "AMINO_ACIDS"]
@@ -219,7 +219,6 @@ def cached_alignment(path: str | Path, uniprot_sequence: str, query: str | None 
     ``cache_dir`` nothing is stored."""
     import hashlib
 
-    from .derived import cached
     from .files import sha256_file
 
     p = Path(path)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .derived import cached, entry_key
 from .statuses import MAPPED, NOT_COVERED, PLACEMENT_STATUSES, UNOBSERVED
 from .structure import Structure, one_letter
 
@@ -100,8 +101,6 @@ def _family_pairs(seq_from: str, seq_to: str, cache_dir) -> tuple[tuple[int, int
         m = compute()["aligned"]
     else:
         import hashlib
-
-        from .derived import cached, entry_key
 
         key = entry_key("family_map", hashlib.sha256(seq_from.encode()).hexdigest(),
                         hashlib.sha256(seq_to.encode()).hexdigest())

@@ -45,6 +45,7 @@ import pandas as pd
 from .analysis import analyze
 from .cutoffs import PLDDT_CONFIDENT
 from .damage import AA20
+from .derived import cached, entry_key
 from .fetch import MODEL_WEIGHTS, FetchError, default_fetcher
 from .files import atomic_write
 from .keywords import accepts_session
@@ -147,8 +148,6 @@ def _shipped(cache_dir: str | Path | None = None) -> dict[str, np.ndarray]:
     if cache_dir is None:
         out = _parse_shipped()
     else:
-        from .derived import cached, entry_key
-
         n_of = {k: int(c["n_residues"]) for k, c in shipped_meta()["chains"].items()}
         out = cached(cache_dir, "shipped_stability", entry_key("shipped_stability", SHIPPED),
                      _parse_shipped,

@@ -35,6 +35,7 @@ import py3Dmol
 
 from .analysis import StructureAnalysis, analyze
 from .catalog import catalog
+from .derived import entry_key, load_entry, save_entry
 from .statuses import PRESENT
 from .structure import Structure
 from .variants import Variant, parse_variant
@@ -450,8 +451,6 @@ def save_pngs(views: list[SafeView], paths: list, *, timeout: float = 180,
                 if not _png_from_cache(cache_dir, k, out)]
         if todo:
             save_pngs([views[i] for i in todo], [outs[i] for i in todo], timeout=timeout)
-            from .derived import save_entry
-
             for i in todo:
                 save_entry(cache_dir, "view_png", keys[i],
                            {"png": np.frombuffer(outs[i].read_bytes(), dtype=np.uint8)})
@@ -481,7 +480,6 @@ def _png_key(view: SafeView) -> str:
     import hashlib
 
     from .browser import VIRTUAL_TIME_MS, identity
-    from .derived import entry_key
 
     lib = local_3dmol()
     lib_id = _file_digest(lib) if lib is not None else getattr(view, "js_url", "")
@@ -498,7 +496,6 @@ def _file_digest(path: Path) -> str:
 def _png_from_cache(cache_dir, key: str, out: Path) -> bool:
     """Write the kept picture of ``key`` to ``out``; False when there is none (or it is no
     whole PNG: then it is removed)."""
-    from .derived import load_entry
     from .files import atomic_write
 
     d = load_entry(cache_dir, "view_png", key,
