@@ -322,3 +322,24 @@ def test_pictures_are_kept_and_a_view_drawn_before_is_not_drawn_again(tmp_path, 
     redrawn = [p.read_bytes() for p in save_pngs(make(), [tmp_path / "c0.png", tmp_path / "c1.png"],
                                                   cache_dir=cache)]
     assert redrawn == first  # software WebGL: the same page gives the same pixels
+
+
+def test_view_command_keeps_its_picture(tmp_path, monkeypatch, capsys, data_dir):
+    """`structkit view --png` twice: the second writes the same PNG without starting Chromium
+    (the picture is derived data of the command's cache)."""
+    need_browser()
+    from structkit import browser
+    from structkit.cli import main
+
+    src = ["--cache", str(tmp_path / "cache"), "--mirror", str(data_dir), "--offline"]
+    args = ["view", "1TSR", "TP53:p.R248Q", "--width", "320", "--height", "240"]
+    assert main([*args, "--png", str(tmp_path / "a.png"), *src]) == 0
+
+    def no_browser(*a, **k):
+        raise AssertionError("Chromium started for a picture that was kept")
+
+    monkeypatch.setattr(browser, "render", no_browser)
+    assert main([*args, "--png", str(tmp_path / "b.png"), *src]) == 0
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
+    capsys.readouterr()

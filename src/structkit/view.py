@@ -36,6 +36,7 @@ import py3Dmol
 from .analysis import StructureAnalysis, analyze
 from .catalog import catalog
 from .derived import entry_key, load_entry, save_entry
+from .fetch import default_fetcher
 from .statuses import PRESENT
 from .structure import Structure
 from .variants import Variant, parse_variant
@@ -352,7 +353,6 @@ def _placed(var: Variant, a: StructureAnalysis, fetcher=None) -> tuple[int | Non
     """
     if var.accession == a.accession:
         return var.position, var.short
-    from .fetch import default_fetcher
     from .numbering import family_positions
     from .uniprot import uniprot_record
 
@@ -401,10 +401,12 @@ def view_variant_across(variant, structures, *, width: int = 900, height: int = 
     return v
 
 
-def show(view: SafeView, png: bool = True) -> None:
+def show(view: SafeView, png: bool = True, *, cache_dir: str | os.PathLike | None = None) -> None:
     """Display a view in a notebook: the interactive viewer and, with ``png``, a static picture
     of the same view (``save_png``: needs Chromium and a local 3Dmol.js) that static renders of
-    the notebook (GitHub, nbconvert, PDF) show too; without them a one-line note says why."""
+    the notebook (GitHub, nbconvert, PDF) show too; without them a one-line note says why. The
+    picture is kept in ``cache_dir`` (default: the default session's cache), so a notebook run
+    again does not draw it again."""
     import tempfile
 
     from IPython.display import Image, display
@@ -414,16 +416,19 @@ def show(view: SafeView, png: bool = True) -> None:
         return
     try:
         with tempfile.TemporaryDirectory(prefix="structkit-show-") as tmp:
-            data = save_png(view, Path(tmp) / "view.png").read_bytes()
+            data = save_png(view, Path(tmp) / "view.png", cache_dir=cache_dir if cache_dir
+                            is not None else default_fetcher().cache_dir).read_bytes()
         display(Image(data=data, format="png"))
     except (RuntimeError, ValueError) as exc:
         print(f"(no static picture of the view: {exc})")
 
 
-def save_png(view: SafeView, path: str | os.PathLike, *, timeout: float = 120) -> Path:
+def save_png(view: SafeView, path: str | os.PathLike, *, timeout: float = 120,
+             cache_dir: str | os.PathLike | None = None) -> Path:
     """A static PNG of ``view`` for papers: the page (with a local 3Dmol.js embedded) rendered by
-    headless Chromium at the view's size, the network shut off."""
-    return save_pngs([view], [path], timeout=timeout)[0]
+    headless Chromium at the view's size, the network shut off; with ``cache_dir`` kept as
+    derived data (see ``save_pngs``)."""
+    return save_pngs([view], [path], timeout=timeout, cache_dir=cache_dir)[0]
 
 
 VIEWS_PER_PAGE = 8  # WebGL contexts on one page (Chromium allows 16; some headroom)
