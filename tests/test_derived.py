@@ -254,9 +254,10 @@ def test_the_civic_release_is_kept_as_a_frame_and_rebuilt_when_damaged(tmp_path,
 
 def test_prune_removes_what_this_code_cannot_read_and_keeps_the_rest(tmp_path, data_dir,
                                                                      monkeypatch):
-    """`structkit cache --prune` (derived.prune): entries of other code, older-format .npz
-    files and damaged entries go; this code's entries, the marks and the ProteinMPNN scores
-    (kept across versions) stay, and the analysis still reads from the disk afterwards."""
+    """`structkit cache --prune` (derived.prune): entries and marks of other code, older-format
+    .npz files and damaged entries go; this code's entries and marks and the ProteinMPNN
+    scores (kept across versions) stay, and the analysis still reads from the disk
+    afterwards."""
     from structkit import derived
     from structkit.derived import inventory, prune
 
@@ -278,8 +279,10 @@ def test_prune_removes_what_this_code_cannot_read_and_keeps_the_rest(tmp_path, d
     assert by_kind["sasa"]["stale_files"] == 1 and by_kind["structures"]["stale_files"] == 1
     assert by_kind["sites"]["stale_files"] == 1 and by_kind["stability"]["stale_files"] == 0
     assert by_kind["checked"]["stale_files"] == 0
+    old_mark = tmp_path / DERIVED_FOLDER / "checked" / ("2" * 40 + ".ok")
+    old_mark.write_bytes(b"")  # a mark of other code (marks before the digest were empty)
     n, size = prune(tmp_path)
-    assert n == 3 and size > 0
+    assert n == 4 and size > 0 and not old_mark.exists()
     left = {p for p in (tmp_path / DERIVED_FOLDER).rglob("*") if p.is_file()}
     assert left == set(current) | {kept}
     assert all(p.read_bytes() == b for p, b in current.items())

@@ -160,12 +160,12 @@ def has_mark(cache_dir: str | Path, kind: str, key: str) -> bool:
 
 
 def mark(cache_dir: str | Path, kind: str, key: str) -> None:
-    """Record ``key`` under ``kind`` (an empty file; a directory that cannot be written is not
-    an error)."""
+    """Record ``key`` under ``kind`` (a small file holding the code digest, so that ``prune``
+    can tell the marks of other code; a directory that cannot be written is not an error)."""
     p = Path(cache_dir) / DERIVED_FOLDER / kind / f"{key[:40]}.ok"
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        p.touch()
+        p.write_text(code_digest(), encoding="ascii")
     except OSError:
         pass
 
@@ -224,10 +224,16 @@ KEEP_KINDS = ("stability",)  # ProteinMPNN scores: keyed by the weights and the 
 
 def _stale(p: Path) -> bool:
     """Whether the file ``p`` under ``derived/`` is one this code can never read: a ``.skd``
-    entry written by other code (its header's code digest) or not whole, or an entry of an
-    older format (``.npz``); marks (``.ok``, empty files) and kept kinds are not stale."""
-    if p.parent.name in KEEP_KINDS or p.suffix == ".ok":
+    entry or an ``.ok`` mark written by other code (the code digest in the header, or in the
+    mark), a ``.skd`` entry that is not whole, or an entry of an older format (``.npz``);
+    kept kinds are never stale."""
+    if p.parent.name in KEEP_KINDS:
         return False
+    if p.suffix == ".ok":  # marks made before they held the code digest are empty
+        try:
+            return p.read_text(encoding="ascii", errors="replace") != code_digest()
+        except OSError:
+            return True
     if p.suffix != ".skd":
         return p.suffix == ".npz"
     try:
@@ -260,9 +266,9 @@ def inventory(cache_dir: str | Path) -> list[dict]:
 
 
 def prune(cache_dir: str | Path) -> tuple[int, int]:
-    """Remove the stale files of ``inventory`` (never a kept kind, never a mark); (files,
-    bytes) removed. Safe beside running processes: they never read a stale entry (its key
-    differs), and a removed entry they are writing is written again whole."""
+    """Remove the stale files of ``inventory`` (never a kept kind); (files, bytes) removed.
+    Safe beside running processes: they never read a stale entry (its key differs), and a
+    removed entry they are writing is written again whole."""
     root = Path(cache_dir) / DERIVED_FOLDER
     n = size = 0
     for kind in (p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:

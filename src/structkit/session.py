@@ -8,9 +8,9 @@ A Session is a ``Fetcher`` (cache, mirror, offline, network settings) that also 
 contact and metal cut-offs; loaded structures, UniProt records and structure analyses are kept
 in its own store, so two sessions with different mirrors or cut-offs work side by side in one
 process. The public functions take it as ``session=`` (``fetcher=``, the older name, still
-works for one release, with a ``DeprecationWarning``); the methods below pass it for you. Module-level functions without one use the default
-session (``default_fetcher()``, configured from ``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``,
-``$STRUCTKIT_OFFLINE``).
+works for one release, with a ``DeprecationWarning``); the methods below pass it for you.
+Module-level functions without one use the default session (``default_fetcher()``,
+configured from ``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``, ``$STRUCTKIT_OFFLINE``).
 """
 
 from __future__ import annotations
