@@ -16,6 +16,7 @@ coordinates) or ``not covered`` (outside the construct).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -82,39 +83,16 @@ def family_map(seq_from: str, seq_to: str, cache_dir: str | Path | None = None) 
     >>> (m[798], egfr[m[798] - 1]), (m[755], egfr[m[755] - 1])
     ((790, 'T'), (747, 'L'))
     """
-    return dict(_family_pairs(seq_from, seq_to, cache_dir))
-
-
-def _family_pairs(seq_from: str, seq_to: str, cache_dir) -> tuple[tuple[int, int], ...]:
-    """The aligned (from, to) pairs of ``family_map``: once per process for a pair of
-    sequences, and with ``cache_dir`` kept on disk (``derived/family_map``) between processes."""
-    memo_key = (seq_from, seq_to)
-    hit = _FAMILY_MEMO.get(memo_key)
-    if hit is not None:
-        return hit
-
-    def compute() -> dict:
-        m = align_sequences(seq_to, seq_from)
-        return {"aligned": m}
-
     if cache_dir is None:
-        m = compute()["aligned"]
-    else:
-        import hashlib
-
+        m = align_sequences(seq_to, seq_from)
+    else:  # kept on disk: a warm process neither aligns nor loads Biopython
         key = entry_key("family_map", hashlib.sha256(seq_from.encode()).hexdigest(),
                         hashlib.sha256(seq_to.encode()).hexdigest())
-        m = cached(cache_dir, "family_map", key, compute,
+        m = cached(cache_dir, "family_map", key,
+                   lambda: {"aligned": align_sequences(seq_to, seq_from)},
                    lambda d: d["aligned"].shape == (len(seq_from),)
                    and int(d["aligned"].max(initial=-1)) < len(seq_to))["aligned"]
-    pairs = tuple((i + 1, int(j) + 1) for i, j in enumerate(m.tolist()) if j >= 0)
-    if len(_FAMILY_MEMO) > 64:  # a handful of family pairs per target; never grows unbounded
-        _FAMILY_MEMO.clear()
-    _FAMILY_MEMO[memo_key] = pairs
-    return pairs
-
-
-_FAMILY_MEMO: dict[tuple[str, str], tuple[tuple[int, int], ...]] = {}
+    return {i + 1: j + 1 for i, j in enumerate(m.tolist()) if j >= 0}
 
 
 @dataclass(frozen=True)
