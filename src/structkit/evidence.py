@@ -179,7 +179,7 @@ def civic_items(fetcher: Fetcher | None = None) -> pd.DataFrame:
         r = fetcher.dataset("evidence", CIVIC_FILE, CIVIC_HEADER)
         sha = sha256_file(r.path)
         df = cached_frame(fetcher.cache_dir, "civic", entry_key("civic", sha),
-                          lambda: _read_civic(r.path, sha), columns=CIVIC_COLUMNS)
+                          lambda: _read_civic(r.path), columns=CIVIC_COLUMNS)
         df.attrs.update({"path": str(r.path), "sha256": sha})
         memo["civic"] = df
     return memo["civic"]
@@ -189,9 +189,9 @@ CIVIC_COLUMNS = ["molecular_profile", "evidence_status", "profile_gene", "profil
                  "_short"]
 
 
-def _read_civic(path, sha: str) -> pd.DataFrame:
+def _read_civic(path) -> pd.DataFrame:
     """The accepted items of the release file (about 60 ms; kept as derived data by
-    ``civic_items``)."""
+    ``civic_items``, which adds the provenance attrs)."""
     df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     df = df[df.evidence_status == "accepted"].reset_index(drop=True)
     split = df.molecular_profile.str.split(" ", n=1, expand=True)
@@ -200,7 +200,6 @@ def _read_civic(path, sha: str) -> pd.DataFrame:
     df["_short"] = [_item_text(*r) for r in zip(*(df[c].tolist() for c in (
         "therapies", "significance", "evidence_direction", "evidence_level", "evidence_id")),
         strict=True)]
-    df.attrs.update({"path": str(path), "sha256": sha})
     return df
 
 
