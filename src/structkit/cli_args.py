@@ -332,7 +332,8 @@ def _parser_report(sub) -> None:
                     help="cards with a 3D view (default 10)")
     rp.add_argument("--png-views", action="store_true",
                     help="also a static picture of each 3D view, for print and no-JavaScript "
-                         "readers (headless Chromium, a few seconds per view)")
+                         "readers (headless Chromium, a few seconds per view; kept in the "
+                         "cache, so a view drawn before is not drawn again)")
     _add_cutoff_args(rp)
     _add_source_args(rp)
 

@@ -23,6 +23,7 @@ variants and one escaping rule; the export (HTML, PNG) is the short tail.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -37,6 +38,7 @@ from .analysis import StructureAnalysis, analyze
 from .catalog import catalog
 from .derived import entry_key, load_entry, save_entry
 from .fetch import default_fetcher
+from .files import atomic_write, sha256_file
 from .statuses import PRESENT
 from .structure import Structure
 from .variants import Variant, parse_variant
@@ -451,7 +453,8 @@ def save_pngs(views: list[SafeView], paths: list, *, timeout: float = 180,
     if not views:
         return outs
     if cache_dir is not None:
-        keys = [_png_key(v) for v in views]
+        drawer = _drawer_id()
+        keys = [_png_key(v, drawer) for v in views]
         todo = [i for i, (k, out) in enumerate(zip(keys, outs, strict=True))
                 if not _png_from_cache(cache_dir, k, out)]
         if todo:
@@ -479,30 +482,25 @@ def save_pngs(views: list[SafeView], paths: list, *, timeout: float = 180,
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _png_key(view: SafeView) -> str:
-    """Derived-data key of ``view``'s picture: its script (before py3Dmol's random element IDs
-    are filled in), size, the 3Dmol.js it embeds, the Chromium binary and the page's time."""
-    import hashlib
-
+def _drawer_id() -> str:
+    """What draws every picture of a call: the 3Dmol.js file embedded (its SHA-256), the
+    Chromium binary and the page's time; once per ``save_pngs`` call."""
     from .browser import VIRTUAL_TIME_MS, identity
 
     lib = local_3dmol()
-    lib_id = _file_digest(lib) if lib is not None else getattr(view, "js_url", "")
+    return f"{sha256_file(lib) if lib is not None else ''}|{identity()}|{VIRTUAL_TIME_MS}"
+
+
+def _png_key(view: SafeView, drawer: str) -> str:
+    """Derived-data key of ``view``'s picture: its script (before py3Dmol's random element IDs
+    are filled in), its size, its 3Dmol.js address and ``drawer`` (``_drawer_id``)."""
     script = hashlib.sha256((view.startjs + "\0" + view.endjs).encode()).hexdigest()
-    return entry_key("view_png", script, view.size_px, lib_id, identity(), VIRTUAL_TIME_MS)
-
-
-def _file_digest(path: Path) -> str:
-    from .files import sha256_file
-
-    return sha256_file(path)
+    return entry_key("view_png", script, view.size_px, getattr(view, "js_url", ""), drawer)
 
 
 def _png_from_cache(cache_dir, key: str, out: Path) -> bool:
     """Write the kept picture of ``key`` to ``out``; False when there is none (or it is no
     whole PNG: then it is removed)."""
-    from .files import atomic_write
-
     d = load_entry(cache_dir, "view_png", key,
                    lambda d: d["png"][:8].tobytes() == _PNG_SIGNATURE)
     if d is None:
@@ -518,8 +516,7 @@ def _render_group(views: list, outs: list[Path], start: int, per: int, timeout: 
 
     from PIL import Image
 
-    from .browser import render
-    from .files import atomic_write
+    from .browser import render  # looked up at call time (tests stand in for Chromium)
 
     group = views[start:start + per]
     width = max(v.size_px[0] for v in group)
@@ -573,8 +570,6 @@ def _page(view: SafeView, path: str | os.PathLike, body: str, title: str,
 
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{escape(title)}</title>\n"
             f"{head}</head>\n<body style=\"margin:0\">\n{body}\n</body></html>\n")
-    from .files import atomic_write
-
     with atomic_write(p) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return p
