@@ -236,12 +236,14 @@ def test_the_civic_release_is_kept_as_a_frame_and_rebuilt_when_damaged(tmp_path,
     dtypes, provenance attrs); a damaged entry is rebuilt."""
     import pandas as pd
 
-    from structkit.evidence import civic_items
+    from structkit.evidence import _read_civic, civic_items
 
     fresh = civic_items(_session(tmp_path, data_dir))
     (entry,) = _entries(tmp_path, "civic")
     back = civic_items(_session(tmp_path, data_dir))
     pd.testing.assert_frame_equal(fresh, back)
+    parsed = _read_civic(fresh.attrs["path"])  # the parse itself, never through an entry
+    pd.testing.assert_frame_equal(parsed, back)
     assert back.attrs == fresh.attrs and len(back.attrs["sha256"]) == 64
     assert (back.evidence_status == "accepted").all() and back._eid.dtype == np.int64
     raw = bytearray(entry.read_bytes())

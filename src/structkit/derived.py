@@ -192,30 +192,31 @@ def cached_frame(cache_dir: str | Path | None, kind: str, key: str, compute: Cal
     back with the same dtypes. ``columns``: names the frame must have to be trusted."""
     import pyarrow as pa
 
-    def to_entry() -> dict:
+    if cache_dir is None:
+        return compute()
+
+    def encode() -> dict:
         df = compute()
         sink = pa.BufferOutputStream()
         table = pa.Table.from_pandas(df, preserve_index=False)
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
-        return {"arrow": np.frombuffer(sink.getvalue(), dtype=np.uint8), "meta": dict(df.attrs),
-                "_frame": df}
+        return {"arrow": np.frombuffer(sink.getvalue(), dtype=np.uint8), "meta": dict(df.attrs)}
 
-    if cache_dir is None:
-        return compute()
-    hit = load_entry(cache_dir, kind, key)
-    if hit is not None:
+    def decoded(d: dict):
+        df = pa.ipc.open_stream(pa.py_buffer(d["arrow"])).read_all().to_pandas()
+        df.attrs.update(d.get("meta") or {})
+        return df
+
+    def fits(d: dict) -> bool:  # decoded once here; a stream that does not read is rebuilt
         try:
-            df = pa.ipc.open_stream(pa.py_buffer(hit["arrow"])).read_all().to_pandas()
-            if columns is None or set(columns) <= set(df.columns):
-                df.attrs.update(hit.get("meta") or {})
-                return df
+            d["frame"] = decoded(d)
         except (pa.ArrowException, ValueError):
-            pass
-        _path(cache_dir, kind, key).unlink(missing_ok=True)
-    out = to_entry()
-    save_entry(cache_dir, kind, key, {"arrow": out["arrow"]}, out["meta"])
-    return out["_frame"]
+            return False
+        return columns is None or set(columns) <= set(d["frame"].columns)
+
+    d = cached(cache_dir, kind, key, encode, fits)
+    return d["frame"] if "frame" in d else decoded(d)
 
 
 KEEP_KINDS = ("stability",)  # ProteinMPNN scores: keyed by the weights and the backbone, not by
