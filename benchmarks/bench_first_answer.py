@@ -42,7 +42,7 @@ NEEDS_BROWSER = {"seed panel report (--png-views)"}  # skipped without Chromium 
 def browser_ready() -> bool:
     import shutil
 
-    from structkit.view import local_3dmol
+    from structkit.outputs.view import local_3dmol
 
     return shutil.which("chromium") is not None and local_3dmol() is not None
 

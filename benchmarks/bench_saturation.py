@@ -31,8 +31,8 @@ AA = "ACDEFGHIKLMNPQRSTVWY"
 
 
 def p53_variants():
-    from structkit.uniprot import uniprot_record
-    from structkit.variants import Variant
+    from structkit.io.uniprot import uniprot_record
+    from structkit.io.variants import Variant
 
     seq = uniprot_record("P04637").sequence
     return [Variant("TP53", "P04637", "missense", p, seq[p - 1], a, raw="")
@@ -41,7 +41,7 @@ def p53_variants():
 
 def p53_structures():
     from structkit.catalog import catalog
-    from structkit.fetch import FetchError, default_fetcher
+    from structkit.io.fetch import FetchError, default_fetcher
 
     out = []
     for s in catalog().structures_for("TP53"):
@@ -63,7 +63,7 @@ def run_ours(n_warm: int, damage: bool = True) -> dict:
     t0 = time.perf_counter()
     import biotite.structure  # noqa: F401  - imported lazily by structkit; timed as imports
 
-    from structkit.impact import impact_table
+    from structkit.outputs.impact import impact_table
 
     t_import = time.perf_counter() - t0
     variants = p53_variants()
@@ -82,7 +82,7 @@ def run_ours(n_warm: int, damage: bool = True) -> dict:
         warm.append(time.perf_counter() - t)
     extra = {}
     if damage:  # the public path as a user calls it: variant strings, then the verdict
-        from structkit.impact import summarize
+        from structkit.outputs.impact import summarize
 
         strings = [f"TP53:p.{v.ref}{v.position}{v.alt}" for v in variants]
         extra["warm_strings_s"] = []
@@ -112,7 +112,7 @@ def run_baseline(n_variants: int) -> dict:
     from Bio.PDB import NeighborSearch, PDBParser
 
     from structkit.catalog import catalog
-    from structkit.fetch import default_fetcher
+    from structkit.io.fetch import default_fetcher
 
     variants = p53_variants()[:n_variants]
     structures = p53_structures()

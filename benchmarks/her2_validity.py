@@ -12,9 +12,9 @@ Development set, built from the mirror (no variant named anywhere in this script
   the cross-validated predictions (the labels never include them).
 
 The score's features are recurrence at the residue (Cancer Hotspots tumour count, log1p),
-anatomy (regulatory kinase element, ATP pocket, antibody epitope: ``structkit.anatomy``),
+anatomy (regulatory kinase element, ATP pocket, antibody epitope: ``structkit.analysis.anatomy``),
 family conservation (Pfam tyrosine-kinase alignment), burial and substitution chemistry
-(``structkit.verdict.ONCOGENE_FEATURES``). Cross-validation is 5-fold grouped by position
+(``structkit.judge.verdict.ONCOGENE_FEATURES``). Cross-validation is 5-fold grouped by position
 (a position's 19 changes are in one fold), 5 shufflings. Recurrence and CIViC are separate
 sources, but the variants CIViC curates are the recurrent ones: the structure-only numbers
 (without the recurrence feature) say what the structures add.
@@ -44,8 +44,8 @@ SPAN = (23, 987)
 
 
 def development_set(session):
-    from structkit.evidence import _civic_changes, civic_items, hotspots
-    from structkit.uniprot import uniprot_record
+    from structkit.io.evidence import _civic_changes, civic_items, hotspots
+    from structkit.io.uniprot import uniprot_record
 
     seq = uniprot_record("P04626", session).sequence
     items = civic_items(session)
@@ -67,7 +67,7 @@ def development_set(session):
 
 def features(session) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The development set and its verdict features (one row per change, in the set's order)."""
-    from structkit.verdict import table_features
+    from structkit.judge.verdict import table_features
 
     d = development_set(session)
     table = session.impact_table(["ERBB2:p." + c for c in d.change], damage=False)
@@ -76,7 +76,7 @@ def features(session) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def predict_cv(feat, y, groups, features, seed: int) -> np.ndarray:
-    from structkit.verdict import fit_model
+    from structkit.judge.verdict import fit_model
 
     fold = grouped_folds(groups, seed, FOLDS)
     p = np.full(len(y), np.nan)
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     mirror = Path(args.mirror).resolve()
     t0 = time.perf_counter()
     import structkit as sk
-    from structkit.verdict import ONCOGENE_FEATURES, fit_model
+    from structkit.judge.verdict import ONCOGENE_FEATURES, fit_model
 
     s = sk.Session(mirror=str(mirror), offline=True,
                    cache_dir=tempfile.mkdtemp(prefix="structkit-her2-"))
@@ -160,8 +160,8 @@ def main(argv=None) -> int:
                 "check_set_auc": round(float(np.mean(chk_all)), 3),
                 "structkit_version": sk.__version__}
         m = fit_model(feat, y, ONCOGENE_FEATURES, "oncogene", C, meta, balanced=True)
-        path = Path(sk.__file__).with_name("oncogene_model.json")
-        path.write_text(json.dumps({"about": "structkit.verdict oncogene model; refit with "
+        path = Path(sk.__file__).parent / "judge" / "oncogene_model.json"
+        path.write_text(json.dumps({"about": "structkit.judge.verdict oncogene model; refit with "
                                     "benchmarks/her2_validity.py --write-model",
                                     "models": [m.to_dict()]}, indent=1) + "\n")
         print(f"wrote {path}")

@@ -18,7 +18,7 @@ there is none), and its AUC for non-function on the development set.
     python benchmarks/validity.py --mirror ../shared/data --write-model   # refit the shipped model
 
 ``--write-model`` refits both models on the whole development set and writes
-``src/structkit/verdict_model.json`` with the CV numbers as provenance.
+``src/structkit/judge/verdict_model.json`` with the CV numbers as provenance.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def load_set(mirror: Path) -> pd.DataFrame:
 
 def features(k: pd.DataFrame):
     import structkit as sk
-    from structkit.verdict import table_features
+    from structkit.judge.verdict import table_features
 
     table = sk.impact_table(["TP53:p." + x for x in k.AAchange])
     feat = table_features(table)
@@ -131,7 +131,7 @@ def features(k: pd.DataFrame):
 
 def structure_cv(feat, y, groups, cols, seed: int) -> np.ndarray:
     """Out-of-fold predictions of a structure-only model with features ``cols``."""
-    from structkit.verdict import fit_model
+    from structkit.judge.verdict import fit_model
 
     fold = grouped_folds(groups, seed)
     p = np.full(len(y), np.nan)
@@ -142,7 +142,7 @@ def structure_cv(feat, y, groups, cols, seed: int) -> np.ndarray:
 
 
 def predict_cv(feat, y, groups, seed: int) -> np.ndarray:
-    from structkit.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model
+    from structkit.judge.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model
 
     evo = (feat.lo.notna() & feat.scorable).to_numpy()
     fold = grouped_folds(groups, seed)
@@ -189,7 +189,7 @@ def main(argv=None) -> int:
                        "STRUCTKIT_CACHE": tempfile.mkdtemp(prefix="structkit-validity-")})
     t0 = time.perf_counter()
     import structkit as sk
-    from structkit.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model, models
+    from structkit.judge.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model, models
 
     k = load_set(mirror)
     y = k.label.to_numpy()
@@ -222,12 +222,12 @@ def main(argv=None) -> int:
         ms = [fit_model(feat[evo], y[evo], EVOLUTION_FEATURES, "evolution", C,
                         {**meta, "rows": int(evo.sum())}),
               fit_model(feat, y, STRUCTURE_FEATURES, "structure", C, {**meta, "rows": int(len(y))})]
-        path = Path(sk.__file__).with_name("verdict_model.json")
-        path.write_text(json.dumps({"about": "structkit.verdict models; refit with "
+        path = Path(sk.__file__).parent / "judge" / "verdict_model.json"
+        path.write_text(json.dumps({"about": "structkit.judge.verdict models; refit with "
                                     "benchmarks/validity.py --write-model",
                                     "models": [m.to_dict() for m in ms]}, indent=1) + "\n")
         print(f"wrote {path}")
-        from structkit import verdict as v
+        from structkit.judge import verdict as v
 
         v.models.cache_clear()
     s = sk.summarize(table)

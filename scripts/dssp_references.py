@@ -1,4 +1,4 @@
-"""Write the mkdssp reference assignments that tests/test_dssp.py compares structkit.dssp with
+"""Write the mkdssp reference assignments that tests/test_dssp.py compares structkit.analysis.dssp with
 when mkdssp is not installed: ``tests/data/dssp_mkdssp.tsv.gz`` (per protein residue of model 1
 of every catalog structure in the mirror: PDB ID, chain, author number, insertion code, the
 8-state letter) and ``tests/data/dssp_mkdssp.json`` (mkdssp version, the SHA-256 of each
@@ -30,11 +30,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     os.environ.update({"STRUCTKIT_MIRROR": str(Path(args.mirror).resolve()), "STRUCTKIT_OFFLINE": "1",
                        "STRUCTKIT_CACHE": tempfile.mkdtemp(prefix="structkit-dssp-")})
+    from structkit.analysis.measure import _minimal_pdb, _parse_dssp
     from structkit.catalog import catalog
-    from structkit.fetch import NotAvailableOffline
-    from structkit.files import atomic_write, sha256_file
-    from structkit.measure import _minimal_pdb, _parse_dssp
-    from structkit.resolve import load
+    from structkit.io.fetch import NotAvailableOffline
+    from structkit.io.files import atomic_write, sha256_file
+    from structkit.io.resolve import load
 
     version = subprocess.run(["mkdssp", "--version"], capture_output=True, text=True,
                              check=True).stdout.split("\n")[0].strip()

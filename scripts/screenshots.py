@@ -27,9 +27,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import structkit as sk
-    from structkit.browser import render
     from structkit.catalog import catalog
-    from structkit.files import atomic_write
+    from structkit.io.files import atomic_write
+    from structkit.outputs.browser import render
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Score every target chain of the catalog's structures of a gene with ProteinMPNN and write the
-table structkit ships (``src/structkit/stability_proteinmpnn.tsv.gz`` and its provenance
-``stability_proteinmpnn.json``). See ``structkit.stability`` for what the score is.
+table structkit ships (``src/structkit/analysis/stability_proteinmpnn.tsv.gz`` and its provenance
+``stability_proteinmpnn.json``). See ``structkit.analysis.stability`` for what the score is.
 
 Reproducible: the provenance records the model, the SHA-256 of the weights, of each structure
 file and of each chain's backbone, the decoding orders (``numpy.random.default_rng(seed)
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mirror", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--genes", default="TP53,ERBB2", help="comma-separated genes of the catalog")
-    ap.add_argument("--out", default=str(ROOT / "src" / "structkit"),
+    ap.add_argument("--out", default=str(ROOT / "src" / "structkit" / "analysis"),
                     help="folder for stability_proteinmpnn.tsv.gz and .json")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = ap.parse_args(argv)
@@ -46,12 +46,12 @@ def main(argv=None) -> int:
     import torch
 
     import structkit as sk
-    from structkit import stability as S
     from structkit.analysis import analyze
+    from structkit.analysis import stability as S
+    from structkit.analysis.damage import AA20
     from structkit.catalog import catalog
-    from structkit.damage import AA20
-    from structkit.fetch import FetchError, default_fetcher
-    from structkit.files import atomic_write, sha256_file
+    from structkit.io.fetch import FetchError, default_fetcher
+    from structkit.io.files import atomic_write, sha256_file
 
     if args.threads:
         torch.set_num_threads(args.threads)

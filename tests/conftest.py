@@ -65,7 +65,7 @@ def mirror_server():
 def _mirror_fetcher():
     import tempfile
 
-    from structkit.fetch import Fetcher
+    from structkit.io.fetch import Fetcher
 
     global _FETCHER
     if _FETCHER is None:
@@ -80,7 +80,7 @@ _FETCHER = None
 def in_mirror(catalog_entry) -> bool:
     """Whether the mirror holds a catalog entry: tests derive expectations from what is there
     (the mirror grows), never from a list of absent files."""
-    from structkit.fetch import NotAvailableOffline
+    from structkit.io.fetch import NotAvailableOffline
 
     f = _mirror_fetcher()
     try:

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from test_fetch import net_fetcher
 
 from structkit import impact_table, write_table
-from structkit.fetch import Fetcher, FetchError, IntegrityError, NotAvailableOffline, check_structure_bytes
-from structkit.resolve import load
-from structkit.variants import parse_variants
+from structkit.io.fetch import Fetcher, FetchError, IntegrityError, NotAvailableOffline, check_structure_bytes
+from structkit.io.resolve import load
+from structkit.io.variants import parse_variants
 
 
 def _cut_after_first_model(data: bytes) -> bytes:
@@ -186,8 +186,8 @@ def test_binary_and_truncated_gzip_inputs_are_clean_errors(tmp_path, data_dir):
 def test_decompression_bombs_are_refused_not_inflated(tmp_path):
     import gzip
 
-    from structkit.fetch import gunzip_if_needed
-    from structkit.variants import VariantError, read_text
+    from structkit.io.fetch import gunzip_if_needed
+    from structkit.io.variants import VariantError, read_text
 
     bomb = gzip.compress(b"A" * (8 << 20), compresslevel=9)  # 8 MiB of text in ~8 kB
     assert len(bomb) < 50_000
@@ -200,7 +200,7 @@ def test_decompression_bombs_are_refused_not_inflated(tmp_path):
 
 
 def test_sasa_clusters_far_atoms_and_matches_the_direct_computation(monkeypatch):
-    from structkit import measure
+    from structkit.analysis import measure
 
     st = load("1TSR")
     atoms = st.atoms_of(st.residues_of("B"))[0]
@@ -226,7 +226,7 @@ def test_huge_legal_coordinates_do_not_allocate_by_volume(tmp_path, data_dir):
 
 
 def test_non_finite_coordinates_name_the_file(tmp_path, data_dir):
-    from structkit.structure import StructureFormatError
+    from structkit.io.structure import StructureFormatError
 
     lines = (data_dir / "pdb" / "1tsr.pdb").read_text().splitlines()
     i = next(k for k, ln in enumerate(lines) if ln.startswith("ATOM"))
@@ -250,7 +250,7 @@ def test_another_entry_without_header_is_not_accepted_under_an_id(tmp_path, data
 
 
 def test_view_size_cannot_inject_html():
-    from structkit.view import view_variants
+    from structkit.outputs.view import view_variants
 
     with pytest.raises(ValueError, match="integer number of pixels"):
         view_variants("1TSR", ["R248Q"], width='100px"><img src=x onerror=alert(1)>')

@@ -19,9 +19,9 @@ import pytest
 from test_fetch import net_fetcher
 
 from structkit.cli import main
-from structkit.fetch import Fetcher, FetchError, IntegrityError, check_structure_bytes, env_flag
-from structkit.resolve import load
-from structkit.variants import VariantError, parse_variants
+from structkit.io.fetch import Fetcher, FetchError, IntegrityError, check_structure_bytes, env_flag
+from structkit.io.resolve import load
+from structkit.io.variants import VariantError, parse_variants
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -200,8 +200,8 @@ def test_a_bad_alignment_is_an_error_never_a_silent_fallback(name, why, alignmen
 
 
 def test_stockholm_with_tabs_reads_as_with_spaces(tmp_path, data_dir):
-    from structkit.msa import read_alignment
-    from structkit.uniprot import uniprot_record
+    from structkit.io.msa import read_alignment
+    from structkit.io.uniprot import uniprot_record
 
     src = data_dir / "msa" / "PF07714_human_tyrosine_kinases.sto"
     text = src.read_text()
@@ -377,7 +377,7 @@ def test_report_offline_opens_no_socket(tmp_path, monkeypatch, data_dir):
     step (the 3D views included) may open a socket."""
     import socket
 
-    from structkit.view import local_3dmol
+    from structkit.outputs.view import local_3dmol
 
     if local_3dmol() is None:
         pytest.skip("3dmol npm package not installed (run .ci/run's set-up): no 3D view step")
@@ -398,7 +398,7 @@ def test_report_offline_opens_no_socket(tmp_path, monkeypatch, data_dir):
 def test_a_url_mirror_serves_every_kind_a_local_mirror_serves(mirror_server, tmp_path, data_dir):
     """Alignments, CIViC/hotspot files and AlphaFold models come from a URL mirror too, so the
     same data give the same scores whether the mirror is a directory or a server."""
-    from structkit.evidence import CIVIC_FILE, CIVIC_HEADER
+    from structkit.io.evidence import CIVIC_FILE, CIVIC_HEADER
 
     f = Fetcher(cache_dir=tmp_path / "cache", mirror=mirror_server.url + "/mirror", offline=False,
                 retries=0)
@@ -491,7 +491,7 @@ def test_headers_dripped_byte_by_byte_meet_the_overall_deadline(mirror_server, t
 def test_a_file_of_too_many_legal_rows_is_refused_not_killed(tmp_path):
     """A small gzip that expands to many legal rows: refused at the row cap with the line named,
     before memory grows with it (the cap is MAX_INPUT_ROWS, 5 million; 1,000 here)."""
-    from structkit.variants import MAX_INPUT_ROWS, read_variant_file
+    from structkit.io.variants import MAX_INPUT_ROWS, read_variant_file
 
     p = tmp_path / "many.tsv.gz"
     p.write_bytes(gzip.compress(b"variant\n" + b"TP53:p.R248Q\n" * 2000))
@@ -558,7 +558,7 @@ def test_the_reports_view_of_a_users_file_shows_that_file(tmp_path, data_dir):
     """The card's 3D view of a user's file embeds that file (R248 as author -152), not the
     mirror's entry of the same header ID."""
     from structkit import report
-    from structkit.view import local_3dmol
+    from structkit.outputs.view import local_3dmol
 
     if local_3dmol() is None:
         pytest.skip("3dmol npm package not installed (run .ci/run's set-up): no 3D view")

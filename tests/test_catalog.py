@@ -7,8 +7,8 @@ import pytest
 from conftest import in_mirror
 
 from structkit.catalog import catalog, load_catalog
-from structkit.fetch import Fetcher, NotAvailableOffline
-from structkit.resolve import load
+from structkit.io.fetch import Fetcher, NotAvailableOffline
+from structkit.io.resolve import load
 
 CAT = catalog()
 

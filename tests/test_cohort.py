@@ -19,9 +19,9 @@ from structkit import impact_table, summarize, write_table
 from structkit.analysis import analyze
 from structkit.catalog import catalog
 from structkit.cli import main
-from structkit.cohort import cohort_tables
-from structkit.fetch import Fetcher
-from structkit.variants import VariantError, parse_variants
+from structkit.io.fetch import Fetcher
+from structkit.io.variants import VariantError, parse_variants
+from structkit.outputs.cohort import cohort_tables
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +255,7 @@ def test_missing_input_file_is_an_error(capsys, tmp_path):
 def test_streamed_table_equals_the_full_table(tmp_path, data_dir, suffix):
     """write_impact writes in chunks of input rows exactly what write_table(impact_table())
     writes; its distinct table gives the same summary."""
-    from structkit.impact import write_impact
+    from structkit.outputs.impact import write_impact
 
     path = data_dir / "variants" / "tcga_laml.maf.gz"
     full = impact_table(path, damage=False)
@@ -283,7 +283,7 @@ def test_streamed_text_is_byte_for_byte_the_table_writers(tmp_path, data_dir, su
     """CSV/TSV streaming renders each distinct row once and repeats its text: the file is
     byte for byte what write_table(impact_table()) writes (pyarrow's writer, cells neutralised),
     including samples a spreadsheet would run or that need quoting, and rejected rows."""
-    from structkit.impact import write_impact
+    from structkit.outputs.impact import write_impact
 
     laml = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz")
     changes = [f"{v.gene}\t{v.hgvs}" for v in laml.variants[:12]]
@@ -316,8 +316,8 @@ def test_streaming_stops_and_leaves_nothing_when_the_caller_fails(tmp_path, laml
     writer told to stop writes nothing past the header."""
     import threading
 
-    from structkit.table import _compute
-    from structkit.tables import _Stopped, _TextRows, _write_text_rows, write_impact
+    from structkit.analysis.table import _compute
+    from structkit.outputs.writers import _Stopped, _TextRows, _write_text_rows, write_impact
 
     out = tmp_path / "out" / "table.csv"
     out.parent.mkdir()
@@ -368,7 +368,7 @@ def test_streamed_text_with_a_line_break_in_a_cell(tmp_path, data_dir):
     """A sample name with a line break (legal in a quoted CSV cell): rows can no longer be told
     apart in rendered text, so pyarrow renders every row; the file is still what
     write_table(impact_table()) writes, and reads back with the sample whole."""
-    from structkit.impact import write_impact
+    from structkit.outputs.impact import write_impact
 
     laml = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz")
     cohort = tmp_path / "cohort.csv"

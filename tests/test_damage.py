@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from structkit.analysis import analyze
-from structkit.damage import (
+from structkit.analysis.damage import (
     AA20,
     FEATURES,
     INTERFACE_FEATURES,
@@ -111,7 +111,7 @@ def test_rendered_columns():
 
 
 def test_damage_in_the_impact_table_keeps_disagreement():
-    from structkit.impact import impact_table, summarize
+    from structkit.outputs.impact import impact_table, summarize
 
     t = impact_table(["TP53:p.R248Q", "TP53:p.G245S"], structures=["1TSR", "2OCJ", "3KMD"])
     s = summarize(t).set_index("variant")

@@ -10,12 +10,12 @@ import pytest
 
 from structkit import Session
 from structkit.analysis import analyze
-from structkit.damage import environment
-from structkit.derived import DERIVED_FOLDER, entry_key, load_entry, read_entry, save_entry
-from structkit.fetch import IntegrityError
-from structkit.measure import residue_distances, residue_sasa
-from structkit.numbering import number_structure
-from structkit.structure import read_structure, read_structure_cached
+from structkit.analysis.damage import environment
+from structkit.analysis.measure import residue_distances, residue_sasa
+from structkit.analysis.numbering import number_structure
+from structkit.io.derived import DERIVED_FOLDER, entry_key, load_entry, read_entry, save_entry
+from structkit.io.fetch import IntegrityError
+from structkit.io.structure import read_structure, read_structure_cached
 
 ENV_ARRAYS = ("phi", "psi", "omega", "cis", "cb_dir", "ca", "other_atoms", "owner")
 ENV_TEXTS = ("hbonds", "salt_bridges", "disulfide", "centroid_dist", "hbonds_bb", "second_shell")
@@ -157,7 +157,7 @@ def test_a_session_keeps_a_bounded_number_of_analyses_and_can_forget(tmp_path, d
                                                                       monkeypatch):
     """A long notebook session does not grow without end: past the limit the least recently
     used analysis is dropped and comes back equal from the disk cache; clear() forgets all."""
-    from structkit import fetch
+    from structkit.io import fetch
 
     monkeypatch.setitem(fetch.STORE_LIMITS, "analyses", 2)
     monkeypatch.setitem(fetch.STORE_LIMITS, "analyses_by_id", 2)
@@ -180,7 +180,7 @@ def test_a_session_keeps_a_bounded_number_of_analyses_and_can_forget(tmp_path, d
 def test_entries_are_keyed_by_the_code_that_made_them(monkeypatch, tmp_path):
     """An edited structkit (an editable install) never reads what older code computed: the
     digest of the package's files is part of every key."""
-    from structkit import derived
+    from structkit.io import derived
 
     before = entry_key("structure", "abc")
     save_entry(tmp_path, "things", before, {"x": np.arange(3)})
@@ -236,7 +236,7 @@ def test_the_civic_release_is_kept_as_a_frame_and_rebuilt_when_damaged(tmp_path,
     dtypes, provenance attrs); a damaged entry is rebuilt."""
     import pandas as pd
 
-    from structkit.evidence import _read_civic, civic_items
+    from structkit.io.evidence import _read_civic, civic_items
 
     fresh = civic_items(_session(tmp_path, data_dir))
     (entry,) = _entries(tmp_path, "civic")
@@ -260,8 +260,8 @@ def test_prune_removes_what_this_code_cannot_read_and_keeps_the_rest(tmp_path, d
     .npz files and damaged entries go; this code's entries and marks and the ProteinMPNN
     scores (kept across versions) stay, and the analysis still reads from the disk
     afterwards."""
-    from structkit import derived
-    from structkit.derived import inventory, prune
+    from structkit.io import derived
+    from structkit.io.derived import inventory, prune
 
     ref = analyze("1TSR", session=_session(tmp_path, data_dir))
     current = {p: p.read_bytes() for p in (tmp_path / DERIVED_FOLDER).rglob("*") if p.is_file()}

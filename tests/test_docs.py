@@ -9,9 +9,11 @@ import pytest
 
 import structkit as sk
 
-MODULES = ["table", "summary", "variants", "analysis", "structure", "therapy", "resolve",
-           "uniprot", "ids", "numbering", "catalog", "session", "msa", "tables", "cohort", "fetch",
-           "anatomy", "evidence", "conformation", "settings"]
+MODULES = ["analysis.table", "judge.summary", "io.variants", "analysis.structure_analysis",
+           "io.structure", "judge.therapy", "io.resolve", "io.uniprot", "io.ids",
+           "analysis.numbering", "catalog", "session", "io.msa", "outputs.writers",
+           "outputs.cohort", "io.fetch", "analysis.anatomy", "io.evidence",
+           "analysis.conformation", "settings"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,4 +1,4 @@
-"""structkit.dssp against mkdssp 4 (the reference program) and the p53 literature."""
+"""structkit.analysis.dssp against mkdssp 4 (the reference program) and the p53 literature."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st_
 
+from structkit.analysis.dssp import assign, hbond_energies
+from structkit.analysis.measure import _backbone, _minimal_pdb, _parse_dssp, secondary_structure
 from structkit.catalog import catalog
-from structkit.dssp import assign, hbond_energies
-from structkit.measure import _backbone, _minimal_pdb, _parse_dssp, secondary_structure
-from structkit.resolve import load
+from structkit.io.resolve import load
 
 
 def _need_mkdssp():
@@ -72,8 +72,8 @@ def test_identical_to_mkdssp(sid, tmp_path):
     """Every residue of every protein chain of every catalog structure in the mirror, against
     mkdssp 4.2.2's assignment committed in tests/data (so the comparison runs without mkdssp),
     and against mkdssp itself where it is installed."""
-    from structkit.fetch import NotAvailableOffline
-    from structkit.files import sha256_file
+    from structkit.io.fetch import NotAvailableOffline
+    from structkit.io.files import sha256_file
 
     try:
         st = load(sid)
@@ -89,7 +89,7 @@ def test_identical_to_mkdssp(sid, tmp_path):
     assert (ref_rows.author_num.to_numpy() == st.res_num[idx]).all()
     ref = ref_rows.ss.to_numpy().astype(str)
     ours, method = secondary_structure(st, idx, method="structkit")
-    assert method == "DSSP 8-state (structkit.dssp)"
+    assert method == "DSSP 8-state (structkit.analysis.dssp)"
     diff = np.flatnonzero(ours != ref)
     where = [f"{st.res_chain[idx[k]]}{st.res_num[idx[k]]} mkdssp {ref[k]} ours {ours[k]}"
              for k in diff[:5]]
@@ -175,7 +175,7 @@ def test_method_from_environment_and_fallback(monkeypatch):
     assert secondary_structure(st, ri)[1] == "pydssp 3-state (MDAnalysis)"
     monkeypatch.setenv("PATH", "/nonexistent")  # mkdssp asked for but not installed
     ss, method = secondary_structure(st, ri, method="mkdssp")
-    assert method == "DSSP 8-state (structkit.dssp) (mkdssp not found)"
+    assert method == "DSSP 8-state (structkit.analysis.dssp) (mkdssp not found)"
     assert list(ss) == list(ours)
 
 
@@ -200,7 +200,7 @@ def test_mkdssp_input_keeps_long_chain_names_apart(tmp_path):
     import dataclasses
 
     _need_mkdssp()
-    from structkit.measure import secondary_structure
+    from structkit.analysis.measure import secondary_structure
 
     st = load("3KMD")
     idx = np.flatnonzero((st.res_kind == "protein") & (st.res_model == 1))

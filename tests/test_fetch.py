@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from structkit.fetch import (
+from structkit.io.fetch import (
     USER_AGENT,
     Endpoints,
     Fetcher,
@@ -98,7 +98,7 @@ def test_corrupt_mirror_file_is_an_error(tmp_path):
 
 
 def test_environment_configures_the_default(tmp_path, monkeypatch, data_dir):
-    from structkit.fetch import default_fetcher
+    from structkit.io.fetch import default_fetcher
 
     monkeypatch.setenv("STRUCTKIT_CACHE", str(tmp_path))
     f = default_fetcher()

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from structkit.catalog import catalog
-from structkit.impact import COLUMNS, impact_table, summarize, write_table
+from structkit.outputs.impact import COLUMNS, impact_table, summarize, write_table
 
 EGFR_COMPLEXES = {"3POZ", "1XKK", "2JIV", "4G5J", "2ITY", "1M17", "4HJO", "3W32"}
 
@@ -263,7 +263,7 @@ def test_summary_prefers_the_variants_own_structures():
 def test_a_file_that_does_not_hold_the_protein_is_a_not_covered_row(data_dir):
     """Only 'the protein is not in this structure' becomes 'not covered' (a specific exception,
     numbering.NotInStructure), never any error: the HER2 file given as p53 says so."""
-    from structkit.resolve import load
+    from structkit.io.resolve import load
 
     her2 = load(data_dir / "pdb" / "1n8z.pdb")
     t = impact_table(["TP53:p.R248Q"], structures=[(her2, "P04637")])

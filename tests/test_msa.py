@@ -8,9 +8,9 @@ from conftest import DATA
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 
-from structkit.fetch import Fetcher, NotAvailableOffline
-from structkit.msa import GAP, read_alignment
-from structkit.uniprot import uniprot_record
+from structkit.io.fetch import Fetcher, NotAvailableOffline
+from structkit.io.msa import GAP, read_alignment
+from structkit.io.uniprot import uniprot_record
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_a2m_query_mapping_and_match_columns(p53_aln):
     assert len(set(a.positions)) == 329 and np.all(np.diff(a.positions) > 0)
     # the query row of the match columns is the UniProt sequence at those positions
     useq = uniprot_record("P04637").sequence
-    from structkit.msa import AMINO_ACIDS
+    from structkit.io.msa import AMINO_ACIDS
 
     assert "".join(AMINO_ACIDS[c] for c in a.codes[0]) == "".join(useq[p - 1] for p in a.positions)
     # an independent count of the second sequence's match columns in the file itself
@@ -77,7 +77,7 @@ def test_stockholm_family_alignment_maps_the_her2_kinase_domain(tmp_path):
     mapped = a.positions[a.positions > 0]
     assert 721 <= mapped.min() and mapped.max() <= 977  # SOURCES.tsv: HER2 721-977
     useq = uniprot_record("P04626").sequence
-    from structkit.msa import AMINO_ACIDS
+    from structkit.io.msa import AMINO_ACIDS
 
     row = a.codes[a.query]
     ok = a.positions > 0
@@ -132,8 +132,8 @@ def test_alignment_weights_are_kept_on_disk_and_a_damaged_entry_is_rebuilt(tmp_p
     """p53's homolog alignment: the first session reads and weights it and stores an entry under
     the cache's derived/ folder (with the column profile); a second process-like session reads
     that back (the same weights); an entry cut short is detected and rebuilt, never trusted."""
-    from structkit.msa import cached_alignment
-    from structkit.uniprot import uniprot_record
+    from structkit.io.msa import cached_alignment
+    from structkit.io.uniprot import uniprot_record
 
     seq = uniprot_record("P04637").sequence
     src = data_dir / "msa" / "P04637.a2m"
@@ -151,6 +151,6 @@ def test_alignment_weights_are_kept_on_disk_and_a_damaged_entry_is_rebuilt(tmp_p
     c = cached_alignment(src, seq, cache_dir=tmp_path)
     assert "weights" not in c.__dict__ or np.array_equal(c.weights, fresh.weights)
     assert np.array_equal(c.weights, fresh.weights)
-    from structkit.derived import read_entry
+    from structkit.io.derived import read_entry
 
     assert read_entry(entry)["codes"].shape == fresh.codes.shape  # rewritten whole

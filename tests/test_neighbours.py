@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 
-from structkit import neighbours
-from structkit.neighbours import AtomSearch
+from structkit.analysis import neighbours
+from structkit.analysis.neighbours import AtomSearch
 
 
 def _same(search: AtomSearch, tree: cKDTree, pts: np.ndarray, k: int, bound: float) -> None:
@@ -35,7 +35,7 @@ def test_same_neighbours_as_a_kd_tree(n, m, k, bound, seed):
 
 
 def test_same_neighbours_on_a_real_structure_and_on_the_tree_path(data_dir, monkeypatch):
-    from structkit.structure import read_structure
+    from structkit.io.structure import read_structure
 
     st_ = read_structure(data_dir / "pdb" / "1tsr.pdb")
     atoms = st_.coord[st_.kind == "protein"]
@@ -51,7 +51,7 @@ def test_same_neighbours_on_a_real_structure_and_on_the_tree_path(data_dir, monk
 def test_blosum62_read_from_biopythons_file_is_biopythons():
     from Bio.Align import substitution_matrices
 
-    from structkit.verdict import _blosum
+    from structkit.judge.verdict import _blosum
 
     ref, ours = substitution_matrices.load("BLOSUM62"), _blosum()
     assert sorted(ours) == sorted(ref.alphabet)

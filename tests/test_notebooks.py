@@ -27,13 +27,13 @@ def test_notebook_runs_clean(path):
     assert any("3Dmol" in o.data["text/html"] for o in html), "a 3D view is shown"
     source = "".join(c.source for c in nb.cells if c.cell_type == "code")
     pngs = sum(o.output_type == "display_data" and "image/png" in o.data for o in outputs)
-    if "structkit.plots" in source:  # a figure is shown when the notebook runs (no forced Agg)
+    if "structkit.outputs.plots" in source:  # a figure is shown when the notebook runs (no forced Agg)
         assert pngs >= 1
     from test_view import need_browser
 
     if "show(" in source:  # each 3D view also leaves a static picture for static renders
         need_browser()
-        assert pngs >= source.count("show(") + ("structkit.plots" in source)
+        assert pngs >= source.count("show(") + ("structkit.outputs.plots" in source)
     # the story reads as a tutorial: checks sit in the final 'Sanity checks' section
     sanity = next(i for i, c in enumerate(nb.cells)
                   if c.cell_type == "markdown" and c.source.startswith("## Sanity checks"))

@@ -6,8 +6,8 @@ import pytest
 from conftest import uniprot_file
 
 import structkit as sk
-from structkit.numbering import number_structure
-from structkit.uniprot import read_uniprot, uniprot_record
+from structkit.analysis.numbering import number_structure
+from structkit.io.uniprot import read_uniprot, uniprot_record
 
 
 @pytest.fixture(scope="module")

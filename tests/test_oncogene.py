@@ -13,12 +13,12 @@ import re
 import pandas as pd
 import pytest
 
-from structkit.anatomy import anatomy
+from structkit.analysis.anatomy import anatomy
 from structkit.catalog import catalog
-from structkit.evidence import NO_ITEM, hotspots, known_evidence
-from structkit.fetch import Fetcher
-from structkit.impact import impact_table, summarize
-from structkit.uniprot import uniprot_record
+from structkit.io.evidence import NO_ITEM, hotspots, known_evidence
+from structkit.io.fetch import Fetcher
+from structkit.io.uniprot import uniprot_record
+from structkit.outputs.impact import impact_table, summarize
 
 
 def _hotspot_rows(data_dir, gene):

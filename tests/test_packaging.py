@@ -54,7 +54,8 @@ def test_import_and_help_load_no_science_stack():
             "heavy = [m for m in ('pandas', 'scipy', 'gemmi', 'requests', 'matplotlib', 'numpy') "
             "if m in sys.modules]; print(','.join(heavy)); "
             "structkit.impact_table; print('pandas' in sys.modules); "
-            "import structkit.analysis, structkit.summary, structkit.dossier; "
+            "import structkit.analysis.structure_analysis, structkit.judge.summary, "
+            "structkit.outputs.report; "
             "print(','.join(m for m in ('requests', 'urllib3') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = out.stdout.split("\n")
@@ -72,11 +73,11 @@ def test_public_names_stay_what_they_are_after_submodules_load():
 
     code = ("import pkgutil, importlib, structkit as sk\n"
             "first = {n: getattr(sk, n) for n in sk.__all__}\n"
-            "for m in pkgutil.iter_modules(sk.__path__):\n"
-            "    importlib.import_module('structkit.' + m.name)\n"
+            "for m in pkgutil.walk_packages(sk.__path__, 'structkit.'):\n"
+            "    importlib.import_module(m.name)\n"
             "moved = [n for n in sk.__all__ if getattr(sk, n) is not first[n]]\n"
             "print(','.join(moved), sk.catalog().target('HER2').gene)")
-    code_late = ("import structkit as sk, structkit.table\n"
+    code_late = ("import structkit as sk, structkit.analysis.table\n"
                  "print(sk.catalog().target('HER2').accession)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["ERBB2"], out.stdout
@@ -85,30 +86,91 @@ def test_public_names_stay_what_they_are_after_submodules_load():
     assert out.stdout.strip() == "P04626"
 
 
-def test_no_import_cycles_between_modules():
-    """No two modules import each other, directly or around a loop, counting the imports made
-    inside functions too (issue 26: cycles hidden by in-function imports)."""
+def _imports() -> dict[str, set[str]]:
+    """structkit's module graph: module -> the structkit modules it imports (relative imports,
+    also inside functions; ``from . import x`` counts as importing ``x``)."""
     import ast
 
-    root = REPO / "src" / "structkit"
-    edges = {}
-    for p in root.rglob("*.py"):
-        name = p.parent.name if p.name == "__init__.py" else p.stem
-        tree = ast.parse(p.read_text())
-        edges[name] = {n.module.split(".")[0] for n in ast.walk(tree)
-                       if isinstance(n, ast.ImportFrom) and n.level >= 1 and n.module}
+    root = REPO / "src"
+    names = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+             for p in (root / "structkit").rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for p in (root / "structkit").rglob("*.py"):
+        name = ".".join(p.relative_to(root).with_suffix("").parts)
+        package = name.removesuffix(".__init__") if p.name == "__init__.py" else name.rpartition(".")[0]
+        name = name.removesuffix(".__init__")
+        edges[name] = set()
+        for n in ast.walk(ast.parse(p.read_text())):
+            if not (isinstance(n, ast.ImportFrom) and n.level >= 1):
+                continue
+            base = package.split(".")[:len(package.split(".")) - (n.level - 1)]
+            target = ".".join([*base, *([n.module] if n.module else [])])
+            for a in n.names:  # a submodule named in the import list is imported
+                edges[name].add(f"{target}.{a.name}" if f"{target}.{a.name}" in names else target)
+    return edges
+
+
+def test_no_import_cycles_between_modules():
+    """No two modules import each other, directly or around a loop, counting the imports made
+    inside functions too (issue 26: cycles hidden by in-function imports). A package's own
+    ``__init__`` serving its modules' names is not a cycle of those modules."""
+    edges = _imports()
     seen: list[tuple[str, ...]] = []
 
     def walk(start: str, node: str, path: tuple[str, ...]) -> None:
         for d in sorted(edges.get(node, ())):
             if d == start:
                 seen.append(path)
-            elif d not in path and d in edges:
+            elif d not in path and d in edges and not start.startswith(d + "."):
                 walk(start, d, (*path, d))
 
     for m in sorted(edges):
         walk(m, m, (m,))
     assert not seen, f"import cycles: {seen[:5]}"
+
+
+# The house's floors (DESIGN.md, README "Layout"): a module imports only its own floor and those
+# below. Top-level modules other than the command line and the session are the light base.
+FLOORS = {"io": 1, "catalog": 1, "analysis": 2, "judge": 3, "outputs": 4}
+TOP = {"structkit", "structkit.session", "structkit.cli", "structkit.cli_args", "structkit.cli_io"}
+
+
+def _floor(module: str) -> int:
+    if module in TOP:
+        return 5
+    parts = module.split(".")
+    return FLOORS.get(parts[1], 0) if len(parts) > 1 else 5
+
+
+def test_a_lower_floor_never_imports_a_higher_one():
+    """io < analysis < judge < outputs < the session and the command line, with the light base
+    (settings, cut-offs, statuses, keywords) under all; counted on every relative import, also
+    inside functions. It fails, for one, if ``judge.therapy`` takes ``impact_table`` from
+    ``outputs.impact`` instead of ``analysis.table``."""
+    up = sorted(f"{m} -> {d}" for m, ds in _imports().items() for d in ds
+                if _floor(d) > _floor(m))
+    assert not up, up
+    assert _floor("structkit.analysis.table") == 2 and _floor("structkit.settings") == 0
+
+
+def test_old_module_paths_are_the_moved_modules():
+    """``structkit.fetch``, ``structkit.view``, ``structkit.dossier`` ... (the one-folder layout)
+    are the modules at their new paths, the same objects, so code and notebooks written
+    against the old paths keep working and a patch through either name is seen by both."""
+    import importlib
+
+    import structkit
+
+    for old, new in structkit._MOVED.items():
+        assert (REPO / "src" / "structkit" / (new.replace(".", "/") + ".py")).is_file(), new
+        mod = importlib.import_module(f"structkit.{old}")
+        assert mod is importlib.import_module(f"structkit.{new}"), old
+        assert mod.__spec__.name == f"structkit.{new}" and mod.__name__ == f"structkit.{new}"
+    assert not (REPO / "src" / "structkit" / "fetch.py").exists()
+    from structkit.outputs.view import view_variants
+
+    exec("from structkit.view import view_variants as old", ns := {})  # the notebooks' import
+    assert ns["old"] is view_variants and structkit.dossier.report is structkit.report
 
 
 def test_a_module_past_500_lines_says_why_in_its_docstring():

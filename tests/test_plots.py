@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from structkit.cli import main
-from structkit.plots import distance_profile, lollipop, site_positions
+from structkit.outputs.plots import distance_profile, lollipop, site_positions
 
 
 def test_lollipop_counts_the_hotspot_list(data_dir):
@@ -79,7 +79,7 @@ def test_lollipop_labels_never_overlap_and_ticks_are_counts(data_dir, gene, site
 
 
 def test_lollipop_counts_a_sample_once_per_change(data_dir):
-    from structkit.variants import parse_variants
+    from structkit.io.variants import parse_variants
 
     laml = parse_variants(data_dir / "variants" / "tcga_laml.maf.gz", genes=["TP53"]).variants
     twice = laml + laml  # every row given again: the same samples, the same changes
@@ -203,7 +203,7 @@ def test_distance_profile_styles_are_fixed_and_many_variants_make_a_dot_plot(tmp
     from matplotlib.collections import PathCollection
 
     from structkit import impact_table, write_table
-    from structkit.plots import site_style
+    from structkit.outputs.plots import site_style
 
     ligands = [site_style(f"{d} ligand contacts", "ligand")[1] for d in
                ("03Q", "70I", "TAK-285", "lapatinib", "neratinib", "afatinib", "gefitinib",

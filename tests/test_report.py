@@ -17,8 +17,8 @@ from test_view import need_browser
 from structkit import report
 from structkit.catalog import catalog
 from structkit.cli import main
-from structkit.structure import read_structure
-from structkit.variants import parse_variants
+from structkit.io.structure import read_structure
+from structkit.io.variants import parse_variants
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_report_has_the_summary_cards_figures_and_provenance(seed_report):
         w, h = Image.open(io.BytesIO(base64.b64decode(data))).size
         assert 100 < w < 4000 and 100 < h < 4000
     assert len(re.findall(r"<td>([0-9a-f]{64})</td>", page)) >= 5  # files with SHA-256
-    from structkit.verdict import models
+    from structkit.judge.verdict import models
 
     cv = models()["evolution"].meta["cv_auc_grouped_by_codon"]  # the model's record, not typed
     assert "Kato et al. 2003" in page and f"ROC AUC {cv:.3f} in 5-fold cross-validation" in page
@@ -54,7 +54,7 @@ def test_report_has_the_summary_cards_figures_and_provenance(seed_report):
 def test_report_therapies_show_known_response_beside_the_relation(seed_report):
     """Each HER2 card's therapy table has CIViC's known response and the structural relation
     in separate columns; the methods list the drug table with its approvals."""
-    from structkit.therapy import drug_table
+    from structkit.judge.therapy import drug_table
 
     page = seed_report.read_text()
     cards = page.split('<section class="card">')[1:]
@@ -73,7 +73,7 @@ def test_report_therapies_show_known_response_beside_the_relation(seed_report):
 def test_report_cards_read_the_score_by_the_genes_role(seed_report):
     """Each card says the role and the effect class; the methods give both models' numbers
     from their shipped provenance, not a loss-of-function reading for every gene."""
-    from structkit.verdict import models
+    from structkit.judge.verdict import models
 
     page = seed_report.read_text()
     cards = page.split('<section class="card">')[1:]
@@ -170,7 +170,7 @@ def test_pdf_pages_and_text(seed_report, tmp_path):
     need_browser()
     from pypdf import PdfReader
 
-    from structkit.dossier import print_pdf
+    from structkit.outputs.report import print_pdf
 
     pdf = print_pdf(seed_report, tmp_path / "seed.pdf")
     reader = PdfReader(pdf)
@@ -284,8 +284,8 @@ def test_the_readme_screenshot_is_made_by_a_script(tmp_path, data_dir):
 def test_a_structure_shown_on_several_cards_is_embedded_once():
     """Two cards on 1TSR and one on 3KMD: two structure texts in the shared script, and each
     card's viewer reads its own by index."""
-    from structkit.dossier import _shared_models
-    from structkit.view import view_variants
+    from structkit.outputs.report import _shared_models
+    from structkit.outputs.view import view_variants
 
     views = {("TP53", v): view_variants(s, [f"TP53:{v}"])._make_html()
              for s, v in (("1TSR", "p.R248Q"), ("1TSR", "p.R273H"), ("3KMD", "p.R249S"))}

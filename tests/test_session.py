@@ -82,7 +82,7 @@ def test_a_session_leaves_no_state_at_module_level(tmp_path, data_dir):
     import pkgutil
     from importlib import import_module
 
-    from structkit.view import placements
+    from structkit.outputs.view import placements
 
     for m in pkgutil.iter_modules(sk.__path__):
         import_module(f"structkit.{m.name}")
@@ -192,7 +192,7 @@ def test_a_session_sets_its_own_dssp_method():
 
     a = analyze("1TSR", session=sk.Session())
     b = analyze("1TSR", session=sk.Session(dssp="pydssp"))
-    assert a.chains["B"].ss_method == "DSSP 8-state (structkit.dssp)"
+    assert a.chains["B"].ss_method == "DSSP 8-state (structkit.analysis.dssp)"
     assert b.chains["B"].ss_method == "pydssp 3-state (MDAnalysis)"
     assert set(b.chains["B"].ss) <= {"H", "E", "-", "?"}
     with pytest.raises(ValueError, match="dssp='stride'"):
@@ -212,7 +212,7 @@ def test_the_dssp_method_is_read_once_per_session(monkeypatch):
     """The environment is read when a session is made, never later: the same session keeps its
     method (and its analyses); the default session of the new environment is another one."""
     from structkit import analyze
-    from structkit.fetch import default_fetcher
+    from structkit.io.fetch import default_fetcher
 
     s = sk.Session()
     a = analyze("1TSR", session=s)
@@ -270,7 +270,7 @@ def test_a_twin_session_keeps_the_service_endpoints(mirror_server, tmp_path):
     """Settings carry the service URLs too: a session made from another's settings talks to
     the same (here a local test server on 127.0.0.1), not to the public services."""
     import structkit as sk
-    from structkit.fetch import Endpoints
+    from structkit.io.fetch import Endpoints
 
     s = sk.Session(cache_dir=str(tmp_path), mirror="", offline=False, retries=0,
                    endpoints=Endpoints.under(mirror_server.url))

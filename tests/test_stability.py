@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 import structkit as sk
-from structkit import stability as S
 from structkit.analysis import analyze
-from structkit.damage import AA20
-from structkit.fetch import Endpoints, Fetcher, IntegrityError, NotAvailableOffline
+from structkit.analysis import stability as S
+from structkit.analysis.damage import AA20
+from structkit.io.fetch import Endpoints, Fetcher, IntegrityError, NotAvailableOffline
 
 WEIGHTS = "proteinmpnn/v_48_020.pt"
 
@@ -46,7 +46,7 @@ def p53_chain():
 
 
 def _shipped_frame() -> pd.DataFrame:
-    raw = resources.files("structkit").joinpath(S.SHIPPED).read_bytes()
+    raw = resources.files("structkit.analysis").joinpath(S.SHIPPED).read_bytes()
     return pd.read_csv(io.BytesIO(gzip.decompress(raw)), sep="\t", dtype={"key": str})
 
 
@@ -57,7 +57,7 @@ def test_scored_residue_is_decoded_last_and_sees_every_other_residue(p53_chain):
     weights = _need_ml()
     import torch
 
-    from structkit.mpnn import _before, conditional_log_probs, decode_direct, load_mpnn
+    from structkit.analysis.mpnn import _before, conditional_log_probs, decode_direct, load_mpnn
 
     st, ri, _ = p53_chain
     _, xyz, tok, resid = S.chain_backbone(st, ri)
@@ -94,8 +94,8 @@ def test_shipped_table_is_the_model_on_the_structure(pdb_id, chain):
     """A handful of positions per chain recomputed from the weights and the structure agree
     with the shipped table (4 decimals), and the provenance records what was used."""
     weights = _need_ml()
-    from structkit.files import sha256_file
-    from structkit.mpnn import conditional_log_probs, load_mpnn
+    from structkit.analysis.mpnn import conditional_log_probs, load_mpnn
+    from structkit.io.files import sha256_file
 
     a = analyze(pdb_id)
     st, cd = a.structure, a.chains[chain]
@@ -231,7 +231,7 @@ def test_on_the_fly_score_equals_the_shipped_one_and_is_kept_on_disk(tmp_path, p
 def test_weights_from_the_authors_release_over_http(tmp_path, mirror_server, monkeypatch):
     """The network path on a loopback server: downloaded once, checked against the pinned
     SHA-256 (other bytes are refused), then served from the cache; offline says so."""
-    from structkit import fetch
+    from structkit.io import fetch
 
     src = _need_ml()
     monkeypatch.setitem(fetch.MODEL_WEIGHTS, WEIGHTS, fetch.MODEL_WEIGHTS[WEIGHTS][:2] + ((),))

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import af, entry
 
-from structkit.resolve import load
-from structkit.structure import StructureFormatError, read_structure
+from structkit.io.resolve import load
+from structkit.io.structure import StructureFormatError, read_structure
 
 
 def test_legacy_1tsr_with_ids_in_columns_73_80():

@@ -10,7 +10,7 @@ from conftest import missing_from_mirror
 
 from structkit.catalog import catalog
 from structkit.cli import main
-from structkit.therapy import RELATIONS, THERAPY_COLUMNS, drug_table, therapy_matrix
+from structkit.judge.therapy import RELATIONS, THERAPY_COLUMNS, drug_table, therapy_matrix
 
 VARIANTS = ["ERBB2:p.L755S", "ERBB2:p.T798M", "ERBB2:p.D769Y", "ERBB2:p.C805S", "ERBB2:p.S310F",
             "ERBB2:p.A775_G776insYVMA", "ERBB2:p.Y772_A775dup"]
@@ -182,7 +182,7 @@ def test_heatmap_shows_relation_and_known_response(tmp_path):
     """Colour = relation, a mark per cell with a known response; approved drugs by default."""
     from PIL import Image
 
-    from structkit.plots import _known_kind, therapy_heatmap
+    from structkit.outputs.plots import _known_kind, therapy_heatmap
 
     kinase = [f"ERBB2:p.{r}{p}A" for p, r in ((798, "T"), (805, "C"), (753, "K"), (863, "D"),
                                               (777, "V"), (869, "L"), (726, "L"))]
@@ -250,7 +250,7 @@ def _cb(path, chain: str, lys: int, glu: int) -> float:
     ("2ITY", "2ity.pdb", "A", 745, 762, "alphaC-in, DFG-in"),
 ])
 def test_kinase_conformation_from_coordinates(data_dir, pdb, file, chain, lys, glu, label):
-    from structkit.conformation import ALPHAC_IN_A, kinase_state
+    from structkit.analysis.conformation import ALPHAC_IN_A, kinase_state
 
     if missing_from_mirror([pdb]):
         pytest.skip(f"{pdb} not available offline")
@@ -261,7 +261,7 @@ def test_kinase_conformation_from_coordinates(data_dir, pdb, file, chain, lys, g
 
 
 def test_construct_changes_found_from_the_sequence():
-    from structkit.conformation import construct_changes
+    from structkit.analysis.conformation import construct_changes
 
     assert construct_changes("2JIV") == ["T790M"]  # the crystallised resistance mutant
     assert construct_changes("1XKK") == []

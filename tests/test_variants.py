@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from structkit.ids import normalize_accession, normalize_pdb_id
-from structkit.variants import (
+from structkit.io.ids import normalize_accession, normalize_pdb_id
+from structkit.io.variants import (
     ReferenceMismatch,
     VariantError,
     parse_variant,
@@ -83,7 +83,7 @@ def test_indels_written_in_their_hgvs_3prime_form(pos, ins, dele, which):
     around 100-300, so that repeats happen): the parsed form makes the same protein, lies at
     its most 3' position (the residue after it differs), and parsing its own text gives it
     back; an insertion that repeats the residues before it is a duplication."""
-    from structkit.uniprot import uniprot_record
+    from structkit.io.uniprot import uniprot_record
 
     seq = uniprot_record("P04637").sequence
     end = pos + dele - 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from structkit.impact import impact_table, summarize
-from structkit.verdict import MECHANISMS, models
+from structkit.judge.verdict import MECHANISMS, models
+from structkit.outputs.impact import impact_table, summarize
 
 FAMOUS = {  # issue 10: the hotspots everyone knows, and the mechanism each should get
     "R175H": "buried core / destabilising",
@@ -104,7 +104,7 @@ def test_shipped_model_is_what_the_benchmark_fits(data_dir):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import validity
 
-    from structkit.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model
+    from structkit.judge.verdict import EVOLUTION_FEATURES, STRUCTURE_FEATURES, fit_model
 
     k = validity.load_set(data_dir)
     _, feat = validity.features(k)
@@ -134,7 +134,7 @@ def test_shipped_oncogene_model_is_what_the_benchmark_fits(data_dir, tmp_path):
     import her2_validity
 
     from structkit import Session
-    from structkit.verdict import ONCOGENE_FEATURES, fit_model
+    from structkit.judge.verdict import ONCOGENE_FEATURES, fit_model
 
     d, feat = her2_validity.features(Session(mirror=data_dir, offline=True, cache_dir=tmp_path))
     y = d.label.to_numpy()

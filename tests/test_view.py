@@ -15,7 +15,15 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from structkit.view import DEFAULT_JS, SafeView, js_source, js_string, save_html, view_site, view_variants
+from structkit.outputs.view import (
+    DEFAULT_JS,
+    SafeView,
+    js_source,
+    js_string,
+    save_html,
+    view_site,
+    view_variants,
+)
 
 LOCAL_JS = REPO / ".js" / "node_modules" / "3dmol" / "build" / "3Dmol-min.js"
 
@@ -172,7 +180,7 @@ def test_her2_variant_on_egfr_complex_is_labelled_in_both_numberings():
 
 
 def test_variant_across_structures_grid():
-    from structkit.view import view_variant_across
+    from structkit.outputs.view import view_variant_across
 
     v = view_variant_across("TP53:p.R248Q", ["1TSR", "2OCJ"])
     assert v.startjs.count("addModel(") == 2 and "viewergrid_UNIQUEID[0][1]" in v.startjs
@@ -218,7 +226,7 @@ def test_view_and_table_place_alike(structure, variants):
     """One placement rule: the view's residue and status for each variant and chain are the
     impact table's (direct, family stand-in, outside the construct)."""
     from structkit import impact_table
-    from structkit.view import placements
+    from structkit.outputs.view import placements
 
     t = impact_table(variants, structures=[structure], damage=False)
     t = t.drop_duplicates(["variant", "chain"]).set_index(["variant", "chain"])
@@ -235,7 +243,7 @@ def test_two_fabs_and_their_epitopes_have_their_own_colours_and_the_legend_is_cl
     """6OGE holds pertuzumab and trastuzumab Fabs on one HER2: each Fab and its epitope its own
     colour (in the view's script and the legend), and in the rendered picture the molecule
     stays clear of the legend column."""
-    from structkit.view import ANTIBODY_COLORS, view_variants
+    from structkit.outputs.view import ANTIBODY_COLORS, view_variants
 
     v = view_variants("6OGE", ["ERBB2:p.S310F"], title="S310F")
     js = v.startjs
@@ -272,7 +280,7 @@ def test_several_views_in_one_browser_match_one_at_a_time(tmp_path):
     need_browser()
     from PIL import Image
 
-    from structkit.view import save_png, save_pngs, view_variants
+    from structkit.outputs.view import save_png, save_pngs, view_variants
 
     views = [view_variants("1TSR", ["TP53:p.R248Q"], width=400, height=300),
              view_variants("3POZ", ["ERBB2:p.T798M"], width=320, height=260),
@@ -296,9 +304,9 @@ def test_pictures_are_kept_and_a_view_drawn_before_is_not_drawn_again(tmp_path, 
     the same views give the same bytes without starting Chromium; a damaged picture entry is
     drawn again; the random element IDs py3Dmol puts in each page do not change the key."""
     need_browser()
-    from structkit import browser
-    from structkit.derived import DERIVED_FOLDER
-    from structkit.view import save_pngs, view_variants
+    from structkit.io.derived import DERIVED_FOLDER
+    from structkit.outputs import browser
+    from structkit.outputs.view import save_pngs, view_variants
 
     cache = tmp_path / "cache"
     make = lambda: [view_variants("1TSR", ["TP53:p.R248Q"], width=320, height=240),  # noqa: E731
@@ -328,8 +336,8 @@ def test_view_command_keeps_its_picture(tmp_path, monkeypatch, capsys, data_dir)
     """`structkit view --png` twice: the second writes the same PNG without starting Chromium
     (the picture is derived data of the command's cache)."""
     need_browser()
-    from structkit import browser
     from structkit.cli import main
+    from structkit.outputs import browser
 
     src = ["--cache", str(tmp_path / "cache"), "--mirror", str(data_dir), "--offline"]
     args = ["view", "1TSR", "TP53:p.R248Q", "--width", "320", "--height", "240"]

@@ -46,7 +46,7 @@ def _cmd_fetch(args) -> int:
     from tqdm.auto import tqdm
 
     from .catalog import catalog
-    from .fetch import FetchError
+    from .io.fetch import FetchError
 
     fetcher = _fetcher(args)
     jobs: list[tuple[str, str, object]] = []
@@ -77,7 +77,7 @@ def _cmd_fetch(args) -> int:
             res = job()
             rows.append({"kind": kind, "id": key, "source": res.source, "path": str(res.path)})
         except (FetchError, ValueError) as exc:
-            from .fetch import NotAvailableOffline
+            from .io.fetch import NotAvailableOffline
 
             src = "not available offline" if isinstance(exc, NotAvailableOffline) else "failed"
             rows.append({"kind": kind, "id": key, "source": src, "path": str(exc)})
@@ -89,7 +89,7 @@ def _cmd_fetch(args) -> int:
 
 
 def _cmd_cache(args) -> int:
-    from .derived import DERIVED_FOLDER, inventory, prune
+    from .io.derived import DERIVED_FOLDER, inventory, prune
 
     cache = _fetcher(args).cache_dir
     rows = inventory(cache)
@@ -113,7 +113,7 @@ def _cmd_cache(args) -> int:
 
 
 def _cmd_impact(args) -> int:
-    from .impact import STREAM_SUFFIXES, impact_table, summarize, write_impact, write_table
+    from .outputs.impact import STREAM_SUFFIXES, impact_table, summarize, write_impact, write_table
 
     _check_out(args.out)
     _check_out(args.summary_out)
@@ -177,7 +177,7 @@ def _write_log(args, batch, source: str, table, summary, fetcher, seconds: float
     import numpy as np
     import pandas as pd
 
-    from .files import atomic_write, sha256_file
+    from .io.files import atomic_write, sha256_file
 
     inp = (f"{source} (SHA-256 {sha256_file(source)})" if args.input else source)
     why = batch.unplaced.reason.value_counts().head(20) if len(batch.unplaced) else {}
@@ -213,8 +213,8 @@ def _best_status_counts(table: pd.DataFrame, batch) -> dict[str, int]:
     ``n_rows``), ``batch.unplaced`` the items that give no variant."""
     import pandas as pd
 
-    from .impact import STATUSES
-    from .verdict import variant_keys
+    from .judge.verdict import variant_keys
+    from .outputs.impact import STATUSES
 
     order = {k: i for i, k in enumerate(STATUSES)}
     counts: dict[int, int] = {}
@@ -235,8 +235,8 @@ def _best_status_counts(table: pd.DataFrame, batch) -> dict[str, int]:
 
 
 def _cmd_view(args) -> int:
-    from .analysis import analyze
-    from .view import save_html, save_png, view_variants
+    from .analysis.structure_analysis import analyze
+    from .outputs.view import save_html, save_png, view_variants
 
     if not args.html and not args.png:
         raise _Usage("structkit view: give --html FILE and/or --png FILE")
@@ -253,7 +253,7 @@ def _cmd_view(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .dossier import report
+    from .outputs.report import report
 
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise _Usage(f"--out {args.out}: the report is an HTML file (.html)")
@@ -270,8 +270,8 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_cohort(args) -> int:
-    from .cohort import cohort_tables
-    from .impact import impact_table, summarize, write_table
+    from .outputs.cohort import cohort_tables
+    from .outputs.impact import impact_table, summarize, write_table
 
     if args.out and Path(args.out).suffix.lower() != ".xlsx":
         _check_out(args.out)
@@ -283,7 +283,7 @@ def _cmd_cohort(args) -> int:
     summary = summarize(distinct, fetcher=fetcher)
     listed = None
     if args.samples:
-        from .variants import read_text
+        from .io.variants import read_text
 
         listed = [ln.strip() for ln in read_text(Path(args.samples)).splitlines()
                   if ln.strip() and not ln.startswith("#")]
@@ -296,7 +296,7 @@ def _cmd_cohort(args) -> int:
             write_table(tables[first], out, sheet=first, sheets={k: tables[k] for k in rest})
             print(f"wrote {out} (sheets: {', '.join(tables)})", file=sys.stderr)
         else:  # one file per sheet, committed as a set: all new or all as they were
-            from .files import atomic_write_many
+            from .io.files import atomic_write_many
 
             names = [n for n in COHORT_SHEETS if n in tables]
             with atomic_write_many(out.with_name(f"{out.stem}.{n}{out.suffix}") for n in names) as tmps:
@@ -339,8 +339,8 @@ def _variant_command(args, name: str):
 
 def _cmd_therapies(args) -> int:
     from .catalog import catalog
-    from .impact import write_table
-    from .therapy import drug_table, therapy_matrix
+    from .judge.therapy import drug_table, therapy_matrix
+    from .outputs.impact import write_table
 
     for name in args.drug or ():
         try:
@@ -367,8 +367,8 @@ def _cmd_therapies(args) -> int:
 
 
 def _cmd_evidence(args) -> int:
-    from .evidence import known_evidence
-    from .impact import write_table
+    from .io.evidence import known_evidence
+    from .outputs.impact import write_table
 
     fetcher, batch = _variant_command(args, "evidence")
     if batch is None:
@@ -444,9 +444,9 @@ def _left(df: pd.DataFrame) -> str:
 
 
 def _cmd_sites(args) -> int:
-    from .analysis import analyze
-    from .impact import write_table
-    from .resolve import is_path_like, load
+    from .analysis.structure_analysis import analyze
+    from .io.resolve import is_path_like, load
+    from .outputs.impact import write_table
 
     _check_out(args.out)
     fetcher = _fetcher(args)
@@ -480,7 +480,7 @@ def _cmd_plot(args) -> int:
 
     matplotlib.use("Agg")  # files only: never a window
     from .catalog import catalog
-    from .plots import distance_profile, lollipop
+    from .outputs.plots import distance_profile, lollipop
 
     if args.plot is None:
         print("structkit plot: choose a figure: lollipop or distances", file=sys.stderr)
@@ -495,12 +495,12 @@ def _cmd_plot(args) -> int:
         fig = lollipop(Path(args.input), args.gene, sites_from=tuple(sites), fetcher=fetcher,
                        counts_column=args.counts_column)
     elif args.plot == "therapies":
-        from .plots import therapy_heatmap
+        from .outputs.plots import therapy_heatmap
 
         fig = therapy_heatmap(args.input, approved_only=not args.all_drugs)
     else:
         fig = distance_profile(args.input)
-    from .files import atomic_write
+    from .io.files import atomic_write
 
     out = Path(args.out)
     with atomic_write(out) as tmp:
@@ -510,7 +510,7 @@ def _cmd_plot(args) -> int:
 
 
 def _available(entry, fetcher) -> bool:
-    from .fetch import FetchError
+    from .io.fetch import FetchError
 
     try:
         fetcher.pdb(entry.id, assembly=entry.assembly)
@@ -584,12 +584,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    from .fetch import FetchError
+    from .io.fetch import FetchError
 
     try:
         _guard_paths(args)
         if getattr(args, "accession", None) is not None:
-            from .ids import normalize_accession
+            from .io.ids import normalize_accession
 
             try:
                 args.accession = normalize_accession(args.accession)

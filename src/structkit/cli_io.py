@@ -24,7 +24,7 @@ def _fetcher(args):
 
 
 def _uniprot_any(fetcher, acc: str):
-    from .fetch import FetchError
+    from .io.fetch import FetchError
 
     last: Exception | None = None
     for fmt in ("fasta", "json", "txt"):
@@ -40,7 +40,7 @@ def _read_batch(args, command: str, default_panel: bool = False):
     """The variants of a command (file, command line or the seed panel), and where they came
     from; every item kept (unplaced ones too)."""
     from .catalog import catalog
-    from .variants import parse_variants
+    from .io.variants import parse_variants
 
     fetcher = _fetcher(args)
     sample_column = getattr(args, "sample_column", None)
@@ -146,7 +146,7 @@ def _check_out(path: str | None) -> None:
     """Refuse an output target before the computation: unknown suffix or a directory."""
     if not path:
         return
-    from .tables import check_output
+    from .outputs.writers import check_output
 
     try:
         check_output(path)
@@ -158,8 +158,8 @@ def _check_msa(path: str, batch, fetcher) -> dict:
     """--msa read before any work as an alignment of the batch's proteins: {accession: path}
     for the genes it fits (the others keep the catalog's alignment, said on stderr); exit 2
     naming why when it fits none (never a silent fallback)."""
-    from .msa import cached_alignment
-    from .uniprot import uniprot_record
+    from .io.msa import cached_alignment
+    from .io.uniprot import uniprot_record
 
     fits, why = {}, {}
     for acc, gene in dict.fromkeys((v.accession, v.gene) for v in batch.variants):
@@ -182,8 +182,8 @@ def _structures_arg(args) -> list | None:
     """--structures as IDs and loaded user files (a path only when it looks like one)."""
     if not args.structures:
         return None
-    from .ids import normalize_pdb_id
-    from .resolve import is_path_like, load
+    from .io.ids import normalize_pdb_id
+    from .io.resolve import is_path_like, load
 
     fetcher = _fetcher(args)
     out = []

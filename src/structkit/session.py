@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
-from .fetch import Fetcher
+from .io.fetch import Fetcher
 
 __all__ = ["Session"]
 
@@ -82,54 +82,54 @@ class Session(Fetcher):
 
     def load(self, source, **kw):
         """``structkit.load`` with this session's files."""
-        from .resolve import load
+        from .io.resolve import load
 
         return load(source, fetcher=self, **kw)
 
     def uniprot_record(self, accession: str):
         """``structkit.uniprot_record`` with this session's files."""
-        from .uniprot import uniprot_record
+        from .io.uniprot import uniprot_record
 
         return uniprot_record(accession, self)
 
     def parse_variants(self, items, **kw):
         """``structkit.parse_variants`` checking references against this session's records."""
-        from .variants import parse_variants
+        from .io.variants import parse_variants
 
         return parse_variants(items, fetcher=self, **kw)
 
     def analyze(self, source, accession: str | None = None, **kw):
         """``structkit.analyze`` with this session's files and cut-offs."""
-        from .analysis import analyze
+        from .analysis.structure_analysis import analyze
 
         return analyze(source, accession, fetcher=self, **self._cuts(kw))
 
     def impact_table(self, variants, structures=None, **kw):
         """``structkit.impact_table`` with this session's files and cut-offs."""
-        from .table import impact_table
+        from .analysis.table import impact_table
 
         return impact_table(variants, structures, fetcher=self, **self._cuts(kw))
 
     def summarize(self, table, **kw):
         """``structkit.summarize`` (the verdict reads this session's alignments)."""
-        from .summary import summarize
+        from .judge.summary import summarize
 
         return summarize(table, fetcher=self, **kw)
 
     def therapy_matrix(self, variants, structures=None, **kw):
         """``structkit.therapy_matrix`` with this session's files and cut-offs."""
-        from .therapy import therapy_matrix
+        from .judge.therapy import therapy_matrix
 
         return therapy_matrix(variants, structures, fetcher=self, **self._cuts(kw))
 
     def view_variants(self, structure, variants=(), **kw):
-        """``structkit.view.view_variants`` with this session's files and records."""
-        from .view import view_variants
+        """``structkit.outputs.view.view_variants`` with this session's files and records."""
+        from .outputs.view import view_variants
 
         return view_variants(structure, variants, fetcher=self, **kw)
 
     def report(self, variants, out, **kw):
         """``structkit.report`` with this session's files and cut-offs."""
-        from .dossier import report
+        from .outputs.report import report
 
         return report(variants, out, fetcher=self, **self._cuts(kw))

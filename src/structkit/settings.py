@@ -9,8 +9,8 @@ from dataclasses import dataclass, fields
 __all__ = ["DSSP_METHOD_NAMES", "STABILITY_MODES", "Settings", "check_dssp_method",
            "check_stability_mode"]
 
-DSSP_METHOD_NAMES = ("structkit", "mkdssp", "pydssp")  # structkit.measure.secondary_structure
-STABILITY_MODES = ("auto", "shipped", "off")  # structkit.table.impact_table
+DSSP_METHOD_NAMES = ("structkit", "mkdssp", "pydssp")  # structkit.analysis.measure.secondary_structure
+STABILITY_MODES = ("auto", "shipped", "off")  # structkit.analysis.table.impact_table
 
 
 def check_dssp_method(value) -> str:

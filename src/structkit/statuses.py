@@ -1,4 +1,4 @@
-"""The placement statuses of the impact table, named once (``structkit.table`` documents them).
+"""The placement statuses of the impact table, named once (``structkit.analysis.table`` documents them).
 Standard library only, below every module that compares a row's status."""
 
 from __future__ import annotations

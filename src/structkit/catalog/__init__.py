@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
-from ..ids import normalize_accession, normalize_pdb_id
+from ..io.ids import normalize_accession, normalize_pdb_id
 
 __all__ = ["Catalog", "Target", "Partner", "CatalogStructure", "Drug", "load_catalog", "catalog",
            "DRUG_STATUSES", "MODALITIES"]

@@ -1,0 +1,210 @@
+"""Reading the variant files users give: MAF, CSV or TSV (optionally gzipped), with or without
+a header, UTF-8 (a byte-order mark dropped) or Latin-1 (said), cells and rows capped, decompressed
+as a stream with a size cap. Each data row becomes an ``InputRow`` (row, gene, change, sample,
+classification); what a change means is ``structkit.io.variants``' business. ``VariantError`` (a
+variant or an input that cannot be read) lives here, the floor below ``variants``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from .integrity import IntegrityError, gunzip_if_needed
+
+__all__ = ["VariantError", "InputRow", "read_text", "read_variant_file", "MAX_INPUT_BYTES",
+           "MAX_INPUT_ROWS", "MAX_CELL"]
+
+
+MAX_CELL = 1 << 20  # characters of one CSV/TSV cell
+
+
+MAX_INPUT_ROWS = 5_000_000  # rows of one input file: memory stays bounded (about 1 GB parsed)
+
+
+class VariantError(ValueError):
+    """A variant string could not be parsed or does not fit its protein."""
+
+
+_CHANGE_COLS = ("hgvsp_short", "protein_change", "hgvsp", "amino_acid_change", "aachange",
+                "variant", "mutation", "change", "protein")
+
+
+_GENE_COLS = ("hugo_symbol", "gene", "gene_symbol", "symbol")
+
+
+_SAMPLE_COLS = ("tumor_sample_barcode", "sample", "sample_id", "sample_barcode", "patient")
+
+
+_CLASS_COLS = ("variant_classification", "consequence_class")
+
+
+_GENOMIC_COLS = ("chromosome", "chrom", "start_position", "reference_allele", "tumor_seq_allele2",
+                 "pos", "ref", "alt")
+
+
+_CHANGE_LIKE = re.compile(r"^(p\.)?[A-Z*][a-z]{0,2}[0-9]+")
+
+
+MAX_INPUT_BYTES = 1 << 30  # 1 GiB of (decompressed) text: larger inputs are refused, not read
+
+
+# MAF Variant_Classification -> what the row is, when the protein change alone cannot say
+_NONCODING = {"intron", "igr", "5'flank", "3'flank", "5'utr", "3'utr", "rna", "lincrna",
+              "targeted_region", "silent_intron"}
+
+
+class InputRow(tuple):
+    """(row, gene, change, sample, classification) of one input row."""
+
+    __slots__ = ()
+
+    def __new__(cls, row: int, gene: str | None, change: str, sample: str | None = None,
+                classification: str | None = None):
+        return super().__new__(cls, (row, gene, change, sample, classification))
+
+    row = property(lambda self: self[0])
+    gene = property(lambda self: self[1])
+    change = property(lambda self: self[2])
+    sample = property(lambda self: self[3])
+    classification = property(lambda self: self[4])
+
+
+def read_text(path: str | Path, limit: int = MAX_INPUT_BYTES, notes: list | None = None) -> str:
+    """The text of an input file (plain or gzip), decompressed as a stream with a size cap:
+    UTF-8 (a byte-order mark dropped), else Latin-1, said in ``notes``.
+
+    Raises ``FileNotFoundError`` for a missing path, ``VariantError`` naming the file for a
+    directory, a binary file, a truncated gzip stream or text beyond ``limit`` bytes.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"input file {p} does not exist")
+    if not p.is_file():
+        raise VariantError(f"input {p} is not a regular file")
+    if p.stat().st_size > limit:
+        raise VariantError(f"input {p}: more than {limit >> 20} MiB; split the file")
+    try:  # the one gzip reader of the package: streamed, capped, damage named
+        raw = gunzip_if_needed(p.read_bytes(), f"input {p}", limit)
+    except IntegrityError as exc:
+        raise VariantError(f"{exc}; split or repair the file") from None
+    if b"\x00" in raw[:65536]:
+        raise VariantError(f"input {p}: binary content (NUL bytes); expected a MAF, CSV or TSV "
+                           "text table, optionally gzipped")
+    try:  # UTF-8, with or without a byte-order mark
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if notes is not None:
+            notes.append(f"input {p}: not UTF-8 (byte {exc.start + 1}); read as Latin-1")
+        return raw.decode("latin-1")
+
+
+def read_variant_file(path: str | Path, sample_column: str | None = None,
+                      notes: list | None = None, max_rows: int = MAX_INPUT_ROWS) -> list[InputRow]:
+    """Rows (``row``, ``gene``, ``change``, ``sample``, ``classification``) of a CSV/TSV/MAF.
+
+    ``row`` is the 1-based line where the row starts (quoted fields may hold newlines; only
+    ``\n``/``\r`` end a line). Recognised columns: gene from Hugo_Symbol/gene/symbol; change from
+    HGVSp_Short, Protein_Change, HGVSp, variant, mutation or change; sample from
+    Tumor_Sample_Barcode/sample (or ``sample_column``); MAF Variant_Classification. Headerless
+    tables (such as the cancer-hotspots TSV) are read by finding the column of gene symbols and
+    the column of protein changes. Rows starting with ``#`` and empty lines are skipped; a row
+    of empty fields is kept (and rejected later); more than ``max_rows`` rows is an error (split
+    the file: memory stays bounded). In a file with a gene column, an empty gene
+    cell is ``''`` (never a gene to infer). Malformed CSV (a quote never closed, a cell over
+    ``MAX_CELL`` characters) is a ``VariantError`` naming the line.
+    """
+    p = Path(path)
+    rows = _csv_rows(p, read_text(p, notes=notes), max_rows)
+    if not rows:
+        return []
+    header = [h.strip().lower() for h in rows[0][1]]
+
+    def col(names) -> int | None:
+        return next((header.index(c) for c in names if c in header), None)
+
+    gcol, ccol = col(_GENE_COLS), col(_CHANGE_COLS)
+    scol = col((sample_column.lower(),) if sample_column else _SAMPLE_COLS)
+    if sample_column and scol is None:
+        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(rows[0][1])}")
+    kcol = col(_CLASS_COLS)
+    body = rows
+    if ccol is None and len(header) == 1:  # a plain list, one variant per line
+        return [InputRow(i, None, r[0].strip()) for i, r in body]
+    if ccol is None and gcol is not None and any(c in header for c in _GENOMIC_COLS):
+        raise VariantError(
+            f"{p}: no column of protein changes; found {', '.join(rows[0][1])} (genomic "
+            "coordinates only). structkit places protein changes: annotate the file first (e.g. "
+            "Ensembl VEP with --hgvs and vcf2maf, or maftools/ANNOVAR) to add HGVSp_Short or "
+            "Protein_Change")
+    if ccol is None:  # headerless: find the columns by their content
+        gcol, ccol, kcol = _columns_by_content(p, rows)
+    else:
+        body = rows[1:]
+
+    def column(j: int | None) -> list:  # stripped cells, None for empty or missing
+        if j is None:
+            return [None] * len(body)
+        return [(r[j].strip() or None) if len(r) > j else None for _, r in body]
+
+    genes = [g if g is not None else "" for g in column(gcol)] if gcol is not None else column(None)
+    return [InputRow(i, g, c or "", s, k) for (i, _), g, c, s, k in
+            zip(body, genes, column(ccol), column(scol), column(kcol), strict=True)]
+
+
+def _csv_rows(p: Path, text: str, max_rows: int) -> list[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of the table ``text``: delimiter from the first
+    non-comment line, comment lines and empty rows skipped, at most the header and
+    ``max_rows`` rows, cells of at most ``MAX_CELL`` characters."""
+    lines = (m.group() for m in re.finditer(r"[^\r\n]+", text))  # lazily: only the first is needed
+    first = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), None)
+    if first is None:
+        return []
+    delim = "\t" if "\t" in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    limit = csv.field_size_limit()
+    try:
+        csv.field_size_limit(MAX_CELL)
+        for r in reader:
+            line, start = start, reader.line_num + 1
+            if not r or (r[0].startswith("#") and len(rows) == 0) or (len(r) == 1 and r[0].startswith("#")):
+                continue
+            if len(rows) > max_rows:  # the header and max_rows rows
+                raise VariantError(f"input {p}: more than {max_rows:,} rows (line {line}); split "
+                                   "the file")
+            rows.append((line, r))
+    except csv.Error as exc:
+        raise VariantError(f"input {p}, line {start}: {exc} (a quote never closed, or a cell over "
+                           f"{MAX_CELL} characters?)") from None
+    finally:
+        csv.field_size_limit(limit)
+    return rows
+
+
+def _columns_by_content(p: Path, rows) -> tuple[int | None, int, int | None]:
+    """(gene, change, classification) columns of a headerless table, from the first 200 rows'
+    cells: the column most of whose cells look like protein changes (at least half), of gene
+    symbols (at least half) and of MAF classifications (at least 80 %)."""
+    sample = [r for _, r in rows[:200]]
+    ncol = max(len(r) for r in sample)
+
+    def frac(j: int, pat: re.Pattern) -> float:
+        vals = [r[j].strip() for r in sample if len(r) > j]
+        return sum(bool(pat.match(v)) for v in vals) / max(len(vals), 1)
+
+    scores = [frac(j, _CHANGE_LIKE) for j in range(ncol)]
+    ccol = max(range(ncol), key=lambda j: scores[j])
+    if scores[ccol] < 0.5:
+        raise VariantError(f"{p}: no column of protein changes found; expected a header with "
+                           "HGVSp_Short, Protein_Change or variant (first row: "
+                           f"{', '.join(rows[0][1])[:200]})")
+    sym = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
+    gscores = [frac(j, sym) if j != ccol else 0 for j in range(ncol)]
+    gcol = max(range(ncol), key=lambda j: gscores[j]) if max(gscores) >= 0.5 else None
+    kinds = re.compile(r"^[A-Z][a-z]+(?:_[A-Za-z]+)+$|^(?:Silent|Intron|IGR|RNA|DEL|INS)$")
+    kscores = [frac(j, kinds) if j not in (ccol, gcol) else 0 for j in range(ncol)]
+    kcol = max(range(ncol), key=lambda j: kscores[j]) if max(kscores) >= 0.8 else None
+    return gcol, ccol, kcol
