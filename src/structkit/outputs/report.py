@@ -24,7 +24,7 @@ import tempfile
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -594,13 +594,10 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     the approved drugs that bind where the variant lies), the HTML in full.
     Returns the HTML path.
     """
-    from ..io.evidence import EVIDENCE_COLUMNS, known_evidence
-    from ..io.fetch import NotAvailableOffline, default_fetcher
+    from ..cutoffs import resolve_cutoffs
+    from ..io.fetch import default_fetcher
     from ..io.files import atomic_write
     from ..io.variants import Variant, VariantBatch, parse_variants
-    from ..judge.therapy import drug_table, therapy_matrix
-    from .impact import impact_table, summarize
-    from .view import local_3dmol
 
     if paper not in PAPER:
         raise ValueError(f"paper {paper!r}: expected one of {', '.join(PAPER)}")
@@ -608,26 +605,75 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"report {out}: the report is an HTML file (.html)")
     fetcher = fetcher or default_fetcher()
-    from ..cutoffs import resolve_cutoffs
-
     cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     batch = variants if isinstance(variants, VariantBatch) else parse_variants(
         [variants] if isinstance(variants, Variant) else variants, fetcher=fetcher)
+    run = _Run(batch, *_results(batch, structures, cutoff, metal_cutoff, fetcher), cutoff,
+               metal_cutoff, fetcher)
+    body = _body(run, title, command, max_cards, max_views, png_views)
+    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{_e(title)}</title><style>{CSS}@page{{size:{PAPER[paper]};margin:10mm}}"
+            f"</style>\n{body.lib}</head>\n<body>{body.html}"
+            f"<script>{SORT_JS}</script></body></html>\n")
+    with atomic_write(out) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    if pdf is not None:
+        print_pdf(out, pdf)
+    return out
+
+
+class _Run(NamedTuple):
+    """What one report shows: the variants and everything computed from them."""
+
+    batch: object
+    table: pd.DataFrame  # the impact table, every row
+    placed: pd.DataFrame  # its rows on structures
+    summary: pd.DataFrame
+    matrix: pd.DataFrame  # variant x therapy
+    evidence: pd.DataFrame  # CIViC items that name the variant itself
+    cutoff: float
+    metal_cutoff: float
+    fetcher: object
+
+
+class _Body(NamedTuple):
+    lib: str  # the 3Dmol.js script and the structures' models, once for the page
+    html: str
+
+
+def _results(batch, structures, cutoff: float, metal_cutoff: float, fetcher) -> tuple:
+    """Step 1: the impact table, its placed rows, the summary, the therapy matrix and the known
+    evidence (shown on the cards, never read by the score) of ``batch``."""
+    from ..analysis.table import impact_table
+    from ..io.evidence import EVIDENCE_COLUMNS, known_evidence
+    from ..io.fetch import NotAvailableOffline
+    from ..judge.summary import summarize
+    from ..judge.therapy import therapy_matrix
+
     table = impact_table(batch, structures, cutoff, metal_cutoff=metal_cutoff, fetcher=fetcher)
     placed = table[table.kind.notna()]
     summary = summarize(placed, fetcher=fetcher)
     matrix = therapy_matrix(None, cutoff=cutoff, metal_cutoff=metal_cutoff, table=table,
                             summary=summary, fetcher=fetcher) if len(placed) else pd.DataFrame()
-    try:  # the known-evidence layer: shown on the cards, never read by the score
+    try:
         evidence = known_evidence(batch, fetcher, broader=False)
         evidence = evidence[evidence.match == "variant"]
     except NotAvailableOffline:
         evidence = pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    return table, placed, summary, matrix, evidence
+
+
+def _body(run: _Run, title: str, command: str | None, max_cards: int, max_views: int,
+          png_views: bool) -> _Body:
+    """Step 2: the page's body (heading, summary, figures, cards, methods) and its scripts."""
+    from ..judge.therapy import drug_table
+    from .view import local_3dmol
+
+    summary, placed, matrix = run.summary, run.placed, run.matrix
     order = summary.sort_values("impact_score", ascending=False, kind="stable", na_position="last")
-    figs = _figures(batch, summary, placed, order, matrix, fetcher)
+    figs = _figures(run.batch, summary, placed, order, matrix, run.fetcher)
     js = local_3dmol()
-    views, view_note = _views(order, placed, js, max_cards, max_views, png_views, fetcher)
-    prov = _provenance(placed, fetcher)
+    views, view_note = _views(order, placed, js, max_cards, max_views, png_views, run.fetcher)
     drugs = drug_table()
     drugs = drugs[drugs.drug.isin(set(matrix.therapy))] if len(matrix) else drugs.iloc[:0]
     numbering = placed[placed.numbering_method.notna()].astype(
@@ -639,12 +685,14 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     shown_cards = summary.loc[order.index[:max_cards]].reset_index(drop=True)
     lib, views = _view_scripts(views, js)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    n_in = int(table.input_row.nunique()) if len(table) else 0
-    body = f"""
+    n_in = int(run.table.input_row.nunique()) if len(run.table) else 0
+    methods = _methods_html(command, run.cutoff, run.metal_cutoff, summary, drugs,
+                            _provenance(placed, run.fetcher), numbering)
+    return _Body(lib, f"""
 <h1>{_e(title)}</h1>
 <p class="muted">structkit {_e(__version__)}, {_e(now)}; {n_in} input items, {len(summary)} variants;
-positions in UniProt numbering, author numbers as in each file; contact cut-off {cutoff:g} A,
-metal {metal_cutoff:g} A.</p>
+positions in UniProt numbering, author numbers as in each file; contact cut-off {run.cutoff:g} A,
+metal {run.metal_cutoff:g} A.</p>
 {_summary_html(summary)}
 <h2>Figures</h2>
 {"".join(f"<h3>{_e(t)}</h3>{img}" for t, img in figs)}
@@ -652,18 +700,9 @@ metal {metal_cutoff:g} A.</p>
 <p class="muted">{len(shown_cards)} of {len(summary)} variants, highest impact score first.
 {_e(view_note)}</p>
 <ul class="noprint">{links}</ul>
-<div class="cards">{_cards(placed, shown_cards, matrix, views, evidence)}</div>
-{_methods_html(command, cutoff, metal_cutoff, summary, drugs, prov, numbering)}
-"""
-    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>{_e(title)}</title><style>{CSS}@page{{size:{PAPER[paper]};margin:10mm}}"
-            f"</style>\n{lib}</head>\n<body>{body}"
-            f"<script>{SORT_JS}</script></body></html>\n")
-    with atomic_write(out) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    if pdf is not None:
-        print_pdf(out, pdf)
-    return out
+<div class="cards">{_cards(placed, shown_cards, matrix, views, run.evidence)}</div>
+{methods}
+""")
 
 
 def print_pdf(html: str | Path, pdf: str | Path, timeout: float = 180) -> Path:
