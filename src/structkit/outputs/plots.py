@@ -193,39 +193,12 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     vs, weights, unit_label, by_sample, uncounted = _weighted_variants(variants, target, fetcher,
                                                                        counts_column)
     length = len(uniprot_record(target.accession, fetcher).sequence)
-    counts: Counter = Counter()
-    for v, w in zip(vs, weights, strict=True):
-        counts[v.position] += w
-    per_class: dict[int, Counter] = {}
-    changes: dict[int, Counter] = {}
-    mech = None
-    by_effect = target.role_kind == "oncogene"  # an oncogene's mechanisms are its many elements
-    if summary is not None and len(summary):
-        col = summary.effect_class if by_effect else summary.mechanism
-        mech = dict(zip(zip(summary.gene.astype(str), summary.variant.astype(str), strict=True),
-                        col.astype(str), strict=True))
-    for v, w in zip(vs, weights, strict=True):
-        key = CONSEQUENCE[v.kind] if mech is None else mech.get((v.gene, v.hgvs), "not scored")
-        per_class.setdefault(v.position, Counter())[key] += w
-        changes.setdefault(v.position, Counter())[v.short] += w
+    counts, per_class, changes, colors = _tally(vs, weights, target, summary)
     if ax is None:
         fig, ax = plt.subplots(figsize=(13, 4.6))
     else:
         fig = ax.figure
-    xs = np.array(sorted(counts))
-    ys = np.array([counts[x] for x in xs])
-    ax.vlines(xs, 0, ys, color="#7f7f7f", linewidth=0.8, zorder=1)
-    colors = CLASS_COLORS if mech is None else EFFECT_COLORS if by_effect else MECHANISM_COLORS
-    seen = {c for x in xs for c in per_class[x]}
-    classes = [c for c in colors if c in seen] + sorted(seen - set(colors))
-    base = np.zeros(len(xs))
-    for c in classes:  # stacked heads: each class drawn at its cumulative count
-        n = np.array([per_class[x][c] for x in xs], dtype=float)
-        has = n > 0
-        ax.scatter(xs[has], (base + n)[has], s=16 + 3 * np.sqrt(n[has]) * 4,
-                   color=colors.get(c, "#cccccc"), edgecolor="black", linewidth=0.4, zorder=2,
-                   label=c)
-        base += n
+    ys = _stems(ax, counts, per_class, colors)
     ymax = max(ys) * 1.7 + 1  # room for the labels above the highest heads
     bottom = _tracks(ax, target, length, ymax, sites_from, fetcher)
     ax.set_xlim(0, length + 1)
@@ -243,6 +216,46 @@ def lollipop(variants, gene: str, *, sites_from: tuple[str, ...] = (), ax=None, 
     fig.tight_layout()  # (the legend beside the axes is part of their tight box)
     _place_labels(ax, [(x, counts[x], _allele_label(x, changes[x])) for x in chosen])
     return fig
+
+
+def _tally(vs, weights, target, summary: pd.DataFrame | None) -> tuple:
+    """Counts per position, per head class (consequence, or with ``summary`` the mechanism of a
+    tumour suppressor / the effect class of an oncogene) and per change, and the class colours."""
+    counts: Counter = Counter()
+    per_class: dict[int, Counter] = {}
+    changes: dict[int, Counter] = {}
+    mech = None
+    by_effect = target.role_kind == "oncogene"  # an oncogene's mechanisms are its many elements
+    if summary is not None and len(summary):
+        col = summary.effect_class if by_effect else summary.mechanism
+        mech = dict(zip(zip(summary.gene.astype(str), summary.variant.astype(str), strict=True),
+                        col.astype(str), strict=True))
+    for v, w in zip(vs, weights, strict=True):
+        counts[v.position] += w
+        key = CONSEQUENCE[v.kind] if mech is None else mech.get((v.gene, v.hgvs), "not scored")
+        per_class.setdefault(v.position, Counter())[key] += w
+        changes.setdefault(v.position, Counter())[v.short] += w
+    colors = CLASS_COLORS if mech is None else EFFECT_COLORS if by_effect else MECHANISM_COLORS
+    return counts, per_class, changes, colors
+
+
+def _stems(ax, counts: Counter, per_class: dict, colors: dict) -> np.ndarray:
+    """A stem per position and its heads stacked by class (each drawn at its cumulative count);
+    returns the counts of the positions, in position order."""
+    xs = np.array(sorted(counts))
+    ys = np.array([counts[x] for x in xs])
+    ax.vlines(xs, 0, ys, color="#7f7f7f", linewidth=0.8, zorder=1)
+    seen = {c for x in xs for c in per_class[x]}
+    classes = [c for c in colors if c in seen] + sorted(seen - set(colors))
+    base = np.zeros(len(xs))
+    for c in classes:
+        n = np.array([per_class[x][c] for x in xs], dtype=float)
+        has = n > 0
+        ax.scatter(xs[has], (base + n)[has], s=16 + 3 * np.sqrt(n[has]) * 4,
+                   color=colors.get(c, "#cccccc"), edgecolor="black", linewidth=0.4, zorder=2,
+                   label=c)
+        base += n
+    return ys
 
 
 MAX_ALLELES_SHOWN = 6
