@@ -379,10 +379,53 @@ def _ranked(d: Drug, gene: str, ctx: _Ctx) -> list[tuple]:
 
 
 def _measured(v, d: Drug, ctx: _Ctx, anat) -> dict:
-    cat = catalog()
+    """The relation of variant ``v`` to drug ``d`` measured in the first of the drug's
+    structures (``_ranked``) that places the residue, with the others and what was missing."""
     ranked = _ranked(d, v.gene, ctx)
     if not ranked:
         return _by_modality(v, d, anat)
+    found, others, missing = _placed_in(v, ranked, ctx)
+    if found is None:
+        return _unplaced(v, d, anat, missing)
+    entry, site, direct, placed = found
+    best = placed.sort_values("min_dist_A", kind="stable").iloc[0]
+    dist, cut = float(best.min_dist_A), float(best.cutoff_A)
+    rel = _distance_relation(dist, cut, d)
+    conf_el = [e for e in CONFORMATIONAL_ELEMENTS if anat.has(v.position, e)]
+    if rel not in ("contact", "epitope contact") and conf_el and not d.is_antibody \
+            and d.status != "functional site":
+        rel = "conformational"
+    prot = catalog().target(str(best.structure_accession)).gene if not direct else v.gene
+    num = "" if pd.isna(best.author_num) else int(best.author_num)
+    spos = best.structure_position
+    if num != "" and not pd.isna(spos) and int(spos) != num:
+        num = f"{num} (UniProt {int(spos)})"
+    chains = placed.groupby("chain", observed=True).min_dist_A.min()
+    agree = sum(_distance_relation(float(x), cut, d) == _distance_relation(dist, cut, d) for x in chains)
+    from ..analysis.conformation import kinase_state
+
+    states = kinase_state(entry, ctx.fetcher) if not d.is_antibody and d.status != "functional site" else []
+    st = next((s for s in states if s.chain == str(best.chain)), states[0] if states else None)
+    res = ctx.resolution.get(entry.id, np.nan)
+    out = {"relation": rel, "min_dist_A": round(dist, 2), "pdb_id": entry.id, "chain": str(best.chain),
+           "resolution_A": res, "conformation": st.label if st else "",
+           "structure_residue": f"{prot} {best.res_name} {num}",
+           "evidence_level": (f"{prot} {'structure' if direct else 'family stand-in'}"
+                              + (f" of {d.structure_of}" if d.structure_of else "")),
+           "chains_agree": f"{agree}/{len(chains)}", "cutoff_A": cut,
+           "other_structures": "; ".join(
+               f"{e.id} ({_res_text(ctx.resolution.get(e.id, np.nan))}, "
+               f"{float(p.min_dist_A.min()):.2f} A)" for e, p in others),
+           "note": "; ".join(_notes(v, d, ctx, entry, rel, dist, conf_el, missing))}
+    bonded = placed[placed.effect.fillna("").astype(str).str.startswith("removes the covalent anchor")]
+    if len(bonded) and d.covalent:
+        out["_bond"] = str(bonded.covalent_bond.iloc[0])
+    return out
+
+
+def _placed_in(v, ranked, ctx: _Ctx) -> tuple:
+    """The first ranked (entry, site, direct) whose rows place ``v`` with a distance, with its
+    placed rows; the other structures that place it; and why the rest do not."""
     found, others, missing = None, [], []
     for entry, site, direct in ranked:
         g = ctx.rows.get((v.gene, v.hgvs, entry.id, site))
@@ -401,36 +444,32 @@ def _measured(v, d: Drug, ctx: _Ctx, anat) -> dict:
             found = (entry, site, direct, placed)
         else:
             others.append((entry, placed))
-    if found is None:
-        offline = all("not available offline" in m for m in missing)
-        conf = [e for e in CONFORMATIONAL_ELEMENTS if anat.has(v.position, e)]
-        if conf and not offline and not d.is_antibody:
-            return {"relation": "conformational", "evidence_level": "anatomy (residue unobserved)",
-                    "note": f"{v.ref}{v.position} lies in the {conf[0]}: changes there shift the "
-                            f"active/inactive equilibrium; no coordinates for it: {'; '.join(missing)}"}
-        return {"relation": "not available offline" if offline else "unobserved in the structure",
-                "evidence_level": "", "note": "; ".join(missing)}
-    entry, site, direct, placed = found
-    best = placed.sort_values("min_dist_A", kind="stable").iloc[0]
-    dist, cut = float(best.min_dist_A), float(best.cutoff_A)
-    rel = _distance_relation(dist, cut, d)
-    conf_el = [e for e in CONFORMATIONAL_ELEMENTS if anat.has(v.position, e)]
-    if rel not in ("contact", "epitope contact") and conf_el and not d.is_antibody \
-            and d.status != "functional site":
-        rel = "conformational"
-    prot = cat.target(str(best.structure_accession)).gene if not direct else v.gene
-    num = "" if pd.isna(best.author_num) else int(best.author_num)
-    spos = best.structure_position
-    if num != "" and not pd.isna(spos) and int(spos) != num:
-        num = f"{num} (UniProt {int(spos)})"
-    chains = placed.groupby("chain", observed=True).min_dist_A.min()
-    agree = sum(_distance_relation(float(x), cut, d) == _distance_relation(dist, cut, d) for x in chains)
+    return found, others, missing
+
+
+def _unplaced(v, d: Drug, anat, missing: list[str]) -> dict:
+    """No structure of the drug places ``v``: not available offline, unobserved, or (a
+    small-molecule drug, a residue in a conformational element) conformational by anatomy."""
+    offline = all("not available offline" in m for m in missing)
+    conf = [e for e in CONFORMATIONAL_ELEMENTS if anat.has(v.position, e)]
+    if conf and not offline and not d.is_antibody:
+        return {"relation": "conformational", "evidence_level": "anatomy (residue unobserved)",
+                "note": f"{v.ref}{v.position} lies in the {conf[0]}: changes there shift the "
+                        f"active/inactive equilibrium; no coordinates for it: {'; '.join(missing)}"}
+    return {"relation": "not available offline" if offline else "unobserved in the structure",
+            "evidence_level": "", "note": "; ".join(missing)}
+
+
+def _notes(v, d: Drug, ctx: _Ctx, entry, rel: str, dist: float, conf_el: list[str],
+           missing: list[str]) -> list[str]:
+    """The note of a measured relation: the conformational element, the drug whose structure
+    stands in, the ADC's parts, the covalent bond, the construct's changes, what was missing."""
     notes = []
     if conf_el and rel == "conformational":
         notes.append(f"{v.ref}{v.position} lies in the {conf_el[0]} ({dist:.1f} A from the drug): "
                      "changes there shift the active/inactive equilibrium the drug's binding depends on")
     if d.structure_of:
-        proxy = next((x for x in cat.drugs if x.name == d.structure_of), None)
+        proxy = next((x for x in catalog().drugs if x.name == d.structure_of), None)
         notes.append(f"structure of {d.structure_of}" + (f" ({proxy.note})" if proxy and proxy.note else ""))
     if d.modality == "antibody-drug conjugate":
         notes.append(f"ADC: {d.antibody} + {d.payload}; {d.note}")
@@ -441,25 +480,7 @@ def _measured(v, d: Drug, ctx: _Ctx, anat) -> dict:
         notes.append(changes)
     if missing:
         notes.append("; ".join(missing))
-    from ..analysis.conformation import kinase_state
-
-    states = kinase_state(entry, ctx.fetcher) if not d.is_antibody and d.status != "functional site" else []
-    st = next((s for s in states if s.chain == str(best.chain)), states[0] if states else None)
-    res = ctx.resolution.get(entry.id, np.nan)
-    out = {"relation": rel, "min_dist_A": round(dist, 2), "pdb_id": entry.id, "chain": str(best.chain),
-           "resolution_A": res, "conformation": st.label if st else "",
-           "structure_residue": f"{prot} {best.res_name} {num}",
-           "evidence_level": (f"{prot} {'structure' if direct else 'family stand-in'}"
-                              + (f" of {d.structure_of}" if d.structure_of else "")),
-           "chains_agree": f"{agree}/{len(chains)}", "cutoff_A": cut,
-           "other_structures": "; ".join(
-               f"{e.id} ({_res_text(ctx.resolution.get(e.id, np.nan))}, "
-               f"{float(p.min_dist_A.min()):.2f} A)" for e, p in others),
-           "note": "; ".join(notes)}
-    bonded = placed[placed.effect.fillna("").astype(str).str.startswith("removes the covalent anchor")]
-    if len(bonded) and d.covalent:
-        out["_bond"] = str(bonded.covalent_bond.iloc[0])
-    return out
+    return notes
 
 
 def _res_text(res: float) -> str:
