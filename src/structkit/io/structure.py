@@ -533,34 +533,53 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
     st, refs, difs, info = _parse(p, _read_text(p), notes)
     if len(st) == 0 or st[0].count_atom_sites() == 0:
         raise StructureFormatError(f"{p}: no atoms found; expected ATOM/HETATM or _atom_site records")
+    _clean(st, notes)
+    name = _entry_name(p, entry_id, info)
+    if is_alphafold is None:
+        is_alphafold = p.name.upper().startswith("AF-") or "ALPHAFOLD" in " ".join(info["title"]).upper()
+    assembly = bool(re.search(r"\.pdb\d+(\.gz)?$|assembly\d", p.name, re.IGNORECASE))
+    ptypes, seqres = _polymers(st)
+    cols, rcols = _columns(st, ptypes)
+    if len(st) > 1:
+        notes.append(f"{len(st)} models" + (" (assembly file: models are symmetry copies)"
+                                             if assembly else ""))
+    return Structure(
+        id=name, path=str(p), title=" ".join(t.strip() for t in info["title"]).strip(),
+        method=info.get("method"), resolution=st.resolution or None, n_models=len(st),
+        is_assembly=assembly, is_alphafold=bool(is_alphafold), citation=info.get("citation", ""),
+        seqres=seqres, refs=refs, seqdifs=difs, notes=notes, **_arrays(p, cols, rcols))
+
+
+def _clean(st, notes: list[str]) -> None:
+    """Entities set up; the first conformer kept where atoms have alternate locations (said in
+    ``notes``); hydrogens dropped."""
     st.setup_entities()
     n_alt = sum(1 for m in st for ch in m for r in ch if any(a.has_altloc() for a in r))
     if n_alt:
         st.remove_alternative_conformations()
         notes.append(f"{n_alt} residue(s) with alternate locations: kept the first conformer")
     st.remove_hydrogens()
+
+
+def _entry_name(p: Path, entry_id: str | None, info: dict) -> str:
+    """``entry_id``, else the file's own ID, else from the file name (``AF-<accession>`` for an
+    AlphaFold model; RCSB assembly files carry XXXX in HEADER)."""
     name = (entry_id or info.get("id") or "").upper()
-    if not name or name == "XXXX":  # RCSB assembly files carry XXXX in HEADER
+    if not name or name == "XXXX":
         stem = p.name.split(".")[0]
         m = re.match(r"AF-([A-Z0-9]+)-F\d+", stem, re.IGNORECASE)
         name = f"AF-{m.group(1).upper()}" if m else stem.split("-assembly")[0].upper()
-    if is_alphafold is None:
-        is_alphafold = p.name.upper().startswith("AF-") or "ALPHAFOLD" in " ".join(info["title"]).upper()
-    assembly = bool(re.search(r"\.pdb\d+(\.gz)?$|assembly\d", p.name, re.IGNORECASE))
+    return name
 
-    ptypes, seqres = _polymers(st)
-    cols, rcols = _columns(st, ptypes)
-    if len(st) > 1:
-        notes.append(f"{len(st)} models" + (" (assembly file: models are symmetry copies)"
-                                             if assembly else ""))
+
+def _arrays(p: Path, cols: dict, rcols: dict) -> dict:
+    """The Structure's per-atom and per-residue arrays from the collected columns; refuses
+    non-finite coordinates."""
     xyz = np.asarray(cols["coord"], dtype=np.float64).reshape(-1, 3)
     if not np.isfinite(xyz).all():
         bad = int((~np.isfinite(xyz).all(axis=1)).sum())
         raise StructureFormatError(f"{p}: {bad} atoms have non-finite coordinates (nan/inf)")
-    return Structure(
-        id=name, path=str(p), title=" ".join(t.strip() for t in info["title"]).strip(),
-        method=info.get("method"), resolution=st.resolution or None, n_models=len(st),
-        is_assembly=assembly, is_alphafold=bool(is_alphafold), citation=info.get("citation", ""),
+    return dict(
         coord=xyz,
         model=np.asarray(cols["model"], dtype=np.int32),
         chain=np.asarray(cols["chain"], dtype=str),  # mmCIF chain names may be long
@@ -581,7 +600,6 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
         res_kind=np.asarray(rcols["kind"], dtype="U8"),
         res_start=np.asarray(rcols["start"], dtype=np.int64),
         res_stop=np.asarray(rcols["stop"], dtype=np.int64),
-        seqres=seqres, refs=refs, seqdifs=difs, notes=notes,
     )
 
 
