@@ -41,15 +41,16 @@ def p53_variants():
 
 def p53_structures():
     from structkit.catalog import catalog
-    from structkit.io.fetch import FetchError, default_fetcher
+    from structkit.io.fetch import FetchError
+    from structkit.io.store import default_session
 
     out = []
     for s in catalog().structures_for("TP53"):
         try:
             if s.is_alphafold:
-                default_fetcher().alphafold(s.id[3:])
+                default_session().alphafold(s.id[3:])
             else:
-                default_fetcher().pdb(s.id, assembly=s.assembly)
+                default_session().pdb(s.id, assembly=s.assembly)
             out.append(s.id)
         except FetchError:
             pass
@@ -112,7 +113,7 @@ def run_baseline(n_variants: int) -> dict:
     from Bio.PDB import NeighborSearch, PDBParser
 
     from structkit.catalog import catalog
-    from structkit.io.fetch import default_fetcher
+    from structkit.io.store import default_session
 
     variants = p53_variants()[:n_variants]
     structures = p53_structures()
@@ -120,8 +121,8 @@ def run_baseline(n_variants: int) -> dict:
     pairs = 0
     for sid in structures:
         entry = catalog().structure(sid)
-        path = (default_fetcher().alphafold(sid[3:]) if entry.is_alphafold
-                else default_fetcher().pdb(sid, assembly=entry.assembly)).path
+        path = (default_session().alphafold(sid[3:]) if entry.is_alphafold
+                else default_session().pdb(sid, assembly=entry.assembly)).path
         raw = Path(path).read_bytes()
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)

@@ -50,12 +50,13 @@ def main(argv=None) -> int:
     from structkit.analysis import stability as S
     from structkit.analysis.damage import AA20
     from structkit.catalog import catalog
-    from structkit.io.fetch import FetchError, default_fetcher
+    from structkit.io.fetch import FetchError
     from structkit.io.files import atomic_write, sha256_file
+    from structkit.io.store import default_session
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    f = default_fetcher()
+    f = default_session()
     weights = f.model_weights(S.WEIGHTS_FILE)
     meta = {"model": S.MODEL, "weights_file": S.WEIGHTS_FILE, "weights_sha256": S.WEIGHTS_SHA256,
             "weights_source": weights.source, "n_orders": S.N_ORDERS, "seed": S.SEED,

@@ -157,10 +157,10 @@ def test_a_session_keeps_a_bounded_number_of_analyses_and_can_forget(tmp_path, d
                                                                       monkeypatch):
     """A long notebook session does not grow without end: past the limit the least recently
     used analysis is dropped and comes back equal from the disk cache; clear() forgets all."""
-    from structkit.io import fetch
+    from structkit.io import store
 
-    monkeypatch.setitem(fetch.STORE_LIMITS, "analyses", 2)
-    monkeypatch.setitem(fetch.STORE_LIMITS, "analyses_by_id", 2)
+    monkeypatch.setitem(store.STORE_LIMITS, "analyses", 2)
+    monkeypatch.setitem(store.STORE_LIMITS, "analyses_by_id", 2)
     s = _session(tmp_path, data_dir)
     first = analyze("1TSR", session=s)
     analyze("2OCJ", session=s)

@@ -98,10 +98,10 @@ def test_corrupt_mirror_file_is_an_error(tmp_path):
 
 
 def test_environment_configures_the_default(tmp_path, monkeypatch, data_dir):
-    from structkit.io.fetch import default_fetcher
+    from structkit.io.store import default_session
 
     monkeypatch.setenv("STRUCTKIT_CACHE", str(tmp_path))
-    f = default_fetcher()
+    f = default_session()
     assert f.cache_dir == tmp_path and f.offline and Path(f.mirror) == data_dir
 
 

@@ -84,8 +84,8 @@ def test_a_session_leaves_no_state_at_module_level(tmp_path, data_dir):
 
     from structkit.outputs.view import placements
 
-    for m in pkgutil.iter_modules(sk.__path__):
-        import_module(f"structkit.{m.name}")
+    for m in pkgutil.walk_packages(sk.__path__, "structkit."):  # every floor's modules
+        import_module(m.name)
 
     def work(session, variants):
         t = session.impact_table(variants)
@@ -212,13 +212,13 @@ def test_the_dssp_method_is_read_once_per_session(monkeypatch):
     """The environment is read when a session is made, never later: the same session keeps its
     method (and its analyses); the default session of the new environment is another one."""
     from structkit import analyze
-    from structkit.io.fetch import default_fetcher
+    from structkit.io.store import default_session
 
     s = sk.Session()
     a = analyze("1TSR", session=s)
     monkeypatch.setenv("STRUCTKIT_DSSP", "pydssp")
     assert analyze("1TSR", session=s) is a and s.dssp == "structkit"
-    assert default_fetcher().dssp == "pydssp"
+    assert default_session().dssp == "pydssp"
     b = analyze("1TSR")
     assert b.chains["B"].ss_method == "pydssp 3-state (MDAnalysis)"
     monkeypatch.setenv("STRUCTKIT_STABILITY", "sometimes")
@@ -275,5 +275,37 @@ def test_a_twin_session_keeps_the_service_endpoints(mirror_server, tmp_path):
     s = sk.Session(cache_dir=str(tmp_path), mirror="", offline=False, retries=0,
                    endpoints=Endpoints.under(mirror_server.url))
     twin = sk.Session.from_settings(s.settings)
-    assert twin.endpoints == s.endpoints and twin.endpoints.rcsb_files.startswith("http://127.0.0.1")
+    assert twin.fetcher.endpoints == s.fetcher.endpoints == twin.settings.endpoints
+    assert twin.fetcher.endpoints.rcsb_files.startswith("http://127.0.0.1")
     assert twin.pdb("1TSR", format="pdb").source == "network"  # from the test server
+
+
+def test_a_session_has_settings_a_fetcher_and_a_store(tmp_path, data_dir):
+    """Issue 26: a Session is not a Fetcher; it has a frozen Settings, a Fetcher that only
+    fetches (no store, no cut-offs) and its own store. A plain Fetcher given to the public
+    functions gets one session of its own, kept for every call with that fetcher, with the
+    default cut-offs; Session(fetcher=f) fetches through f."""
+    import dataclasses
+
+    import structkit as sk
+    from structkit.io.fetch import Fetcher
+    from structkit.io.store import session_of
+
+    s = sk.Session(cache_dir=tmp_path / "a", mirror=data_dir, offline=True, cutoff=6.0)
+    assert not isinstance(s, Fetcher) and isinstance(s.fetcher, Fetcher)
+    assert not hasattr(s.fetcher, "store") and not hasattr(s.fetcher, "cutoff")
+    assert s.cutoff == s.settings.cutoff == 6.0 and s.cache_dir == s.fetcher.cache_dir
+    with pytest.raises(AttributeError):
+        s.cutoff = 4.0  # the settings are frozen; make another session
+    assert dataclasses.is_dataclass(s.settings)
+
+    f = Fetcher(cache_dir=tmp_path / "b", mirror=data_dir, offline=True)
+    a = sk.analyze("1TSR", session=f)
+    assert session_of(f) is session_of(f) and sk.analyze("1TSR", session=f) is a
+    assert session_of(f).cutoff == 4.0 and session_of(f).fetcher is f
+    t = sk.Session(fetcher=f, cutoff=7.0).impact_table(["TP53:p.R249S"], structures=["1TSR"])
+    assert t[t.site == "DNA interface"].cutoff_A.item() == 7.0
+    with pytest.raises(TypeError, match="not both"):
+        sk.Session(fetcher=f, mirror=data_dir)
+    with pytest.raises(TypeError, match="expected a structkit.Session"):
+        sk.analyze("1TSR", session="1TSR")

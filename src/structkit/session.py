@@ -1,30 +1,29 @@
-"""A Session: one set of settings (where files come from, cut-offs) and everything computed
-under them, passed explicitly instead of through environment variables.
+"""A Session: one set of settings (where files come from, cut-offs, the DSSP method) and
+everything computed under them, passed explicitly instead of through environment variables.
 
     >>> import structkit as sk
     >>> s = sk.Session(mirror="../shared/data", offline=True, cutoff=7.0)   # doctest: +SKIP
 
-A Session is a ``Fetcher`` (cache, mirror, offline, network settings) that also carries the
-contact and metal cut-offs; loaded structures, UniProt records and structure analyses are kept
-in its own store, so two sessions with different mirrors or cut-offs work side by side in one
-process. The public functions take it as ``session=`` (``fetcher=``, the older name, still
-works for one release, with a ``DeprecationWarning``); the methods below pass it for you.
-Module-level functions without one use the default session (``default_fetcher()``,
-configured from ``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``, ``$STRUCTKIT_OFFLINE``).
+A Session has a frozen ``Settings`` (``s.settings``), a ``Fetcher`` for its files
+(``s.fetcher``: cache, mirror, network) and a bounded store of what it computed (loaded
+structures, UniProt records, analyses, ...), so two sessions with different mirrors or
+cut-offs work side by side in one process (``structkit.io.store.SessionState`` is that core;
+this class adds the methods below). The public functions take it as ``session=``
+(``fetcher=``, the older name, still works for one release, with a ``DeprecationWarning``; a
+plain ``Fetcher`` given there gets a session of its own). Module-level functions without one
+use the default session (``structkit.io.store.default_session()``, configured from
+``$STRUCTKIT_CACHE``, ``$STRUCTKIT_MIRROR``, ``$STRUCTKIT_OFFLINE``, ``$STRUCTKIT_DSSP``,
+``$STRUCTKIT_STABILITY`` when it is made).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
-from .io.fetch import Fetcher
+from .io.store import SessionState
 
 __all__ = ["Session"]
 
 
-@dataclass
-class Session(Fetcher):
+class Session(SessionState):
     """Settings and results of one analysis context (see the module docstring).
 
     Parameters
@@ -37,10 +36,12 @@ class Session(Fetcher):
     metal_cutoff : float
         Metal coordination cut-off in A (default 3.0).
     dssp, stability : str, optional
-        Those of ``Fetcher``: the secondary-structure method (``'structkit'``, ``'mkdssp'``,
-        ``'pydssp'``; part of every analysis key) and the stability mode (``'auto'``,
-        ``'shipped'``, ``'off'``); None reads ``$STRUCTKIT_DSSP`` / ``$STRUCTKIT_STABILITY``
-        once, when the session is made.
+        The secondary-structure method (``'structkit'``, ``'mkdssp'``, ``'pydssp'``; part of
+        every analysis key) and the stability mode (``'auto'``, ``'shipped'``, ``'off'``);
+        None reads ``$STRUCTKIT_DSSP`` / ``$STRUCTKIT_STABILITY`` once, when the session is
+        made.
+    fetcher : Fetcher, optional
+        Fetch through this fetcher (then leave out the file settings).
 
     Examples
     --------
@@ -55,17 +56,9 @@ class Session(Fetcher):
     >>> t = Session().impact_table(["TP53:p.R249S"], structures=["1TSR"])
     >>> bool(t[t.site == "DNA interface"].in_site.item())
     False
+    >>> wide.settings.cutoff, wide.fetcher.offline == wide.settings.offline
+    (7.0, True)
     """
-
-    cutoff: float = DEFAULT_CUTOFF
-    metal_cutoff: float = DEFAULT_METAL_CUTOFF
-
-    def __post_init__(self) -> None:
-        from .cutoffs import check_cutoff
-
-        self.cutoff = check_cutoff(self.cutoff, "cutoff")
-        self.metal_cutoff = check_cutoff(self.metal_cutoff, "metal_cutoff")
-        super().__post_init__()
 
     @classmethod
     def from_settings(cls, settings) -> Session:

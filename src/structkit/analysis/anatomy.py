@@ -38,7 +38,8 @@ import pandas as pd
 
 from ..catalog import catalog
 from ..cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
-from ..io.fetch import FetchError, default_fetcher
+from ..io.fetch import FetchError
+from ..io.store import session_of
 from ..io.uniprot import uniprot_record
 from .numbering import family_map
 from .structure_analysis import analyze
@@ -150,7 +151,7 @@ def anatomy(accession: str, fetcher: Fetcher | None = None) -> Anatomy:
     >>> anatomy("TP53").region(248)
     'DNA-binding; L3 loop; DNA-contact surface'
     """
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     target = catalog().target(accession)
     memo = fetcher.cache("anatomy")
     if target.accession not in memo:

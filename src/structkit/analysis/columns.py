@@ -251,9 +251,9 @@ class Codebook:
 def codebook(fetcher=None) -> Codebook:
     """The codebook of ``fetcher``'s session (the default session's without one)."""
     if fetcher is None:
-        from ..io.fetch import default_fetcher
+        from ..io.store import session_of
 
-        fetcher = default_fetcher()
+        fetcher = session_of(None)
     book = fetcher.cache("columns").get("codebook")
     if book is None:
         book = fetcher.cache("columns")["codebook"] = Codebook()

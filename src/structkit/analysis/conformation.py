@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..catalog import catalog
-from ..io.fetch import default_fetcher
+from ..io.store import session_of
 from ..io.uniprot import uniprot_record
 from ..keywords import accepts_session
 from .anatomy import anatomy
@@ -113,7 +113,7 @@ def kinase_state(entry, fetcher: Fetcher | None = None) -> list[KinaseState]:
     >>> [s.label for s in kinase_state("1XKK")]      # lapatinib needs the inactive alphaC
     ['alphaC-out, DFG-in']
     """
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     entry = catalog().structure(entry) if isinstance(entry, str) else entry
     memo = fetcher.cache("kinase_state")
     if entry.id in memo:
@@ -153,7 +153,7 @@ def kinase_state(entry, fetcher: Fetcher | None = None) -> list[KinaseState]:
 def construct_changes(entry, fetcher: Fetcher | None = None) -> list[str]:
     """Residues where the structure's target chains differ from UniProt (``T790M``, in the
     structure's protein numbering), in order; a change seen in any chain counts once."""
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     entry = catalog().structure(entry) if isinstance(entry, str) else entry
     memo = fetcher.cache("construct_changes")
     if entry.id not in memo:

@@ -44,8 +44,9 @@ import pandas as pd
 
 from ..cutoffs import PLDDT_CONFIDENT
 from ..io.derived import cached, entry_key
-from ..io.fetch import MODEL_WEIGHTS, FetchError, default_fetcher
+from ..io.fetch import MODEL_WEIGHTS, FetchError
 from ..io.files import atomic_write
+from ..io.store import session_of
 from ..io.structure import Structure, one_letter
 from ..keywords import accepts_session
 from ..settings import STABILITY_MODES, check_stability_mode
@@ -197,7 +198,7 @@ def chain_log_probs(st: Structure, ri: np.ndarray, fetcher=None, compute: bool =
                       "the fly (time grows with the square of the length); not scored")
     if not ml_available():
         return None, NEEDS_ML
-    f = fetcher or default_fetcher()
+    f = session_of(fetcher)
     entry = Path(f.cache_dir) / "derived" / "stability" / f"{key[:32]}_{WEIGHTS_SHA256[:12]}.npz"
     arr = _read_entry(entry, len(ri))
     if arr is None:

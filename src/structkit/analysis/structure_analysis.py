@@ -18,8 +18,8 @@ import pandas as pd
 from ..catalog import CatalogStructure, catalog
 from ..cutoffs import resolve_cutoffs
 from ..io.derived import cached, entry_key
-from ..io.fetch import default_fetcher
 from ..io.resolve import load
+from ..io.store import session_of
 from ..io.structure import Structure, one_letter
 from ..io.uniprot import uniprot_record
 from ..keywords import accepts_session
@@ -133,7 +133,7 @@ def analyze(source: str | Structure | CatalogStructure, accession: str | None = 
     >>> list(a.chains), [s.name for s in a.sites]
     (['B'], ['DNA interface', 'Zn site'])
     """
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     if cutoff is None or metal_cutoff is None:  # the session's, else the defaults
         cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)

@@ -45,7 +45,8 @@ from .._version import __version__
 from ..catalog import CatalogStructure, catalog
 from ..cutoffs import resolve_cutoffs
 from ..io.evidence import hotspots
-from ..io.fetch import FetchError, default_fetcher
+from ..io.fetch import FetchError
+from ..io.store import session_of
 from ..io.uniprot import uniprot_record
 from ..io.variants import (
     CONSEQUENCE,
@@ -177,7 +178,7 @@ def impact_table(variants, structures: Iterable[str | CatalogStructure] | None =
        variant chain  author_num  status  min_dist_A  in_site
     0  p.R248Q     B         248  mapped        3.38     True
     """
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         parts = _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
                          progress, stability)
@@ -283,7 +284,7 @@ class _Parts:
 
 def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher,
              progress, stability: str | None = None) -> _Parts:
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     stability = stability_mode(stability, fetcher)
     cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     if structures is not None and not isinstance(structures, (str, Path)):
@@ -291,7 +292,7 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
         if not structures:
             raise ValueError("structures=[]: no structure to place the variants on; give None "
                              "for the catalog's structures of each gene")
-    fetcher = fetcher or default_fetcher()  # one session for records, analyses and codes
+    fetcher = session_of(fetcher)  # one session for records, analyses and codes
     book = codebook(fetcher)
     vs, unplaced = _as_variants(variants, fetcher)
     base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}

@@ -30,8 +30,9 @@ import pandas as pd
 from ..catalog import catalog
 from ..keywords import accepts_session
 from .derived import cached_frame, entry_key
-from .fetch import FetchError, NotAvailableOffline, default_fetcher
+from .fetch import FetchError, NotAvailableOffline
 from .files import sha256_file
+from .store import session_of
 from .variants import Variant, VariantBatch, VariantError, parse_variant, parse_variants
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ class Hotspots:
 @accepts_session
 def hotspots(fetcher: Fetcher | None = None) -> Hotspots:
     """The Cancer Hotspots v2 residue table of the session's cache or mirror (read once)."""
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     memo = fetcher.cache("evidence")
     if "hotspots" not in memo:
         memo["hotspots"] = _read_hotspots(fetcher)
@@ -173,7 +174,7 @@ def civic_items(fetcher: Fetcher | None = None) -> pd.DataFrame:
     """Accepted CIViC evidence items of the release, with the profile's gene and name
     (``profile_gene``, ``profile_name``); read once per session. ``NotAvailableOffline`` if
     the release file is in neither cache nor mirror."""
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     memo = fetcher.cache("evidence")
     if "civic" not in memo:
         r = fetcher.dataset("evidence", CIVIC_FILE, CIVIC_HEADER)
@@ -333,7 +334,7 @@ def known_evidence(variants, fetcher: Fetcher | None = None, *, broader: bool = 
        variant  therapies significance   eid
     0  p.T798M  Lapatinib   Resistance  3006
     """
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     vs = list(dict.fromkeys(_as_list(variants, fetcher)))
     items = civic_items(fetcher)
     genes, names, match, rows = [], [], [], []
@@ -373,7 +374,7 @@ def civic_provenance(fetcher: Fetcher | None = None) -> str:
 def evidence_summary(variants, fetcher: Fetcher | None = None) -> list[str]:
     """Per variant (in order), one line: 'CIViC: lapatinib resistance (D, EID3006); ...' from
     the items that name it, with the number of broader-profile items; ``NO_ITEM`` if none."""
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     vs = _as_list(variants, fetcher)
     items = civic_items(fetcher)
     short = items["_short"].to_numpy()

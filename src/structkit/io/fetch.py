@@ -10,7 +10,7 @@ Cache writes are atomic (temporary file in the same directory, then ``os.replace
 serialised across processes with a lock file next to the target, so several processes fetching
 the same entry download it once and all get the same valid file. The HTTP side (retries,
 redirects to allowed hosts, size caps, the deadline) is ``structkit.io.transport.HttpTransport``,
-which ``Fetcher`` is built on; the session's results live in its bounded store (``cache``).
+which ``Fetcher`` is built on. A session's settings and results are ``structkit.io.store``.
 
 Environment: ``STRUCTKIT_CACHE`` (cache directory, default ``./structures``),
 ``STRUCTKIT_MIRROR`` (directory or ``http(s)://`` base URL), ``STRUCTKIT_OFFLINE=1``.
@@ -26,8 +26,6 @@ import hashlib
 import json
 import os
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +35,6 @@ if TYPE_CHECKING:  # requests and urllib3 load when the network is first used (a
     import requests
     from filelock import FileLock
 
-from ..settings import check_dssp_method, check_stability_mode
 from .files import atomic_write
 from .ids import normalize_accession, normalize_pdb_id
 from .integrity import (  # noqa: F401  (the checks and errors are served from here too)
@@ -63,7 +60,6 @@ __all__ = [
     "NoSuchEntry",
     "NotAvailableOffline",
     "IntegrityError",
-    "default_fetcher",
 ]
 
 
@@ -144,10 +140,6 @@ class Fetcher(HttpTransport):
         cannot keep it alive past this).
     max_redirects : redirects followed per request, each only to https (http for loopback)
         on a host of the endpoints or the mirror.
-    dssp : secondary-structure method of the analyses: ``'structkit'``, ``'mkdssp'`` or
-        ``'pydssp'`` (default ``$STRUCTKIT_DSSP``, else structkit); part of every analysis key.
-    stability : ``stability_score`` of the impact tables, ``'auto'``, ``'shipped'`` or ``'off'``
-        (default ``$STRUCTKIT_STABILITY``, else auto; ``structkit.analysis.table.impact_table``).
 
     Examples
     --------
@@ -174,8 +166,6 @@ class Fetcher(HttpTransport):
     max_bytes: int = DEFAULT_MAX_BYTES
     deadline: float = 600.0
     max_redirects: int = 5
-    dssp: str | None = None
-    stability: str | None = None
 
     def __post_init__(self) -> None:
         if self.cache_dir is None:
@@ -185,7 +175,6 @@ class Fetcher(HttpTransport):
             self.mirror = os.environ.get("STRUCTKIT_MIRROR") or None
         if self.offline is None:
             self.offline = env_flag("STRUCTKIT_OFFLINE")
-        self._settings_from_environment()
         for name in Endpoints.__dataclass_fields__:
             _check_url_scheme(getattr(self.endpoints, name))
         if isinstance(self.mirror, str) and "://" in self.mirror:
@@ -196,56 +185,6 @@ class Fetcher(HttpTransport):
             self.mirror = scheme + self.mirror[len(scheme):]
             _check_url_scheme(self.mirror)
         self._session: requests.Session | None = None
-        # what this fetcher's users computed from its files (loaded structures, UniProt
-        # records, structure analyses): kept here, not in module globals, so two fetchers
-        # (or Sessions) with different mirrors never share results
-        self.store: dict[str, dict] = {}
-        # one table at a time per session: the store and the column codebook are shared by
-        # every table of the session, so threads sharing it take turns (impact_table,
-        # summarize, write_impact, therapy_matrix and analyze hold it; it is re-entrant)
-        self.lock = threading.RLock()
-
-    def _settings_from_environment(self) -> None:
-        """The DSSP method and the stability mode: given, else read from the environment once,
-        here (the analyses and tables read them from the fetcher, never from the environment)."""
-        self.dssp = check_dssp_method(self.dssp if self.dssp is not None
-                                      else os.environ.get("STRUCTKIT_DSSP") or "structkit")
-        self.stability = check_stability_mode(self.stability if self.stability is not None
-                                              else os.environ.get("STRUCTKIT_STABILITY") or "auto")
-
-    @property
-    def settings(self):
-        """This session's settings as a frozen ``structkit.settings.Settings`` (a snapshot:
-        the cut-offs of a ``Session``, the defaults for a plain ``Fetcher``)."""
-        from ..cutoffs import DEFAULT_CUTOFF, DEFAULT_METAL_CUTOFF
-        from ..settings import Settings
-
-        return Settings(
-            cache_dir=str(self.cache_dir), mirror=None if self.mirror is None else str(self.mirror),
-            offline=bool(self.offline), cutoff=float(getattr(self, "cutoff", DEFAULT_CUTOFF)),
-            metal_cutoff=float(getattr(self, "metal_cutoff", DEFAULT_METAL_CUTOFF)),
-            dssp=self.dssp, stability=self.stability, timeout=tuple(self.timeout),
-            retries=self.retries, backoff=self.backoff, max_retry_after=self.max_retry_after,
-            max_bytes=self.max_bytes, deadline=self.deadline, max_redirects=self.max_redirects,
-            endpoints=self.endpoints)
-
-    def cache(self, name: str) -> dict:
-        """The store ``name`` of this fetcher (created empty on first use). The stores of
-        large objects (``STORE_LIMITS``: loaded structures and their analyses) keep the most
-        recently used entries only; what they drop comes back from the disk cache
-        (``structkit.io.derived``) in milliseconds."""
-        got = self.store.get(name)
-        if got is None:
-            limit = STORE_LIMITS.get(name)
-            got = self.store[name] = {} if limit is None else BoundedStore(limit)
-        return got
-
-    def clear(self) -> None:
-        """Forget everything computed in this session (structures, analyses, records, parsed
-        variants, the column codebook); files on disk stay. Tables already made keep their
-        values."""
-        with self.lock:
-            self.store.clear()
 
     # -- public API -------------------------------------------------------------------------
 
@@ -621,40 +560,6 @@ def _installed_file(dist: str, member: str) -> Path | None:
     return None
 
 
-# entries a session keeps of its large objects (most recently used first); the other stores
-# hold small records and are not bounded (``parsed`` empties itself past variants.PARSED_MAX)
-STORE_LIMITS = {"structures": 64, "structures_by_id": 64, "analyses": 64, "analyses_by_id": 64,
-                "stability": 64}
-
-
-class BoundedStore(OrderedDict):
-    """A dictionary that keeps its ``limit`` most recently used entries: reading (``[]``,
-    ``get``) and writing count as use, ``in`` does not."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = int(limit)
-
-    def __getitem__(self, key):
-        value = super().__getitem__(key)
-        self.move_to_end(key)
-        return value
-
-    def get(self, key, default=None):
-        return self[key] if key in self else default
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.limit:
-            self.popitem(last=False)
-
-    def setdefault(self, key, default=None):
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
@@ -669,19 +574,3 @@ def env_flag(name: str) -> bool:
     if v in _FALSE:
         return False
     raise ValueError(f"{name}={raw!r}: expected 1/true/yes/on or 0/false/no/off")
-
-
-_DEFAULTS: dict[tuple, Fetcher] = {}  # the default session: one fetcher per environment setting
-
-
-def default_fetcher() -> Fetcher:
-    """The default session's fetcher, configured from the environment ($STRUCTKIT_CACHE,
-    $STRUCTKIT_MIRROR, $STRUCTKIT_OFFLINE, $STRUCTKIT_DSSP, $STRUCTKIT_STABILITY; one per
-    setting, so switching back finds its results again). Code that wants its own settings
-    passes a ``Fetcher`` or ``Session``."""
-    env = tuple(os.environ.get(f"STRUCTKIT_{k}") for k in ("CACHE", "MIRROR", "OFFLINE", "DSSP",
-                                                           "STABILITY"))
-    f = _DEFAULTS.get(env)
-    if f is None:
-        f = _DEFAULTS[env] = Fetcher()
-    return f

@@ -275,9 +275,9 @@ def read_alignment(path: str | Path, uniprot_sequence: str, query: str | None = 
 
     Examples
     --------
-    >>> from structkit.io.fetch import default_fetcher
+    >>> from structkit.io.store import default_session
     >>> from structkit.io.uniprot import uniprot_record
-    >>> aln = read_alignment(default_fetcher().msa("P04637").path,
+    >>> aln = read_alignment(default_session().msa("P04637").path,
     ...                      uniprot_record("P04637").sequence)
     >>> aln  # doctest: +ELLIPSIS
     <Alignment P04637.a2m: 3668 sequences x 329 match columns (UniProt 45-374)>

@@ -55,12 +55,12 @@ def load(source: str | os.PathLike, *, fetcher: Fetcher | None = None, format: s
     ('1N8Z', ['A', 'B', 'C'])
     """
     from ..catalog import catalog
-    from .fetch import default_fetcher
+    from .store import session_of
 
     s = os.fspath(source)
     p = Path(s)
     entry_id = None
-    f = fetcher or default_fetcher()
+    f = session_of(fetcher)
     loaded, by_id = f.cache("structures"), f.cache("structures_by_id")
     id_key = (s.upper(), format, assembly)
     as_file = is_path_like(source)

@@ -518,8 +518,8 @@ def read_structure(path: str | os.PathLike, entry_id: str | None = None,
     --------
     1TSR in the mirror is a legacy PDB file cut to p53 chain B and its DNA (chains E, F):
 
-    >>> from structkit.io.fetch import default_fetcher
-    >>> st = read_structure(default_fetcher().pdb("1TSR").path)
+    >>> from structkit.io.store import default_session
+    >>> st = read_structure(default_session().pdb("1TSR").path)
     >>> st.id, st.resolution, st.chains(kind="protein"), st.chains(kind="dna")
     ('1TSR', 2.2, ['B'], ['E', 'F'])
     >>> i = st.residues_of("B")[st.res_num[st.residues_of("B")] == 248]

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..keywords import accepts_session
-from .fetch import Fetcher, FetchError, NotAvailableOffline, default_fetcher
+from .fetch import Fetcher, FetchError, NotAvailableOffline
 from .ids import normalize_accession
+from .store import session_of
 
 __all__ = ["UniProtRecord", "read_uniprot", "uniprot_record", "parse_fasta", "parse_flatfile_sequence"]
 
@@ -167,7 +168,7 @@ def uniprot_record(accession: str, fetcher: Fetcher | None = None) -> UniProtRec
     >>> r.accession, r.gene, len(r.sequence), r.sequence[248 - 1]
     ('P04637', 'TP53', 393, 'R')
     """
-    f = fetcher or default_fetcher()
+    f = session_of(fetcher)
     records = f.cache("uniprot")
     rec = records.get(accession)  # a repeated call with the same text: one lookup
     if rec is None:

@@ -24,7 +24,7 @@ import pandas as pd
 from .._gc import gc_paused
 from ..catalog import Catalog, Target, catalog
 from ..keywords import accepts_session
-from .fetch import FetchError, NotAvailableOffline, default_fetcher
+from .fetch import FetchError, NotAvailableOffline
 from .inputs import (  # noqa: F401  (served from here too)
     _NONCODING,
     MAX_CELL,
@@ -35,6 +35,7 @@ from .inputs import (  # noqa: F401  (served from here too)
     read_text,
     read_variant_file,
 )
+from .store import session_of
 
 if TYPE_CHECKING:
     from .fetch import Fetcher
@@ -603,7 +604,7 @@ def parse_variants(items: str | Path | Iterable, *, gene: str | None = None, val
 
 def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> VariantBatch:
     cat = catalog()
-    fetcher = fetcher or default_fetcher()  # resolved once: its store caches the records
+    fetcher = session_of(fetcher)  # resolved once: its store caches the records
     notes: list[str] = []
     if _is_path(items):
         rows = read_variant_file(items, sample_column, notes)

@@ -67,9 +67,9 @@ def summarize(table: pd.DataFrame, *, verdict: bool = True, fetcher: Fetcher | N
        variant  impact_score    mechanism   nearest_site  nearest_dist_A
     0  p.R248Q         0.633  DNA contact  DNA interface            3.38
     """
-    from ..io.fetch import default_fetcher
+    from ..io.store import session_of
 
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         return _summarize(table, verdict, fetcher, msa)
 

@@ -188,9 +188,9 @@ def therapy_matrix(variants, structures=None, cutoff: float | None = None, *,
     ('contact', 3.14, '1XKK', 'alphaC-out, DFG-in', 'resistance')
     """
     from ..cutoffs import resolve_cutoffs
-    from ..io.fetch import default_fetcher
+    from ..io.store import session_of
 
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         return _therapy_matrix(variants, structures, cutoff, metal_cutoff, table, verdict, drugs,

@@ -229,10 +229,11 @@ def alignment_for(accession: str, fetcher=None, path=None) -> tuple[Alignment | 
     ``path`` overrides the catalog's alignment (a user's own file; query = first sequence), or
     maps accessions to such files (``{"P04637": "p53.a2m"}``).
     """
-    from ..io.fetch import FetchError, default_fetcher
+    from ..io.fetch import FetchError
+    from ..io.store import session_of
     from ..io.uniprot import uniprot_record
 
-    f = fetcher or default_fetcher()
+    f = session_of(fetcher)
     target = catalog().target(accession)
     if isinstance(path, dict):  # per protein: {accession: path}; others keep the catalog's
         path = path.get(target.accession)

@@ -200,8 +200,8 @@ def cohort_tables(table, summary: pd.DataFrame | None = None,
     The TCGA LAML MAF of the mirror: 19 TP53 rows in 15 samples; the zinc ligand variants
     C176Y and H179R put two samples in the zinc-site class.
 
-    >>> from structkit.io.fetch import default_fetcher
-    >>> batch = parse_variants(Path(default_fetcher().mirror) / "variants" / "tcga_laml.maf.gz")
+    >>> from structkit.io.store import default_session
+    >>> batch = parse_variants(Path(default_session().mirror) / "variants" / "tcga_laml.maf.gz")
     >>> summary = summarize(impact_table(batch, distinct=True))
     >>> c = cohort_tables(batch, summary)
     >>> c["genes"].set_index("gene").loc["TP53", ["n_rows", "n_samples", "samples_zinc_site"]].tolist()

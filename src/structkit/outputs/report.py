@@ -595,8 +595,8 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     Returns the HTML path.
     """
     from ..cutoffs import resolve_cutoffs
-    from ..io.fetch import default_fetcher
     from ..io.files import atomic_write
+    from ..io.store import session_of
     from ..io.variants import Variant, VariantBatch, parse_variants
 
     if paper not in PAPER:
@@ -604,7 +604,7 @@ def report(variants, out: str | Path, *, title: str = "structkit report", struct
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"report {out}: the report is an HTML file (.html)")
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     cutoff, metal_cutoff = resolve_cutoffs(fetcher, cutoff, metal_cutoff)
     batch = variants if isinstance(variants, VariantBatch) else parse_variants(
         [variants] if isinstance(variants, Variant) else variants, fetcher=fetcher)

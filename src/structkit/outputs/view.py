@@ -37,8 +37,8 @@ import py3Dmol
 from ..analysis.structure_analysis import StructureAnalysis, analyze
 from ..catalog import catalog
 from ..io.derived import entry_key, load_entry, save_entry
-from ..io.fetch import default_fetcher
 from ..io.files import atomic_write, sha256_file
+from ..io.store import session_of
 from ..io.structure import Structure
 from ..io.variants import Variant, parse_variant
 from ..statuses import PRESENT
@@ -362,7 +362,7 @@ def _placed(var: Variant, a: StructureAnalysis, fetcher=None) -> tuple[int | Non
     if fam != a.accession:
         raise ValueError(f"{var.label} cannot be placed on {a.structure.id} ({a.accession}): "
                          "not the same protein nor its family reference")
-    f = fetcher or default_fetcher()
+    f = session_of(fetcher)
     pos = int(family_positions(uniprot_record(var.accession, f).sequence, a.uniprot_seq,
                                [var.position], memo=f.cache("family"), cache_dir=f.cache_dir)[0])
     if pos < 1:
@@ -419,7 +419,7 @@ def show(view: SafeView, png: bool = True, *, cache_dir: str | os.PathLike | Non
     try:
         with tempfile.TemporaryDirectory(prefix="structkit-show-") as tmp:
             data = save_png(view, Path(tmp) / "view.png", cache_dir=cache_dir if cache_dir
-                            is not None else default_fetcher().cache_dir).read_bytes()
+                            is not None else session_of(None).cache_dir).read_bytes()
         display(Image(data=data, format="png"))
     except (RuntimeError, ValueError) as exc:
         print(f"(no static picture of the view: {exc})")

@@ -127,9 +127,9 @@ def write_impact(variants, path: str | Path, structures=None, cutoff: float | No
         The distinct table (``impact_table(..., distinct=True)``, what ``summarize`` needs),
         and with ``summary=True`` the summary too.
     """
-    from ..io.fetch import default_fetcher
+    from ..io.store import session_of
 
-    fetcher = fetcher or default_fetcher()
+    fetcher = session_of(fetcher)
     with fetcher.lock:  # threads sharing a session take turns (see Fetcher.lock)
         return _write_impact(variants, path, structures, cutoff, metal_cutoff, family, damage,
                              fetcher, progress, chunk_rows, summary, msa, stability)
