@@ -252,3 +252,48 @@ def test_parsing_pauses_the_collector_and_restores_its_state():
 def test_dna_notation_and_lower_case_say_what_is_accepted(text, message):
     with pytest.raises(VariantError, match=message):
         parse_variant(text)
+
+
+def test_a_row_copy_keeps_every_field_of_its_variant(tmp_path):
+    """Each input row's Variant is a copy of its distinct variant (``_with_origin``, slot by
+    slot) with its own origin: every field but ``raw``, ``row`` and ``sample`` is the
+    template's, equality and hash too, and a field added to Variant without a line there
+    fails here. Rows of a file with each distinct text and sample held once."""
+    import dataclasses
+
+    from structkit.io.variants import Variant, _with_origin
+
+    assert set(Variant.__slots__) == {f.name for f in dataclasses.fields(Variant)}
+    t = Variant("ERBB2", "P04626", "delins", 755, "L", "SP", end=757, ref_end="E", raw="x")
+    w = _with_origin(t, "ERBB2:p.L755_E757delinsSP", 7, "S1")
+    for f in dataclasses.fields(Variant):
+        want = {"raw": "ERBB2:p.L755_E757delinsSP", "row": 7, "sample": "S1"}.get(
+            f.name, getattr(t, f.name))
+        assert getattr(w, f.name) == want, f.name
+    assert w == t and hash(w) == hash(t) and w.hgvs == "p.L755_E757delinsSP"
+    path = tmp_path / "c.tsv"
+    path.write_text("Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\n"
+                    + "TP53\tp.R248Q\tS1\nTP53\tp.R248Q\tS2\nTP53\tp.R248Q\tS1\n")
+    b = parse_variants(path)
+    assert [v.row for v in b] == [2, 3, 4] and len({v.hgvs for v in b}) == 1
+    assert b.variants[0].raw is b.variants[1].raw and b.variants[0].sample is b.variants[2].sample
+
+
+def test_a_malformed_row_past_the_first_read_batch_is_named_by_its_line(tmp_path):
+    """The reader streams rows 4,096 at a time: a quote never closed on line 5,002 is named by
+    that line, and the csv module's process-wide cell limit is the caller's again afterwards
+    (and while the stream is suspended)."""
+    import csv
+
+    from structkit.io.inputs import VariantError, iter_variant_file
+
+    path = tmp_path / "big.csv"
+    path.write_text("gene,change\n" + "TP53,R248Q\n" * 5000 + 'TP53,"R273H\nTP53,R175H\n')
+    before = csv.field_size_limit()
+    rows = iter_variant_file(path)
+    first = next(rows)
+    assert (first.row, first.gene, first.change) == (2, "TP53", "R248Q")
+    assert csv.field_size_limit() == before
+    with pytest.raises(VariantError, match="line 5002"):
+        list(rows)
+    assert csv.field_size_limit() == before

@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
+from itertools import chain, islice
 from pathlib import Path
 
 from .integrity import IntegrityError, gunzip_if_needed
 
-__all__ = ["VariantError", "InputRow", "read_text", "read_variant_file", "MAX_INPUT_BYTES",
-           "MAX_INPUT_ROWS", "MAX_CELL"]
+__all__ = ["VariantError", "InputRow", "read_text", "read_variant_file", "iter_variant_file",
+           "MAX_INPUT_BYTES", "MAX_INPUT_ROWS", "MAX_CELL"]
 
 
 MAX_CELL = 1 << 20  # characters of one CSV/TSV cell
@@ -115,11 +117,25 @@ def read_variant_file(path: str | Path, sample_column: str | None = None,
     cell is ``''`` (never a gene to infer). Malformed CSV (a quote never closed, a cell over
     ``MAX_CELL`` characters) is a ``VariantError`` naming the line.
     """
+    return list(iter_variant_file(path, sample_column, notes, max_rows))
+
+
+HEAD_ROWS = 200  # rows read ahead to find the columns of a headerless table
+
+
+def iter_variant_file(path: str | Path, sample_column: str | None = None,
+                      notes: list | None = None,
+                      max_rows: int = MAX_INPUT_ROWS) -> Iterator[InputRow]:
+    """``read_variant_file`` as a stream: the rows are made one at a time, each distinct cell
+    text held once (a 1M-row cohort repeats a few thousand genes and changes), so a large file
+    never holds its parsed cells at once (1M rows: about 0.5 GB less). A bad file raises as
+    soon as its columns are known; a malformed row further on raises when it is reached."""
     p = Path(path)
     rows = _csv_rows(p, read_text(p, notes=notes), max_rows)
-    if not rows:
-        return []
-    header = [h.strip().lower() for h in rows[0][1]]
+    head = list(islice(rows, HEAD_ROWS + 1))  # the header and enough rows to find columns
+    if not head:
+        return
+    header = [h.strip().lower() for h in head[0][1]]
 
     def col(names) -> int | None:
         return next((header.index(c) for c in names if c in header), None)
@@ -127,61 +143,86 @@ def read_variant_file(path: str | Path, sample_column: str | None = None,
     gcol, ccol = col(_GENE_COLS), col(_CHANGE_COLS)
     scol = col((sample_column.lower(),) if sample_column else _SAMPLE_COLS)
     if sample_column and scol is None:
-        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(rows[0][1])}")
+        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(head[0][1])}")
     kcol = col(_CLASS_COLS)
-    body = rows
     if ccol is None and len(header) == 1:  # a plain list, one variant per line
-        return [InputRow(i, None, r[0].strip()) for i, r in body]
+        for i, r in chain(head, rows):
+            yield InputRow(i, None, r[0].strip())
+        return
     if ccol is None and gcol is not None and any(c in header for c in _GENOMIC_COLS):
         raise VariantError(
-            f"{p}: no column of protein changes; found {', '.join(rows[0][1])} (genomic "
+            f"{p}: no column of protein changes; found {', '.join(head[0][1])} (genomic "
             "coordinates only). structkit places protein changes: annotate the file first (e.g. "
             "Ensembl VEP with --hgvs and vcf2maf, or maftools/ANNOVAR) to add HGVSp_Short or "
             "Protein_Change")
     if ccol is None:  # headerless: find the columns by their content
-        gcol, ccol, kcol = _columns_by_content(p, rows)
+        gcol, ccol, kcol = _columns_by_content(p, head)
+        body = chain(head, rows)
     else:
-        body = rows[1:]
+        body = chain(head[1:], rows)
+    held: dict[str, str] = {}
 
-    def column(j: int | None) -> list:  # stripped cells, None for empty or missing
-        if j is None:
-            return [None] * len(body)
-        return [(r[j].strip() or None) if len(r) > j else None for _, r in body]
+    def cell(r: list[str], j: int | None) -> str | None:  # stripped, None for empty or missing
+        if j is None or len(r) <= j:
+            return None
+        v = r[j].strip()
+        return held.setdefault(v, v) if v else None
 
-    genes = [g if g is not None else "" for g in column(gcol)] if gcol is not None else column(None)
-    return [InputRow(i, g, c or "", s, k) for (i, _), g, c, s, k in
-            zip(body, genes, column(ccol), column(scol), column(kcol), strict=True)]
+    for i, r in body:
+        g = cell(r, gcol)
+        yield InputRow(i, "" if g is None and gcol is not None else g, cell(r, ccol) or "",
+                       cell(r, scol), cell(r, kcol))
 
 
-def _csv_rows(p: Path, text: str, max_rows: int) -> list[tuple[int, list[str]]]:
-    """(line where the row starts, cells) of the table ``text``: delimiter from the first
-    non-comment line, comment lines and empty rows skipped, at most the header and
+def _csv_rows(p: Path, text: str, max_rows: int) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of the table ``text``, one at a time: delimiter from
+    the first non-comment line, comment lines and empty rows skipped, at most the header and
     ``max_rows`` rows, cells of at most ``MAX_CELL`` characters."""
     lines = (m.group() for m in re.finditer(r"[^\r\n]+", text))  # lazily: only the first is needed
     first = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), None)
     if first is None:
-        return []
+        return
     delim = "\t" if "\t" in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
-    rows: list[tuple[int, list[str]]] = []
+    del text, lines  # the reader holds its own copy
+    n = 0
+    for line, r in _limited(reader, p):
+        if not r or (r[0].startswith("#") and n == 0) or (len(r) == 1 and r[0].startswith("#")):
+            continue
+        if n > max_rows:  # the header and max_rows rows
+            raise VariantError(f"input {p}: more than {max_rows:,} rows (line {line}); split "
+                               "the file")
+        n += 1
+        yield line, r
+
+
+def _limited(reader, p: Path, batch: int = 4096) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of ``reader``, read ``batch`` rows at a time with the
+    cell limit ``MAX_CELL`` in force (the csv module's limit is process-wide: set around each
+    read, never while this generator is suspended); a malformed table is a ``VariantError``
+    naming the line where the bad row starts, after the good rows before it."""
     start = 1
-    limit = csv.field_size_limit()
-    try:
-        csv.field_size_limit(MAX_CELL)
-        for r in reader:
-            line, start = start, reader.line_num + 1
-            if not r or (r[0].startswith("#") and len(rows) == 0) or (len(r) == 1 and r[0].startswith("#")):
-                continue
-            if len(rows) > max_rows:  # the header and max_rows rows
-                raise VariantError(f"input {p}: more than {max_rows:,} rows (line {line}); split "
-                                   "the file")
-            rows.append((line, r))
-    except csv.Error as exc:
-        raise VariantError(f"input {p}, line {start}: {exc} (a quote never closed, or a cell over "
-                           f"{MAX_CELL} characters?)") from None
-    finally:
-        csv.field_size_limit(limit)
-    return rows
+    while True:
+        got: list[tuple[int, list[str]]] = []
+        limit = csv.field_size_limit(MAX_CELL)
+        try:
+            for r in reader:
+                got.append((start, r))
+                start = reader.line_num + 1
+                if len(got) == batch:
+                    break
+        except csv.Error as exc:
+            error = VariantError(f"input {p}, line {start}: {exc} (a quote never closed, or a "
+                                 f"cell over {MAX_CELL} characters?)")
+        else:
+            error = None
+        finally:
+            csv.field_size_limit(limit)
+        yield from got
+        if error is not None:
+            raise error from None
+        if len(got) < batch:
+            return
 
 
 def _columns_by_content(p: Path, rows) -> tuple[int | None, int, int | None]:

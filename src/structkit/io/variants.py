@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +31,7 @@ from .inputs import (  # noqa: F401  (served from here too)
     MAX_INPUT_ROWS,
     InputRow,
     VariantError,
+    iter_variant_file,
     read_text,
     read_variant_file,
 )
@@ -92,7 +92,7 @@ class ReferenceMismatch(VariantError):
     """The reference residue given does not match UniProt at that position."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Variant:
     """One protein change in UniProt numbering.
 
@@ -105,6 +105,9 @@ class Variant:
     ``row`` (1-based input row or line), ``sample`` and ``raw`` (the text as given) say where
     the variant came from; they do not take part in equality: two rows with the same change
     are the same variant.
+
+    Slotted: a cohort holds one per input row (a 1M-row MAF: about 130 B each instead of 240 B
+    with an instance dictionary, ``benchmarks/bench_cohort.py``).
     """
 
     gene: str
@@ -118,22 +121,27 @@ class Variant:
     raw: str = field(default="", compare=False)
     row: int | None = field(default=None, compare=False)
     sample: str | None = field(default=None, compare=False)
+    # computed once per instance and shared by its copies (``_with_origin``): not given
+    _k: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _h: int | None = field(default=None, init=False, repr=False, compare=False)
+    _hgvs: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def _key(self) -> tuple:
         """The fields that make two variants the same, as a tuple kept in the instance (a
         batch compares each row's variant with the others: one tuple per variant, not per
-        comparison; not a cached_property, whose lookup takes a lock per access on 3.11)."""
-        d = self.__dict__
-        key = d.get("_k")
+        comparison)."""
+        key = self._k
         if key is None:
-            key = d["_k"] = (self.gene, self.accession, self.kind, self.position, self.ref,
-                             self.alt, self.end, self.ref_end)
+            key = (self.gene, self.accession, self.kind, self.position, self.ref, self.alt,
+                   self.end, self.ref_end)
+            object.__setattr__(self, "_k", key)
         return key
 
     def __hash__(self) -> int:
-        h = self.__dict__.get("_h")
+        h = self._h
         if h is None:
-            h = self.__dict__["_h"] = hash(self._key())
+            h = hash(self._key())
+            object.__setattr__(self, "_h", h)
         return h
 
     def __eq__(self, other) -> bool:
@@ -141,9 +149,16 @@ class Variant:
             return NotImplemented
         return self is other or self._key() == other._key()
 
-    @cached_property
+    @property
     def hgvs(self) -> str:
         """HGVS-like protein notation with one-letter codes (``p.T798M``)."""
+        h = self._hgvs
+        if h is None:
+            h = self._hgvs_text()
+            object.__setattr__(self, "_hgvs", h)
+        return h
+
+    def _hgvs_text(self) -> str:
         p, r = self.position, self.ref
         rng = f"{r}{p}" + (f"_{self.ref_end}{self.end}" if self.end and self.end != p else "")
         return {
@@ -483,13 +498,35 @@ def _is_path(items) -> bool:
             or bool(re.search(r"\.(?:maf|csv|tsv|txt|tab)(?:\.gz)?$", s, re.IGNORECASE)))
 
 
+_NEW = object.__new__
+(_SET_GENE, _SET_ACC, _SET_KIND, _SET_POS, _SET_REF, _SET_ALT, _SET_END, _SET_REF_END, _SET_RAW,
+ _SET_ROW, _SET_SAMPLE, _SET_K, _SET_H, _SET_HGVS) = (Variant.__dict__[n].__set__ for n in (
+    "gene", "accession", "kind", "position", "ref", "alt", "end", "ref_end", "raw", "row",
+    "sample", "_k", "_h", "_hgvs"))
+
+
 def _with_origin(v: Variant, raw: str, row: int, sample: str | None) -> Variant:
-    """A copy of ``v`` with its input origin, sharing the cached hgvs and hash (a frozen
-    dataclass without slots: copying its ``__dict__`` is the cheap equivalent of ``replace``)."""
-    new = object.__new__(Variant)
-    d = new.__dict__
-    d.update(v.__dict__)
-    d["raw"], d["row"], d["sample"] = raw, row, sample
+    """A copy of ``v`` with its input origin, sharing the key, hash and hgvs computed once for
+    ``v``. The slots are set through their descriptors, one line each: ``replace`` would run
+    ``__init__`` (twice the time) and a loop over the slots costs as much again; over a 1M-row
+    cohort this is about 1.4 s."""
+    if v._hgvs is None or v._h is None:
+        v.hgvs, v.__hash__()  # computed once on the template, copied into every row
+    new = _NEW(Variant)
+    _SET_GENE(new, v.gene)
+    _SET_ACC(new, v.accession)
+    _SET_KIND(new, v.kind)
+    _SET_POS(new, v.position)
+    _SET_REF(new, v.ref)
+    _SET_ALT(new, v.alt)
+    _SET_END(new, v.end)
+    _SET_REF_END(new, v.ref_end)
+    _SET_RAW(new, raw)
+    _SET_ROW(new, row)
+    _SET_SAMPLE(new, sample)
+    _SET_K(new, v._k)
+    _SET_H(new, v._h)
+    _SET_HGVS(new, v._hgvs)
     return new
 
 
@@ -607,7 +644,7 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
     fetcher = session_of(fetcher)  # resolved once: its store caches the records
     notes: list[str] = []
     if _is_path(items):
-        rows = read_variant_file(items, sample_column, notes)
+        rows = iter_variant_file(items, sample_column, notes)  # one row at a time
     elif isinstance(items, str):
         rows = [InputRow(1, None, items)]
     else:
@@ -621,9 +658,16 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
     memo: dict[tuple, Variant | Target | Exception] = fetcher.cache("parsed")
     if len(memo) > PARSED_MAX:
         memo.clear()
+    # one string object per distinct text and sample, not one per row (a 1M-row cohort repeats
+    # a few thousand changes over about 200k samples: ~110 MB less held)
+    texts: dict[str, str] = {}
+    samples: dict[str, str] = {}
     for row, g, change, sample, cls in rows:
         g = gene if not g and gene else g
         text = f"{g}:{change}" if g else change
+        text = texts.setdefault(text, text)
+        if sample is not None:
+            sample = samples.setdefault(sample, sample)
         if g == "":  # the file has a gene column and this row's cell is empty
             bad.append((row, sample, None, change, "rejected", "empty gene cell: the gene of a "
                         "row in a file with a gene column is never guessed (fill it or give --gene)"))
