@@ -204,7 +204,8 @@ def cohort_tables(table, summary: pd.DataFrame | None = None,
     >>> batch = parse_variants(Path(default_session().mirror) / "variants" / "tcga_laml.maf.gz")
     >>> summary = summarize(impact_table(batch, distinct=True))
     >>> c = cohort_tables(batch, summary)
-    >>> c["genes"].set_index("gene").loc["TP53", ["n_rows", "n_samples", "samples_zinc_site"]].tolist()
+    >>> genes = c["genes"].set_index("gene")
+    >>> genes.loc["TP53", ["n_rows", "n_samples", "samples_zinc_site"]].astype(int).tolist()
     [19, 15, 2]
     """
     from ..io.variants import VariantBatch
