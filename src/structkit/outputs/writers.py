@@ -255,13 +255,31 @@ def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int,
     with pq.ParquetWriter(path, schema, write_statistics=stats) as writer:
         if rows.distinct is not None:
             n = rows.parts.n_variants
-            for lo in range(0, n, max(chunk_rows, 1)):
-                for part in rows.slices(lo, min(lo + chunk_rows, n), PARQUET_GROUP_ROWS):
-                    _check(stop)
-                    writer.write_table(part)
+            parts = (part for lo in range(0, n, max(chunk_rows, 1))
+                     for part in rows.slices(lo, min(lo + chunk_rows, n), PARQUET_GROUP_ROWS))
+            for part in _ahead(parts):
+                _check(stop)
+                writer.write_table(part)
         if rows.unplaced is not None:
             tbl = rows.unplaced
             writer.write_table(tbl.cast(schema) if tbl.schema != schema else tbl)
+
+
+def _ahead(items):
+    """``items`` in order, the next one made by a second thread while the caller works on
+    the current one. For Parquet slices: pyarrow's take (about 4 s of a 1M-row cohort) runs
+    beside the encoding (about 9 s), both outside the GIL, holding one more slice (~80 MB)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    end = object()
+    with ThreadPoolExecutor(1, thread_name_prefix="structkit-take") as pool:
+        nxt = pool.submit(next, items, end)
+        while True:
+            item = nxt.result()
+            if item is end:
+                return
+            nxt = pool.submit(next, items, end)
+            yield item
 
 
 TEXT_BATCH_LINES = 1 << 18  # lines joined per write (about 100 MB of impact-table text)
