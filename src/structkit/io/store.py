@@ -131,34 +131,16 @@ class SessionState:
                 f"dssp={s.dssp!r}, stability={s.stability!r})")
 
     # -- the settings that change results (read-only: a session's settings are frozen) -------
-    @property
-    def cutoff(self) -> float:
-        return self.settings.cutoff
-
-    @property
-    def metal_cutoff(self) -> float:
-        return self.settings.metal_cutoff
-
-    @property
-    def dssp(self) -> str:
-        return self.settings.dssp
-
-    @property
-    def stability(self) -> str:
-        return self.settings.stability
+    cutoff = property(lambda self: self.settings.cutoff, doc="Contact cut-off in A.")
+    metal_cutoff = property(lambda self: self.settings.metal_cutoff,
+                            doc="Metal-coordination cut-off in A.")
+    dssp = property(lambda self: self.settings.dssp, doc="Secondary-structure method.")
+    stability = property(lambda self: self.settings.stability, doc="Stability mode.")
 
     # -- files: through the fetcher ---------------------------------------------------------
-    @property
-    def cache_dir(self):
-        return self.fetcher.cache_dir
-
-    @property
-    def mirror(self):
-        return self.fetcher.mirror
-
-    @property
-    def offline(self) -> bool:
-        return self.fetcher.offline
+    cache_dir = property(lambda self: self.fetcher.cache_dir, doc="The fetcher's cache folder.")
+    mirror = property(lambda self: self.fetcher.mirror, doc="The fetcher's mirror (or None).")
+    offline = property(lambda self: self.fetcher.offline, doc="Whether the network is never used.")
 
     def pdb(self, pdb_id: str, format: str | None = None, assembly: int | None = None,
             gz: bool = False) -> FetchResult:
