@@ -52,12 +52,13 @@ def _input_rows(source) -> tuple[pd.DataFrame, pd.DataFrame]:
             "_splice": np.array([v.kind == "splice" for v in vs], dtype=bool)})
         splice = (u.status == "splice").to_numpy()
         s = u[splice]
-        rows = pd.concat([rows, pd.DataFrame({
-            "input_row": s.row.to_numpy(dtype=np.int64), "sample": s["sample"].to_numpy(object),
-            "gene": s.gene.to_numpy(object), "variant": s.input.astype(str).to_numpy(object),
-            "position": np.full(len(s), -1, dtype=np.int64),
-            "consequence": np.full(len(s), None, dtype=object),
-            "_splice": np.ones(len(s), dtype=bool)})], ignore_index=True)
+        if len(s):  # (a concat copies every column of a 1M-row cohort: only when needed)
+            rows = pd.concat([rows, pd.DataFrame({
+                "input_row": s.row.to_numpy(dtype=np.int64), "sample": s["sample"].to_numpy(object),
+                "gene": s.gene.to_numpy(object), "variant": s.input.astype(str).to_numpy(object),
+                "position": np.full(len(s), -1, dtype=np.int64),
+                "consequence": np.full(len(s), None, dtype=object),
+                "_splice": np.ones(len(s), dtype=bool)})], ignore_index=True)
         o = u[~splice]
         other = pd.DataFrame({
             "input_row": o.row.to_numpy(dtype=np.int64), "sample": o["sample"].to_numpy(object),
@@ -65,8 +66,7 @@ def _input_rows(source) -> tuple[pd.DataFrame, pd.DataFrame]:
             "status": o.status.astype(str).to_numpy(object),
             "detail": np.array([f"row {r}: {why}" for r, why in zip(o.row, o.reason, strict=True)],
                                dtype=object)})
-        return rows.sort_values("input_row", kind="stable"), other.sort_values("input_row",
-                                                                               kind="stable")
+        return _by_input_row(rows), _by_input_row(other)
     table = source
     # variants, and splice-site rows of catalog genes that give no protein position
     splice = (table.status == "splice").to_numpy()
@@ -100,7 +100,15 @@ def _rows(rows: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     rows.loc[no_position, "variant"] = NO_POSITION
     rows = rows.drop(columns="_splice")
     rows["class"] = rows.mechanism.map(MECHANISM_CLASSES)
-    return rows.sort_values("input_row", kind="stable").reset_index(drop=True)
+    return _by_input_row(rows).reset_index(drop=True)
+
+
+def _by_input_row(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` in input-row order (stable); as they are when already in it (the rows of a
+    file are: a sort would copy every column of a 1M-row cohort for nothing)."""
+    if rows.input_row.is_monotonic_increasing:
+        return rows
+    return rows.sort_values("input_row", kind="stable")
 
 
 def _samples_table(rows: pd.DataFrame, cohort: set) -> pd.DataFrame:
