@@ -8,8 +8,8 @@ makes each column once: a pandas Categorical holding just the categories that ta
 Integer columns use -1 for missing (``INT_NA`` for author numbers, which may be negative) and
 become nullable Int64; booleans carry a missing mask.
 
-Where the codes live: one ``Codebook`` per session (``codebook(fetcher)``, kept in the
-fetcher's store), because the per-chain row tables (``structkit.analysis.rows``) are built once per
+Where the codes live: one ``Codebook`` per session (``codebook(session)``, kept in the
+session's store), because the per-chain row tables (``structkit.analysis.rows``) are built once per
 structure analysis, which the session keeps, and hold codes that every later table of that
 session reuses. Codes are meaningless outside their codebook; nothing is shared between
 sessions and nothing is kept at module level.

@@ -4,7 +4,7 @@
 (``numbering``), find each partner's site and the distance of every residue to it (``sites``,
 ``measure``), SASA/RSA and secondary structure (``measure``, ``dssp``), B-factor or pLDDT, and
 the damage environment (``damage``). The result (``StructureAnalysis`` with one ``ChainData``
-per target chain) is kept in the fetcher's (session's) store, so a variant then costs a lookup.
+per target chain) is kept in the session's store, so a variant then costs a lookup.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class StructureAnalysis:
 def analyze(source: str | Structure | CatalogStructure, accession: str | None = None, *,
             cutoff: float | None = None, metal_cutoff: float | None = None,
             fetcher: Fetcher | None = None) -> StructureAnalysis:
-    """Per-structure precomputation, kept in the fetcher's store (``fetcher.cache``) by
+    """Per-structure precomputation, kept in the session's store (``session.cache``) by
     structure, accession and cut-offs: a repeated call costs a lookup.
 
     ``source`` is a catalog entry, a PDB ID / ``AF-<accession>`` (catalog entry used when

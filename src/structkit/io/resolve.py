@@ -44,7 +44,7 @@ def load(source: str | os.PathLike, *, fetcher: Fetcher | None = None, format: s
     or a structure suffix); anything else is an ID, never a file of that name in the working
     directory. IDs go through the fetcher (cache, mirror, network); for a catalog entry the catalog's
     assembly choice is used unless ``assembly`` is given (3KZ8 is curated as assembly 1).
-    The loaded object is kept in the fetcher's (session's) store by resolved path and
+    The loaded object is kept in the session's store by resolved path and
     modification time, and an ID is resolved through the fetcher (which reads and checks the
     file) once per session.
 
