@@ -162,7 +162,7 @@ def _check_msa(path: str, batch, fetcher) -> dict:
     from .io.uniprot import uniprot_record
 
     fits, why = {}, {}
-    for acc, gene in dict.fromkeys((v.accession, v.gene) for v in batch.variants):
+    for acc, gene in dict.fromkeys((v.accession, v.gene) for v in batch.columns().protos):
         try:  # read once: the weights it stores are what the score then reads back
             cached_alignment(path, uniprot_record(acc, fetcher).sequence,
                              cache_dir=fetcher.cache_dir)

@@ -54,6 +54,7 @@ from ..io.variants import (
     UNPLACED_STATUSES,
     Variant,
     VariantBatch,
+    VariantColumns,
     parse_variants,
 )
 from ..keywords import accepts_session
@@ -77,16 +78,18 @@ _UNPLACED_STATUS = {"truncating": "truncating", "splice": "splice", "extension":
                     "synonymous": "no protein change"}
 
 
-def _as_variants(variants, fetcher=None) -> tuple[list[Variant], pd.DataFrame]:
+def _as_variants(variants, fetcher=None) -> tuple[VariantColumns, pd.DataFrame]:
+    """The variants as columns (each distinct input once, per row its code, row and sample)
+    and the input rows that gave none."""
     if isinstance(variants, Variant):
         variants = [variants]
     elif not isinstance(variants, (str, Path, VariantBatch)):
         variants = list(variants)
     if isinstance(variants, list) and all(map(isinstance, variants, repeat(Variant))):
         _check_bounds(variants, fetcher)
-        return variants, pd.DataFrame(columns=UNPLACED_COLUMNS)
+        return VariantColumns.of(variants), pd.DataFrame(columns=UNPLACED_COLUMNS)
     b = variants if isinstance(variants, VariantBatch) else parse_variants(variants, fetcher=fetcher)
-    return list(b.variants), b.unplaced
+    return b.columns(), b.unplaced
 
 
 def _check_bounds(variants: list[Variant], fetcher) -> None:
@@ -189,20 +192,19 @@ class _Parts:
     """The blocks of distinct variants and the input rows that name them: the frame of all
     rows or of the distinct variants, or (for writers) the expansion of a range of input rows."""
 
-    def __init__(self, blocks, vi, vs, unplaced, base, book: Codebook) -> None:
+    def __init__(self, blocks, vi, cols: VariantColumns, unplaced, base, book: Codebook) -> None:
         self.blocks, self.vi, self.unplaced, self.base = blocks, vi, unplaced, base
         self.book = book
         self.hotspots = ""  # provenance of the Cancer Hotspots counts (set by _compute)
-        rows = list(map(attrgetter("row"), vs))
-        if None not in rows:
-            self.rows = np.array(rows, dtype=np.int64)
-        else:  # Variant objects made without a row: their position in the list
-            self.rows = np.fromiter((r if r is not None else i + 1 for i, r in enumerate(rows)),
-                                    dtype=np.int64, count=len(vs))
-        samples = list(map(attrgetter("sample"), vs))
-        self.samples = (book["sample"].codes(samples) if any(samples)
-                        else np.zeros(len(vs), dtype=np.int32))
-        self.n_variants = len(vs)
+        self.rows = cols.rows  # per variant row: its input row
+        # its sample's code in the session's codebook: each distinct sample looked up once, in
+        # order of first appearance among these rows (the order of the table's categories)
+        lut = np.zeros(len(cols.names), dtype=np.int32)
+        if len(cols.names) > 1:
+            first = pd.unique(cols.samples)
+            lut[first] = book["sample"].codes([cols.names[i] for i in first.tolist()])
+        self.samples = lut[cols.samples]
+        self.n_variants = len(vi)
 
     def _unplaced_block(self) -> dict:
         u, book = self.unplaced, self.book
@@ -294,16 +296,19 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
                              "for the catalog's structures of each gene")
     fetcher = session_of(fetcher)  # one session for records, analyses and codes
     book = codebook(fetcher)
-    vs, unplaced = _as_variants(variants, fetcher)
+    cols, unplaced = _as_variants(variants, fetcher)
     base = {"cutoff_A": cutoff, "metal_cutoff_A": metal_cutoff, "structkit_version": __version__}
     # each distinct variant once (first occurrences, in input order); input rows are mapped
     # onto the distinct rows at the end. Grouped by the variants' key tuples, which dicts
-    # compare in C: through Variant.__eq__ a 1M-row cohort made about 3M Python calls (1.5 s)
+    # compare in C (through Variant.__eq__ a 1M-row cohort made about 3M Python calls), over
+    # the batch's distinct inputs, never per row
+    protos = cols.protos
     ids: dict[tuple, int] = {}
-    vi = np.fromiter((ids.setdefault(v._key(), len(ids)) for v in vs), dtype=np.int64,
-                     count=len(vs))
-    dv = list(vs) if len(ids) == len(vs) else \
-        [vs[i] for i in np.unique(vi, return_index=True)[1].tolist()]
+    pi = np.fromiter((ids.setdefault(v._key(), len(ids)) for v in protos), dtype=np.int64,
+                     count=len(protos))
+    vi = pi[cols.codes]
+    dv = list(protos) if len(ids) == len(protos) else \
+        [protos[i] for i in np.unique(pi, return_index=True)[1].tolist()]
     distinct = {v: i for i, v in enumerate(dv)}
     by_acc: dict[str, list[Variant]] = {}
     index: dict[str, list[int]] = {}
@@ -336,7 +341,7 @@ def _compute(variants, structures, cutoff, metal_cutoff, family, damage, fetcher
     if other:
         blocks.append(_unplaced_variant_rows(other, distinct, structures, cutoff, metal_cutoff,
                                              fetcher, base, book))
-    parts = _Parts(blocks, vi, vs, unplaced, base, book)
+    parts = _Parts(blocks, vi, cols, unplaced, base, book)
     parts.hotspots = hotspots(fetcher).provenance
     return parts
 

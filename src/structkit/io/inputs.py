@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from itertools import chain, islice
+from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 
 from .integrity import IntegrityError, gunzip_if_needed
 
 __all__ = ["VariantError", "InputRow", "read_text", "read_variant_file", "iter_variant_file",
+           "raw_batches",
            "MAX_INPUT_BYTES", "MAX_INPUT_ROWS", "MAX_CELL"]
 
 
@@ -130,12 +131,43 @@ def iter_variant_file(path: str | Path, sample_column: str | None = None,
     text held once (a 1M-row cohort repeats a few thousand genes and changes), so a large file
     never holds its parsed cells at once (1M rows: about 0.5 GB less). A bad file raises as
     soon as its columns are known; a malformed row further on raises when it is reached."""
+    (gcol, ccol, scol, kcol), batches = raw_batches(path, sample_column, notes, max_rows)
+    held: dict[str, str] = {}
+
+    def cell(v: str) -> str | None:  # stripped, held once, None for empty
+        v = v.strip()
+        return held.setdefault(v, v) if v else None
+
+    for lines, rows in batches:
+        for i, r in zip(lines, rows, strict=True):
+            # a gene column's empty cell is '' (never a gene to infer)
+            g = None if gcol is None else cell(r[gcol]) or ""
+            yield InputRow(i, g, cell(r[ccol]) or "", None if scol is None else cell(r[scol]),
+                           None if kcol is None else cell(r[kcol]))
+
+
+def raw_batches(path: str | Path, sample_column: str | None = None, notes: list | None = None,
+                max_rows: int = MAX_INPUT_ROWS
+                ) -> tuple[tuple[int | None, int, int | None, int | None],
+                           Iterator[tuple[Sequence[int], list[list[str]]]]]:
+    """The columns of a variant file (gene, change, sample, classification; None for one it
+    lacks) and its data rows as they are in the file (cells not stripped), a few thousand at a
+    time as (lines, rows): each row at least as long as the columns need ('' added). What
+    ``iter_variant_file`` reads, and ``parse_variants``, which strips and parses each distinct
+    cell once (per row only the csv module and list-wide steps run). A bad file raises here,
+    as soon as its columns are known; a malformed row further on when it is reached."""
     p = Path(path)
-    rows = _csv_rows(p, read_text(p, notes=notes), max_rows)
-    head = list(islice(rows, HEAD_ROWS + 1))  # the header and enough rows to find columns
+    batches = _csv_batches(p, read_text(p, notes=notes), max_rows)
+    head_lines: list[int] = []
+    head: list[list[str]] = []  # the header and enough rows to find columns
+    for lines, rows in batches:
+        head_lines += lines
+        head += rows
+        if len(head) > HEAD_ROWS:
+            break
     if not head:
-        return
-    header = [h.strip().lower() for h in head[0][1]]
+        return (None, 0, None, None), iter(())
+    header = [h.strip().lower() for h in head[0]]
 
     def col(names) -> int | None:
         return next((header.index(c) for c in names if c in header), None)
@@ -143,85 +175,114 @@ def iter_variant_file(path: str | Path, sample_column: str | None = None,
     gcol, ccol = col(_GENE_COLS), col(_CHANGE_COLS)
     scol = col((sample_column.lower(),) if sample_column else _SAMPLE_COLS)
     if sample_column and scol is None:
-        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(head[0][1])}")
+        raise VariantError(f"{p}: no column {sample_column!r}; columns are {', '.join(head[0])}")
     kcol = col(_CLASS_COLS)
     if ccol is None and len(header) == 1:  # a plain list, one variant per line
-        for i, r in chain(head, rows):
-            yield InputRow(i, None, r[0].strip())
-        return
+        return (None, 0, None, None), chain([(head_lines, head)], batches)
     if ccol is None and gcol is not None and any(c in header for c in _GENOMIC_COLS):
         raise VariantError(
-            f"{p}: no column of protein changes; found {', '.join(head[0][1])} (genomic "
+            f"{p}: no column of protein changes; found {', '.join(head[0])} (genomic "
             "coordinates only). structkit places protein changes: annotate the file first (e.g. "
             "Ensembl VEP with --hgvs and vcf2maf, or maftools/ANNOVAR) to add HGVSp_Short or "
             "Protein_Change")
     if ccol is None:  # headerless: find the columns by their content
         gcol, ccol, kcol = _columns_by_content(p, head)
-        body = chain(head, rows)
+        body = chain([(head_lines, head)], batches)
     else:
-        body = chain(head[1:], rows)
-    held: dict[str, str] = {}
-
-    def cell(r: list[str], j: int | None) -> str | None:  # stripped, None for empty or missing
-        if j is None or len(r) <= j:
-            return None
-        v = r[j].strip()
-        return held.setdefault(v, v) if v else None
-
-    for i, r in body:
-        g = cell(r, gcol)
-        yield InputRow(i, "" if g is None and gcol is not None else g, cell(r, ccol) or "",
-                       cell(r, scol), cell(r, kcol))
+        body = chain([(head_lines[1:], head[1:])], batches)
+    cols = (gcol, ccol, scol, kcol)
+    return cols, _padded(body, max(c for c in cols if c is not None) + 1)
 
 
-def _csv_rows(p: Path, text: str, max_rows: int) -> Iterator[tuple[int, list[str]]]:
-    """(line where the row starts, cells) of the table ``text``, one at a time: delimiter from
-    the first non-comment line, comment lines and empty rows skipped, at most the header and
-    ``max_rows`` rows, cells of at most ``MAX_CELL`` characters."""
+def _padded(batches, need: int) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+    """``batches`` with each row at least ``need`` cells long (short rows get '')."""
+    for lines, rows in batches:
+        if rows and min(map(len, rows)) < need:
+            rows = [r if len(r) >= need else r + [""] * (need - len(r)) for r in rows]
+        if rows:
+            yield lines, rows
+
+
+def _csv_batches(p: Path, text: str, max_rows: int
+                 ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+    """(lines where the rows start, rows of cells) of the table ``text``, a few thousand rows
+    at a time: delimiter from the first non-comment line, comment lines and empty rows
+    skipped, at most the header and ``max_rows`` rows (a ``VariantError`` naming the first
+    line over), cells of at most ``MAX_CELL`` characters."""
     lines = (m.group() for m in re.finditer(r"[^\r\n]+", text))  # lazily: only the first is needed
     first = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), None)
     if first is None:
         return
     delim = "\t" if "\t" in first else ","
+    simple = '"' not in text  # no quoted cell: each row is one line
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     del text, lines  # the reader holds its own copy
-    n = 0
-    for line, r in _limited(reader, p):
-        if not r or (r[0].startswith("#") and n == 0) or (len(r) == 1 and r[0].startswith("#")):
-            continue
-        if n > max_rows:  # the header and max_rows rows
-            raise VariantError(f"input {p}: more than {max_rows:,} rows (line {line}); split "
-                               "the file")
-        n += 1
-        yield line, r
+    n = 0  # rows kept so far, the header included
+    for starts, rows in _limited(reader, p, simple):
+        if n == 0:  # before the header, any row whose first cell starts with '#' is a comment
+            k = 0
+            while k < len(rows) and (not rows[k] or rows[k][0].startswith("#")):
+                k += 1
+            starts, rows = starts[k:], rows[k:]
+        if rows and min(map(len, rows)) < 2:  # empty rows, one-cell comment rows: dropped
+            keep = [k for k, r in enumerate(rows)
+                    if r and not (len(r) == 1 and r[0].startswith("#"))]
+            starts, rows = [starts[k] for k in keep], [rows[k] for k in keep]
+        room = max_rows + 1 - n
+        if len(rows) > room:
+            if room:
+                yield starts[:room], rows[:room]
+            raise VariantError(f"input {p}: more than {max_rows:,} rows (line {starts[room]}); "
+                               "split the file")
+        n += len(rows)
+        if rows:
+            yield starts, rows
 
 
-def _limited(reader, p: Path, batch: int = 4096) -> Iterator[tuple[int, list[str]]]:
-    """(line where the row starts, cells) of ``reader``, read ``batch`` rows at a time with the
-    cell limit ``MAX_CELL`` in force (the csv module's limit is process-wide: set around each
-    read, never while this generator is suspended); a malformed table is a ``VariantError``
-    naming the line where the bad row starts, after the good rows before it."""
+def _limited(reader, p: Path, simple: bool = False, batch: int = 4096
+             ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+    """(lines where the rows start, rows) of ``reader``, at most ``batch`` rows at a time, each
+    batch read with the cell limit ``MAX_CELL`` in force (the csv module's limit is
+    process-wide: set around each read, never while this generator is suspended). ``simple``:
+    the text has no quote, so each row is one line (the lines are counted, not asked per row).
+    A malformed table is a ``VariantError`` naming the line where the bad row starts, after
+    the good rows before it."""
     start = 1
     while True:
-        got: list[tuple[int, list[str]]] = []
+        rows: list[list[str]] = []
+        starts: list[int] = []
         limit = csv.field_size_limit(MAX_CELL)
         try:
-            for r in reader:
-                got.append((start, r))
-                start = reader.line_num + 1
-                if len(got) == batch:
-                    break
+            if simple:
+                for r in reader:
+                    rows.append(r)
+                    if len(rows) == batch:
+                        break
+            else:
+                for r in reader:
+                    rows.append(r)
+                    starts.append(start)
+                    start = reader.line_num + 1
+                    if len(rows) == batch:
+                        break
         except csv.Error as exc:
-            error = VariantError(f"input {p}, line {start}: {exc} (a quote never closed, or a "
+            bad = start + len(rows) if simple else start
+            error = VariantError(f"input {p}, line {bad}: {exc} (a quote never closed, or a "
                                  f"cell over {MAX_CELL} characters?)")
         else:
             error = None
         finally:
             csv.field_size_limit(limit)
-        yield from got
+        if simple:
+            lines: Sequence[int] = range(start, start + len(rows))
+            start += len(rows)
+        else:
+            lines = starts
+        if rows:
+            yield lines, rows
         if error is not None:
             raise error from None
-        if len(got) < batch:
+        if len(rows) < batch:
             return
 
 
@@ -229,7 +290,7 @@ def _columns_by_content(p: Path, rows) -> tuple[int | None, int, int | None]:
     """(gene, change, classification) columns of a headerless table, from the first 200 rows'
     cells: the column most of whose cells look like protein changes (at least half), of gene
     symbols (at least half) and of MAF classifications (at least 80 %)."""
-    sample = [r for _, r in rows[:200]]
+    sample = rows[:200]
     ncol = max(len(r) for r in sample)
 
     def frac(j: int, pat: re.Pattern) -> float:
@@ -241,7 +302,7 @@ def _columns_by_content(p: Path, rows) -> tuple[int | None, int, int | None]:
     if scores[ccol] < 0.5:
         raise VariantError(f"{p}: no column of protein changes found; expected a header with "
                            "HGVSp_Short, Protein_Change or variant (first row: "
-                           f"{', '.join(rows[0][1])[:200]})")
+                           f"{', '.join(rows[0])[:200]})")
     sym = re.compile(r"^[A-Z][A-Z0-9-]{1,15}$")
     gscores = [frac(j, sym) if j != ccol else 0 for j in range(ncol)]
     gcol = max(range(ncol), key=lambda j: gscores[j]) if max(gscores) >= 0.5 else None

@@ -13,11 +13,15 @@ once per distinct item; the file reading is ``structkit.io.inputs``.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import repeat
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .._gc import gc_paused
@@ -32,6 +36,7 @@ from .inputs import (  # noqa: F401  (served from here too)
     InputRow,
     VariantError,
     iter_variant_file,
+    raw_batches,
     read_text,
     read_variant_file,
 )
@@ -443,7 +448,6 @@ UNPLACED_STATUSES = ("gene not in catalog", "gene not selected", "no protein cha
                      "rejected")
 
 
-@dataclass
 class VariantBatch:
     """Parsed variants (each with its ``row`` and ``sample``) plus the rows that give no variant.
 
@@ -454,11 +458,46 @@ class VariantBatch:
     protein's UniProt record cannot be read, ``rejected`` for parse and reference errors) and
     ``reason``.
     Every input row is in exactly one of ``variants`` and ``unplaced``.
+
+    A batch from ``parse_variants`` holds its variants as columns (each distinct input parsed
+    once, and per row its code, row number and sample code); ``variants`` makes the list of
+    ``Variant`` objects the first time it is asked for (a 1M-row cohort: about 1.4 s), which
+    the impact table and the cohort tables never need.
     """
 
-    variants: list[Variant]
-    unplaced: pd.DataFrame
-    notes: list[str] = field(default_factory=list)  # how the input was read (encoding)
+    def __init__(self, variants: Iterable[Variant] | None = None,
+                 unplaced: pd.DataFrame | None = None, notes: list[str] | None = None) -> None:
+        self._variants: list[Variant] | None = list(variants) if variants is not None else []
+        self._cols: VariantColumns | None = None
+        self.unplaced = (unplaced if unplaced is not None
+                         else pd.DataFrame(columns=UNPLACED_COLUMNS))
+        self.notes: list[str] = notes if notes is not None else []  # how the input was read
+
+    @classmethod
+    def _from_columns(cls, cols: VariantColumns, unplaced: pd.DataFrame,
+                      notes: list[str]) -> VariantBatch:
+        b = cls(None, unplaced, notes)
+        b._variants, b._cols = None, cols
+        return b
+
+    @property
+    def variants(self) -> list[Variant]:
+        """The variants in input order, each with its ``row`` and ``sample`` (made once, then
+        kept: treat the list as read-only, or assign a new one)."""
+        if self._variants is None:
+            self._variants = self._cols.variants()
+        return self._variants
+
+    @variants.setter
+    def variants(self, value: Iterable[Variant]) -> None:
+        self._variants, self._cols = list(value), None
+
+    def columns(self) -> VariantColumns:
+        """The variants as columns (``VariantColumns``), made from the list when the batch was
+        built from one."""
+        if self._cols is None:
+            self._cols = VariantColumns.of(self._variants)
+        return self._cols
 
     @property
     def rejected(self) -> pd.DataFrame:
@@ -467,19 +506,58 @@ class VariantBatch:
 
     @property
     def n_rows(self) -> int:
-        return len(self.variants) + len(self.unplaced)
+        return len(self) + len(self.unplaced)
 
     def __iter__(self):
         return iter(self.variants)
 
     def __len__(self) -> int:
-        return len(self.variants)
+        return len(self._variants) if self._cols is None else len(self._cols.codes)
+
+    def __repr__(self) -> str:
+        return (f"VariantBatch({len(self)} variants ({self.n_distinct} distinct), "
+                f"{len(self.unplaced)} input rows without one)")
 
     @property
     def n_distinct(self) -> int:
         """Distinct variants (gene, change; not sample or row), counted over the key tuples
         compared in C, not through ``Variant.__eq__`` (a Python call per comparison)."""
-        return len({v._key() for v in self.variants})
+        return len({v._key() for v in self.columns().protos})
+
+
+class VariantColumns:
+    """The variants of a batch as columns: ``protos`` (each distinct input once: a ``Variant``
+    with its ``raw`` text, no row or sample), and per variant row, in input order, ``codes``
+    (index into ``protos``), ``rows`` (1-based line or item number) and ``samples`` (index into
+    ``names``, whose entry 0 is None: no sample)."""
+
+    __slots__ = ("protos", "codes", "rows", "samples", "names")
+
+    def __init__(self, protos: list[Variant], codes: np.ndarray, rows: np.ndarray,
+                 samples: np.ndarray, names: list[str | None]) -> None:
+        self.protos, self.codes, self.rows = protos, codes, rows
+        self.samples, self.names = samples, names
+
+    @classmethod
+    def of(cls, variants: list[Variant]) -> VariantColumns:
+        """Columns of a list of variants (a variant without a row: its place in the list)."""
+        n = len(variants)
+        rows = np.fromiter((v.row if v.row is not None else i + 1
+                            for i, v in enumerate(variants)), dtype=np.int64, count=n)
+        index: defaultdict = defaultdict()
+        index.default_factory = index.__len__  # codes in order of first appearance
+        index[None] = 0
+        samples = np.fromiter(map(index.__getitem__, map(attrgetter("sample"), variants)),
+                              dtype=np.int32, count=n)
+        return cls(list(variants), np.arange(n, dtype=np.int32), rows, samples, list(index))
+
+    def variants(self) -> list[Variant]:
+        """One ``Variant`` per row, with its ``row`` and ``sample``."""
+        ps, names = self.protos, self.names
+        with gc_paused():  # a million small acyclic objects (see _gc)
+            return [_with_origin(p, p.raw, r, s) for p, r, s in zip(
+                map(ps.__getitem__, self.codes.tolist()), self.rows.tolist(),
+                map(names.__getitem__, self.samples.tolist()), strict=True)]
 
 
 UNPLACED_COLUMNS = ["row", "sample", "gene", "input", "status", "reason"]
@@ -643,45 +721,104 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
     cat = catalog()
     fetcher = session_of(fetcher)  # resolved once: its store caches the records
     notes: list[str] = []
-    if _is_path(items):
-        rows = iter_variant_file(items, sample_column, notes)  # one row at a time
-    elif isinstance(items, str):
-        rows = [InputRow(1, None, items)]
+    if _is_path(items):  # cells as in the file: each distinct one stripped once, below
+        cols, batches = raw_batches(items, sample_column, notes)
+        strip = True
     else:
-        rows = [_coerce(it, i) for i, it in enumerate(items, start=1)]
+        rows = ([InputRow(1, None, items)] if isinstance(items, str)
+                else [_coerce(it, i) for i, it in enumerate(items, start=1)])
+        cols, batches, strip = (1, 2, 3, 4), [(list(map(itemgetter(0), rows)), rows)], False
+    gcol, ccol, scol, kcol = cols
     keep = {cat.target(g).gene for g in genes} if genes else None
-    good: list[Variant] = []
-    bad: list[tuple] = []
+    # (gene, change, classification) -> code, in order of first appearance; per row only the
+    # C-level steps run (key tuple, dict lookup), each distinct key is parsed once below
+    index: defaultdict = defaultdict()
+    index.default_factory = index.__len__
+    samples: defaultdict = defaultdict()
+    samples.default_factory = samples.__len__
+    samples[None] = 0
+    codes, lines, scodes = [], [], []
+    for starts, rows in batches:
+        n = len(rows)
+        if not n:
+            continue
+        gs = map(itemgetter(gcol), rows) if gcol is not None else repeat(None, n)
+        ks = map(itemgetter(kcol), rows) if kcol is not None else repeat(None, n)
+        cs = map(itemgetter(ccol), rows)
+        # items that were not text (_NotText) must not share a key with equal text
+        keys = (zip(gs, cs, ks, strict=True) if strip else
+                zip(gs, cs, ks, map(type, map(itemgetter(ccol), rows)), strict=True))
+        codes.append(np.fromiter(map(index.__getitem__, keys), dtype=np.int64, count=n))
+        lines.append(np.fromiter(starts, dtype=np.int64, count=n))
+        if scol is not None:
+            scodes.append(np.fromiter(map(samples.__getitem__, map(itemgetter(scol), rows)),
+                                      dtype=np.int64, count=n))
     # each distinct (gene, change) parsed once per session, each gene looked up once
     # ('target', gene): kept in the session's store (checked against its records), so a
     # notebook that re-runs a cell parses nothing again; emptied beyond PARSED_MAX entries
     memo: dict[tuple, Variant | Target | Exception] = fetcher.cache("parsed")
     if len(memo) > PARSED_MAX:
         memo.clear()
-    # one string object per distinct text and sample, not one per row (a 1M-row cohort repeats
-    # a few thousand changes over about 200k samples: ~110 MB less held)
-    texts: dict[str, str] = {}
-    samples: dict[str, str] = {}
-    for row, g, change, sample, cls in rows:
-        g = gene if not g and gene else g
-        text = f"{g}:{change}" if g else change
-        text = texts.setdefault(text, text)
-        if sample is not None:
-            sample = samples.setdefault(sample, sample)
-        if g == "":  # the file has a gene column and this row's cell is empty
-            bad.append((row, sample, None, change, "rejected", "empty gene cell: the gene of a "
-                        "row in a file with a gene column is never guessed (fill it or give --gene)"))
-            continue
-        try:
-            v = _row_variant(g, change, cls, keep, cat, fetcher, validate, memo)
-            good.append(_with_origin(v, text, row, sample))
-        except _Unplaced as exc:
-            bad.append((row, sample, g, text, exc.status, str(exc)))
-        except UnknownGene as exc:
-            bad.append((row, sample, g, text, "gene not in catalog", str(exc)))
-        except VariantError as exc:
-            bad.append((row, sample, g, text, "rejected", str(exc)))
-        except FetchError as exc:  # the protein's UniProt record could not be read
-            status = "not available offline" if isinstance(exc, NotAvailableOffline) else "fetch failed"
-            bad.append((row, sample, g, text, status, str(exc)))
-    return VariantBatch(good, pd.DataFrame(bad, columns=UNPLACED_COLUMNS), notes)
+    protos: list[Variant] = []
+    fails: list[tuple] = []  # (gene, input, status, reason)
+    outcome = np.empty(len(index), dtype=np.int64)  # proto index, or -1 - index of fails
+    for k, key in enumerate(index):
+        got = _key_outcome(key, strip, gene, keep, cat, fetcher, validate, memo)
+        if isinstance(got, Variant):
+            outcome[k] = len(protos)
+            protos.append(got)
+        else:
+            outcome[k] = -1 - len(fails)
+            fails.append(got)
+    empty = np.zeros(0, dtype=np.int64)
+    out = outcome[np.concatenate(codes)] if codes else empty
+    at = np.concatenate(lines) if lines else empty
+    scode, names = _sample_codes(samples, scodes, len(out), strip)
+    good = out >= 0
+    bad = [(row, names[sc], *fails[-1 - o]) for row, sc, o in zip(
+        at[~good].tolist(), scode[~good].tolist(), out[~good].tolist(), strict=True)]
+    vc = VariantColumns(protos, out[good].astype(np.int32), at[good], scode[good], names)
+    return VariantBatch._from_columns(vc, pd.DataFrame(bad, columns=UNPLACED_COLUMNS), notes)
+
+
+def _sample_codes(samples: dict, parts: list[np.ndarray], n: int, strip: bool
+                  ) -> tuple[np.ndarray, list[str | None]]:
+    """Per row the code of its sample in the names (entry 0: None), from the codes of the
+    cells as read (``samples``: cell -> code); a file's cells are stripped here, once each,
+    an empty one is no sample."""
+    if not parts:
+        return np.zeros(n, dtype=np.int64), [None]
+    final: dict[str | None, int] = {None: 0}
+    remap = np.empty(len(samples), dtype=np.int64)
+    for j, cell in enumerate(samples):
+        name = (cell.strip() or None) if strip and cell is not None else cell
+        remap[j] = final.setdefault(name, len(final))
+    return remap[np.concatenate(parts)], list(final)
+
+
+def _key_outcome(key: tuple, strip: bool, gene, keep, cat, fetcher, validate: bool,
+                 memo: dict) -> Variant | tuple:
+    """What the input rows with this (gene, change, classification) give: their variant (with
+    the input text as ``raw``; no row or sample yet) or (gene, input, status, reason)."""
+    g, change, cls = key[:3]
+    if strip:  # a file's cells: '' for an empty gene cell (never a gene to infer)
+        g = None if g is None else g.strip()
+        change = change.strip()
+        cls = (cls.strip() or None) if cls is not None else None
+    g = gene if not g and gene else g
+    text = f"{g}:{change}" if g else change
+    if g == "":  # the file has a gene column and this row's cell is empty
+        return (None, change, "rejected", "empty gene cell: the gene of a row in a file with a "
+                "gene column is never guessed (fill it or give --gene)")
+    try:
+        return _with_origin(_row_variant(g, change, cls, keep, cat, fetcher, validate, memo),
+                            text, None, None)
+    except _Unplaced as exc:
+        return (g, text, exc.status, str(exc))
+    except UnknownGene as exc:
+        return (g, text, "gene not in catalog", str(exc))
+    except VariantError as exc:
+        return (g, text, "rejected", str(exc))
+    except FetchError as exc:  # the protein's UniProt record could not be read
+        status = "not available offline" if isinstance(exc, NotAvailableOffline) else "fetch failed"
+        return (g, text, status, str(exc))

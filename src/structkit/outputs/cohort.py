@@ -40,16 +40,16 @@ def _input_rows(source) -> tuple[pd.DataFrame, pd.DataFrame]:
     from ..io.variants import CONSEQUENCE, VariantBatch
 
     if isinstance(source, VariantBatch):
-        vs, u = source.variants, source.unplaced
+        c, u = source.columns(), source.unplaced
+        ps = c.protos  # each distinct input once: its values taken per row
         rows = pd.DataFrame({
-            "input_row": np.array([v.row if v.row is not None else i + 1
-                                   for i, v in enumerate(vs)], dtype=np.int64),
-            "sample": np.array([v.sample for v in vs], dtype=object),
-            "gene": np.array([v.gene for v in vs], dtype=object),
-            "variant": np.array([v.hgvs for v in vs], dtype=object),
-            "position": np.array([v.position for v in vs], dtype=np.int64),
-            "consequence": np.array([CONSEQUENCE.get(v.kind) for v in vs], dtype=object),
-            "_splice": np.array([v.kind == "splice" for v in vs], dtype=bool)})
+            "input_row": c.rows,
+            "sample": _taken(c.names, c.samples),
+            "gene": _taken([v.gene for v in ps], c.codes),
+            "variant": _taken([v.hgvs for v in ps], c.codes),
+            "position": _taken([v.position for v in ps], c.codes, np.int64),
+            "consequence": _taken([CONSEQUENCE.get(v.kind) for v in ps], c.codes),
+            "_splice": _taken([v.kind == "splice" for v in ps], c.codes, bool)})
         splice = (u.status == "splice").to_numpy()
         s = u[splice]
         if len(s):  # (a concat copies every column of a 1M-row cohort: only when needed)
@@ -89,6 +89,13 @@ def _input_rows(source) -> tuple[pd.DataFrame, pd.DataFrame]:
         "status": o["status"].astype(object).to_numpy(),
         "detail": o["detail"].astype(object).to_numpy()})
     return rows, other
+
+
+def _taken(values: list, index: np.ndarray, dtype=object) -> np.ndarray:
+    """``values[i]`` for each ``i`` of ``index``, as an array of ``dtype``."""
+    out = np.empty(len(values), dtype=dtype)
+    out[:] = values
+    return out[index]
 
 
 def _rows(rows: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
