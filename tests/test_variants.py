@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -297,3 +298,85 @@ def test_a_malformed_row_past_the_first_read_batch_is_named_by_its_line(tmp_path
     with pytest.raises(VariantError, match="line 5002"):
         list(rows)
     assert csv.field_size_limit() == before
+
+
+_CELL = st.one_of(
+    st.sampled_from(["TP53", "ERBB2", " TP53 ", "R248Q", "p.R175H", " R273H", "Silent",
+                     "Splice_Site", "Intron", "X125_splice", "S1", " S2 ", "", "#x"]),
+    st.text(alphabet=st.sampled_from(list("TP53R248Q*p. #\",\t\n\r")), max_size=8))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(_CELL, min_size=0, max_size=4), max_size=25),
+       batch=st.integers(1, 7), delim=st.sampled_from([",", "\t"]))
+def test_reading_in_batches_and_counting_lines_changes_no_row(tmp_path_factory, rows, batch,
+                                                              delim):
+    """The reader's shortcuts do not change a row: read a few rows at a time or 4,096, with
+    the lines of a quote-free file counted rather than asked per row (every cell quoted forces
+    the per-row path), each row has the same line, cells and sample; and the columnar parse
+    gives, row for row, what parsing each row's (gene, change) on its own gives."""
+    import csv
+    import io
+
+    from structkit.io import inputs
+
+    def text(quoting):
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=delim, quoting=quoting, lineterminator="\n")
+        w.writerow(["Hugo_Symbol", "HGVSp_Short", "Tumor_Sample_Barcode", "Variant_Classification"])
+        w.writerows(rows)
+        return buf.getvalue()
+
+    d = tmp_path_factory.mktemp("batches")
+    minimal, quoted = d / "minimal.tsv", d / "quoted.tsv"
+    minimal.write_text(text(csv.QUOTE_MINIMAL), encoding="utf-8")
+    quoted.write_text(text(csv.QUOTE_ALL), encoding="utf-8")
+
+    def read(path, n):
+        old = inputs.READ_BATCH
+        inputs.READ_BATCH = n
+        try:
+            return [tuple(r) for r in inputs.iter_variant_file(path)]
+        except VariantError as exc:
+            return str(exc).replace(str(path), "FILE")
+        finally:
+            inputs.READ_BATCH = old
+
+    got = read(minimal, 4096)
+    assert read(minimal, batch) == got
+    assert read(quoted, batch) == read(quoted, 4096)
+    if isinstance(got, str):
+        return
+    rows_path = [inputs.InputRow(*r) for r in got]
+    for validate in (False, True):
+        a = parse_variants(minimal, validate=validate)
+        b = parse_variants(rows_path, validate=validate)  # cells stripped row by row
+        assert [(v.row, v.sample, v.raw, v.hgvs) for v in a] == \
+               [(v.row, v.sample, v.raw, v.hgvs) for v in b]
+        pd.testing.assert_frame_equal(a.unplaced, b.unplaced)
+        assert a.n_rows == len(got)
+
+
+def test_a_gene_whose_record_cannot_be_read_is_asked_for_once(tmp_path, p53_mirror):
+    """A p53-only mirror, offline: 40 distinct HER2 changes give 40 rows 'not available
+    offline' naming P04626, from the requests of one change (not one round per change, each
+    waiting for the fetcher's retries); the TP53 rows are parsed."""
+    from structkit.io.fetch import Fetcher
+
+    class Counting(Fetcher):
+        asked: list = []
+
+        def uniprot(self, accession, *args, **kwargs):
+            self.asked.append(accession)
+            return super().uniprot(accession, *args, **kwargs)
+
+    f = Counting(cache_dir=tmp_path / "cache", mirror=p53_mirror, offline=True)
+    assert len(parse_variants([("ERBB2", "p.S310F")], session=f).unplaced) == 1
+    once = Counting.asked.count("P04626")  # the formats tried for one record
+    assert once >= 1
+    items = [("ERBB2", f"p.S{p}F") for p in range(300, 340)] + [("TP53", "p.R248Q")]
+    b = parse_variants(items, session=f)
+    assert [v.label for v in b] == ["TP53 p.R248Q"]
+    assert len(b.unplaced) == 40 and set(b.unplaced.status) == {"not available offline"}
+    assert b.unplaced.reason.str.contains("P04626").all()
+    assert Counting.asked.count("P04626") == 2 * once

@@ -239,7 +239,10 @@ def _csv_batches(p: Path, text: str, max_rows: int
             yield starts, rows
 
 
-def _limited(reader, p: Path, simple: bool = False, batch: int = 4096
+READ_BATCH = 4096  # rows the csv module reads at a time (each read with the cell limit set)
+
+
+def _limited(reader, p: Path, simple: bool = False, batch: int | None = None
              ) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
     """(lines where the rows start, rows) of ``reader``, at most ``batch`` rows at a time, each
     batch read with the cell limit ``MAX_CELL`` in force (the csv module's limit is
@@ -247,6 +250,7 @@ def _limited(reader, p: Path, simple: bool = False, batch: int = 4096
     the text has no quote, so each row is one line (the lines are counted, not asked per row).
     A malformed table is a ``VariantError`` naming the line where the bad row starts, after
     the good rows before it."""
+    batch = batch or READ_BATCH
     start = 1
     while True:
         rows: list[list[str]] = []

@@ -762,8 +762,9 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
     protos: list[Variant] = []
     fails: list[tuple] = []  # (gene, input, status, reason)
     outcome = np.empty(len(index), dtype=np.int64)  # proto index, or -1 - index of fails
+    unread: dict[str, FetchError] = {}  # gene -> why its record could not be read (asked once)
     for k, key in enumerate(index):
-        got = _key_outcome(key, strip, gene, keep, cat, fetcher, validate, memo)
+        got = _key_outcome(key, strip, gene, keep, cat, fetcher, validate, memo, unread)
         if isinstance(got, Variant):
             outcome[k] = len(protos)
             protos.append(got)
@@ -797,9 +798,11 @@ def _sample_codes(samples: dict, parts: list[np.ndarray], n: int, strip: bool
 
 
 def _key_outcome(key: tuple, strip: bool, gene, keep, cat, fetcher, validate: bool,
-                 memo: dict) -> Variant | tuple:
+                 memo: dict, unread: dict) -> Variant | tuple:
     """What the input rows with this (gene, change, classification) give: their variant (with
-    the input text as ``raw``; no row or sample yet) or (gene, input, status, reason)."""
+    the input text as ``raw``; no row or sample yet) or (gene, input, status, reason). A gene
+    whose UniProt record could not be read (``unread``) is not asked for again in the batch:
+    thousands of distinct changes of a gene would each wait for the retries."""
     g, change, cls = key[:3]
     if strip:  # a file's cells: '' for an empty gene cell (never a gene to infer)
         g = None if g is None else g.strip()
@@ -810,6 +813,8 @@ def _key_outcome(key: tuple, strip: bool, gene, keep, cat, fetcher, validate: bo
     if g == "":  # the file has a gene column and this row's cell is empty
         return (None, change, "rejected", "empty gene cell: the gene of a row in a file with a "
                 "gene column is never guessed (fill it or give --gene)")
+    if g in unread:
+        return _unread(g, text, unread[g])
     try:
         return _with_origin(_row_variant(g, change, cls, keep, cat, fetcher, validate, memo),
                             text, None, None)
@@ -820,5 +825,11 @@ def _key_outcome(key: tuple, strip: bool, gene, keep, cat, fetcher, validate: bo
     except VariantError as exc:
         return (g, text, "rejected", str(exc))
     except FetchError as exc:  # the protein's UniProt record could not be read
-        status = "not available offline" if isinstance(exc, NotAvailableOffline) else "fetch failed"
-        return (g, text, status, str(exc))
+        if g is not None:
+            unread[g] = exc.with_traceback(None)
+        return _unread(g, text, exc)
+
+
+def _unread(g, text: str, exc: FetchError) -> tuple:
+    status = "not available offline" if isinstance(exc, NotAvailableOffline) else "fetch failed"
+    return (g, text, status, str(exc))
