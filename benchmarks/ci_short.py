@@ -26,7 +26,7 @@ RUNS = [
     ("saturation", ["bench_saturation.py", "--repeats", "1", "--baseline-variants", "100"]),
     ("first_answer", ["bench_first_answer.py", "--repeats", "1"]),
     ("cohort", ["bench_cohort.py", "--sizes", "1000", "10000", "--csv-up-to", "1000",
-                "--cohort-at", "10000"]),
+                "--cohort-at", "10000", "--repeats", "1"]),
 ]
 
 

@@ -286,7 +286,8 @@ def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int,
     # min/max statistics (what DuckDB or Polars use to skip row groups) for the numbers and
     # the key columns a query filters on; on every text column they would double the time
     stats = [f.name for f in schema if not pa.types.is_dictionary(f.type)] + list(STAT_COLUMNS)
-    with pq.ParquetWriter(path, schema, write_statistics=stats) as writer:
+    # mini-batches of 16,384 values (1,024 by default): fewer calls per column chunk
+    with pq.ParquetWriter(path, schema, write_statistics=stats, write_batch_size=1 << 14) as writer:
         if rows.distinct is not None:
             n = rows.parts.n_variants
             parts = (part for lo in range(0, n, max(chunk_rows, 1))
