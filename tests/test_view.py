@@ -351,3 +351,29 @@ def test_view_command_keeps_its_picture(tmp_path, monkeypatch, capsys, data_dir)
     assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
     assert (tmp_path / "b.png").read_bytes().startswith(b"\x89PNG")
     capsys.readouterr()
+
+
+def test_a_picture_is_drawn_at_its_size_unless_supersampled(tmp_path):
+    """save_pngs draws each view at its own size (the WebGL context's multisampling smooths
+    the edges); supersample=True draws at twice the size and scales down, as 3Dmol.js does in
+    a browser window: the same molecule in the same place (the two pictures differ only along
+    edges), a different picture, and kept under another key."""
+    need_browser()
+    from PIL import Image
+
+    from structkit.outputs.view import save_pngs, view_variants
+
+    make = lambda: [view_variants("1TSR", ["TP53:p.R248Q"], width=400, height=300)]  # noqa: E731
+    cache = tmp_path / "cache"
+    plain = save_pngs(make(), [tmp_path / "plain.png"], cache_dir=cache)[0]
+    fine = save_pngs(make(), [tmp_path / "fine.png"], cache_dir=cache, supersample=True)[0]
+    a = np.asarray(Image.open(plain).convert("L")).astype(int)
+    b = np.asarray(Image.open(fine).convert("L")).astype(int)
+    assert a.shape == b.shape == (300, 400)
+    assert plain.read_bytes() != fine.read_bytes()
+    drawn_a, drawn_b = a < 250, b < 250  # not the white background
+    assert drawn_a.mean() > 0.05 and abs(drawn_a.mean() - drawn_b.mean()) < 0.02
+    assert (drawn_a == drawn_b).mean() > 0.95  # the same molecule, in the same place
+    from structkit.io.derived import DERIVED_FOLDER
+
+    assert len(list((cache / DERIVED_FOLDER / "view_png").glob("*.skd"))) == 2

@@ -247,7 +247,7 @@ def _cmd_view(args) -> int:
         save_html(v, args.html, embed=True, title=args.title or f"structkit view {a.structure.id}")
         print(f"wrote {args.html}", file=sys.stderr)
     if args.png:
-        save_png(v, args.png, cache_dir=_fetcher(args).cache_dir)
+        save_png(v, args.png, cache_dir=_fetcher(args).cache_dir, supersample=args.supersample)
         print(f"wrote {args.png}", file=sys.stderr)
     return 0
 

@@ -451,32 +451,51 @@ def _figures(batch, summary: pd.DataFrame, placed: pd.DataFrame, order: pd.DataF
 
 
 def _views(order: pd.DataFrame, placed: pd.DataFrame, js, max_cards: int, max_views: int,
-           png_views: bool, fetcher) -> tuple[dict, str]:
+           png_views: bool, fetcher, pool=None):
     """Each card's 3D view on the structure of its nearest site (the first ``max_views``
     cards), with static pictures drawn together when ``png_views``; and a note when there is
-    no local 3Dmol.js."""
+    no local 3Dmol.js. Returns a function giving (views, note): with ``pool`` (an executor)
+    the pictures are drawn there meanwhile, so the caller can make the figures while Chromium
+    draws."""
     views = {}
-    view_note = ""
     if js is None:
-        view_note = ("3D views are left out: no local 3Dmol.js (set STRUCTKIT_3DMOL_JS or install "
-                     "the npm copy under .js/ as the README says).")
-    else:
-        made = {}  # (gene, variant) -> (view, PDB ID), in card order
-        for r in order.head(min(max_cards, max_views)).itertuples(index=False):
-            if isinstance(r.nearest_pdb_id, str) and r.nearest_pdb_id:
-                try:
-                    src = placed.loc[placed.pdb_id.astype(str) == r.nearest_pdb_id,
-                                     ["structure_accession", "source_file"]].dropna().head(1)
-                    acc, path = (src.iloc[0].tolist() if len(src) else (None, None))
-                    made[r.gene, r.variant] = (_card_view(
-                        r.gene, r.variant, r.nearest_pdb_id, fetcher, str(acc) if acc else None,
-                        path), r.nearest_pdb_id)
-                except (ValueError, KeyError, LookupError) as exc:
-                    views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
-        pictures = _static_pictures(made, fetcher.cache_dir) if png_views and made else {}
+        note = ("3D views are left out: no local 3Dmol.js (set STRUCTKIT_3DMOL_JS or install "
+                "the npm copy under .js/ as the README says).")
+        return lambda: (views, note)
+    made = {}  # (gene, variant) -> (view, PDB ID), in card order
+    for r in order.head(min(max_cards, max_views)).itertuples(index=False):
+        if isinstance(r.nearest_pdb_id, str) and r.nearest_pdb_id:
+            try:
+                src = placed.loc[placed.pdb_id.astype(str) == r.nearest_pdb_id,
+                                 ["structure_accession", "source_file"]].dropna().head(1)
+                acc, path = (src.iloc[0].tolist() if len(src) else (None, None))
+                made[r.gene, r.variant] = (_card_view(
+                    r.gene, r.variant, r.nearest_pdb_id, fetcher, str(acc) if acc else None,
+                    path), r.nearest_pdb_id)
+            except (ValueError, KeyError, LookupError) as exc:
+                views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
+    drawing = None
+    if png_views and made:
+        drawing = (pool.submit(_static_pictures, made, fetcher.cache_dir) if pool is not None
+                   else _Done(_static_pictures(made, fetcher.cache_dir)))
+
+    def finish() -> tuple[dict, str]:
+        pictures = drawing.result() if drawing is not None else {}
         for (g, var), (v, pid) in made.items():
             views[g, var] = _view_html(v, g, var, pid, png_views, pictures.get((g, var)))
-    return views, view_note
+        return views, ""
+
+    return finish
+
+
+class _Done:
+    """A result at hand, with the ``result()`` of a future."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self):
+        return self.value
 
 
 def _provenance(placed: pd.DataFrame, fetcher) -> pd.DataFrame:
@@ -666,14 +685,20 @@ def _results(batch, structures, cutoff: float, metal_cutoff: float, fetcher) -> 
 def _body(run: _Run, title: str, command: str | None, max_cards: int, max_views: int,
           png_views: bool) -> _Body:
     """Step 2: the page's body (heading, summary, figures, cards, methods) and its scripts."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from ..judge.therapy import drug_table
     from .view import local_3dmol
 
     summary, placed, matrix = run.summary, run.placed, run.matrix
     order = summary.sort_values("impact_score", ascending=False, kind="stable", na_position="last")
-    figs = _figures(run.batch, summary, placed, order, matrix, run.fetcher)
     js = local_3dmol()
-    views, view_note = _views(order, placed, js, max_cards, max_views, png_views, run.fetcher)
+    # the static pictures (Chromium, the costly part of a first --png-views) are drawn while
+    # the figures are made
+    with ThreadPoolExecutor(1, thread_name_prefix="structkit-pictures") as pool:
+        finish = _views(order, placed, js, max_cards, max_views, png_views, run.fetcher, pool)
+        figs = _figures(run.batch, summary, placed, order, matrix, run.fetcher)
+        views, view_note = finish()
     drugs = drug_table()
     drugs = drugs[drugs.drug.isin(set(matrix.therapy))] if len(matrix) else drugs.iloc[:0]
     numbering = placed[placed.numbering_method.notna()].astype(
