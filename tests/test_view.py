@@ -357,7 +357,7 @@ def test_a_picture_is_drawn_at_its_size_unless_supersampled(tmp_path):
     """save_pngs draws each view at its own size (the WebGL context's multisampling smooths
     the edges); supersample=True draws at twice the size and scales down, as 3Dmol.js does in
     a browser window: the same molecule in the same place (the two pictures differ only along
-    edges), a different picture, and kept under another key."""
+    edges), a different picture, and kept under another key; so is a coarser cartoon."""
     need_browser()
     from PIL import Image
 
@@ -374,6 +374,10 @@ def test_a_picture_is_drawn_at_its_size_unless_supersampled(tmp_path):
     drawn_a, drawn_b = a < 250, b < 250  # not the white background
     assert drawn_a.mean() > 0.05 and abs(drawn_a.mean() - drawn_b.mean()) < 0.02
     assert (drawn_a == drawn_b).mean() > 0.95  # the same molecule, in the same place
+    coarse = save_pngs(make(), [tmp_path / "coarse.png"], cache_dir=cache, cartoon_quality=6)[0]
+    c = np.asarray(Image.open(coarse).convert("L")).astype(int)
+    assert coarse.read_bytes() != plain.read_bytes()  # the ribbons' subdivisions differ...
+    assert np.abs(c - a).mean() < 3.0  # ...by little (1.5 grey levels; the report uses 6)
     from structkit.io.derived import DERIVED_FOLDER
 
-    assert len(list((cache / DERIVED_FOLDER / "view_png").glob("*.skd"))) == 2
+    assert len(list((cache / DERIVED_FOLDER / "view_png").glob("*.skd"))) == 3

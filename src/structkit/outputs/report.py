@@ -382,6 +382,9 @@ def _card_view(gene: str, variant: str, pdb_id: str, fetcher, accession: str | N
                          height=360, title=f"{gene} {variant} on {pdb_id}", fetcher=fetcher)
 
 
+CARD_CARTOON_QUALITY = 6  # the card pictures are 640 x 360 (see view.save_pngs)
+
+
 def _static_pictures(views: dict, cache_dir=None) -> dict:
     """(gene, variant) -> PNG bytes of each card's view, or the reason there is none; all
     rendered with one headless Chromium (``view.save_pngs``) rather than one per card, and
@@ -392,7 +395,8 @@ def _static_pictures(views: dict, cache_dir=None) -> dict:
     with tempfile.TemporaryDirectory(prefix="structkit-card-") as tmp:
         paths = [Path(tmp) / f"v{i}.png" for i in range(len(keys))]
         try:
-            save_pngs([views[k][0] for k in keys], paths, cache_dir=cache_dir)
+            save_pngs([views[k][0] for k in keys], paths, cache_dir=cache_dir,
+                      cartoon_quality=CARD_CARTOON_QUALITY)
         except RuntimeError as exc:
             return {k: str(exc) for k in keys}
         return {k: p.read_bytes() for k, p in zip(keys, paths, strict=True)}
