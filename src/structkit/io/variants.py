@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Variant",
+    "VariantColumns",
     "VariantError",
     "UnknownGene",
     "ReferenceMismatch",
@@ -525,6 +526,16 @@ class VariantBatch:
         return len({v._key() for v in self.columns().protos})
 
 
+def _first_seen(*keys) -> defaultdict:
+    """A dict giving each new key the next code (0, 1, ...: order of first appearance) when it
+    is looked up with ``[]``, in C (``map(d.__getitem__, items)``); ``keys`` get the first."""
+    d: defaultdict = defaultdict()
+    d.default_factory = d.__len__
+    for k in keys:
+        d[k]  # (a lookup inserts it)
+    return d
+
+
 class VariantColumns:
     """The variants of a batch as columns: ``protos`` (each distinct input once: a ``Variant``
     with its ``raw`` text, no row or sample), and per variant row, in input order, ``codes``
@@ -544,9 +555,7 @@ class VariantColumns:
         n = len(variants)
         rows = np.fromiter((v.row if v.row is not None else i + 1
                             for i, v in enumerate(variants)), dtype=np.int64, count=n)
-        index: defaultdict = defaultdict()
-        index.default_factory = index.__len__  # codes in order of first appearance
-        index[None] = 0
+        index = _first_seen(None)
         samples = np.fromiter(map(index.__getitem__, map(attrgetter("sample"), variants)),
                               dtype=np.int32, count=n)
         return cls(list(variants), np.arange(n, dtype=np.int32), rows, samples, list(index))
@@ -732,11 +741,7 @@ def _parse_variants(items, gene, validate, genes, fetcher, sample_column) -> Var
     keep = {cat.target(g).gene for g in genes} if genes else None
     # (gene, change, classification) -> code, in order of first appearance; per row only the
     # C-level steps run (key tuple, dict lookup), each distinct key is parsed once below
-    index: defaultdict = defaultdict()
-    index.default_factory = index.__len__
-    samples: defaultdict = defaultdict()
-    samples.default_factory = samples.__len__
-    samples[None] = 0
+    index, samples = _first_seen(), _first_seen(None)
     codes, lines, scodes = [], [], []
     for starts, rows in batches:
         n = len(rows)
