@@ -455,11 +455,11 @@ def _figures(batch, summary: pd.DataFrame, placed: pd.DataFrame, order: pd.DataF
 
 
 def _views(order: pd.DataFrame, placed: pd.DataFrame, js, max_cards: int, max_views: int,
-           png_views: bool, fetcher, pool=None):
+           png_views: bool, fetcher, pool):
     """Each card's 3D view on the structure of its nearest site (the first ``max_views``
     cards), with static pictures drawn together when ``png_views``; and a note when there is
-    no local 3Dmol.js. Returns a function giving (views, note): with ``pool`` (an executor)
-    the pictures are drawn there meanwhile, so the caller can make the figures while Chromium
+    no local 3Dmol.js. Returns a function giving (views, note): the pictures are drawn in
+    ``pool`` (an executor) meanwhile, so that the caller makes the figures while Chromium
     draws."""
     views = {}
     if js is None:
@@ -478,10 +478,7 @@ def _views(order: pd.DataFrame, placed: pd.DataFrame, js, max_cards: int, max_vi
                     path), r.nearest_pdb_id)
             except (ValueError, KeyError, LookupError) as exc:
                 views[r.gene, r.variant] = f"<p class='muted'>No 3D view: {_e(exc)}</p>"
-    drawing = None
-    if png_views and made:
-        drawing = (pool.submit(_static_pictures, made, fetcher.cache_dir) if pool is not None
-                   else _Done(_static_pictures(made, fetcher.cache_dir)))
+    drawing = pool.submit(_static_pictures, made, fetcher.cache_dir) if png_views and made else None
 
     def finish() -> tuple[dict, str]:
         pictures = drawing.result() if drawing is not None else {}
@@ -490,16 +487,6 @@ def _views(order: pd.DataFrame, placed: pd.DataFrame, js, max_cards: int, max_vi
         return views, ""
 
     return finish
-
-
-class _Done:
-    """A result at hand, with the ``result()`` of a future."""
-
-    def __init__(self, value) -> None:
-        self.value = value
-
-    def result(self):
-        return self.value
 
 
 def _provenance(placed: pd.DataFrame, fetcher) -> pd.DataFrame:
