@@ -388,8 +388,8 @@ def test_streamed_text_with_a_line_break_in_a_cell(tmp_path, data_dir):
 def test_parquet_of_repeated_variants_equals_the_full_table(tmp_path, data_dir):
     """A cohort that names each of 12 variants 50 times: the Parquet writer repeats each
     distinct row's values with NumPy (``writers._runs`` finds the runs) instead of a take per
-    output row; the file read back equals write_table(impact_table()) column by column, nulls
-    (distances, booleans, the damage columns) included."""
+    output row; the file read back equals write_table(impact_table()), nulls (distances,
+    booleans, the damage columns) and pandas dtypes included."""
     from structkit.analysis.table import _compute
     from structkit.io.store import default_session
     from structkit.outputs.impact import write_impact
@@ -408,6 +408,6 @@ def test_parquet_of_repeated_variants_equals_the_full_table(tmp_path, data_dir):
     a, b = pd.read_parquet(tmp_path / "stream.parquet"), pd.read_parquet(tmp_path / "full.parquet")
     assert len(a) == len(full) > 600 and list(a.columns) == list(b.columns)
     assert a.buried.isna().any() and a.min_dist_A.isna().any()  # nulls were there to keep
-    for c in a.columns:
-        assert a[c].astype(object).where(a[c].notna(), None).tolist() == \
-            b[c].astype(object).where(b[c].notna(), None).tolist(), c
+    # the same frame, dtypes included (pandas' metadata is kept: Int64, boolean, category)
+    pd.testing.assert_frame_equal(a, b)
+    assert str(a.author_num.dtype) == "Int64" and str(a.buried.dtype) == "boolean"

@@ -190,6 +190,10 @@ class _ArrowRows:
 
         self.parts = parts
         self.distinct = _arrow(distinct[COLUMNS]) if len(distinct) else None
+        # pandas' own description of the columns (what to_parquet keeps): nullable integers
+        # and booleans read back as Int64 and boolean, not float64 and object
+        self.pandas_metadata = pa.Schema.from_pandas(distinct[COLUMNS].iloc[:0],
+                                                     preserve_index=False).metadata
         # code 0 (None) becomes a missing value, code c >= 1 index c - 1 of unique values
         samples = parts.book["sample"].values[1:]
         self.sample_values = pa.array([v if v is None else _neutral(v) for v in samples]
@@ -282,7 +286,7 @@ def _write_parquet_rows(rows: _ArrowRows, path, chunk_rows: int,
         return
     import pyarrow as pa
 
-    schema = first.schema
+    schema = first.schema.with_metadata(rows.pandas_metadata)
     # min/max statistics (what DuckDB or Polars use to skip row groups) for the numbers and
     # the key columns a query filters on; on every text column they would double the time
     stats = [f.name for f in schema if not pa.types.is_dictionary(f.type)] + list(STAT_COLUMNS)
