@@ -16,7 +16,7 @@ from pathlib import Path
 from .integrity import IntegrityError, gunzip_if_needed
 
 __all__ = ["VariantError", "InputRow", "read_text", "read_variant_file", "iter_variant_file",
-           "raw_batches",
+           "raw_batches", "file_cells", "file_sample",
            "MAX_INPUT_BYTES", "MAX_INPUT_ROWS", "MAX_CELL"]
 
 
@@ -134,16 +134,29 @@ def iter_variant_file(path: str | Path, sample_column: str | None = None,
     (gcol, ccol, scol, kcol), batches = raw_batches(path, sample_column, notes, max_rows)
     held: dict[str, str] = {}
 
-    def cell(v: str) -> str | None:  # stripped, held once, None for empty
-        v = v.strip()
-        return held.setdefault(v, v) if v else None
+    def hold(v):  # one string object per distinct text
+        return held.setdefault(v, v) if v else v
 
     for lines, rows in batches:
         for i, r in zip(lines, rows, strict=True):
-            # a gene column's empty cell is '' (never a gene to infer)
-            g = None if gcol is None else cell(r[gcol]) or ""
-            yield InputRow(i, g, cell(r[ccol]) or "", None if scol is None else cell(r[scol]),
-                           None if kcol is None else cell(r[kcol]))
+            g, c, k = file_cells(None if gcol is None else r[gcol], r[ccol],
+                                 None if kcol is None else r[kcol])
+            s = None if scol is None else file_sample(r[scol])
+            yield InputRow(i, hold(g), hold(c), hold(s), hold(k))
+
+
+def file_cells(gene: str | None, change: str, classification: str | None
+               ) -> tuple[str | None, str, str | None]:
+    """What a file row's cells mean, from the cells as read (None: the file has no such
+    column): stripped; a gene column's empty cell is '' (never a gene to infer), an empty
+    classification None."""
+    return (None if gene is None else gene.strip(), change.strip(),
+            (classification.strip() or None) if classification is not None else None)
+
+
+def file_sample(cell: str | None) -> str | None:
+    """A file's sample cell, stripped; None when there is none or it is empty."""
+    return (cell.strip() or None) if cell is not None else None
 
 
 def raw_batches(path: str | Path, sample_column: str | None = None, notes: list | None = None,

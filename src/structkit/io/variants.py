@@ -35,6 +35,8 @@ from .inputs import (  # noqa: F401  (served from here too)
     MAX_INPUT_ROWS,
     InputRow,
     VariantError,
+    file_cells,
+    file_sample,
     iter_variant_file,
     raw_batches,
     read_text,
@@ -797,7 +799,7 @@ def _sample_codes(samples: dict, parts: list[np.ndarray], n: int, strip: bool
     final: dict[str | None, int] = {None: 0}
     remap = np.empty(len(samples), dtype=np.int64)
     for j, cell in enumerate(samples):
-        name = (cell.strip() or None) if strip and cell is not None else cell
+        name = file_sample(cell) if strip else cell
         remap[j] = final.setdefault(name, len(final))
     return remap[np.concatenate(parts)], list(final)
 
@@ -808,11 +810,7 @@ def _key_outcome(key: tuple, strip: bool, gene, keep, cat, fetcher, validate: bo
     the input text as ``raw``; no row or sample yet) or (gene, input, status, reason). A gene
     whose UniProt record could not be read (``unread``) is not asked for again in the batch:
     thousands of distinct changes of a gene would each wait for the retries."""
-    g, change, cls = key[:3]
-    if strip:  # a file's cells: '' for an empty gene cell (never a gene to infer)
-        g = None if g is None else g.strip()
-        change = change.strip()
-        cls = (cls.strip() or None) if cls is not None else None
+    g, change, cls = file_cells(*key[:3]) if strip else key[:3]
     g = gene if not g and gene else g
     text = f"{g}:{change}" if g else change
     if g == "":  # the file has a gene column and this row's cell is empty
